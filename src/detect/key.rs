@@ -1,0 +1,130 @@
+//! The secret key behind the keyed hash of every finding.
+//!
+//! The key comes from the configuration (`[detect] secret` or `secret_file`), or is generated
+//! once and kept in the state directory with mode 0600. Without any of these (a `scan` without
+//! `--db`) a fresh key is made for the run: findings link within the run only.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use hmac::{KeyInit, Mac};
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// Problems reading or creating the key file.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read the secret key file {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot create the secret key file {path}: {source}")]
+    Create { path: PathBuf, source: io::Error },
+    #[error("the secret key file {path} is empty or shorter than 16 bytes")]
+    TooShort { path: PathBuf },
+    #[error("cannot read random bytes from /dev/urandom: {0}")]
+    Random(io::Error),
+}
+
+/// An HMAC-SHA256 key. Its `Debug` form does not show the key.
+#[derive(Clone)]
+pub struct HashKey(Vec<u8>);
+
+impl std::fmt::Debug for HashKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HashKey(…)")
+    }
+}
+
+impl HashKey {
+    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> HashKey {
+        HashKey(bytes.into())
+    }
+
+    /// A new random key, for one run.
+    pub fn random() -> Result<HashKey, KeyError> {
+        let mut buf = [0u8; 32];
+        fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut buf))
+            .map_err(KeyError::Random)?;
+        Ok(HashKey(buf.to_vec()))
+    }
+
+    /// Reads the key in `path`, or creates the file (mode 0600) with a random key.
+    pub fn load_or_create(path: &Path) -> Result<HashKey, KeyError> {
+        match fs::read(path) {
+            Ok(bytes) => {
+                let trimmed = bytes.trim_ascii();
+                if trimmed.len() < 16 {
+                    return Err(KeyError::TooShort {
+                        path: path.to_path_buf(),
+                    });
+                }
+                Ok(HashKey(trimmed.to_vec()))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let key = HashKey::random()?;
+                let hex = hex(&key.0);
+                write_private(path, hex.as_bytes()).map_err(|source| KeyError::Create {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                Ok(HashKey(hex.into_bytes()))
+            }
+            Err(source) => Err(KeyError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// HMAC-SHA256 of `data`, as the first 16 hex characters.
+    pub fn hash_hex(&self, data: &[u8]) -> String {
+        let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        mac.update(data);
+        let out = mac.finalize().into_bytes();
+        hex(&out[..8])
+    }
+}
+
+fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir)?;
+    }
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_file_is_created_private_and_reused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/secret.key");
+        let a = HashKey::load_or_create(&path).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let b = HashKey::load_or_create(&path).unwrap();
+        assert_eq!(a.hash_hex(b"x"), b.hash_hex(b"x"));
+        assert_ne!(a.hash_hex(b"x"), HashKey::random().unwrap().hash_hex(b"x"));
+        assert_eq!(format!("{a:?}"), "HashKey(…)");
+    }
+}

@@ -1,0 +1,436 @@
+//! The event model: one meeting event, whatever platform it came from.
+//!
+//! Every platform adapter in [`crate::sources`] maps its records onto [`Event`]. The JSON form
+//! of `Event` is also motesvakt's own input format, "motesvakt NDJSON" (one event per line),
+//! documented in `docs/event-format.md`:
+//!
+//! ```json
+//! {"time":"2024-05-02T10:20:00+02:00","platform":"teams","meeting":"m-1",
+//!  "type":"chat_message","actor":{"id":"anna@region.se"},"text":"hej"}
+//! ```
+//!
+//! Parsing a line is done by [`parse_line`], which tells an unknown `type` (counted and skipped)
+//! apart from a broken line (reported and skipped).
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// The meeting platform an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Teams,
+    Pexip,
+    Zoom,
+    Webex,
+    Skype,
+    Other,
+}
+
+impl Platform {
+    /// The platform's id as written in events, config and incidents.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Teams => "teams",
+            Platform::Pexip => "pexip",
+            Platform::Zoom => "zoom",
+            Platform::Webex => "webex",
+            Platform::Skype => "skype",
+            Platform::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a participant belongs to the organisation, as stated by the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActorKind {
+    Internal,
+    External,
+    Guest,
+    Anonymous,
+    Phone,
+}
+
+impl ActorKind {
+    /// True only for [`ActorKind::Internal`]: guests, anonymous and phone participants are never
+    /// inside the organisation.
+    pub fn is_internal(self) -> bool {
+        self == ActorKind::Internal
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::Internal => "internal",
+            ActorKind::External => "external",
+            ActorKind::Guest => "guest",
+            ActorKind::Anonymous => "anonymous",
+            ActorKind::Phone => "phone",
+        }
+    }
+}
+
+/// A person (or bot, or phone line) acting in a meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Actor {
+    /// E-mail address / UPN, or the platform's own participant id.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Set when the source says explicitly what the actor is; otherwise it is decided from the
+    /// configured `internal_domains` (see [`crate::config::Classifier`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ActorKind>,
+}
+
+impl Actor {
+    pub fn new(id: impl Into<String>) -> Actor {
+        Actor {
+            id: id.into(),
+            name: None,
+            kind: None,
+        }
+    }
+}
+
+/// Why a meeting ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    EndedByHost,
+    LastLeft,
+    Timeout,
+    Unknown,
+}
+
+/// A participant's role in the meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Organizer,
+    Chair,
+    Presenter,
+    Attendee,
+    Guest,
+}
+
+/// What a recording captures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Media {
+    Video,
+    Audio,
+}
+
+/// What a screen share shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareScope {
+    Desktop,
+    Application,
+    Document,
+    Whiteboard,
+}
+
+/// One thing that happened in a meeting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When it happened; kept as UTC.
+    pub time: Timestamp,
+    pub platform: Platform,
+    /// The platform's meeting id. A meeting is identified by `platform` + `meeting`.
+    pub meeting: String,
+    /// Who did it.
+    pub actor: Actor,
+    /// What happened, with the fields of that type.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// The event types and their own fields. The JSON `type` field selects the variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    MeetingStarted {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        organizer: Option<Actor>,
+    },
+    MeetingEnded {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<EndReason>,
+    },
+    ParticipantJoined {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<Role>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via_lobby: Option<bool>,
+    },
+    ParticipantAdmitted {
+        target: Actor,
+    },
+    ParticipantLeft,
+    RecordingStarted {
+        media: Media,
+    },
+    RecordingStopped,
+    TranscriptionStarted,
+    TranscriptionStopped,
+    ScreenShareStarted {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<ShareScope>,
+    },
+    ScreenShareStopped,
+    ControlGranted {
+        target: Actor,
+    },
+    ControlRevoked {
+        target: Actor,
+    },
+    ChatMessage {
+        text: String,
+    },
+    ChatMessageDeleted {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_id: Option<String>,
+    },
+    FileShared {
+        name: String,
+    },
+    Invitation {
+        subject: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body: Option<String>,
+    },
+}
+
+/// Every `type` value motesvakt understands, in the order of [`EventKind`].
+pub const EVENT_TYPES: &[&str] = &[
+    "meeting_started",
+    "meeting_ended",
+    "participant_joined",
+    "participant_admitted",
+    "participant_left",
+    "recording_started",
+    "recording_stopped",
+    "transcription_started",
+    "transcription_stopped",
+    "screen_share_started",
+    "screen_share_stopped",
+    "control_granted",
+    "control_revoked",
+    "chat_message",
+    "chat_message_deleted",
+    "file_shared",
+    "invitation",
+];
+
+impl EventKind {
+    /// The JSON `type` of this event.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::MeetingStarted { .. } => "meeting_started",
+            EventKind::MeetingEnded { .. } => "meeting_ended",
+            EventKind::ParticipantJoined { .. } => "participant_joined",
+            EventKind::ParticipantAdmitted { .. } => "participant_admitted",
+            EventKind::ParticipantLeft => "participant_left",
+            EventKind::RecordingStarted { .. } => "recording_started",
+            EventKind::RecordingStopped => "recording_stopped",
+            EventKind::TranscriptionStarted => "transcription_started",
+            EventKind::TranscriptionStopped => "transcription_stopped",
+            EventKind::ScreenShareStarted { .. } => "screen_share_started",
+            EventKind::ScreenShareStopped => "screen_share_stopped",
+            EventKind::ControlGranted { .. } => "control_granted",
+            EventKind::ControlRevoked { .. } => "control_revoked",
+            EventKind::ChatMessage { .. } => "chat_message",
+            EventKind::ChatMessageDeleted { .. } => "chat_message_deleted",
+            EventKind::FileShared { .. } => "file_shared",
+            EventKind::Invitation { .. } => "invitation",
+        }
+    }
+}
+
+/// What one line of motesvakt NDJSON turned out to be.
+#[derive(Debug)]
+pub enum Parsed {
+    Event(Box<Event>),
+    /// A well-formed line whose `type` motesvakt does not know: counted and skipped.
+    UnknownType(String),
+}
+
+/// Why a line could not be read. The text is meant for `FILE:LINE: reason` on stderr, so it
+/// never quotes field values (they may hold patient data).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LineError {
+    #[error("not valid JSON ({0})")]
+    Json(String),
+    #[error("not a JSON object")]
+    NotObject,
+    #[error("missing field `{0}`")]
+    Missing(&'static str),
+    #[error("field `{0}` must be a string")]
+    NotString(&'static str),
+    #[error("field `time` is not an RFC 3339 time with an offset (like 2024-05-02T10:20:00+02:00)")]
+    BadTime,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Parses one line of motesvakt NDJSON.
+///
+/// The common fields are checked one by one so that the error names the field; the rest is left
+/// to serde, whose messages name the field too (`missing field `text``).
+pub fn parse_line(line: &str) -> Result<Parsed, LineError> {
+    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+        // serde_json's message ends with "at line 1 column N": keep only the reason, the caller
+        // adds the file and line.
+        let msg = e.to_string();
+        let reason = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        LineError::Json(reason)
+    })?;
+    let obj = value.as_object().ok_or(LineError::NotObject)?;
+    for field in ["time", "platform", "meeting", "type"] {
+        match obj.get(field) {
+            None | Some(serde_json::Value::Null) => return Err(LineError::Missing(field)),
+            Some(v) if !v.is_string() => return Err(LineError::NotString(field)),
+            Some(_) => {}
+        }
+    }
+    if !obj.contains_key("actor") {
+        return Err(LineError::Missing("actor"));
+    }
+    let ty = obj["type"].as_str().unwrap_or_default();
+    if !EVENT_TYPES.contains(&ty) {
+        return Ok(Parsed::UnknownType(ty.to_string()));
+    }
+    if obj["time"]
+        .as_str()
+        .unwrap_or_default()
+        .parse::<Timestamp>()
+        .is_err()
+    {
+        return Err(LineError::BadTime);
+    }
+    serde_json::from_value::<Event>(value)
+        .map(|e| Parsed::Event(Box::new(e)))
+        .map_err(|e| LineError::Invalid(clean_serde_message(&e.to_string())))
+}
+
+/// serde's messages quote the offending value (`unknown variant `vidoe``, `invalid type: string
+/// "..."`). A short word is useful to the operator; anything else may be free text holding
+/// patient data, so quoted values with a digit or over 32 characters are replaced by `…`.
+/// Position suffixes are dropped (the caller names file and line).
+fn clean_serde_message(msg: &str) -> String {
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(open) = rest.find(['`', '"']) {
+        let quote = rest.as_bytes()[open] as char;
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find(quote) else { break };
+        let quoted = &rest[..close];
+        if quoted.chars().count() > 32 || quoted.chars().any(|c| c.is_ascii_digit()) {
+            out.push('…');
+        } else {
+            out.push_str(quoted);
+        }
+        out.push(quote);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(line: &str) -> Event {
+        match parse_line(line) {
+            Ok(Parsed::Event(e)) => *e,
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_every_type_and_keeps_time_as_utc() {
+        let e = ok(
+            r#"{"time":"2024-05-02T10:20:00+02:00","platform":"teams","meeting":"m1","type":"recording_started","actor":{"id":"a@x.se"},"media":"video"}"#,
+        );
+        assert_eq!(e.time.to_string(), "2024-05-02T08:20:00Z");
+        assert_eq!(e.kind, EventKind::RecordingStarted { media: Media::Video });
+        let e = ok(
+            r#"{"time":"2024-05-02T08:20:00Z","platform":"pexip","meeting":"m1","type":"control_granted","actor":{"id":"a@x.se","kind":"internal"},"target":{"id":"b@y.se","name":"B"}}"#,
+        );
+        assert!(matches!(e.kind, EventKind::ControlGranted { ref target } if target.id == "b@y.se"));
+        assert_eq!(e.actor.kind, Some(ActorKind::Internal));
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let line = r#"{"time":"2024-05-02T08:20:00Z","platform":"zoom","meeting":"m1","actor":{"id":"a"},"type":"participant_joined","role":"chair","via_lobby":true}"#;
+        let e = ok(line);
+        let again = ok(&serde_json::to_string(&e).unwrap());
+        assert_eq!(e, again);
+    }
+
+    #[test]
+    fn unknown_type_is_not_an_error() {
+        let r = parse_line(
+            r#"{"time":"2024-05-02T08:20:00Z","platform":"zoom","meeting":"m1","type":"hand_raised","actor":{"id":"a"}}"#,
+        );
+        assert!(matches!(r, Ok(Parsed::UnknownType(t)) if t == "hand_raised"));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let base = r#"{"time":"2024-05-02T08:20:00Z","platform":"zoom","meeting":"m1","type":"chat_message","actor":{"id":"a"}}"#;
+        assert_eq!(
+            parse_line(base).unwrap_err().to_string(),
+            "missing field `text`"
+        );
+        let no_meeting = base.replace(r#""meeting":"m1","#, "");
+        assert_eq!(
+            parse_line(&no_meeting).unwrap_err(),
+            LineError::Missing("meeting")
+        );
+        let bad_time = base.replace("2024-05-02T08:20:00Z", "2024-05-02 08:20");
+        assert_eq!(parse_line(&bad_time).unwrap_err(), LineError::BadTime);
+        let naive = base.replace("2024-05-02T08:20:00Z", "2024-05-02T08:20:00");
+        assert_eq!(parse_line(&naive).unwrap_err(), LineError::BadTime);
+        assert!(matches!(
+            parse_line("{not json").unwrap_err(),
+            LineError::Json(_)
+        ));
+        assert_eq!(parse_line("[1]").unwrap_err(), LineError::NotObject);
+        let bad_platform = base.replace("zoom", "facetime");
+        assert!(
+            parse_line(&bad_platform)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown variant `facetime`")
+        );
+    }
+
+    #[test]
+    fn error_text_never_echoes_free_text() {
+        // A chat text with the wrong JSON type must not be quoted back.
+        let line = r#"{"time":"2024-05-02T08:20:00Z","platform":"zoom","meeting":"m1","type":"chat_message","actor":{"id":"a"},"text":["secret 19900101-1234"]}"#;
+        let msg = parse_line(line).unwrap_err().to_string();
+        assert!(!msg.contains("secret"), "{msg}");
+        let line = r#"{"time":"2024-05-02T08:20:00Z","platform":"zoom","meeting":"m1","type":"recording_started","actor":{"id":"a"},"media":"video 19900101-1234"}"#;
+        let msg = parse_line(line).unwrap_err().to_string();
+        assert!(!msg.contains("1234"), "{msg}");
+        assert!(msg.contains("unknown variant"), "{msg}");
+    }
+}
