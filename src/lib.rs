@@ -7,3 +7,4 @@
 
 pub mod detect;
 pub mod event;
+pub mod sources;

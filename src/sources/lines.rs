@@ -1,0 +1,131 @@
+//! Line-by-line reading with a bound on line length, shared by the line-oriented adapters.
+
+use std::io::{self, BufRead};
+
+/// The longest line an adapter accepts. A longer line is rejected (and skipped) instead of
+/// being held in memory.
+pub const MAX_LINE: usize = 4 * 1024 * 1024;
+
+/// One line read by [`LineReader`].
+pub enum Line<'a> {
+    /// The line's bytes without the line ending (`\n` or `\r\n`); the first line's UTF-8 BOM is
+    /// removed too.
+    Text(&'a [u8]),
+    /// The line was longer than [`MAX_LINE`]; it was read to its end and dropped.
+    TooLong,
+}
+
+/// Reads lines from a `BufRead` into a reused buffer, so memory stays bounded by the longest
+/// accepted line whatever the file's size.
+pub struct LineReader {
+    buf: Vec<u8>,
+    number: u64,
+}
+
+impl Default for LineReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LineReader {
+    pub fn new() -> LineReader {
+        LineReader {
+            buf: Vec::new(),
+            number: 0,
+        }
+    }
+
+    /// Reads the next line. Returns its number (from 1) and content, or `None` at the end.
+    pub fn next<'a>(&'a mut self, input: &mut dyn BufRead) -> io::Result<Option<(u64, Line<'a>)>> {
+        self.buf.clear();
+        let mut too_long = false;
+        let mut any = false;
+        loop {
+            let chunk = input.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            any = true;
+            let (take, done) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            if !too_long {
+                if self.buf.len() + take > MAX_LINE + 2 {
+                    too_long = true;
+                    self.buf.clear();
+                } else {
+                    self.buf.extend_from_slice(&chunk[..take]);
+                }
+            }
+            input.consume(take);
+            if done {
+                break;
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+        self.number += 1;
+        if too_long {
+            return Ok(Some((self.number, Line::TooLong)));
+        }
+        let mut line = self.buf.as_slice();
+        if let Some(rest) = line.strip_suffix(b"\n") {
+            line = rest;
+        }
+        if let Some(rest) = line.strip_suffix(b"\r") {
+            line = rest;
+        }
+        if self.number == 1
+            && let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF")
+        {
+            line = rest;
+        }
+        Ok(Some((self.number, Line::Text(line))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(data: &[u8]) -> Vec<(u64, Option<Vec<u8>>)> {
+        let mut r = LineReader::new();
+        let mut input = io::BufReader::with_capacity(16, data);
+        let mut out = Vec::new();
+        while let Some((n, line)) = r.next(&mut input).unwrap() {
+            out.push((
+                n,
+                match line {
+                    Line::Text(t) => Some(t.to_vec()),
+                    Line::TooLong => None,
+                },
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn splits_lines_strips_endings_and_bom() {
+        let got = all(b"\xEF\xBB\xBFa\r\nbb\n\nlast");
+        assert_eq!(
+            got,
+            vec![
+                (1, Some(b"a".to_vec())),
+                (2, Some(b"bb".to_vec())),
+                (3, Some(vec![])),
+                (4, Some(b"last".to_vec()))
+            ]
+        );
+    }
+
+    #[test]
+    fn overlong_line_is_dropped_and_numbering_continues() {
+        let mut data = vec![b'x'; MAX_LINE + 10];
+        data.extend_from_slice(b"\nok\n");
+        let got = all(&data);
+        assert_eq!(got, vec![(1, None), (2, Some(b"ok".to_vec()))]);
+    }
+}

@@ -1,0 +1,113 @@
+//! motesvakt NDJSON: one [`Event`](crate::event::Event) per line, as documented in
+//! `docs/event-format.md`.
+
+use std::io::{self, BufRead};
+
+use super::lines::{Line, LineReader, MAX_LINE};
+use super::{Adapter, Item};
+use crate::event::{self, Parsed};
+
+/// The native NDJSON adapter.
+pub struct Native;
+
+impl Adapter for Native {
+    fn read(
+        &mut self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(super::Line, Item),
+    ) -> io::Result<()> {
+        let mut lines = LineReader::new();
+        while let Some((number, line)) = lines.next(input)? {
+            let item = match line {
+                Line::TooLong => Item::Rejected(format!("line longer than {MAX_LINE} bytes")),
+                Line::Text(bytes) if bytes.trim_ascii().is_empty() => continue,
+                Line::Text(bytes) => match std::str::from_utf8(bytes) {
+                    Err(e) => Item::Rejected(format!(
+                        "not valid UTF-8 (bad byte at column {})",
+                        e.valid_up_to() + 1
+                    )),
+                    Ok(text) => match event::parse_line(text) {
+                        Ok(Parsed::Event(e)) => Item::Event(e),
+                        Ok(Parsed::UnknownType(t)) => Item::Unmapped(format!("type {}", safe_word(&t))),
+                        Err(e) => Item::Rejected(e.to_string()),
+                    },
+                },
+            };
+            emit(number, item);
+        }
+        Ok(())
+    }
+}
+
+/// An unknown type name is shown in the summary; keep it only if it looks like a type name.
+fn safe_word(t: &str) -> &str {
+    if t.len() <= 40 && t.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'.') {
+        t
+    } else {
+        "(unprintable)"
+    }
+}
+
+/// True when the first non-blank line of `head` is a JSON object with the native fields.
+pub fn looks_native(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let Some(first) = head
+        .split(|&b| b == b'\n')
+        .map(<[u8]>::trim_ascii)
+        .find(|l| !l.is_empty())
+    else {
+        return false;
+    };
+    if !first.starts_with(b"{") {
+        return false;
+    }
+    // Look for the native keys without parsing (the line may be cut at the end of `head`).
+    let has = |key: &[u8]| memchr::memmem::find(first, key).is_some();
+    has(b"\"platform\"") && has(b"\"meeting\"") && has(b"\"type\"") && has(b"\"time\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(data: &str) -> Vec<(u64, String)> {
+        let mut out = Vec::new();
+        Native
+            .read(&mut data.as_bytes(), &mut |line, item| {
+                out.push((
+                    line,
+                    match item {
+                        Item::Event(e) => format!("event {}", e.kind.type_name()),
+                        Item::Unmapped(w) => format!("unmapped {w}"),
+                        Item::Rejected(r) => format!("rejected {r}"),
+                    },
+                ))
+            })
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn reads_events_and_reports_bad_lines_by_number() {
+        let data = concat!(
+            r#"{"time":"2024-05-02T08:00:00Z","platform":"teams","meeting":"m","type":"participant_left","actor":{"id":"a"}}"#,
+            "\n\n{oops\n",
+            r#"{"time":"2024-05-02T08:00:00Z","platform":"teams","meeting":"m","type":"wave","actor":{"id":"a"}}"#,
+            "\n",
+        );
+        let got = read(data);
+        assert_eq!(got[0], (1, "event participant_left".to_string()));
+        assert_eq!(got[1].0, 3);
+        assert!(got[1].1.starts_with("rejected not valid JSON"), "{:?}", got[1]);
+        assert_eq!(got[2], (4, "unmapped type wave".to_string()));
+    }
+
+    #[test]
+    fn sniffs_native_by_content() {
+        assert!(looks_native(
+            b"\n{\"time\":\"x\",\"platform\":\"teams\",\"meeting\":\"m\",\"type\":\"t\""
+        ));
+        assert!(!looks_native(b"RecordId,CreationDate,RecordType"));
+        assert!(!looks_native(b"{\"event\":\"meeting.started\"}"));
+    }
+}
