@@ -36,6 +36,14 @@ pub trait Adapter {
     fn read(&mut self, input: &mut dyn BufRead, emit: &mut dyn FnMut(Line, Item)) -> io::Result<()>;
 }
 
+/// Settings the adapters need to classify participants and map records. Read from the
+/// top-level configuration keys of the same names (see `config/motesvakt.toml`).
+#[derive(Debug, Clone, Default)]
+pub struct SourceSettings {
+    /// The organisation's own e-mail domains (subdomains included).
+    pub internal_domains: Vec<String>,
+}
+
 /// The input formats motesvakt reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Format {
@@ -69,7 +77,7 @@ impl Format {
     }
 
     /// A fresh adapter for this format.
-    pub fn adapter(self) -> Box<dyn Adapter> {
+    pub fn adapter(self, _settings: &SourceSettings) -> Box<dyn Adapter> {
         match self {
             Format::Native => Box::new(native::Native),
         }
