@@ -2,9 +2,13 @@
 //! Swedish health and social care organisations have written for remote meetings.
 //!
 //! Data flows one way:
-//! file → [`sources`] adapter → [`event::Event`] → [`rules`] (meeting state) → incident →
-//! [`store`] → output. [`detect`] finds patient data in any text on the way.
+//! file → [`sources`] adapter → [`event::Event`] → [`rules`] (meeting state and routine rules)
+//! → [`rules::Incident`] → [`store`] → [`report`]. [`detect`] finds patient data in every text
+//! on the way and is the only place that sees it; [`ingest`] finds and reads the files, and
+//! [`config`] holds the settings and routine profiles.
 
+pub mod config;
 pub mod detect;
 pub mod event;
+pub mod rules;
 pub mod sources;

@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-pub use key::{HashKey, KeyError};
+pub use key::{HashKey, KeyError, hex};
 use personnummer::IdKind;
 
 /// How sure the detector is that a finding is patient data.

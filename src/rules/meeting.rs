@@ -1,0 +1,230 @@
+//! Meeting state: what motesvakt keeps of each event, and a meeting's events in time order.
+//!
+//! An [`Observation`] is an event after the detector has read its texts. This is where patient
+//! data is redacted: chat text is never kept, and any other text (subject, invitation, file
+//! name, actor names and ids) in which the detector found something is dropped or has the match
+//! replaced by its redacted form. Only observations are stored, judged and reported.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::detect::{Confidence, Context, Detector, Finding, hex};
+use crate::event::{Actor, Event, EventKind, Platform};
+
+/// Which text of an event a finding was made in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextField {
+    /// A chat message.
+    Chat,
+    /// A meeting's or an invitation's subject.
+    Subject,
+    /// An invitation's body.
+    Body,
+    /// A shared file's name.
+    FileName,
+}
+
+impl TextField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextField::Chat => "chat",
+            TextField::Subject => "subject",
+            TextField::Body => "body",
+            TextField::FileName => "file_name",
+        }
+    }
+}
+
+/// A finding and the text it was made in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldFinding {
+    pub field: TextField,
+    #[serde(flatten)]
+    pub finding: Finding,
+}
+
+/// An event as motesvakt keeps it: free text removed, findings attached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    #[serde(flatten)]
+    pub event: Event,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<FieldFinding>,
+}
+
+/// Identifies a meeting: platform and the platform's meeting id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MeetingKey {
+    pub platform: Platform,
+    pub id: String,
+}
+
+impl Observation {
+    /// Reads the texts of `event` with the detector and keeps only what is safe to keep.
+    /// `subject` is the meeting's subject when known, used as context for chat messages.
+    pub fn from_event(mut event: Event, detector: &Detector, subject: Option<&str>) -> Observation {
+        let mut findings = Vec::new();
+        let related: Vec<&str> = subject.into_iter().collect();
+        let ctx = Context { related: &related };
+        let mut scan = |field: TextField, text: &str, ctx: &Context<'_>| -> bool {
+            let found = detector.scan(text, ctx);
+            let any = !found.is_empty();
+            findings.extend(found.into_iter().map(|finding| FieldFinding { field, finding }));
+            any
+        };
+        match &mut event.kind {
+            EventKind::ChatMessage { text } => {
+                scan(TextField::Chat, text, &ctx);
+                // Chat text is never kept, with or without findings.
+                text.clear();
+            }
+            EventKind::MeetingStarted { subject, organizer } => {
+                if let Some(s) = subject
+                    && scan(TextField::Subject, s, &Context::default())
+                {
+                    *subject = None;
+                }
+                if let Some(o) = organizer {
+                    redact_actor(o, detector);
+                }
+            }
+            EventKind::Invitation { subject, body } => {
+                if scan(TextField::Subject, subject, &Context::default()) {
+                    subject.clear();
+                }
+                if let Some(b) = body.take() {
+                    // The body is read, never kept: it is long and may hold anything.
+                    scan(
+                        TextField::Body,
+                        &b,
+                        &Context {
+                            related: &[subject.as_str()],
+                        },
+                    );
+                }
+            }
+            EventKind::FileShared { name } => {
+                if scan(TextField::FileName, name, &ctx) {
+                    name.clear();
+                }
+            }
+            EventKind::ParticipantAdmitted { target }
+            | EventKind::ControlGranted { target }
+            | EventKind::ControlRevoked { target } => redact_actor(target, detector),
+            _ => {}
+        }
+        redact_actor(&mut event.actor, detector);
+        Observation { event, findings }
+    }
+
+    /// Findings at or above `min`, in any text of the event.
+    pub fn findings_at_least(&self, min: Confidence) -> impl Iterator<Item = &FieldFinding> {
+        self.findings
+            .iter()
+            .filter(move |f| f.finding.confidence >= min)
+    }
+
+    /// A fingerprint of the observation's full content. Feeding the same event twice (the same
+    /// file scanned again, or two exports of the same record) gives the same key.
+    pub fn key(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        hex(&Sha256::digest(&json)[..16])
+    }
+
+    pub fn meeting_key(&self) -> MeetingKey {
+        MeetingKey {
+            platform: self.event.platform,
+            id: self.event.meeting.clone(),
+        }
+    }
+}
+
+/// Replaces anything the detector finds in an actor's id or name by its redacted form. Phone
+/// participants' ids and dial-in display names are where identity numbers hide.
+fn redact_actor(actor: &mut Actor, detector: &Detector) {
+    redact_in_place(&mut actor.id, detector);
+    if let Some(name) = &mut actor.name {
+        redact_in_place(name, detector);
+    }
+}
+
+fn redact_in_place(text: &mut String, detector: &Detector) {
+    let found = detector.scan(text, &Context::default());
+    if found.is_empty() {
+        return;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for f in &found {
+        if f.span.start < last || f.span.end > text.len() {
+            continue;
+        }
+        out.push_str(&text[last..f.span.start]);
+        out.push_str(&f.redacted);
+        last = f.span.end;
+    }
+    out.push_str(&text[last..]);
+    *text = out;
+}
+
+/// Why a meeting counts as sensitive: the first patient data seen in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sensitivity {
+    /// When the patient data was seen.
+    pub time: jiff::Timestamp,
+    /// Where: chat, subject, body or file_name.
+    pub field: TextField,
+    /// What: personnummer, samordningsnummer...
+    pub kind: String,
+}
+
+/// One meeting's observations in time order, with what the rules need to know of the whole.
+#[derive(Debug)]
+pub struct MeetingView {
+    pub key: MeetingKey,
+    /// Observations sorted by time (ties broken by content key, so the order is stable).
+    pub observations: Vec<Observation>,
+    /// For each observation, how many earlier ones have the same time, actor and type. Part of
+    /// the incident id, so that two look-alike events give two incidents.
+    pub ordinals: Vec<u32>,
+    /// Set when patient data (at the configured confidence) was seen anywhere in the meeting,
+    /// before or after any other event.
+    pub sensitive: Option<Sensitivity>,
+}
+
+impl MeetingView {
+    /// Builds the view from the meeting's observations in any order.
+    pub fn new(key: MeetingKey, observations: Vec<Observation>, min: Confidence) -> MeetingView {
+        let mut keyed: Vec<(String, Observation)> =
+            observations.into_iter().map(|o| (o.key(), o)).collect();
+        keyed.sort_by(|a, b| a.1.event.time.cmp(&b.1.event.time).then(a.0.cmp(&b.0)));
+        let observations: Vec<Observation> = keyed.into_iter().map(|(_, o)| o).collect();
+        let mut ordinals = Vec::with_capacity(observations.len());
+        for (i, o) in observations.iter().enumerate() {
+            let same = observations[..i]
+                .iter()
+                .rev()
+                .take_while(|p| p.event.time == o.event.time)
+                .filter(|p| {
+                    p.event.actor.id == o.event.actor.id
+                        && p.event.kind.type_name() == o.event.kind.type_name()
+                })
+                .count();
+            ordinals.push(same as u32);
+        }
+        let sensitive = observations.iter().find_map(|o| {
+            o.findings_at_least(min).next().map(|f| Sensitivity {
+                time: o.event.time,
+                field: f.field,
+                kind: f.finding.kind.as_str().to_string(),
+            })
+        });
+        MeetingView {
+            key,
+            observations,
+            ordinals,
+            sensitive,
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! The routine rules: judge a meeting's observations and raise incidents.
+//!
+//! A rule looks at one meeting in time order ([`MeetingView`]) and proposes [`Candidate`]s. The
+//! [`Judge`] then applies the active routine profiles: a rule fires only under a profile that
+//! lists it, with the severity that profile gives (the highest wins when several are active),
+//! and the incident cites that profile's routine and section.
+//!
+//! Because a rule sees the whole meeting, late evidence is handled by judging again: a
+//! recording started at 10:00 is judged with the knowledge that a personnummer appeared in the
+//! chat at 10:20, whatever order the events arrived in. Incident ids depend only on the rule
+//! and the triggering event, so judging again gives the same ids.
+
+mod catalog;
+pub mod meeting;
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::{Classifier, Config, Language};
+use crate::detect::{Confidence, hex};
+use crate::event::{Actor, ActorKind, Media, Platform};
+pub use meeting::{FieldFinding, MeetingKey, MeetingView, Observation, Sensitivity, TextField};
+
+/// Every rule id, in catalog order. Ids are part of the interface (config, incidents, alerts).
+pub const RULE_IDS: &[&str] = &["chat-patient-data", "recording-video", "control-external"];
+
+/// How serious an incident is. Ordered: `Info < Low < Medium < High < Critical`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// From highest to lowest, for summaries.
+    pub const DESCENDING: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Severity> {
+        Severity::DESCENDING
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+
+    /// The word people read, in `lang`.
+    pub fn label(self, lang: Language) -> &'static str {
+        match (lang, self) {
+            (Language::Sv, Severity::Critical) => "KRITISK",
+            (Language::Sv, Severity::High) => "HÖG",
+            (Language::Sv, Severity::Medium) => "MEDEL",
+            (Language::Sv, Severity::Low) => "LÅG",
+            (Language::Sv, Severity::Info) => "INFO",
+            (Language::En, s) => match s {
+                Severity::Critical => "CRITICAL",
+                Severity::High => "HIGH",
+                Severity::Medium => "MEDIUM",
+                Severity::Low => "LOW",
+                Severity::Info => "INFO",
+            },
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The routine and section an incident breaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Routine {
+    /// The routine's file in `routines/`.
+    pub file: String,
+    pub section: String,
+}
+
+/// A finding as shown in an incident: redacted, never the number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceFinding {
+    pub field: TextField,
+    pub kind: String,
+    pub confidence: Confidence,
+    pub redacted: String,
+    /// Keyed hash of the number: equal hashes mean the same person.
+    pub hash: String,
+}
+
+impl From<&FieldFinding> for EvidenceFinding {
+    fn from(f: &FieldFinding) -> Self {
+        EvidenceFinding {
+            field: f.field,
+            kind: f.finding.kind.as_str().to_string(),
+            confidence: f.finding.confidence,
+            redacted: f.finding.redacted.clone(),
+            hash: f.finding.hash.clone(),
+        }
+    }
+}
+
+/// What supports an incident. Redacted by construction: built only from observations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<EvidenceFinding>,
+    /// The other party, e.g. who was handed control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Actor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Media>,
+    /// Why the meeting counts as sensitive, when that decided the severity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<Sensitivity>,
+}
+
+/// A breach of a routine, or an observation worth recording (severity info).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// Stable: the same rule and triggering event give the same id, whatever file they came
+    /// from and however often they are judged.
+    pub id: String,
+    pub rule: String,
+    pub severity: Severity,
+    pub platform: Platform,
+    pub meeting: String,
+    /// When the triggering event happened (UTC).
+    pub time: Timestamp,
+    /// Who caused it; `kind` is always set (resolved from config when the event had none).
+    pub actor: Actor,
+    /// The routine profile whose judgement this is.
+    pub profile: String,
+    pub routine: Routine,
+    /// One sentence for a line manager, in the configured language.
+    pub summary: String,
+    pub evidence: Evidence,
+}
+
+/// What a rule proposes; the [`Judge`] decides severity and citation from the profiles.
+#[derive(Debug)]
+pub struct Candidate {
+    pub rule: &'static str,
+    /// Index of the triggering observation in the [`MeetingView`].
+    pub index: usize,
+    /// True when the meeting's sensitivity makes this a breach under profiles that judge it so
+    /// (`severity_if_sensitive`).
+    pub sensitive: bool,
+    pub summary: String,
+    pub evidence: Evidence,
+}
+
+/// What rules may consult besides the meeting.
+pub struct RuleContext<'a> {
+    pub classifier: &'a Classifier,
+    pub min_confidence: Confidence,
+    pub language: Language,
+}
+
+/// Applies the rules and the active profiles to meetings.
+pub struct Judge<'a> {
+    config: &'a Config,
+    min_confidence: Confidence,
+}
+
+impl<'a> Judge<'a> {
+    pub fn new(config: &'a Config, min_confidence: Confidence) -> Judge<'a> {
+        Judge {
+            config,
+            min_confidence,
+        }
+    }
+
+    /// Every incident the meeting gives under the active profiles, in time order.
+    pub fn judge(&self, meeting: &MeetingView) -> Vec<Incident> {
+        let ctx = RuleContext {
+            classifier: &self.config.classifier,
+            min_confidence: self.min_confidence,
+            language: self.config.language,
+        };
+        let mut candidates = Vec::new();
+        for rule in catalog::RULES {
+            if self.config.rule_enabled(rule.id) {
+                (rule.check)(meeting, &ctx, &mut candidates);
+            }
+        }
+        let mut incidents: Vec<Incident> = candidates
+            .into_iter()
+            .filter_map(|c| self.incident(meeting, c))
+            .collect();
+        incidents.sort_by(|a, b| a.time.cmp(&b.time).then(a.rule.cmp(&b.rule)));
+        incidents
+    }
+
+    fn incident(&self, meeting: &MeetingView, c: Candidate) -> Option<Incident> {
+        let override_severity = self.config.rule_severity(c.rule);
+        // The highest severity any active profile gives; the first profile wins a tie.
+        let (profile, how, severity) = self
+            .config
+            .profiles
+            .iter()
+            .filter_map(|p| {
+                let how = p.rule(c.rule)?;
+                let mut severity = match how.severity_if_sensitive {
+                    Some(s) if c.sensitive => s,
+                    _ => how.severity,
+                };
+                if let Some(o) = override_severity
+                    && severity == how.breach_severity()
+                    && severity != Severity::Info
+                {
+                    severity = o;
+                }
+                Some((p, how, severity))
+            })
+            .reduce(|best, next| if next.2 > best.2 { next } else { best })?;
+        let obs = &meeting.observations[c.index];
+        let mut actor = obs.event.actor.clone();
+        actor.kind = Some(self.config.classifier.kind(&actor));
+        Some(Incident {
+            id: incident_id(c.rule, meeting, c.index),
+            rule: c.rule.to_string(),
+            severity,
+            platform: meeting.key.platform,
+            meeting: meeting.key.id.clone(),
+            time: obs.event.time,
+            actor,
+            profile: profile.id.clone(),
+            routine: Routine {
+                file: profile.routine.clone(),
+                section: how.section.clone(),
+            },
+            summary: c.summary,
+            evidence: c.evidence,
+        })
+    }
+}
+
+/// `rule` + platform + meeting + the triggering event's time, actor, type and ordinal.
+fn incident_id(rule: &str, meeting: &MeetingView, index: usize) -> String {
+    let obs = &meeting.observations[index];
+    let mut h = Sha256::new();
+    for part in [
+        "motesvakt-incident-v1",
+        rule,
+        meeting.key.platform.as_str(),
+        &meeting.key.id,
+        &obs.event.time.to_string(),
+        &obs.event.actor.id,
+        obs.event.kind.type_name(),
+        &meeting.ordinals[index].to_string(),
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    hex(&h.finalize()[..8])
+}
+
+/// How people are named in summaries: display name, else id.
+pub(crate) fn who(actor: &Actor) -> &str {
+    actor.name.as_deref().unwrap_or(&actor.id)
+}
+
+/// An actor kind as a word in `lang`.
+pub(crate) fn kind_word(kind: ActorKind, lang: Language) -> &'static str {
+    match (lang, kind) {
+        (Language::Sv, ActorKind::Internal) => "intern",
+        (Language::Sv, ActorKind::External) => "extern",
+        (Language::Sv, ActorKind::Guest) => "gäst",
+        (Language::Sv, ActorKind::Anonymous) => "anonym",
+        (Language::Sv, ActorKind::Phone) => "telefon",
+        (Language::En, k) => k.as_str(),
+    }
+}
