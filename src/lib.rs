@@ -7,8 +7,13 @@
 //! on the way and is the only place that sees it; [`ingest`] finds and reads the files, and
 //! [`config`] holds the settings and routine profiles.
 
+pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod event;
+pub mod ingest;
+pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod sources;
+pub mod store;

@@ -1,7 +1,7 @@
 //! The rule catalog. Each rule is a function over one meeting in time order that proposes
 //! candidates; the profiles decide whether and how seriously they count.
 
-use super::{Candidate, EvidenceFinding, MeetingView, RuleContext, kind_word, who};
+use super::{Candidate, EvidenceFinding, MeetingView, RuleContext, field_word, kind_word, who};
 use crate::config::Language;
 use crate::event::{ActorKind, EventKind, Media};
 use crate::rules::Evidence;
@@ -83,13 +83,13 @@ fn recording_video(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
             (Language::Sv, Some(s)) => format!(
                 "{actor} startade en videoinspelning av ett möte där patientuppgifter förekom ({} i {}).",
                 s.kind,
-                field_word(s.field.as_str(), Language::Sv)
+                field_word(s.field, Language::Sv)
             ),
             (Language::Sv, None) => format!("{actor} startade en videoinspelning av mötet."),
             (Language::En, Some(s)) => format!(
                 "{actor} started a video recording of a meeting where patient data appeared ({} in the {}).",
                 s.kind,
-                field_word(s.field.as_str(), Language::En)
+                field_word(s.field, Language::En)
             ),
             (Language::En, None) => format!("{actor} started a video recording of the meeting."),
         };
@@ -141,19 +141,6 @@ fn control_external(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candid
                 ..Evidence::default()
             },
         });
-    }
-}
-
-fn field_word(field: &str, lang: Language) -> &'static str {
-    match (lang, field) {
-        (Language::Sv, "chat") => "chatten",
-        (Language::Sv, "subject") => "ämnesraden",
-        (Language::Sv, "body") => "kallelsen",
-        (Language::Sv, _) => "ett filnamn",
-        (Language::En, "chat") => "chat",
-        (Language::En, "subject") => "subject",
-        (Language::En, "body") => "invitation",
-        (Language::En, _) => "a file name",
     }
 }
 

@@ -294,3 +294,27 @@ pub(crate) fn kind_word(kind: ActorKind, lang: Language) -> &'static str {
         (Language::En, k) => k.as_str(),
     }
 }
+
+/// Where a finding was made, as words in `lang` ("i chatten" reads "in the chat").
+pub(crate) fn field_word(field: TextField, lang: Language) -> &'static str {
+    match (lang, field) {
+        (Language::Sv, TextField::Chat) => "chatten",
+        (Language::Sv, TextField::Subject) => "ämnesraden",
+        (Language::Sv, TextField::Body) => "kallelsen",
+        (Language::Sv, TextField::FileName) => "ett filnamn",
+        (Language::En, TextField::Chat) => "chat",
+        (Language::En, TextField::Subject) => "subject",
+        (Language::En, TextField::Body) => "invitation",
+        (Language::En, TextField::FileName) => "a file name",
+    }
+}
+
+/// A confidence as a word in `lang`.
+pub(crate) fn confidence_word(c: Confidence, lang: Language) -> &'static str {
+    match (lang, c) {
+        (Language::Sv, Confidence::Low) => "låg",
+        (Language::Sv, Confidence::Medium) => "medel",
+        (Language::Sv, Confidence::High) => "hög",
+        (Language::En, c) => c.as_str(),
+    }
+}

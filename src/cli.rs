@@ -1,0 +1,213 @@
+//! The command line: argument definitions and the commands behind them.
+//!
+//! Exit codes: 0 the command ran; 1 `scan --fail-on` found an incident at or above the given
+//! severity; 2 a usage, configuration or database error (nothing was judged).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{Config, Language};
+use crate::detect::{Detector, HashKey};
+use crate::report;
+use crate::rules::Severity;
+use crate::scan::{self, ScanOptions};
+use crate::sources::Format;
+use crate::store::Store;
+
+/// motesvakt audits video-meeting logs against Swedish health and social care routines.
+#[derive(Debug, Parser)]
+#[command(name = "motesvakt", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan meeting-log exports (files or folders) and print the incidents found.
+    Scan(ScanArgs),
+    /// Check a configuration file and print the active profiles.
+    CheckConfig {
+        /// Configuration file (TOML). Without it, the built-in default is checked.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// Severity names on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SeverityArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::Critical => Severity::Critical,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Info => Severity::Info,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Configuration file (TOML). Without it, the built-in default configuration is used.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Keep meeting state and incidents in this SQLite file; a later scan then reports only
+    /// what is new. Without it, everything is kept in memory for this run.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Print one JSON object per incident per line on stdout, and nothing else there.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit with code 1 when an incident of this severity or higher is reported.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+    /// Read every file as this format instead of detecting it from the content.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub format: Option<Format>,
+    /// Language of summaries: sv or en (overrides the config's `language`).
+    #[arg(long, value_name = "LANG", value_parser = parse_language)]
+    pub lang: Option<Language>,
+    /// Files or folders to scan (folders recursively).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Format::from_name(s).ok_or_else(|| {
+        let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown format `{s}` (known: {})", names.join(", "))
+    })
+}
+
+fn parse_language(s: &str) -> Result<Language, String> {
+    Language::from_name(s).ok_or_else(|| format!("unknown language `{s}` (known: sv, en)"))
+}
+
+/// An error that means "usage or configuration": exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SetupError(String);
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Scan(args) => scan_command(args),
+        Command::CheckConfig { config } => {
+            let config = load_config(config.as_deref())?;
+            println!("configuration OK: {}", config.origin);
+            for p in &config.profiles {
+                println!("profile {}: {} ({})", p.id, p.name, p.routine);
+            }
+            if config.classifier.is_empty() {
+                println!("warning: internal_domains is empty; everyone without an explicit kind counts as external");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load_config(path: Option<&Path>) -> Result<Config> {
+    match path {
+        Some(p) => Config::load(p).map_err(|e| SetupError(e.to_string()).into()),
+        None => Ok(Config::builtin()),
+    }
+}
+
+/// The hash key: from config, else kept beside the database, else fresh for this run.
+fn hash_key(config: &Config, db: Option<&Path>) -> Result<HashKey> {
+    if let Some(secret) = &config.detect.secret {
+        return Ok(HashKey::from_bytes(secret.as_bytes()));
+    }
+    let file = match (&config.detect.secret_file, db) {
+        (Some(f), _) => Some(f.clone()),
+        (None, Some(db)) => Some(
+            db.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .join("motesvakt.key"),
+        ),
+        (None, None) => None,
+    };
+    match file {
+        Some(f) => HashKey::load_or_create(&f).map_err(|e| SetupError(e.to_string()).into()),
+        None => Ok(HashKey::random()?),
+    }
+}
+
+fn scan_command(args: ScanArgs) -> Result<ExitCode> {
+    let mut config = load_config(args.config.as_deref())?;
+    if let Some(lang) = args.lang {
+        config.language = lang;
+    }
+    for p in &args.paths {
+        if !p.exists() {
+            return Err(SetupError(format!("{}: no such file or folder", p.display())).into());
+        }
+    }
+    let key = hash_key(&config, args.db.as_deref())?;
+    let detector = Detector::new(&config.detect, key).map_err(|e| SetupError(e.to_string()))?;
+    let store = match &args.db {
+        Some(path) => Store::open(path).map_err(|e| SetupError(e.to_string()))?,
+        None => Store::in_memory()?,
+    };
+    let stderr = std::io::stderr();
+    if config.classifier.is_empty() {
+        let _ = writeln!(
+            stderr.lock(),
+            "motesvakt: warning: internal_domains is empty in {}; participants without an explicit kind count as external",
+            config.origin
+        );
+    }
+    let options = ScanOptions {
+        paths: args.paths,
+        format: args.format,
+    };
+    let (reported, stats) = scan::run(&config, &detector, &store, &options, &mut |d| {
+        let _ = writeln!(stderr.lock(), "{d}");
+    })
+    .context("the scan stopped")?;
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for r in &reported {
+        let written = if args.json {
+            writeln!(out, "{}", report::json_line(r))
+        } else {
+            writeln!(out, "{}", report::text_block(r, config.language))
+        };
+        if let Err(e) = written {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                break;
+            }
+            return Err(e.into());
+        }
+    }
+    out.flush().ok();
+    let mut err = stderr.lock();
+    for line in report::format_lines(&stats) {
+        let _ = writeln!(err, "{line}");
+    }
+    let _ = writeln!(err, "{}", report::summary_line(&stats));
+
+    if let Some(threshold) = args.fail_on {
+        let threshold = Severity::from(threshold);
+        if reported.iter().any(|r| r.incident.severity >= threshold) {
+            return Ok(ExitCode::from(1));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
