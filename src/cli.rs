@@ -113,7 +113,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 println!("profile {}: {} ({})", p.id, p.name, p.routine);
             }
             if config.classifier.is_empty() {
-                println!("warning: internal_domains is empty; everyone without an explicit kind counts as external");
+                println!(
+                    "warning: internal_domains is empty; everyone without an explicit kind counts as external"
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

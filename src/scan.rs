@@ -130,49 +130,50 @@ pub fn run(
         stats.files += 1;
         store.begin()?;
         let mut counts = FormatCounts::default();
-        let result = ingest::read_file(&file, options.format, &config.sources, &mut |line, item| {
-            if failure.is_some() {
-                return;
-            }
-            counts.read += 1;
-            match item {
-                Item::Event(event) => {
-                    counts.mapped += 1;
-                    stats.events += 1;
-                    let key = MeetingKey {
-                        platform: event.platform,
-                        id: event.meeting.clone(),
-                    };
-                    remember_subject(&mut subjects, &key, &event);
-                    let subject = subjects.get(&key).map(String::as_str);
-                    let obs = Observation::from_event(*event, detector, subject);
-                    match store.add_observation(&obs) {
-                        Ok(true) => {
-                            dirty.insert(key.clone());
+        let result =
+            ingest::read_file(&file, options.format, &config.sources, &mut |line, item| {
+                if failure.is_some() {
+                    return;
+                }
+                counts.read += 1;
+                match item {
+                    Item::Event(event) => {
+                        counts.mapped += 1;
+                        stats.events += 1;
+                        let key = MeetingKey {
+                            platform: event.platform,
+                            id: event.meeting.clone(),
+                        };
+                        remember_subject(&mut subjects, &key, &event);
+                        let subject = subjects.get(&key).map(String::as_str);
+                        let obs = Observation::from_event(*event, detector, subject);
+                        match store.add_observation(&obs) {
+                            Ok(true) => {
+                                dirty.insert(key.clone());
+                            }
+                            Ok(false) => stats.duplicate_events += 1,
+                            Err(e) => failure = Some(e),
                         }
-                        Ok(false) => stats.duplicate_events += 1,
-                        Err(e) => failure = Some(e),
+                        meetings.insert(key);
+                        pending += 1;
+                        if pending >= BATCH {
+                            pending = 0;
+                            if let Err(e) = store.commit().and_then(|()| store.begin()) {
+                                failure = Some(e);
+                            }
+                        }
                     }
-                    meetings.insert(key);
-                    pending += 1;
-                    if pending >= BATCH {
-                        pending = 0;
-                        if let Err(e) = store.commit().and_then(|()| store.begin()) {
-                            failure = Some(e);
-                        }
+                    Item::Unmapped(_) => counts.unmapped += 1,
+                    Item::Rejected(reason) => {
+                        counts.rejected += 1;
+                        diagnostic(Diagnostic::Record {
+                            file: file.clone(),
+                            line,
+                            reason,
+                        });
                     }
                 }
-                Item::Unmapped(_) => counts.unmapped += 1,
-                Item::Rejected(reason) => {
-                    counts.rejected += 1;
-                    diagnostic(Diagnostic::Record {
-                        file: file.clone(),
-                        line,
-                        reason,
-                    });
-                }
-            }
-        });
+            });
         store.commit()?;
         if let Some(e) = failure.take() {
             return Err(e);
@@ -218,12 +219,18 @@ pub fn run(
     }
     store.commit()?;
     reported.sort_by(|a, b| {
-        (a.incident.time, a.incident.platform, &a.incident.meeting, &a.incident.rule).cmp(&(
-            b.incident.time,
-            b.incident.platform,
-            &b.incident.meeting,
-            &b.incident.rule,
-        ))
+        (
+            a.incident.time,
+            a.incident.platform,
+            &a.incident.meeting,
+            &a.incident.rule,
+        )
+            .cmp(&(
+                b.incident.time,
+                b.incident.platform,
+                &b.incident.meeting,
+                &b.incident.rule,
+            ))
     });
     stats.elapsed = started.elapsed();
     Ok((reported, stats))

@@ -153,7 +153,9 @@ impl Config {
             domains.push(d.to_ascii_lowercase());
         }
 
-        let ids = raw.profiles.unwrap_or_else(|| vec!["vgr-samsa".to_string()]);
+        let ids = raw
+            .profiles
+            .unwrap_or_else(|| vec!["vgr-samsa".to_string()]);
         if ids.is_empty() {
             return Err(invalid(
                 "profiles",
@@ -201,10 +203,7 @@ impl Config {
 
     /// Whether a rule is switched on.
     pub fn rule_enabled(&self, rule: &str) -> bool {
-        self.rules
-            .get(rule)
-            .and_then(|r| r.enabled)
-            .unwrap_or(true)
+        self.rules.get(rule).and_then(|r| r.enabled).unwrap_or(true)
     }
 
     /// The configured breach severity of a rule, if the config overrides the profile.

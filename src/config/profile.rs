@@ -52,7 +52,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "vgr-samsa",
         include_str!("../../config/profiles/vgr-samsa.toml"),
     ),
-    ("halland", include_str!("../../config/profiles/halland.toml")),
+    (
+        "halland",
+        include_str!("../../config/profiles/halland.toml"),
+    ),
     (
         "kronoberg",
         include_str!("../../config/profiles/kronoberg.toml"),
@@ -69,8 +72,7 @@ impl Profile {
     /// A built-in profile by id.
     pub fn builtin(id: &str) -> Option<Profile> {
         let (_, text) = BUILTIN.iter().find(|(i, _)| *i == id)?;
-        let profile: Profile =
-            toml::from_str(text).expect("built-in profiles are valid (tested)");
+        let profile: Profile = toml::from_str(text).expect("built-in profiles are valid (tested)");
         Some(profile)
     }
 
@@ -103,11 +105,19 @@ mod tests {
     fn recording_severity_follows_the_routine() {
         let vgr = Profile::builtin("vgr-samsa").unwrap();
         let r = vgr.rule("recording-video").unwrap();
-        assert_eq!((r.severity, r.severity_if_sensitive), (Severity::High, None));
+        assert_eq!(
+            (r.severity, r.severity_if_sensitive),
+            (Severity::High, None)
+        );
         let halland = Profile::builtin("halland").unwrap();
         let r = halland.rule("recording-video").unwrap();
         assert_eq!(r.severity, Severity::Info);
         assert_eq!(r.breach_severity(), Severity::High);
-        assert!(Profile::builtin("sas").unwrap().rule("recording-video").is_none());
+        assert!(
+            Profile::builtin("sas")
+                .unwrap()
+                .rule("recording-video")
+                .is_none()
+        );
     }
 }

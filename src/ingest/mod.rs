@@ -86,7 +86,11 @@ fn walk(
             }),
         }
     }
-    children.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+    children.sort_by(|a, b| {
+        a.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.as_os_str().as_encoded_bytes())
+    });
     for child in children {
         walk(&child, out, seen_dirs, problem);
     }
@@ -136,7 +140,13 @@ mod tests {
         let root = dir.path();
         std::fs::create_dir_all(root.join("b/inner")).unwrap();
         std::fs::create_dir_all(root.join(".hidden")).unwrap();
-        for f in ["b/inner/z.ndjson", "b/a.ndjson", "a.ndjson", ".hidden/x", ".swp"] {
+        for f in [
+            "b/inner/z.ndjson",
+            "b/a.ndjson",
+            "a.ndjson",
+            ".hidden/x",
+            ".swp",
+        ] {
             std::fs::write(root.join(f), "").unwrap();
         }
         std::os::unix::fs::symlink(root, root.join("b/loop")).unwrap();

@@ -95,7 +95,11 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
     if let Some(sens) = &i.evidence.sensitive {
         evidence.push(format!(
             "{}: {} {} {} {}",
-            if sv { "känsligt möte" } else { "sensitive meeting" },
+            if sv {
+                "känsligt möte"
+            } else {
+                "sensitive meeting"
+            },
             sens.kind,
             if sv { "i" } else { "in" },
             field_word(sens.field, lang),
@@ -113,7 +117,7 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
     let _ = writeln!(
         s,
         "    {}: {} <{}>, id {}",
-        if sv { "Person" } else { "Person" },
+        if sv { "Vem" } else { "Who" },
         who(&i.actor),
         i.actor.id,
         i.id

@@ -270,13 +270,7 @@ mod tests {
 
     #[test]
     fn control_to_outsider_only() {
-        let grant = |target: Actor| {
-            ev(
-                5,
-                "anna@region.se",
-                EventKind::ControlGranted { target },
-            )
-        };
+        let grant = |target: Actor| ev(5, "anna@region.se", EventKind::ControlGranted { target });
         let mut phone = Actor::new("+46701234567");
         phone.kind = Some(ActorKind::Phone);
         let got = judge(
@@ -316,7 +310,10 @@ mod tests {
             Origin::BuiltIn,
         )
         .unwrap();
-        assert_eq!(judge(&lowered, vec![video(0)])[0].severity, Severity::Medium);
+        assert_eq!(
+            judge(&lowered, vec![video(0)])[0].severity,
+            Severity::Medium
+        );
     }
 
     #[test]

@@ -70,7 +70,11 @@ impl Observation {
         let mut scan = |field: TextField, text: &str, ctx: &Context<'_>| -> bool {
             let found = detector.scan(text, ctx);
             let any = !found.is_empty();
-            findings.extend(found.into_iter().map(|finding| FieldFinding { field, finding }));
+            findings.extend(
+                found
+                    .into_iter()
+                    .map(|finding| FieldFinding { field, finding }),
+            );
             any
         };
         match &mut event.kind {
@@ -104,10 +108,8 @@ impl Observation {
                     );
                 }
             }
-            EventKind::FileShared { name } => {
-                if scan(TextField::FileName, name, &ctx) {
-                    name.clear();
-                }
+            EventKind::FileShared { name } if scan(TextField::FileName, name, &ctx) => {
+                name.clear();
             }
             EventKind::ParticipantAdmitted { target }
             | EventKind::ControlGranted { target }

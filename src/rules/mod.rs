@@ -28,9 +28,7 @@ pub use meeting::{FieldFinding, MeetingKey, MeetingView, Observation, Sensitivit
 pub const RULE_IDS: &[&str] = &["chat-patient-data", "recording-video", "control-external"];
 
 /// How serious an incident is. Ordered: `Info < Low < Medium < High < Critical`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,

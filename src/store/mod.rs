@@ -402,27 +402,38 @@ mod tests {
         let store = Store::in_memory().unwrap();
         let now = Timestamp::now();
         assert_eq!(
-            store.record_incident(&incident(Severity::Info), now).unwrap(),
+            store
+                .record_incident(&incident(Severity::Info), now)
+                .unwrap(),
             Outcome::New
         );
         assert_eq!(
-            store.record_incident(&incident(Severity::Info), now).unwrap(),
+            store
+                .record_incident(&incident(Severity::Info), now)
+                .unwrap(),
             Outcome::Known
         );
         assert_eq!(
-            store.record_incident(&incident(Severity::High), now).unwrap(),
+            store
+                .record_incident(&incident(Severity::High), now)
+                .unwrap(),
             Outcome::Raised {
                 from: Severity::Info
             }
         );
         assert_eq!(
-            store.record_incident(&incident(Severity::Low), now).unwrap(),
+            store
+                .record_incident(&incident(Severity::Low), now)
+                .unwrap(),
             Outcome::Known
         );
         assert_eq!(store.incidents().unwrap()[0].severity, Severity::High);
         assert_eq!(
             store.incident_history("abc").unwrap(),
-            [(None, Severity::Info), (Some(Severity::Info), Severity::High)]
+            [
+                (None, Severity::Info),
+                (Some(Severity::Info), Severity::High)
+            ]
         );
     }
 

@@ -1,0 +1,428 @@
+//! End-to-end tests of `motesvakt scan`: the real binary on files written here.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const M: &str = "meeting-1";
+
+fn video(meeting: &str, minute: u32) -> String {
+    ev(
+        meeting,
+        minute,
+        "anna@region.se",
+        "recording_started",
+        json!({"media": "video"}),
+    )
+}
+
+fn chat(meeting: &str, minute: u32, text: &str) -> String {
+    ev(
+        meeting,
+        minute,
+        "anna@region.se",
+        "chat_message",
+        json!({ "text": text }),
+    )
+}
+
+fn control(meeting: &str, minute: u32, target: &str) -> String {
+    ev(
+        meeting,
+        minute,
+        "anna@region.se",
+        "control_granted",
+        json!({"target": {"id": target}}),
+    )
+}
+
+#[test]
+fn patient_data_after_the_recording_makes_it_a_breach() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "late.ndjson",
+        &[
+            video(M, 0),
+            chat(M, 5, "hej, hör ni mig?"),
+            chat(M, 20, &format!("pnr {PNR} inför remissen")),
+        ],
+    );
+    let cfg = config(dir.path(), &["halland"]);
+    let out = motesvakt_paths(
+        &["scan", "--json", "--config", cfg.to_str().unwrap()],
+        &[&file],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let inc = incidents(&out);
+    assert_eq!(
+        triples(&inc),
+        [
+            t("chat-patient-data", M, "high"),
+            t("recording-video", M, "high")
+        ]
+    );
+    let rec = inc.iter().find(|i| i["rule"] == "recording-video").unwrap();
+    assert_eq!(rec["time"], "2024-05-02T08:00:00Z");
+    assert_eq!(rec["evidence"]["sensitive"]["field"], "chat");
+    assert_eq!(rec["routine"]["file"], "region-halland-distansmoten.txt");
+    assert_no_leaks(None, &[&out.stdout, &out.stderr]);
+
+    // Without the patient data, the same recording is only an observation under halland.
+    let file = write(
+        dir.path(),
+        "plain.ndjson",
+        &[video("m2", 0), chat("m2", 5, "hej")],
+    );
+    let out = motesvakt_paths(
+        &["scan", "--json", "--config", cfg.to_str().unwrap()],
+        &[&file],
+    );
+    assert_eq!(
+        triples(&incidents(&out)),
+        [t("recording-video", "m2", "info")]
+    );
+}
+
+#[test]
+fn the_three_profiles_judge_as_their_routines_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "mix.ndjson",
+        &[
+            // m-video: a video recording, no patient data.
+            video("m-video", 0),
+            // m-audio: audio only, with patient data: never recording-video.
+            ev(
+                "m-audio",
+                0,
+                "anna@region.se",
+                "recording_started",
+                json!({"media": "audio"}),
+            ),
+            // m-control: control to a colleague, to a subdomain colleague, to an outsider, to a guest.
+            control("m-control", 1, "bo@region.se"),
+            control("m-control", 2, "cia@vard.region.se"),
+            control("m-control", 3, "eve@example.com"),
+            ev(
+                "m-control",
+                4,
+                "anna@region.se",
+                "control_granted",
+                json!({"target": {"id": "gus", "kind": "guest"}}),
+            ),
+            // m-chat: a phone number and an order number are not patient data.
+            chat("m-chat", 1, "ring mig på 070-123 45 67"),
+            chat("m-chat", 2, "order 5566778899 levereras 13:15"),
+            chat("m-chat", 3, &format!("född {PNR2}")),
+        ],
+    );
+    let expect = |profile: &str, video_severity: Option<&str>| {
+        let cfg = config(dir.path(), &[profile]);
+        let out = motesvakt_paths(
+            &["scan", "--json", "--config", cfg.to_str().unwrap()],
+            &[&file],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let mut want = vec![
+            t("chat-patient-data", "m-chat", "high"),
+            t("control-external", "m-control", "high"),
+            t("control-external", "m-control", "high"),
+        ];
+        if let Some(s) = video_severity {
+            want.push(t("recording-video", "m-video", s));
+        }
+        want.sort();
+        assert_eq!(triples(&incidents(&out)), want, "profile {profile}");
+        for i in incidents(&out) {
+            assert_eq!(i["profile"], profile);
+        }
+        assert_no_leaks(None, &[&out.stdout, &out.stderr]);
+    };
+    expect("vgr-samsa", Some("high"));
+    expect("orebro", Some("high"));
+    expect("halland", Some("info"));
+}
+
+#[test]
+fn malformed_line_and_unknown_type_are_reported_and_the_rest_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "broken.ndjson",
+        &[
+            video(M, 0),
+            "{\"time\": \"2024-05-02T10:01:00+02:00\", oops".to_string(),
+            ev(M, 2, "anna@region.se", "hand_raised", json!({})),
+            ev(M, 3, "anna@region.se", "chat_message", json!({})),
+            control(M, 4, "eve@example.com"),
+        ],
+    );
+    let cfg = config(dir.path(), &["vgr-samsa"]);
+    let out = motesvakt_paths(
+        &["scan", "--json", "--config", cfg.to_str().unwrap()],
+        &[&file],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        triples(&incidents(&out)),
+        [
+            t("control-external", M, "high"),
+            t("recording-video", M, "high")
+        ]
+    );
+    let err = stderr(&out);
+    let path = file.display().to_string();
+    assert!(err.contains(&format!("{path}:2: not valid JSON")), "{err}");
+    assert!(
+        err.contains(&format!("{path}:4: missing field `text`")),
+        "{err}"
+    );
+    assert!(
+        !err.contains(":3:"),
+        "an unknown type is not an error: {err}"
+    );
+    let summary = err.lines().last().unwrap();
+    assert!(summary.contains("2 events"), "{summary}");
+    assert!(summary.contains("2 lines skipped"), "{summary}");
+    assert!(summary.contains("1 unmapped"), "{summary}");
+    assert!(summary.contains("2 high"), "{summary}");
+    assert!(
+        err.contains("format native: 5 records read, 2 mapped, 1 unmapped, 2 rejected"),
+        "{err}"
+    );
+}
+
+#[test]
+fn second_scan_with_db_raises_nothing_new_and_late_evidence_raises_severity() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.sqlite");
+    let cfg = config(dir.path(), &["halland"]);
+    let first = write(
+        dir.path(),
+        "in/a.ndjson",
+        &[video(M, 0), control(M, 1, "eve@example.com")],
+    );
+    let args = [
+        "scan",
+        "--json",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ];
+
+    let out = motesvakt_paths(&args, &[&first]);
+    let inc = incidents(&out);
+    assert_eq!(
+        triples(&inc),
+        [
+            t("control-external", M, "high"),
+            t("recording-video", M, "info")
+        ]
+    );
+    let recording_id = inc.iter().find(|i| i["rule"] == "recording-video").unwrap()["id"].clone();
+
+    // The same files again: nothing new.
+    let out = motesvakt_paths(&args, &[&first]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    let summary = stderr(&out);
+    assert!(summary.contains("0 new, 0 raised"), "{summary}");
+    assert!(summary.contains("2 events already seen"), "{summary}");
+
+    // A later export of the same meeting with patient data in the chat: the recording is
+    // raised to high under the same id; nothing else is repeated.
+    let later = write(
+        dir.path(),
+        "in/b.ndjson",
+        &[chat(M, 20, &format!("journal {PNR}"))],
+    );
+    let out = motesvakt_paths(&args, &[&first, &later]);
+    let inc = incidents(&out);
+    assert_eq!(
+        triples(&inc),
+        [
+            t("chat-patient-data", M, "high"),
+            t("recording-video", M, "high")
+        ]
+    );
+    let rec = inc.iter().find(|i| i["rule"] == "recording-video").unwrap();
+    assert_eq!(rec["id"], recording_id);
+    assert_eq!(rec["status"], "raised");
+    assert_eq!(rec["previous_severity"], "info");
+
+    // Nothing in the outputs or the database (and its WAL, if any) holds the number.
+    assert_no_leaks(None, &[&out.stdout, &out.stderr]);
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{}{suffix}", db.display());
+        if let Ok(data) = std::fs::read(&path) {
+            assert_no_leaks(None, &[&data]);
+        }
+    }
+    let key = dir.path().join("motesvakt.key");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn ids_do_not_depend_on_file_names_or_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = [
+        video(M, 0),
+        chat(M, 3, PNR),
+        control(M, 4, "eve@example.com"),
+    ];
+    let a = write(dir.path(), "one/export.ndjson", &lines);
+    // Same events, other order, other name and folder, split in two files.
+    let b1 = write(
+        dir.path(),
+        "two/x/part2.ndjson",
+        &[lines[2].clone(), lines[0].clone()],
+    );
+    let b2 = write(dir.path(), "two/y/part1.log", &[lines[1].clone()]);
+    let cfg = config(dir.path(), &["vgr-samsa"]);
+    let ids = |paths: &[&std::path::Path]| {
+        let out = motesvakt_paths(
+            &["scan", "--json", "--config", cfg.to_str().unwrap()],
+            paths,
+        );
+        let mut v: Vec<String> = incidents(&out)
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let first = ids(&[&a]);
+    assert_eq!(first.len(), 3);
+    assert_eq!(first, ids(&[&dir.path().join("two")]));
+    let _ = (b1, b2);
+}
+
+#[test]
+fn fail_on_sets_exit_code_one_at_or_above_the_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "a.ndjson", &[video(M, 0)]);
+    let cfg = config(dir.path(), &["halland"]);
+    let run = |level: &str| {
+        motesvakt_paths(
+            &[
+                "scan",
+                "--config",
+                cfg.to_str().unwrap(),
+                "--fail-on",
+                level,
+            ],
+            &[&file],
+        )
+        .status
+        .code()
+    };
+    assert_eq!(run("info"), Some(1));
+    assert_eq!(run("low"), Some(0));
+    assert_eq!(run("critical"), Some(0));
+}
+
+#[test]
+fn usage_and_configuration_errors_exit_two_and_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "a.ndjson", &[video(M, 0)]);
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "profiles = [\"halland\"]\n\n[rules.recording-video]\nenabeld = true\n",
+    )
+    .unwrap();
+    let out = motesvakt_paths(&["scan", "--config", bad.to_str().unwrap()], &[&file]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("enabeld") && err.contains("line 4") && err.contains("bad.toml"),
+        "{err}"
+    );
+
+    let out = motesvakt(&["scan", "--fail-on", "severe", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = motesvakt(&["scan"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = motesvakt(&["scan", dir.path().join("missing").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no such file or folder"));
+    let out = motesvakt(&[
+        "scan",
+        "--config",
+        dir.path().join("nope.toml").to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot read config file"));
+}
+
+#[test]
+fn json_mode_prints_only_json_on_stdout_and_a_summary_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "a.ndjson", &[video(M, 0), chat(M, 1, PNR)]);
+    let out = motesvakt_paths(&["scan", "--json"], &[&file]);
+    for line in stdout(&out).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for key in [
+            "id", "rule", "severity", "platform", "meeting", "time", "actor", "profile", "routine",
+            "summary", "evidence",
+        ] {
+            assert!(v.get(key).is_some(), "missing {key}");
+        }
+    }
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.starts_with("motesvakt: 1 files, 2 events, 1 meetings"),
+        "{last}"
+    );
+    assert!(last.ends_with(" s"), "{last}");
+    assert_no_leaks(None, &[&out.stdout, &out.stderr]);
+}
+
+#[test]
+fn bundled_examples_show_each_rule() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/exports");
+    let out = motesvakt_paths(&["scan", "--json"], &[&examples]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rules: Vec<String> = triples(&incidents(&out))
+        .into_iter()
+        .map(|(r, _, _)| r)
+        .collect();
+    for rule in ["chat-patient-data", "recording-video", "control-external"] {
+        assert!(
+            rules.iter().any(|r| r == rule),
+            "{rule} missing from examples: {rules:?}"
+        );
+    }
+    assert_no_leaks(None, &[&out.stdout, &out.stderr]);
+    let text = motesvakt_paths(&["scan"], &[&examples]);
+    assert!(stdout(&text).contains("Rutin: vgr-vastkom-samsa-distansmote.txt"));
+    assert_no_leaks(None, &[&text.stdout, &text.stderr]);
+}
+
+#[test]
+fn the_leak_checker_itself_finds_planted_numbers() {
+    // A check that cannot fail proves nothing: make sure it fires on every written form.
+    for form in [
+        PNR,
+        PNR2,
+        "861208-2399",
+        "8612082399",
+        "19861208 2399",
+        "x 861208+2399.",
+    ] {
+        assert_eq!(leaks(form.as_bytes()).len(), 1, "form #{}", form.len());
+    }
+    for clean in ["861208-2398", "x8612082399", "18612082399", "070-123 45 67"] {
+        assert!(leaks(clean.as_bytes()).is_empty(), "form #{}", clean.len());
+    }
+}
