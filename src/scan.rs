@@ -147,12 +147,14 @@ pub fn run(
                         remember_subject(&mut subjects, &key, &event);
                         let subject = subjects.get(&key).map(String::as_str);
                         let obs = Observation::from_event(*event, detector, subject);
-                        match store.add_observation(&obs) {
-                            Ok(true) => {
-                                dirty.insert(key.clone());
+                        if obs.worth_keeping() {
+                            match store.add_observation(&obs) {
+                                Ok(true) => {
+                                    dirty.insert(key.clone());
+                                }
+                                Ok(false) => stats.duplicate_events += 1,
+                                Err(e) => failure = Some(e),
                             }
-                            Ok(false) => stats.duplicate_events += 1,
-                            Err(e) => failure = Some(e),
                         }
                         meetings.insert(key);
                         pending += 1;

@@ -127,6 +127,13 @@ impl Observation {
             .filter(move |f| f.finding.confidence >= min)
     }
 
+    /// Whether the rules can use this observation. A chat message in which the detector found
+    /// nothing carries nothing a rule judges, so it is not kept: meeting state then grows with
+    /// what happens in meetings (joins, recordings, findings), not with chat volume.
+    pub fn worth_keeping(&self) -> bool {
+        !matches!(self.event.kind, EventKind::ChatMessage { .. }) || !self.findings.is_empty()
+    }
+
     /// A fingerprint of the observation's full content. Feeding the same event twice (the same
     /// file scanned again, or two exports of the same record) gives the same key.
     pub fn key(&self) -> String {
