@@ -30,6 +30,15 @@ pub struct Cli {
 pub enum Command {
     /// Scan meeting-log exports (files or folders) and print the incidents found.
     Scan(ScanArgs),
+    /// List the rules, their severities and the routine sections they cite, per profile.
+    Rules {
+        /// Configuration file (TOML). Without it, the built-in default is used.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Show only this profile (any known profile, active or not).
+        #[arg(long, value_name = "ID")]
+        profile: Option<String>,
+    },
     /// Check a configuration file and print the active profiles.
     CheckConfig {
         /// Configuration file (TOML). Without it, the built-in default is checked.
@@ -106,10 +115,33 @@ pub struct SetupError(String);
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan_command(args),
+        Command::Rules { config, profile } => {
+            let config = load_config(config.as_deref())?;
+            let profiles: Vec<crate::config::Profile> = match &profile {
+                Some(id) => {
+                    let p = config
+                        .catalog
+                        .iter()
+                        .find(|p| &p.id == id)
+                        .cloned()
+                        .or_else(|| crate::config::Profile::builtin(id))
+                        .ok_or_else(|| {
+                            SetupError(format!(
+                                "unknown profile `{id}` (known: {})",
+                                crate::config::Profile::BUILTIN_IDS.join(", ")
+                            ))
+                        })?;
+                    vec![p]
+                }
+                None => config.catalog.clone(),
+            };
+            print!("{}", report::rules_table(&config, &profiles));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::CheckConfig { config } => {
             let config = load_config(config.as_deref())?;
             println!("configuration OK: {}", config.origin);
-            for p in &config.profiles {
+            for p in config.profiles() {
                 println!("profile {}: {} ({})", p.id, p.name, p.routine);
             }
             if config.classifier.is_empty() {
@@ -172,6 +204,16 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             stderr.lock(),
             "motesvakt: warning: internal_domains is empty in {}; participants without an explicit kind count as external",
             config.origin
+        );
+    }
+    let today = jiff::Zoned::now().date();
+    for p in config.expired_profiles(today) {
+        let _ = writeln!(
+            stderr.lock(),
+            "motesvakt: warning: profile {} ({}) was valid until {}; it judges only events up to that day",
+            p.id,
+            p.routine,
+            p.valid_until.map(|d| d.to_string()).unwrap_or_default()
         );
     }
     let options = ScanOptions {

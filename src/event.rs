@@ -198,6 +198,10 @@ pub enum EventKind {
     },
     ChatMessage {
         text: String,
+        /// The platform's id of the message, so that a later `chat_message_deleted` can refer
+        /// to it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_id: Option<String>,
     },
     ChatMessageDeleted {
         #[serde(default, skip_serializing_if = "Option::is_none")]

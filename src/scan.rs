@@ -50,6 +50,8 @@ pub struct Stats {
     pub raised: u64,
     /// Incidents found again that were already reported by an earlier scan.
     pub known: u64,
+    /// Incidents not raised because a configured exception covers them.
+    pub excepted: u64,
     pub elapsed: Duration,
 }
 
@@ -124,6 +126,8 @@ pub fn run(
     // Subjects seen so far, as context for the detector on the meeting's chat.
     let mut subjects: HashMap<MeetingKey, String> = HashMap::new();
     let mut pending = 0usize;
+    // The batch clock: the latest event time in the input.
+    let mut clock: Option<Timestamp> = None;
     let mut failure: Option<StoreError> = None;
 
     for file in files {
@@ -146,7 +150,9 @@ pub fn run(
                         };
                         remember_subject(&mut subjects, &key, &event);
                         let subject = subjects.get(&key).map(String::as_str);
-                        let obs = Observation::from_event(*event, detector, subject);
+                        clock = clock.max(Some(event.time));
+                        let obs =
+                            Observation::from_event(*event, detector, &config.signals, subject);
                         if obs.worth_keeping() {
                             match store.add_observation(&obs) {
                                 Ok(true) => {
@@ -200,12 +206,20 @@ pub fn run(
     let mut dirty: Vec<MeetingKey> = dirty.into_iter().collect();
     dirty.sort();
     let now = Timestamp::now();
+    let clock = clock.unwrap_or(now);
     let mut reported = Vec::new();
     store.begin()?;
     for key in dirty {
         let observations = store.meeting_observations(&key)?;
-        let view = MeetingView::new(key, observations, detector.min_confidence());
-        for incident in judge.judge(&view) {
+        let view = MeetingView::new(
+            key,
+            observations,
+            detector.min_confidence(),
+            &config.sensitivity,
+        );
+        let judgement = judge.judge(&view, clock);
+        stats.excepted += judgement.excepted;
+        for incident in judgement.incidents {
             let outcome = store.record_incident(&incident, now)?;
             match outcome {
                 Outcome::Known => {

@@ -3,7 +3,7 @@
 //! `config/motesvakt.toml` is both the documented example and the built-in default (it is
 //! compiled in). Loading goes in two steps, as in ripgrep: the raw TOML is deserialised with
 //! unknown keys refused ([`RawConfig`]), then checked and resolved into a [`Config`] that owns
-//! the active profiles and the participant [`Classifier`].
+//! the routine profiles, the compiled phrase sets and the participant [`Classifier`].
 
 pub mod profile;
 
@@ -11,10 +11,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use jiff::SignedDuration;
 use serde::Deserialize;
 
 use crate::detect::DetectSettings;
-use crate::event::{Actor, ActorKind};
+use crate::event::{Actor, ActorKind, Platform};
+use crate::rules::signals::{PhraseSet, Signals};
 use crate::rules::{RULE_IDS, Severity};
 use crate::sources::SourceSettings;
 pub use profile::{Profile, ProfileRule};
@@ -77,12 +79,156 @@ impl Language {
     }
 }
 
-/// `[rules.<rule-id>]`.
+/// `[rules.<rule-id>]`: on/off, severity, and the parameters of the rules that have some.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSettings {
     pub enabled: Option<bool>,
+    /// Replaces every severity above info that the profiles give this rule.
     pub severity: Option<Severity>,
+    /// `chat-threat`: the threat phrases.
+    pub phrases: Option<Vec<String>>,
+    /// `classified-information`: the markings of classified information.
+    pub markers: Option<Vec<String>>,
+    /// `meeting-not-ended`: how long after its last event a meeting that never ended counts
+    /// as left open ("8h", "90m").
+    pub timeout: Option<SignedDuration>,
+    /// `large-sensitive-meeting`: more participants than this is large.
+    pub max_participants: Option<u32>,
+    /// `platform-not-approved`: the platforms approved for sensitive meetings, replacing the
+    /// profiles' lists.
+    pub approved_platforms: Option<Vec<Platform>>,
+}
+
+/// Which rule each parameter belongs to, for error messages.
+const RULE_PARAMS: &[(&str, &str)] = &[
+    ("phrases", "chat-threat"),
+    ("markers", "classified-information"),
+    ("timeout", "meeting-not-ended"),
+    ("max_participants", "large-sensitive-meeting"),
+    ("approved_platforms", "platform-not-approved"),
+];
+
+/// Default threat phrases (`chat-threat`): the kind of message Region Halland's routine
+/// ("Hot") tells staff to report to their manager.
+pub const DEFAULT_THREAT_PHRASES: &[&str] = &[
+    "jag ska döda dig",
+    "jag ska döda er",
+    "jag dödar dig",
+    "jag ska slå ihjäl",
+    "jag ska skada dig",
+    "jag vet var du bor",
+    "jag vet var ni bor",
+    "du ska få se",
+    "du kommer att ångra dig",
+];
+
+/// Default markings of security-classified information (`classified-information`; Region
+/// Halland's routine, footnote 1). Upper-case markings match upper case only.
+pub const DEFAULT_CLASSIFIED_MARKERS: &[&str] = &[
+    "försvarssekretess",
+    "säkerhetsskyddsklassificerad",
+    "säkerhetsskyddsklass",
+    "HEMLIG",
+    "KVALIFICERAT HEMLIG",
+    "KONFIDENTIELL",
+    "BEGRÄNSAT HEMLIG",
+];
+
+/// Default care keywords: a subject or invitation holding one makes the meeting sensitive.
+pub const DEFAULT_CARE_KEYWORDS: &[&str] = &[
+    "vårdplanering",
+    "SIP",
+    "samordnad individuell plan",
+    "MDK",
+    "multidisciplinär konferens",
+    "vårdmöte",
+];
+
+/// Default `meeting-not-ended` timeout.
+pub const DEFAULT_MEETING_TIMEOUT: SignedDuration = SignedDuration::from_hours(8);
+
+/// Default `large-sensitive-meeting` limit (SÄS: "cirka 30 personer").
+pub const DEFAULT_MAX_PARTICIPANTS: u32 = 30;
+
+/// `[sensitivity]`: what besides patient data makes a meeting sensitive.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SensitivitySettings {
+    /// A meeting whose subject or invitation holds one of these is sensitive.
+    pub care_keywords: Vec<String>,
+    /// Meeting ids or rooms (e.g. Pexip conference names) used for care work.
+    pub care_meetings: Vec<String>,
+    /// Organisers (e-mail addresses, or `@domain` for a unit's own domain) whose meetings are
+    /// care work.
+    pub care_organizers: Vec<String>,
+}
+
+impl Default for SensitivitySettings {
+    fn default() -> Self {
+        SensitivitySettings {
+            care_keywords: DEFAULT_CARE_KEYWORDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            care_meetings: Vec::new(),
+            care_organizers: Vec::new(),
+        }
+    }
+}
+
+impl SensitivitySettings {
+    /// Whether meetings organised by `organizer` are care work.
+    pub fn is_care_organizer(&self, organizer: &str) -> bool {
+        let organizer = organizer.to_ascii_lowercase();
+        let domain = organizer.rsplit_once('@').map(|(_, d)| d);
+        self.care_organizers.iter().any(|c| {
+            let c = c.to_ascii_lowercase();
+            match c.strip_prefix('@') {
+                Some(d) => domain.is_some_and(|dom| domain_in(dom, d)),
+                None => c == organizer,
+            }
+        })
+    }
+}
+
+/// `[[profile_for]]`: profiles for the meetings of some platforms or organiser domains.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSelector {
+    /// The profiles to apply, instead of the top-level `profiles`.
+    pub profiles: Vec<String>,
+    /// Meetings on these platforms (any platform when empty).
+    #[serde(default)]
+    pub platforms: Vec<Platform>,
+    /// Meetings whose organiser is in one of these domains or their subdomains (any organiser
+    /// when empty).
+    #[serde(default)]
+    pub domains: Vec<String>,
+}
+
+/// `[[exceptions]]`: a rule does not fire for these meetings or actors, for a written reason.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exception {
+    pub rule: String,
+    /// Meeting ids or rooms.
+    #[serde(default)]
+    pub meetings: Vec<String>,
+    /// Actors (e-mail addresses or ids) whose actions are exempt.
+    #[serde(default)]
+    pub actors: Vec<String>,
+    /// Why: a decision, a date, who decided. Required.
+    pub reason: String,
+}
+
+impl Exception {
+    /// Whether this exception covers `rule` in `meeting` for `actor`.
+    pub fn covers(&self, rule: &str, meeting: &str, actor: &str) -> bool {
+        self.rule == rule
+            && (self.meetings.iter().any(|m| m == meeting)
+                || self.actors.iter().any(|a| a.eq_ignore_ascii_case(actor)))
+    }
 }
 
 /// The configuration file as written.
@@ -98,6 +244,15 @@ pub struct RawConfig {
     pub detect: DetectSettings,
     #[serde(default)]
     pub rules: BTreeMap<String, RuleSettings>,
+    #[serde(default)]
+    pub sensitivity: SensitivitySettings,
+    /// More profile files (TOML, like those in config/profiles/), for routines of your own.
+    #[serde(default)]
+    pub profile_files: Vec<PathBuf>,
+    #[serde(default)]
+    pub profile_for: Vec<ProfileSelector>,
+    #[serde(default)]
+    pub exceptions: Vec<Exception>,
 }
 
 /// A checked configuration, ready to use.
@@ -105,12 +260,20 @@ pub struct RawConfig {
 pub struct Config {
     pub origin: Origin,
     pub classifier: Classifier,
-    /// Active profiles, in the order configured.
-    pub profiles: Vec<Profile>,
     pub language: Language,
     pub detect: DetectSettings,
     pub rules: BTreeMap<String, RuleSettings>,
     pub sources: SourceSettings,
+    pub sensitivity: SensitivitySettings,
+    /// Every profile the configuration uses (default or selected).
+    pub catalog: Vec<Profile>,
+    /// Indices into `catalog` of the default profiles, in configured order.
+    pub active: Vec<usize>,
+    /// `[[profile_for]]` selectors with indices into `catalog`.
+    pub selectors: Vec<(ProfileSelector, Vec<usize>)>,
+    pub exceptions: Vec<Exception>,
+    /// Compiled threat phrases, classification markers and care keywords.
+    pub signals: Signals,
 }
 
 impl Config {
@@ -153,40 +316,139 @@ impl Config {
             domains.push(d.to_ascii_lowercase());
         }
 
+        // Profiles: the built-in ones, plus configured files (which add or replace by id).
+        let mut available: Vec<Profile> = Profile::BUILTIN_IDS
+            .iter()
+            .filter_map(|id| Profile::builtin(id))
+            .collect();
+        for (i, path) in raw.profile_files.iter().enumerate() {
+            let p = Profile::load(path).map_err(|e| invalid(&format!("profile_files[{i}]"), e))?;
+            available.retain(|q| q.id != p.id);
+            available.push(p);
+        }
+        let mut catalog: Vec<Profile> = Vec::new();
+        let mut resolve = |key: &str, ids: &[String]| -> Result<Vec<usize>, ConfigError> {
+            if ids.is_empty() {
+                return Err(invalid(
+                    key,
+                    "no profile is named; name at least one".into(),
+                ));
+            }
+            let mut out = Vec::new();
+            for id in ids {
+                let Some(p) = available.iter().find(|p| &p.id == id) else {
+                    let known: Vec<&str> = available.iter().map(|p| p.id.as_str()).collect();
+                    return Err(invalid(
+                        key,
+                        format!("unknown profile `{id}` (known: {})", known.join(", ")),
+                    ));
+                };
+                let index = match catalog.iter().position(|q| q.id == p.id) {
+                    Some(i) => i,
+                    None => {
+                        catalog.push(p.clone());
+                        catalog.len() - 1
+                    }
+                };
+                if out.contains(&index) {
+                    return Err(invalid(key, format!("`{id}` is listed twice")));
+                }
+                out.push(index);
+            }
+            Ok(out)
+        };
         let ids = raw
             .profiles
+            .clone()
             .unwrap_or_else(|| vec!["vgr-samsa".to_string()]);
-        if ids.is_empty() {
-            return Err(invalid(
-                "profiles",
-                "no profile is active; name at least one".into(),
-            ));
-        }
-        let mut profiles = Vec::new();
-        for id in &ids {
-            let profile = Profile::builtin(id).ok_or_else(|| {
-                invalid(
-                    "profiles",
-                    format!(
-                        "unknown profile `{id}` (known: {})",
-                        Profile::BUILTIN_IDS.join(", ")
-                    ),
-                )
-            })?;
-            if profiles.iter().any(|p: &Profile| p.id == profile.id) {
-                return Err(invalid("profiles", format!("`{id}` is listed twice")));
-            }
-            profiles.push(profile);
+        let active = resolve("profiles", &ids)?;
+        let mut selectors = Vec::new();
+        for (i, mut sel) in raw.profile_for.into_iter().enumerate() {
+            let indices = resolve(&format!("profile_for[{i}].profiles"), &sel.profiles)?;
+            sel.domains = sel
+                .domains
+                .iter()
+                .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+                .collect();
+            selectors.push((sel, indices));
         }
 
-        for id in raw.rules.keys() {
+        for (id, settings) in &raw.rules {
             if !RULE_IDS.contains(&id.as_str()) {
                 return Err(invalid(
                     &format!("rules.{id}"),
                     format!("unknown rule `{id}` (known: {})", RULE_IDS.join(", ")),
                 ));
             }
+            let given = [
+                ("phrases", settings.phrases.is_some()),
+                ("markers", settings.markers.is_some()),
+                ("timeout", settings.timeout.is_some()),
+                ("max_participants", settings.max_participants.is_some()),
+                ("approved_platforms", settings.approved_platforms.is_some()),
+            ];
+            for (param, set) in given {
+                let owner = RULE_PARAMS
+                    .iter()
+                    .find(|(p, _)| *p == param)
+                    .map_or("", |(_, r)| *r);
+                if set && owner != id {
+                    return Err(invalid(
+                        &format!("rules.{id}.{param}"),
+                        format!("`{param}` is a setting of rule `{owner}`, not of `{id}`"),
+                    ));
+                }
+            }
+            if settings.timeout.is_some_and(|t| t <= SignedDuration::ZERO) {
+                return Err(invalid(
+                    &format!("rules.{id}.timeout"),
+                    "must be longer than zero".into(),
+                ));
+            }
         }
+        for (i, e) in raw.exceptions.iter().enumerate() {
+            let key = format!("exceptions[{i}]");
+            if !RULE_IDS.contains(&e.rule.as_str()) {
+                return Err(invalid(
+                    &format!("{key}.rule"),
+                    format!("unknown rule `{}` (known: {})", e.rule, RULE_IDS.join(", ")),
+                ));
+            }
+            if e.reason.trim().is_empty() {
+                return Err(invalid(
+                    &format!("{key}.reason"),
+                    "an exception needs a written reason".into(),
+                ));
+            }
+            if e.meetings.is_empty() && e.actors.is_empty() {
+                return Err(invalid(
+                    &key,
+                    "name the `meetings` or `actors` the exception is for".into(),
+                ));
+            }
+        }
+
+        let phrases =
+            |rule: &str, get: fn(&RuleSettings) -> &Option<Vec<String>>, default: &[&str]| {
+                raw.rules
+                    .get(rule)
+                    .and_then(|r| get(r).clone())
+                    .unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect())
+            };
+        let threats = phrases("chat-threat", |r| &r.phrases, DEFAULT_THREAT_PHRASES);
+        let markers = phrases(
+            "classified-information",
+            |r| &r.markers,
+            DEFAULT_CLASSIFIED_MARKERS,
+        );
+        let signals = Signals {
+            threats: PhraseSet::new(&threats, false)
+                .map_err(|e| invalid("rules.chat-threat.phrases", e.to_string()))?,
+            classified: PhraseSet::new(&markers, true)
+                .map_err(|e| invalid("rules.classified-information.markers", e.to_string()))?,
+            care: PhraseSet::new(&raw.sensitivity.care_keywords, false)
+                .map_err(|e| invalid("sensitivity.care_keywords", e.to_string()))?,
+        };
 
         Ok(Config {
             origin,
@@ -194,10 +456,15 @@ impl Config {
                 internal_domains: domains.clone(),
             },
             classifier: Classifier { domains },
-            profiles,
             language: raw.language,
             detect: raw.detect,
             rules: raw.rules,
+            sensitivity: raw.sensitivity,
+            catalog,
+            active,
+            selectors,
+            exceptions: raw.exceptions,
+            signals,
         })
     }
 
@@ -206,10 +473,53 @@ impl Config {
         self.rules.get(rule).and_then(|r| r.enabled).unwrap_or(true)
     }
 
-    /// The configured breach severity of a rule, if the config overrides the profile.
+    /// The configured severity of a rule, if the config overrides the profiles.
     pub fn rule_severity(&self, rule: &str) -> Option<Severity> {
         self.rules.get(rule).and_then(|r| r.severity)
     }
+
+    /// The settings of one rule (all unset when the config has none).
+    pub fn rule_settings(&self, rule: &str) -> RuleSettings {
+        self.rules.get(rule).cloned().unwrap_or_default()
+    }
+
+    /// The default profiles, in configured order.
+    pub fn profiles(&self) -> impl Iterator<Item = &Profile> {
+        self.active.iter().map(|&i| &self.catalog[i])
+    }
+
+    /// The profiles that judge a meeting: those of the first `[[profile_for]]` that matches
+    /// its platform and organiser, else the default ones.
+    pub fn profiles_for(&self, platform: Platform, organizer: Option<&str>) -> Vec<&Profile> {
+        let domain = organizer
+            .and_then(|o| o.rsplit_once('@'))
+            .map(|(_, d)| d.trim_end_matches('.').to_ascii_lowercase());
+        let chosen = self.selectors.iter().find(|(sel, _)| {
+            (sel.platforms.is_empty() || sel.platforms.contains(&platform))
+                && (sel.domains.is_empty()
+                    || domain
+                        .as_deref()
+                        .is_some_and(|d| sel.domains.iter().any(|s| domain_in(d, s))))
+        });
+        let indices = chosen.map_or(&self.active, |(_, i)| i);
+        indices.iter().map(|&i| &self.catalog[i]).collect()
+    }
+
+    /// Profiles in use whose validity ended before `today`.
+    pub fn expired_profiles(&self, today: jiff::civil::Date) -> Vec<&Profile> {
+        self.catalog
+            .iter()
+            .filter(|p| p.valid_until.is_some_and(|u| u < today))
+            .collect()
+    }
+}
+
+/// True when `domain` is `parent` or a subdomain of it (both lower case).
+pub fn domain_in(domain: &str, parent: &str) -> bool {
+    domain == parent
+        || (domain.len() > parent.len()
+            && domain.ends_with(parent)
+            && domain.as_bytes()[domain.len() - parent.len() - 1] == b'.')
 }
 
 /// Decides whether an actor is inside the organisation.
@@ -246,12 +556,7 @@ impl Classifier {
             return ActorKind::External;
         };
         let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-        let internal = self.domains.iter().any(|d| {
-            domain == *d
-                || (domain.len() > d.len()
-                    && domain.ends_with(d.as_str())
-                    && domain.as_bytes()[domain.len() - d.len() - 1] == b'.')
-        });
+        let internal = self.domains.iter().any(|d| domain_in(&domain, d));
         if internal {
             ActorKind::Internal
         } else {
@@ -267,8 +572,8 @@ mod tests {
     #[test]
     fn builtin_config_parses_with_documented_defaults() {
         let c = Config::builtin();
-        assert_eq!(c.profiles.len(), 1);
-        assert_eq!(c.profiles[0].id, "vgr-samsa");
+        let ids: Vec<_> = c.profiles().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["vgr-samsa"]);
         assert_eq!(c.language, Language::Sv);
         assert!(c.classifier.is_empty());
         for id in RULE_IDS {

@@ -1,14 +1,18 @@
 //! Routine profiles: which rules a routine demands, with what severity, and the section cited.
 //!
-//! Each routine in `../shared/routines/` is one TOML file in `config/profiles/`, compiled in.
-//! A profile lists the rules that apply under it; a rule it does not list does not fire under it.
+//! Each routine in `../shared/routines/` is one TOML file in `config/profiles/`, compiled in;
+//! a region adds its own routine as a file of the same form (`profile_files` in the config)
+//! without touching code. A profile lists the rules that apply under it; a rule it does not
+//! list does not fire under it. A profile with validity dates judges only events inside them.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use crate::rules::Severity;
+use crate::event::Platform;
+use crate::rules::{RULE_IDS, Severity};
 
 /// How one profile applies one rule.
 #[derive(Debug, Clone, Deserialize)]
@@ -18,16 +22,50 @@ pub struct ProfileRule {
     pub section: String,
     /// The severity of an incident under this profile.
     pub severity: Severity,
-    /// For rules that depend on the meeting being sensitive (patient data seen in it): the
-    /// severity when it is. `severity` then applies when it is not.
+    /// The severity when the meeting is sensitive (patient data or care work), if higher.
     pub severity_if_sensitive: Option<Severity>,
+    /// The severity when an external, guest, anonymous or phone participant is or was in the
+    /// meeting, if higher.
+    pub severity_if_external: Option<Severity>,
+    /// The severity when the actor is not a participant (has not joined, or has left), if
+    /// higher (`recording-audio`).
+    pub severity_if_outsider: Option<Severity>,
+    /// `platform-not-approved`: the platforms this routine approves for sensitive meetings.
+    /// Without a list (here or in the config) the rule is off under this profile.
+    pub approved_platforms: Option<Vec<Platform>>,
+}
+
+/// What made a candidate more serious; see [`ProfileRule::severity_for`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Qualifiers {
+    pub sensitive: bool,
+    pub external: bool,
+    pub outsider: bool,
 }
 
 impl ProfileRule {
-    /// The severity of a breach: the higher of the two levels.
+    /// The severity under this profile given the qualifiers: the highest that applies.
+    pub fn severity_for(&self, q: Qualifiers) -> Severity {
+        let mut s = self.severity;
+        for (applies, level) in [
+            (q.sensitive, self.severity_if_sensitive),
+            (q.external, self.severity_if_external),
+            (q.outsider, self.severity_if_outsider),
+        ] {
+            if let (true, Some(level)) = (applies, level) {
+                s = s.max(level);
+            }
+        }
+        s
+    }
+
+    /// The severity of a breach: the highest level this rule can reach here.
     pub fn breach_severity(&self) -> Severity {
-        self.severity_if_sensitive
-            .map_or(self.severity, |s| s.max(self.severity))
+        self.severity_for(Qualifiers {
+            sensitive: true,
+            external: true,
+            outsider: true,
+        })
     }
 }
 
@@ -72,8 +110,45 @@ impl Profile {
     /// A built-in profile by id.
     pub fn builtin(id: &str) -> Option<Profile> {
         let (_, text) = BUILTIN.iter().find(|(i, _)| *i == id)?;
-        let profile: Profile = toml::from_str(text).expect("built-in profiles are valid (tested)");
+        let profile = Profile::parse(text).expect("built-in profiles are valid (tested)");
         Some(profile)
+    }
+
+    /// Reads a profile file written by a region for its own routine.
+    pub fn load(path: &Path) -> Result<Profile, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read profile {}: {e}", path.display()))?;
+        Profile::parse(&text).map_err(|e| format!("profile {}: {e}", path.display()))
+    }
+
+    /// Parses and checks a profile.
+    pub fn parse(text: &str) -> Result<Profile, String> {
+        let p: Profile = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        if p.id.trim().is_empty() {
+            return Err("`id` is empty".into());
+        }
+        for (rule, how) in &p.rules {
+            if !RULE_IDS.contains(&rule.as_str()) {
+                return Err(format!(
+                    "[rules.{rule}]: unknown rule (known: {})",
+                    RULE_IDS.join(", ")
+                ));
+            }
+            if how.section.trim().is_empty() {
+                return Err(format!("[rules.{rule}]: `section` is empty"));
+            }
+        }
+        if let (Some(from), Some(until)) = (p.valid_from, p.valid_until)
+            && from > until
+        {
+            return Err("`valid_from` is after `valid_until`".into());
+        }
+        Ok(p)
+    }
+
+    /// Whether the routine is in force on `day` (always, when it has no dates).
+    pub fn valid_on(&self, day: Date) -> bool {
+        self.valid_from.is_none_or(|f| f <= day) && self.valid_until.is_none_or(|u| day <= u)
     }
 
     /// How this profile applies `rule`, if it does.
@@ -85,7 +160,6 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::RULE_IDS;
 
     #[test]
     fn every_builtin_profile_parses_and_cites_known_rules() {

@@ -7,7 +7,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::config::Language;
+use crate::config::{Config, Language, Profile};
+use crate::rules::RULES;
 use crate::rules::{Incident, Severity, confidence_word, field_word, kind_word, who};
 use crate::scan::{Reported, Stats};
 use crate::store::Outcome;
@@ -93,18 +94,26 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
         ));
     }
     if let Some(sens) = &i.evidence.sensitive {
+        let what = match (sens.kind.as_deref(), sens.field) {
+            (Some(kind), Some(field)) => format!(
+                "{kind} {} {}",
+                if sv { "i" } else { "in" },
+                field_word(field, lang)
+            ),
+            _ => sens.reason.clone(),
+        };
         evidence.push(format!(
-            "{}: {} {} {} {}",
+            "{}: {what} {}",
             if sv {
                 "känsligt möte"
             } else {
                 "sensitive meeting"
             },
-            sens.kind,
-            if sv { "i" } else { "in" },
-            field_word(sens.field, lang),
             sens.time.strftime("%H:%M:%S UTC")
         ));
+    }
+    if let Some(p) = &i.evidence.phrase {
+        evidence.push(format!("{}: \"{p}\"", if sv { "fras" } else { "phrase" }));
     }
     if !evidence.is_empty() {
         let _ = writeln!(
@@ -152,6 +161,9 @@ pub fn summary_line(stats: &Stats) -> String {
     if stats.files_skipped > 0 {
         let _ = write!(line, ", {} files skipped", stats.files_skipped);
     }
+    if stats.excepted > 0 {
+        let _ = write!(line, ", {} excepted by configuration", stats.excepted);
+    }
     if stats.duplicate_events > 0 {
         let _ = write!(line, ", {} events already seen", stats.duplicate_events);
     }
@@ -175,4 +187,81 @@ pub fn format_lines(stats: &Stats) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// The rule catalog as a table (`motesvakt rules`): each rule, what makes it fire, and under
+/// each profile the severity and the routine section it cites.
+pub fn rules_table(config: &Config, profiles: &[Profile]) -> String {
+    let mut s = String::new();
+    for p in profiles {
+        let validity = match (p.valid_from, p.valid_until) {
+            (None, None) => String::new(),
+            (from, until) => format!(
+                ", valid {} to {}",
+                from.map_or("-".to_string(), |d| d.to_string()),
+                until.map_or("-".to_string(), |d| d.to_string())
+            ),
+        };
+        let active = if config.profiles().any(|a| a.id == p.id) {
+            "active"
+        } else {
+            "not active"
+        };
+        let _ = writeln!(s, "profile {} ({active}{validity}): {}", p.id, p.name);
+        let _ = writeln!(s, "  routine: {}", p.routine);
+    }
+    let _ = writeln!(s);
+    for rule in RULES {
+        let enabled = config.rule_enabled(rule.id);
+        let _ = writeln!(
+            s,
+            "{}{}\n  fires when {}",
+            rule.id,
+            if enabled {
+                ""
+            } else {
+                "  [disabled in config]"
+            },
+            rule.fires_when
+        );
+        let mut any = false;
+        for p in profiles {
+            let Some(how) = p.rule(rule.id) else {
+                continue;
+            };
+            any = true;
+            let mut sev = how.severity.as_str().to_string();
+            for (cond, level) in [
+                ("sensitive", how.severity_if_sensitive),
+                ("external present", how.severity_if_external),
+                ("actor not a participant", how.severity_if_outsider),
+            ] {
+                if let Some(l) = level {
+                    let _ = write!(sev, ", {} if {cond}", l.as_str());
+                }
+            }
+            if let Some(o) = config.rule_severity(rule.id) {
+                let _ = write!(sev, " (config: {})", o.as_str());
+            }
+            let platforms = config
+                .rule_settings(rule.id)
+                .approved_platforms
+                .or_else(|| how.approved_platforms.clone());
+            if rule.id == "platform-not-approved" {
+                match platforms {
+                    Some(list) => {
+                        let names: Vec<&str> = list.iter().map(|p| p.as_str()).collect();
+                        let _ = write!(sev, "; approved: {}", names.join(", "));
+                    }
+                    None => sev.push_str("; off: no approved platforms configured"),
+                }
+            }
+            let _ = writeln!(s, "  {:<10} {sev}\n  {:<10} § {}", p.id, "", how.section);
+        }
+        if !any {
+            let _ = writeln!(s, "  (no listed profile uses this rule)");
+        }
+        let _ = writeln!(s);
+    }
+    s
 }

@@ -1,14 +1,25 @@
-//! The rule catalog. Each rule is a function over one meeting in time order that proposes
-//! candidates; the profiles decide whether and how seriously they count.
+//! The rule catalog: every obligation of the routines that the logs can show.
+//!
+//! Each rule is a function over one meeting in time order that proposes candidates; the
+//! profiles decide whether and how seriously they count (see `config/profiles/`). Summaries
+//! are written for a line manager who does not know the tool.
 
-use super::{Candidate, EvidenceFinding, MeetingView, RuleContext, field_word, kind_word, who};
-use crate::config::Language;
-use crate::event::{ActorKind, EventKind, Media};
-use crate::rules::Evidence;
+use super::signals::SignalKind;
+use super::state::{State, replay};
+use super::{
+    Candidate, Evidence, EvidenceFinding, MeetingView, Observation, RuleContext, TextField,
+    field_word, kind_word, who,
+};
+use crate::config::{DEFAULT_MAX_PARTICIPANTS, DEFAULT_MEETING_TIMEOUT, Language};
+use crate::event::{Actor, ActorKind, EndReason, EventKind, Media, ShareScope};
 
-/// A rule: its id and the function that checks a meeting.
+/// A rule: its id, what it checks (for `motesvakt rules`), and the function that checks.
 pub struct RuleDef {
     pub id: &'static str,
+    /// What makes it fire, in English.
+    pub fires_when: &'static str,
+    /// The event types (signals) it needs; a platform that never reports them is blind to it.
+    pub needs: &'static [&'static str],
     pub check: fn(&MeetingView, &RuleContext<'_>, &mut Vec<Candidate>),
 }
 
@@ -16,59 +27,299 @@ pub struct RuleDef {
 pub const RULES: &[RuleDef] = &[
     RuleDef {
         id: "chat-patient-data",
+        fires_when: "a chat message holds patient data; critical when an external participant is or was in the meeting",
+        needs: &["chat_message"],
         check: chat_patient_data,
     },
     RuleDef {
+        id: "invitation-patient-data",
+        fires_when: "the subject or the invitation text holds patient data",
+        needs: &["meeting_started", "invitation"],
+        check: invitation_patient_data,
+    },
+    RuleDef {
+        id: "file-patient-data",
+        fires_when: "a shared file's name holds patient data, or a file is shared in a sensitive meeting with an external participant",
+        needs: &["file_shared"],
+        check: file_patient_data,
+    },
+    RuleDef {
         id: "recording-video",
+        fires_when: "a video recording was started",
+        needs: &["recording_started"],
         check: recording_video,
     },
     RuleDef {
+        id: "recording-audio",
+        fires_when: "an audio-only recording was started",
+        needs: &["recording_started"],
+        check: recording_audio,
+    },
+    RuleDef {
+        id: "transcription-sensitive",
+        fires_when: "transcription or captions were saved in a sensitive meeting",
+        needs: &["transcription_started"],
+        check: transcription_sensitive,
+    },
+    RuleDef {
         id: "control-external",
+        fires_when: "control of a computer was handed to someone not internal",
+        needs: &["control_granted"],
         check: control_external,
+    },
+    RuleDef {
+        id: "control-sensitive",
+        fires_when: "control of a computer was handed over in a sensitive meeting",
+        needs: &["control_granted"],
+        check: control_sensitive,
+    },
+    RuleDef {
+        id: "share-desktop",
+        fires_when: "the whole desktop was shared in a sensitive meeting",
+        needs: &["screen_share_started"],
+        check: share_desktop,
+    },
+    RuleDef {
+        id: "share-sensitive",
+        fires_when: "a screen was shared in a sensitive meeting with an external participant present",
+        needs: &["screen_share_started", "participant_joined"],
+        check: share_sensitive,
+    },
+    RuleDef {
+        id: "share-before-admitted",
+        fires_when: "a screen was shared while someone waited in the lobby or an anonymous participant was present",
+        needs: &["screen_share_started", "participant_joined"],
+        check: share_before_admitted,
+    },
+    RuleDef {
+        id: "document-share",
+        fires_when: "a document was shared on screen",
+        needs: &["screen_share_started"],
+        check: document_share,
+    },
+    RuleDef {
+        id: "lobby-bypass",
+        fires_when: "an external, guest or anonymous participant joined without passing the lobby",
+        needs: &["participant_joined"],
+        check: lobby_bypass,
+    },
+    RuleDef {
+        id: "unidentified-participant",
+        fires_when: "an anonymous or phone participant was in a sensitive meeting",
+        needs: &["participant_joined"],
+        check: unidentified_participant,
+    },
+    RuleDef {
+        id: "meeting-not-ended",
+        fires_when: "the meeting was not ended by its organiser or chair (ended by the last one leaving, by timeout, or never)",
+        needs: &["meeting_ended"],
+        check: meeting_not_ended,
+    },
+    RuleDef {
+        id: "platform-not-approved",
+        fires_when: "a sensitive meeting was held on a platform not approved for sensitive content",
+        needs: &[],
+        check: platform_not_approved,
+    },
+    RuleDef {
+        id: "large-sensitive-meeting",
+        fires_when: "a sensitive meeting had more participants than configured (default 30)",
+        needs: &["participant_joined"],
+        check: large_sensitive_meeting,
+    },
+    RuleDef {
+        id: "chat-threat",
+        fires_when: "a chat message holds a threat",
+        needs: &["chat_message"],
+        check: chat_threat,
+    },
+    RuleDef {
+        id: "threat-deleted",
+        fires_when: "a chat message that held a threat was deleted",
+        needs: &["chat_message", "chat_message_deleted"],
+        check: threat_deleted,
+    },
+    RuleDef {
+        id: "classified-information",
+        fires_when: "a text marks security-classified information",
+        needs: &["chat_message"],
+        check: classified_information,
     },
 ];
 
-/// `chat-patient-data`: a chat message holds a valid personnummer or samordningsnummer (at the
-/// configured confidence).
-fn chat_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
-    for (index, obs) in m.observations.iter().enumerate() {
-        if !matches!(obs.event.kind, EventKind::ChatMessage { .. }) {
-            continue;
-        }
-        let findings: Vec<EvidenceFinding> = obs
-            .findings_at_least(ctx.min_confidence)
-            .map(EvidenceFinding::from)
-            .collect();
-        if findings.is_empty() {
-            continue;
-        }
-        let mut kinds: Vec<&str> = findings.iter().map(|f| f.kind.as_str()).collect();
-        kinds.dedup();
-        let kinds = kinds.join(", ");
-        let actor = who(&obs.event.actor);
-        let summary = match ctx.language {
-            Language::Sv => {
-                format!("{actor} skrev en patientuppgift ({kinds}) i mötets chatt.")
-            }
-            Language::En => format!("{actor} wrote patient data ({kinds}) in the meeting chat."),
-        };
-        out.push(Candidate {
-            rule: "chat-patient-data",
-            index,
-            sensitive: true,
-            summary,
-            evidence: Evidence {
-                findings,
-                ..Evidence::default()
-            },
-        });
+/// Picks the sentence in the run's language.
+fn say(lang: Language, sv: String, en: String) -> String {
+    match lang {
+        Language::Sv => sv,
+        Language::En => en,
     }
 }
 
-/// `recording-video`: a video recording was started. Whether it is a breach depends on the
-/// profile: some forbid video recording outright, others when the meeting is sensitive, that
-/// is when patient data was seen anywhere in it, before or after the recording started.
-/// Audio-only recordings are not this rule.
+/// Evidence of why the meeting is sensitive.
+fn sensitive_evidence(m: &MeetingView) -> Evidence {
+    Evidence {
+        sensitive: m.sensitive.clone(),
+        ..Evidence::default()
+    }
+}
+
+/// " (personnummer i chatten)" / " (care keyword in the subject)": why a meeting is sensitive.
+fn why_sensitive(m: &MeetingView, lang: Language) -> String {
+    let Some(s) = &m.sensitive else {
+        return String::new();
+    };
+    let field = s.field.map(|f| field_word(f, lang)).unwrap_or_default();
+    let kind = s.kind.as_deref().unwrap_or_default();
+    match (lang, s.reason.as_str()) {
+        (Language::Sv, "patient_data") => format!(" ({kind} i {field})"),
+        (Language::Sv, "care_keyword") => format!(" (vårdord \"{kind}\" i {field})"),
+        (Language::Sv, "care_meeting") => " (mötesrummet är angivet som vårdmöte)".into(),
+        (Language::Sv, _) => " (organisatören håller vårdmöten)".into(),
+        (Language::En, "patient_data") => format!(" ({kind} in the {field})"),
+        (Language::En, "care_keyword") => format!(" (care keyword \"{kind}\" in the {field})"),
+        (Language::En, "care_meeting") => " (the room is configured as care work)".into(),
+        (Language::En, _) => " (the organiser's meetings are care work)".into(),
+    }
+}
+
+fn findings_of(
+    obs: &Observation,
+    ctx: &RuleContext<'_>,
+    fields: &[TextField],
+) -> Vec<EvidenceFinding> {
+    obs.findings_at_least(ctx.min_confidence)
+        .filter(|f| fields.contains(&f.field))
+        .map(EvidenceFinding::from)
+        .collect()
+}
+
+fn kinds(findings: &[EvidenceFinding]) -> String {
+    let mut k: Vec<&str> = findings.iter().map(|f| f.kind.as_str()).collect();
+    k.sort_unstable();
+    k.dedup();
+    k.join(", ")
+}
+
+/// `chat-patient-data`: patient data in a chat message. Everyone who is or was in the meeting
+/// can read the chat (in Teams also after leaving), so an external participant makes it
+/// critical.
+fn chat_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    replay(m, ctx.classifier, |index, obs, state| {
+        if !matches!(obs.event.kind, EventKind::ChatMessage { .. }) {
+            return;
+        }
+        let findings = findings_of(obs, ctx, &[TextField::Chat]);
+        if findings.is_empty() {
+            return;
+        }
+        let (actor, k) = (who(&obs.event.actor), kinds(&findings));
+        let external = state.ever_not_internal;
+        let extra_sv = if external {
+            " Mötet har eller har haft deltagare utanför organisationen, som kan läsa chatten."
+        } else {
+            ""
+        };
+        let extra_en = if external {
+            " People outside the organisation are or were in the meeting and can read the chat."
+        } else {
+            ""
+        };
+        let mut c = Candidate::new(
+            "chat-patient-data",
+            index,
+            say(
+                ctx.language,
+                format!("{actor} skrev en patientuppgift ({k}) i mötets chatt.{extra_sv}"),
+                format!("{actor} wrote patient data ({k}) in the meeting chat.{extra_en}"),
+            ),
+            Evidence {
+                findings,
+                external_present: external,
+                ..Evidence::default()
+            },
+        );
+        c.qualifiers.external = external;
+        out.push(c);
+    });
+}
+
+/// `invitation-patient-data`: patient data in the meeting's subject or invitation.
+fn invitation_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    for (index, obs) in m.observations.iter().enumerate() {
+        if !matches!(
+            obs.event.kind,
+            EventKind::MeetingStarted { .. } | EventKind::Invitation { .. }
+        ) {
+            continue;
+        }
+        let findings = findings_of(obs, ctx, &[TextField::Subject, TextField::Body]);
+        if findings.is_empty() {
+            continue;
+        }
+        let (actor, k) = (who(&obs.event.actor), kinds(&findings));
+        out.push(Candidate::new(
+            "invitation-patient-data",
+            index,
+            say(
+                ctx.language,
+                format!("Mötets kallelse eller ämnesrad från {actor} innehåller en patientuppgift ({k})."),
+                format!("The meeting invitation or subject from {actor} holds patient data ({k})."),
+            ),
+            Evidence {
+                findings,
+                ..Evidence::default()
+            },
+        ));
+    }
+}
+
+/// `file-patient-data`: a file whose name holds patient data, or any file shared in a
+/// sensitive meeting where someone external is or was present.
+fn file_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    replay(m, ctx.classifier, |index, obs, state| {
+        if !matches!(obs.event.kind, EventKind::FileShared { .. }) {
+            return;
+        }
+        let findings = findings_of(obs, ctx, &[TextField::FileName]);
+        let actor = who(&obs.event.actor);
+        let summary = if !findings.is_empty() {
+            let k = kinds(&findings);
+            say(
+                ctx.language,
+                format!("{actor} delade en fil vars namn innehåller en patientuppgift ({k})."),
+                format!("{actor} shared a file whose name holds patient data ({k})."),
+            )
+        } else if m.sensitive.is_some() && state.ever_not_internal {
+            let why = why_sensitive(m, ctx.language);
+            say(
+                ctx.language,
+                format!(
+                    "{actor} delade en fil i ett möte med patientuppgifter{why} där deltagare utanför organisationen finns."
+                ),
+                format!(
+                    "{actor} shared a file in a meeting with patient data{why} that has participants from outside the organisation."
+                ),
+            )
+        } else {
+            return;
+        };
+        out.push(Candidate::new(
+            "file-patient-data",
+            index,
+            summary,
+            Evidence {
+                findings,
+                sensitive: m.sensitive.clone(),
+                external_present: state.ever_not_internal,
+                ..Evidence::default()
+            },
+        ));
+    });
+}
+
+/// `recording-video`: a video recording was started. Some routines forbid it outright, others
+/// when the meeting is sensitive, also when the patient data shows up only after the recording
+/// started.
 fn recording_video(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
     for (index, obs) in m.observations.iter().enumerate() {
         if obs.event.kind
@@ -79,35 +330,104 @@ fn recording_video(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
             continue;
         }
         let actor = who(&obs.event.actor);
-        let summary = match (ctx.language, &m.sensitive) {
-            (Language::Sv, Some(s)) => format!(
-                "{actor} startade en videoinspelning av ett möte där patientuppgifter förekom ({} i {}).",
-                s.kind,
-                field_word(s.field, Language::Sv)
+        let why = why_sensitive(m, ctx.language);
+        let summary = match m.sensitive {
+            Some(_) => say(
+                ctx.language,
+                format!(
+                    "{actor} startade en videoinspelning av ett möte där patientuppgifter förekom{why}."
+                ),
+                format!(
+                    "{actor} started a video recording of a meeting where patient data appeared{why}."
+                ),
             ),
-            (Language::Sv, None) => format!("{actor} startade en videoinspelning av mötet."),
-            (Language::En, Some(s)) => format!(
-                "{actor} started a video recording of a meeting where patient data appeared ({} in the {}).",
-                s.kind,
-                field_word(s.field, Language::En)
+            None => say(
+                ctx.language,
+                format!("{actor} startade en videoinspelning av mötet."),
+                format!("{actor} started a video recording of the meeting."),
             ),
-            (Language::En, None) => format!("{actor} started a video recording of the meeting."),
         };
-        out.push(Candidate {
-            rule: "recording-video",
+        let mut c = Candidate::new(
+            "recording-video",
             index,
-            sensitive: m.sensitive.is_some(),
             summary,
-            evidence: Evidence {
+            Evidence {
                 media: Some(Media::Video),
-                sensitive: m.sensitive.clone(),
-                ..Evidence::default()
+                ..sensitive_evidence(m)
             },
-        });
+        );
+        c.qualifiers.sensitive = m.sensitive.is_some();
+        out.push(c);
     }
 }
 
-/// `control-external`: control of a computer was handed to someone who is not internal.
+/// `recording-audio`: an audio-only recording was started. Under vgr-samsa it is allowed if
+/// the one recording takes part and no third party is concerned.
+fn recording_audio(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    replay(m, ctx.classifier, |index, obs, state| {
+        if obs.event.kind
+            != (EventKind::RecordingStarted {
+                media: Media::Audio,
+            })
+        {
+            return;
+        }
+        let actor = who(&obs.event.actor);
+        let outsider = !state.is_participant(&obs.event.actor.id);
+        let why = why_sensitive(m, ctx.language);
+        let mut sv = format!("{actor} startade en ljudinspelning av mötet");
+        let mut en = format!("{actor} started an audio recording of the meeting");
+        if outsider {
+            sv.push_str(" utan att själv delta i samtalet");
+            en.push_str(" without taking part in it");
+        }
+        if m.sensitive.is_some() {
+            sv.push_str(&format!(", där patientuppgifter förekom{why}"));
+            en.push_str(&format!(", where patient data appeared{why}"));
+        }
+        sv.push('.');
+        en.push('.');
+        let mut c = Candidate::new(
+            "recording-audio",
+            index,
+            say(ctx.language, sv, en),
+            Evidence {
+                media: Some(Media::Audio),
+                actor_not_participant: outsider,
+                ..sensitive_evidence(m)
+            },
+        );
+        c.qualifiers.sensitive = m.sensitive.is_some();
+        c.qualifiers.outsider = outsider;
+        out.push(c);
+    });
+}
+
+/// `transcription-sensitive`: transcription started in a sensitive meeting (the transcript is
+/// saved with the organiser).
+fn transcription_sensitive(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    if m.sensitive.is_none() {
+        return;
+    }
+    for (index, obs) in m.observations.iter().enumerate() {
+        if obs.event.kind != EventKind::TranscriptionStarted {
+            continue;
+        }
+        let (actor, why) = (who(&obs.event.actor), why_sensitive(m, ctx.language));
+        out.push(Candidate::new(
+            "transcription-sensitive",
+            index,
+            say(
+                ctx.language,
+                format!("{actor} startade transkribering av ett möte med patientuppgifter{why}."),
+                format!("{actor} started transcription of a meeting with patient data{why}."),
+            ),
+            sensitive_evidence(m),
+        ));
+    }
+}
+
+/// `control-external`: control of a computer handed to someone not internal.
 fn control_external(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
     for (index, obs) in m.observations.iter().enumerate() {
         let EventKind::ControlGranted { target } = &obs.event.kind else {
@@ -119,210 +439,542 @@ fn control_external(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candid
         }
         let mut target = target.clone();
         target.kind = Some(kind);
-        let actor = who(&obs.event.actor);
-        let to = who(&target);
-        let summary = match ctx.language {
-            Language::Sv => format!(
-                "{actor} lämnade över kontrollen över sin dator till {to} ({}), som inte tillhör organisationen.",
-                kind_word(kind, Language::Sv)
-            ),
-            Language::En => format!(
-                "{actor} handed control of their computer to {to} ({}), who is outside the organisation.",
-                kind_word(kind, Language::En)
-            ),
-        };
-        out.push(Candidate {
-            rule: "control-external",
+        let (actor, to) = (who(&obs.event.actor), who(&target));
+        out.push(Candidate::new(
+            "control-external",
             index,
-            sensitive: false,
-            summary,
-            evidence: Evidence {
+            say(
+                ctx.language,
+                format!(
+                    "{actor} lämnade över kontrollen över sin dator till {to} ({}), som inte tillhör organisationen.",
+                    kind_word(kind, Language::Sv)
+                ),
+                format!(
+                    "{actor} handed control of their computer to {to} ({}), who is outside the organisation.",
+                    kind_word(kind, Language::En)
+                ),
+            ),
+            Evidence {
                 target: Some(target),
                 ..Evidence::default()
             },
-        });
+        ));
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::config::{Config, Origin};
-    use crate::detect::{DetectSettings, Detector, HashKey};
-    use crate::event::{Actor, ActorKind, Event, EventKind, Media, Platform};
-    use crate::rules::{Incident, Judge, MeetingKey, MeetingView, Observation, Severity};
-
-    // A Skatteverket test personnummer.
-    const PNR: &str = "19861208-2399";
-
-    fn config(profiles: &str) -> Config {
-        Config::parse(
-            &format!("internal_domains = [\"region.se\"]\nprofiles = [{profiles}]\n"),
-            Origin::BuiltIn,
-        )
-        .unwrap()
+/// `control-sensitive`: control handed over at all in a sensitive meeting: applications showing
+/// patient data must not be open then.
+fn control_sensitive(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    if m.sensitive.is_none() {
+        return;
     }
-
-    fn ev(minute: u32, actor: &str, kind: EventKind) -> Event {
-        Event {
-            time: format!("2024-05-02T10:{minute:02}:00Z").parse().unwrap(),
-            platform: Platform::Teams,
-            meeting: "m1".into(),
-            actor: Actor::new(actor),
-            kind,
-        }
-    }
-
-    fn judge(config: &Config, events: Vec<Event>) -> Vec<Incident> {
-        let d = Detector::new(&DetectSettings::default(), HashKey::from_bytes([1; 32])).unwrap();
-        let obs = events
-            .into_iter()
-            .map(|e| Observation::from_event(e, &d, None))
-            .collect();
-        let key = MeetingKey {
-            platform: Platform::Teams,
-            id: "m1".into(),
+    for (index, obs) in m.observations.iter().enumerate() {
+        let EventKind::ControlGranted { target } = &obs.event.kind else {
+            continue;
         };
-        let view = MeetingView::new(key, obs, d.min_confidence());
-        Judge::new(config, d.min_confidence()).judge(&view)
-    }
-
-    fn chat(minute: u32, text: &str) -> Event {
-        ev(
-            minute,
-            "anna@region.se",
-            EventKind::ChatMessage { text: text.into() },
-        )
-    }
-
-    fn video(minute: u32) -> Event {
-        ev(
-            minute,
-            "anna@region.se",
-            EventKind::RecordingStarted {
-                media: Media::Video,
+        let mut target = target.clone();
+        target.kind = Some(ctx.classifier.kind(&target));
+        let (actor, to, why) = (
+            who(&obs.event.actor),
+            who(&target),
+            why_sensitive(m, ctx.language),
+        );
+        out.push(Candidate::new(
+            "control-sensitive",
+            index,
+            say(
+                ctx.language,
+                format!("{actor} lämnade över kontrollen över sin dator till {to} under ett möte med patientuppgifter{why}."),
+                format!("{actor} handed control of their computer to {to} during a meeting with patient data{why}."),
+            ),
+            Evidence {
+                target: Some(target),
+                ..sensitive_evidence(m)
             },
-        )
+        ));
     }
+}
 
-    fn summary(incidents: &[Incident]) -> Vec<(String, Severity)> {
-        incidents
-            .iter()
-            .map(|i| (i.rule.clone(), i.severity))
-            .collect()
-    }
-
-    #[test]
-    fn chat_with_personnummer_is_high_and_redacted() {
-        let got = judge(
-            &config("\"halland\""),
-            vec![chat(1, &format!("pnr {PNR}")), chat(2, "hej")],
-        );
-        assert_eq!(
-            summary(&got),
-            [("chat-patient-data".to_string(), Severity::High)]
-        );
-        let json = serde_json::to_string(&got).unwrap();
-        assert!(!json.contains("2399") && !json.contains("861208"), "{json}");
-        assert_eq!(got[0].evidence.findings[0].redacted, "********-****");
-        assert_eq!(got[0].routine.file, "region-halland-distansmoten.txt");
-    }
-
-    #[test]
-    fn video_recording_depends_on_profile_and_late_evidence() {
-        // Not sensitive: info under halland, high under vgr-samsa and orebro.
-        for (profile, want) in [
-            ("halland", Severity::Info),
-            ("vgr-samsa", Severity::High),
-            ("orebro", Severity::High),
-        ] {
-            let got = judge(&config(&format!("\"{profile}\"")), vec![video(0)]);
-            assert_eq!(
-                summary(&got),
-                [("recording-video".to_string(), want)],
-                "{profile}"
-            );
+/// Screen-share intervals: for each share start, the states from its start to its stop (or to
+/// the end of the meeting).
+fn for_each_share(
+    m: &MeetingView,
+    ctx: &RuleContext<'_>,
+    mut f: impl FnMut(usize, &Observation, Option<ShareScope>, &State),
+) {
+    let mut current: Option<usize> = None;
+    replay(m, ctx.classifier, |index, obs, state| {
+        match obs.event.kind {
+            EventKind::ScreenShareStarted { .. } => current = Some(index),
+            EventKind::ScreenShareStopped => current = None,
+            _ => {}
         }
-        // Patient data only after the recording started: high under halland too.
-        let got = judge(
-            &config("\"halland\""),
-            vec![video(0), chat(20, &format!("patient {PNR}"))],
-        );
-        assert_eq!(got[0].rule, "recording-video");
-        assert_eq!(got[0].severity, Severity::High);
-        assert!(got[0].evidence.sensitive.is_some());
-        // Audio only is not recording-video.
-        let audio = ev(
-            0,
-            "anna@region.se",
-            EventKind::RecordingStarted {
-                media: Media::Audio,
+        if let Some(start) = current {
+            let scope = match m.observations[start].event.kind {
+                EventKind::ScreenShareStarted { scope } => scope,
+                _ => None,
+            };
+            f(start, &m.observations[start], scope, state);
+        }
+    });
+}
+
+/// `share-desktop`: the whole desktop shared rather than one application, in a sensitive
+/// meeting.
+fn share_desktop(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    if m.sensitive.is_none() {
+        return;
+    }
+    for (index, obs) in m.observations.iter().enumerate() {
+        if obs.event.kind
+            != (EventKind::ScreenShareStarted {
+                scope: Some(ShareScope::Desktop),
+            })
+        {
+            continue;
+        }
+        let (actor, why) = (who(&obs.event.actor), why_sensitive(m, ctx.language));
+        out.push(Candidate::new(
+            "share-desktop",
+            index,
+            say(
+                ctx.language,
+                format!("{actor} delade hela skrivbordet i stället för ett program under ett möte med patientuppgifter{why}."),
+                format!("{actor} shared the whole desktop rather than one application in a meeting with patient data{why}."),
+            ),
+            Evidence {
+                share_scope: Some(ShareScope::Desktop),
+                ..sensitive_evidence(m)
             },
-        );
-        assert!(judge(&config("\"vgr-samsa\""), vec![audio]).is_empty());
+        ));
     }
+}
 
-    #[test]
-    fn highest_profile_wins_and_is_cited() {
-        let got = judge(&config("\"halland\", \"orebro\""), vec![video(0)]);
-        assert_eq!(got[0].severity, Severity::High);
-        assert_eq!(got[0].profile, "orebro");
+/// `share-sensitive`: a screen shared in a sensitive meeting while someone external is there.
+fn share_sensitive(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    if m.sensitive.is_none() {
+        return;
     }
+    let mut fired: Vec<usize> = Vec::new();
+    for_each_share(m, ctx, |start, obs, scope, state| {
+        if fired.contains(&start) || !state.not_internal_present() {
+            return;
+        }
+        fired.push(start);
+        let (actor, why) = (who(&obs.event.actor), why_sensitive(m, ctx.language));
+        out.push(Candidate::new(
+            "share-sensitive",
+            start,
+            say(
+                ctx.language,
+                format!("{actor} delade sin skärm under ett möte med patientuppgifter{why} medan deltagare utanför organisationen var med."),
+                format!("{actor} shared their screen in a meeting with patient data{why} while participants from outside the organisation were present."),
+            ),
+            Evidence {
+                share_scope: scope,
+                external_present: true,
+                ..sensitive_evidence(m)
+            },
+        ));
+    });
+}
 
-    #[test]
-    fn control_to_outsider_only() {
-        let grant = |target: Actor| ev(5, "anna@region.se", EventKind::ControlGranted { target });
-        let mut phone = Actor::new("+46701234567");
-        phone.kind = Some(ActorKind::Phone);
-        let got = judge(
-            &config("\"halland\""),
-            vec![
-                grant(Actor::new("bo@region.se")),
-                grant(Actor::new("eve@example.com")),
-                grant(phone),
-            ],
+/// `share-before-admitted`: a screen shared while someone waits in the lobby or an anonymous
+/// participant is present: the right participants must be in before sharing.
+fn share_before_admitted(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    let mut fired: Vec<usize> = Vec::new();
+    for_each_share(m, ctx, |start, obs, scope, state| {
+        if fired.contains(&start) || !state.unadmitted_present() {
+            return;
+        }
+        fired.push(start);
+        let actor = who(&obs.event.actor);
+        out.push(Candidate::new(
+            "share-before-admitted",
+            start,
+            say(
+                ctx.language,
+                format!("{actor} delade sin skärm medan någon väntade i lobbyn eller en anonym deltagare var med."),
+                format!("{actor} shared their screen while someone waited in the lobby or an anonymous participant was present."),
+            ),
+            Evidence {
+                share_scope: scope,
+                ..Evidence::default()
+            },
+        ));
+    });
+}
+
+/// `document-share`: a document shared on screen (to be avoided, vgr-samsa 6.4).
+fn document_share(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    for (index, obs) in m.observations.iter().enumerate() {
+        if obs.event.kind
+            != (EventKind::ScreenShareStarted {
+                scope: Some(ShareScope::Document),
+            })
+        {
+            continue;
+        }
+        let actor = who(&obs.event.actor);
+        out.push(Candidate::new(
+            "document-share",
+            index,
+            say(
+                ctx.language,
+                format!("{actor} delade ett dokument på skärmen under mötet."),
+                format!("{actor} shared a document on screen in the meeting."),
+            ),
+            Evidence {
+                share_scope: Some(ShareScope::Document),
+                ..Evidence::default()
+            },
+        ));
+    }
+}
+
+/// `lobby-bypass`: someone from outside joined without waiting in the lobby.
+fn lobby_bypass(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    for (index, obs) in m.observations.iter().enumerate() {
+        let EventKind::ParticipantJoined {
+            via_lobby: Some(false),
+            ..
+        } = obs.event.kind
+        else {
+            continue;
+        };
+        let kind = ctx.classifier.kind(&obs.event.actor);
+        if !matches!(
+            kind,
+            ActorKind::External | ActorKind::Guest | ActorKind::Anonymous
+        ) {
+            continue;
+        }
+        let actor = who(&obs.event.actor);
+        let mut c = Candidate::new(
+            "lobby-bypass",
+            index,
+            say(
+                ctx.language,
+                format!(
+                    "{actor} ({}) anslöt till mötet utan att först vänta i lobbyn och släppas in.",
+                    kind_word(kind, Language::Sv)
+                ),
+                format!(
+                    "{actor} ({}) joined the meeting without waiting in the lobby to be let in.",
+                    kind_word(kind, Language::En)
+                ),
+            ),
+            Evidence::default(),
         );
-        assert_eq!(
-            summary(&got),
-            [
-                ("control-external".to_string(), Severity::High),
-                ("control-external".to_string(), Severity::High)
-            ]
+        // The organiser answers for the lobby setting; the joiner is named in the summary.
+        c.actor = m.organizer.clone();
+        if c.actor.is_none() {
+            c.actor = Some(obs.event.actor.clone());
+        }
+        c.evidence.target = Some(with_kind(&obs.event.actor, kind));
+        out.push(c);
+    }
+}
+
+/// `unidentified-participant`: an anonymous or phone participant in a sensitive meeting, whose
+/// identity the chair cannot see.
+fn unidentified_participant(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    if m.sensitive.is_none() {
+        return;
+    }
+    for (index, obs) in m.observations.iter().enumerate() {
+        if !matches!(obs.event.kind, EventKind::ParticipantJoined { .. }) {
+            continue;
+        }
+        let kind = ctx.classifier.kind(&obs.event.actor);
+        if !matches!(kind, ActorKind::Anonymous | ActorKind::Phone) {
+            continue;
+        }
+        let (actor, why) = (who(&obs.event.actor), why_sensitive(m, ctx.language));
+        let mut c = Candidate::new(
+            "unidentified-participant",
+            index,
+            say(
+                ctx.language,
+                format!(
+                    "En oidentifierad deltagare ({}, {actor}) var med i ett möte med patientuppgifter{why}.",
+                    kind_word(kind, Language::Sv)
+                ),
+                format!(
+                    "An unidentified participant ({}, {actor}) was in a meeting with patient data{why}.",
+                    kind_word(kind, Language::En)
+                ),
+            ),
+            sensitive_evidence(m),
         );
-        let kinds: Vec<_> = got
+        c.evidence.target = Some(with_kind(&obs.event.actor, kind));
+        if let Some(org) = &m.organizer {
+            c.actor = Some(org.clone());
+        }
+        out.push(c);
+    }
+}
+
+/// `meeting-not-ended`: the organiser or chair did not end the meeting. Ended by the last one
+/// leaving or by timeout, or by someone else; or never ended although its last event is older
+/// than the configured timeout (in a batch, measured from the latest event in the input).
+fn meeting_not_ended(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    let Some(last) = m.observations.last() else {
+        return;
+    };
+    let ended = m.observations.iter().enumerate().rev().find_map(|(i, o)| {
+        if let EventKind::MeetingEnded { reason } = o.event.kind {
+            Some((i, o, reason))
+        } else {
+            None
+        }
+    });
+    match ended {
+        Some((index, obs, reason)) => {
+            let by_host = match reason {
+                Some(EndReason::EndedByHost) => true,
+                Some(EndReason::LastLeft | EndReason::Timeout) => false,
+                Some(EndReason::Unknown) | None => {
+                    m.organizer.is_none() || m.is_organizer_or_chair(&obs.event.actor)
+                }
+            };
+            if by_host {
+                return;
+            }
+            let how_sv = match reason {
+                Some(EndReason::LastLeft) => "när den sista deltagaren lämnade",
+                Some(EndReason::Timeout) => "av en tidsgräns",
+                _ => "av någon annan än organisatören eller ordföranden",
+            };
+            let how_en = match reason {
+                Some(EndReason::LastLeft) => "when the last participant left",
+                Some(EndReason::Timeout) => "by a timeout",
+                _ => "by someone other than the organiser or chair",
+            };
+            let mut c = Candidate::new(
+                "meeting-not-ended",
+                index,
+                say(
+                    ctx.language,
+                    format!(
+                        "Mötet avslutades inte av organisatören eller ordföranden utan {how_sv}."
+                    ),
+                    format!("The meeting was not ended by its organiser or chair but {how_en}."),
+                ),
+                Evidence {
+                    end_reason: reason,
+                    ..Evidence::default()
+                },
+            );
+            c.meeting_level = true;
+            c.actor = m.organizer.clone();
+            out.push(c);
+        }
+        // Only a meeting known to have started can be known never to have ended.
+        None if m
+            .observations
             .iter()
-            .map(|i| i.evidence.target.as_ref().unwrap().kind.unwrap())
-            .collect();
-        assert!(kinds.contains(&ActorKind::External) && kinds.contains(&ActorKind::Phone));
-        assert_ne!(got[0].id, got[1].id);
+            .any(|o| matches!(o.event.kind, EventKind::MeetingStarted { .. })) =>
+        {
+            let timeout = ctx
+                .config
+                .rule_settings("meeting-not-ended")
+                .timeout
+                .unwrap_or(DEFAULT_MEETING_TIMEOUT);
+            let open_for = ctx.clock.duration_since(last.event.time);
+            if open_for <= timeout {
+                return;
+            }
+            let hours = timeout.as_secs() / 3600;
+            let mut c = Candidate::new(
+                "meeting-not-ended",
+                0,
+                say(
+                    ctx.language,
+                    format!(
+                        "Mötet avslutades aldrig: inget avslut syns i loggarna, och det senaste som hände i mötet ligger mer än {hours} timmar bakåt."
+                    ),
+                    format!(
+                        "The meeting was never ended: the logs show no end, and its last event is more than {hours} hours old."
+                    ),
+                ),
+                Evidence::default(),
+            );
+            c.meeting_level = true;
+            c.actor = m.organizer.clone();
+            out.push(c);
+        }
+        None => {}
     }
+}
 
-    #[test]
-    fn rules_not_in_profile_or_disabled_do_not_fire() {
-        assert!(judge(&config("\"sas\""), vec![video(0)]).is_empty());
-        let off = Config::parse(
-            "profiles = [\"vgr-samsa\"]\n[rules.recording-video]\nenabled = false\n",
-            Origin::BuiltIn,
-        )
-        .unwrap();
-        assert!(judge(&off, vec![video(0)]).is_empty());
-        let lowered = Config::parse(
-            "profiles = [\"vgr-samsa\"]\n[rules.recording-video]\nseverity = \"medium\"\n",
-            Origin::BuiltIn,
-        )
-        .unwrap();
-        assert_eq!(
-            judge(&lowered, vec![video(0)])[0].severity,
-            Severity::Medium
-        );
-    }
+/// `platform-not-approved`: a sensitive meeting on a platform the routine does not approve for
+/// sensitive content. The judge checks each profile's list of approved platforms.
+fn platform_not_approved(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    let Some(s) = &m.sensitive else {
+        return;
+    };
+    let index = m
+        .observations
+        .iter()
+        .position(|o| o.event.time >= s.time)
+        .unwrap_or(0);
+    let (platform, why) = (m.key.platform, why_sensitive(m, ctx.language));
+    let mut c = Candidate::new(
+        "platform-not-approved",
+        index,
+        say(
+            ctx.language,
+            format!(
+                "Ett möte med patientuppgifter{why} hölls i {platform}, som inte är godkänt för känsliga möten."
+            ),
+            format!(
+                "A meeting with patient data{why} was held on {platform}, which is not approved for sensitive meetings."
+            ),
+        ),
+        sensitive_evidence(m),
+    );
+    c.meeting_level = true;
+    c.actor = m.organizer.clone();
+    out.push(c);
+}
 
-    #[test]
-    fn ids_are_stable_whatever_the_order() {
-        let c = config("\"halland\"");
-        let a = judge(&c, vec![video(0), chat(20, PNR)]);
-        let b = judge(&c, vec![chat(20, PNR), video(0)]);
-        let ids = |v: &[Incident]| v.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
-        assert_eq!(ids(&a), ids(&b));
-        assert_eq!(a.len(), 2);
+/// `large-sensitive-meeting`: more participants than configured in a sensitive meeting (SÄS:
+/// around 30, consider a webinar without sensitive content).
+fn large_sensitive_meeting(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    if m.sensitive.is_none() {
+        return;
     }
+    let max = ctx
+        .config
+        .rule_settings("large-sensitive-meeting")
+        .max_participants
+        .unwrap_or(DEFAULT_MAX_PARTICIPANTS);
+    let mut trigger = None;
+    let mut total = 0;
+    replay(m, ctx.classifier, |index, _, state| {
+        if trigger.is_none() && state.joined_count > max {
+            trigger = Some(index);
+        }
+        total = state.joined_count;
+    });
+    let Some(index) = trigger else {
+        return;
+    };
+    let why = why_sensitive(m, ctx.language);
+    let mut c = Candidate::new(
+        "large-sensitive-meeting",
+        index,
+        say(
+            ctx.language,
+            format!("Ett möte med patientuppgifter{why} hade {total} deltagare, fler än {max}."),
+            format!("A meeting with patient data{why} had {total} participants, more than {max}."),
+        ),
+        Evidence {
+            participants: Some(total),
+            ..sensitive_evidence(m)
+        },
+    );
+    c.meeting_level = true;
+    c.actor = m.organizer.clone();
+    out.push(c);
+}
+
+/// `chat-threat`: a chat message holds a configured threat phrase.
+fn chat_threat(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    for (index, obs) in m.observations.iter().enumerate() {
+        if !matches!(obs.event.kind, EventKind::ChatMessage { .. }) {
+            continue;
+        }
+        let Some(signal) = obs.signal(SignalKind::Threat) else {
+            continue;
+        };
+        let actor = who(&obs.event.actor);
+        out.push(Candidate::new(
+            "chat-threat",
+            index,
+            say(
+                ctx.language,
+                format!("{actor} skrev ett hot i mötets chatt (\"{}\"). Kontakta ansvarig chef och radera inte konversationen.", signal.phrase),
+                format!("{actor} wrote a threat in the meeting chat (\"{}\"). Tell the line manager and do not delete the conversation.", signal.phrase),
+            ),
+            Evidence {
+                phrase: Some(signal.phrase.clone()),
+                ..Evidence::default()
+            },
+        ));
+    }
+}
+
+/// `threat-deleted`: a chat message that held a threat was deleted. The routine says not to
+/// delete it: the sender may be traced.
+fn threat_deleted(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    for (index, obs) in m.observations.iter().enumerate() {
+        let EventKind::ChatMessageDeleted {
+            message_id: Some(id),
+        } = &obs.event.kind
+        else {
+            continue;
+        };
+        let threat = m.observations.iter().find(|o| {
+            matches!(&o.event.kind, EventKind::ChatMessage { message_id: Some(mid), .. } if mid == id)
+                && o.signal(SignalKind::Threat).is_some()
+        });
+        let Some(threat) = threat else {
+            continue;
+        };
+        let (actor, sender) = (who(&obs.event.actor), who(&threat.event.actor));
+        out.push(Candidate::new(
+            "threat-deleted",
+            index,
+            say(
+                ctx.language,
+                format!("{actor} raderade ett chattmeddelande från {sender} som innehöll ett hot. Hot ska inte raderas, så att avsändaren kan spåras."),
+                format!("{actor} deleted a chat message from {sender} that held a threat. Threats must not be deleted, so the sender can be traced."),
+            ),
+            Evidence {
+                phrase: threat.signal(SignalKind::Threat).map(|s| s.phrase.clone()),
+                target: Some(threat.event.actor.clone()),
+                ..Evidence::default()
+            },
+        ));
+    }
+}
+
+/// `classified-information`: a text marks security-classified information, which may not be
+/// exchanged in any form through these services.
+fn classified_information(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    for (index, obs) in m.observations.iter().enumerate() {
+        let Some(signal) = obs.signal(SignalKind::Classified) else {
+            continue;
+        };
+        let (actor, field) = (who(&obs.event.actor), signal.field);
+        out.push(Candidate::new(
+            "classified-information",
+            index,
+            say(
+                ctx.language,
+                format!(
+                    "Säkerhetsskyddsklassificerad information (\"{}\") förekom i {} från {actor}; sådan information får inte utbytas i mötestjänsterna.",
+                    signal.phrase,
+                    field_word(field, Language::Sv)
+                ),
+                format!(
+                    "Security-classified information (\"{}\") appeared in the {} from {actor}; it may not be exchanged through meeting services.",
+                    signal.phrase,
+                    field_word(field, Language::En)
+                ),
+            ),
+            Evidence {
+                phrase: Some(signal.phrase.clone()),
+                ..Evidence::default()
+            },
+        ));
+    }
+}
+
+fn with_kind(actor: &Actor, kind: ActorKind) -> Actor {
+    let mut a = actor.clone();
+    a.kind = Some(kind);
+    a
 }

@@ -8,8 +8,10 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::signals::{Signal, SignalKind, Signals};
+use crate::config::SensitivitySettings;
 use crate::detect::{Confidence, Context, Detector, Finding, hex};
-use crate::event::{Actor, Event, EventKind, Platform};
+use crate::event::{Actor, Event, EventKind, Platform, Role};
 
 /// Which text of an event a finding was made in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,13 +46,15 @@ pub struct FieldFinding {
     pub finding: Finding,
 }
 
-/// An event as motesvakt keeps it: free text removed, findings attached.
+/// An event as motesvakt keeps it: free text removed, findings and phrase signals attached.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     #[serde(flatten)]
     pub event: Event,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<FieldFinding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<Signal>,
 }
 
 /// Identifies a meeting: platform and the platform's meeting id.
@@ -63,11 +67,18 @@ pub struct MeetingKey {
 impl Observation {
     /// Reads the texts of `event` with the detector and keeps only what is safe to keep.
     /// `subject` is the meeting's subject when known, used as context for chat messages.
-    pub fn from_event(mut event: Event, detector: &Detector, subject: Option<&str>) -> Observation {
+    pub fn from_event(
+        mut event: Event,
+        detector: &Detector,
+        phrases: &Signals,
+        subject: Option<&str>,
+    ) -> Observation {
         let mut findings = Vec::new();
+        let mut signals = Vec::new();
         let related: Vec<&str> = subject.into_iter().collect();
         let ctx = Context { related: &related };
         let mut scan = |field: TextField, text: &str, ctx: &Context<'_>| -> bool {
+            phrases.scan(field, text, &mut signals);
             let found = detector.scan(text, ctx);
             let any = !found.is_empty();
             findings.extend(
@@ -78,7 +89,7 @@ impl Observation {
             any
         };
         match &mut event.kind {
-            EventKind::ChatMessage { text } => {
+            EventKind::ChatMessage { text, .. } => {
                 scan(TextField::Chat, text, &ctx);
                 // Chat text is never kept, with or without findings.
                 text.clear();
@@ -117,7 +128,16 @@ impl Observation {
             _ => {}
         }
         redact_actor(&mut event.actor, detector);
-        Observation { event, findings }
+        Observation {
+            event,
+            findings,
+            signals,
+        }
+    }
+
+    /// Whether a phrase of this kind matched in the event's texts.
+    pub fn signal(&self, kind: SignalKind) -> Option<&Signal> {
+        self.signals.iter().find(|s| s.kind == kind)
     }
 
     /// Findings at or above `min`, in any text of the event.
@@ -127,11 +147,13 @@ impl Observation {
             .filter(move |f| f.finding.confidence >= min)
     }
 
-    /// Whether the rules can use this observation. A chat message in which the detector found
-    /// nothing carries nothing a rule judges, so it is not kept: meeting state then grows with
-    /// what happens in meetings (joins, recordings, findings), not with chat volume.
+    /// Whether the rules can use this observation. A chat message in which nothing was found
+    /// (no patient data, no phrase signal) carries nothing a rule judges, so it is not kept:
+    /// meeting state then grows with what happens in meetings, not with chat volume.
     pub fn worth_keeping(&self) -> bool {
-        !matches!(self.event.kind, EventKind::ChatMessage { .. }) || !self.findings.is_empty()
+        !matches!(self.event.kind, EventKind::ChatMessage { .. })
+            || !self.findings.is_empty()
+            || !self.signals.is_empty()
     }
 
     /// A fingerprint of the observation's full content. Feeding the same event twice (the same
@@ -177,15 +199,20 @@ fn redact_in_place(text: &mut String, detector: &Detector) {
     *text = out;
 }
 
-/// Why a meeting counts as sensitive: the first patient data seen in it.
+/// Why a meeting counts as sensitive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sensitivity {
-    /// When the patient data was seen.
+    /// When the evidence was seen (for configured care meetings and organisers: the meeting's
+    /// first event).
     pub time: jiff::Timestamp,
-    /// Where: chat, subject, body or file_name.
-    pub field: TextField,
-    /// What: personnummer, samordningsnummer...
-    pub kind: String,
+    /// `patient_data`, `care_keyword`, `care_meeting` or `care_organizer`.
+    pub reason: String,
+    /// Where patient data or a keyword was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<TextField>,
+    /// What: `personnummer`, `samordningsnummer`..., or the care keyword.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 /// One meeting's observations in time order, with what the rules need to know of the whole.
@@ -197,14 +224,22 @@ pub struct MeetingView {
     /// For each observation, how many earlier ones have the same time, actor and type. Part of
     /// the incident id, so that two look-alike events give two incidents.
     pub ordinals: Vec<u32>,
-    /// Set when patient data (at the configured confidence) was seen anywhere in the meeting,
-    /// before or after any other event.
+    /// Set when the meeting is sensitive: patient data (at the configured confidence) seen
+    /// anywhere in it, before or after any other event; a care keyword in its subject or
+    /// invitation; or a meeting or organiser configured as care work.
     pub sensitive: Option<Sensitivity>,
+    /// The organiser, when the events say who it is.
+    pub organizer: Option<Actor>,
 }
 
 impl MeetingView {
     /// Builds the view from the meeting's observations in any order.
-    pub fn new(key: MeetingKey, observations: Vec<Observation>, min: Confidence) -> MeetingView {
+    pub fn new(
+        key: MeetingKey,
+        observations: Vec<Observation>,
+        min: Confidence,
+        care: &SensitivitySettings,
+    ) -> MeetingView {
         let mut keyed: Vec<(String, Observation)> =
             observations.into_iter().map(|o| (o.key(), o)).collect();
         keyed.sort_by(|a, b| a.1.event.time.cmp(&b.1.event.time).then(a.0.cmp(&b.0)));
@@ -222,18 +257,95 @@ impl MeetingView {
                 .count();
             ordinals.push(same as u32);
         }
-        let sensitive = observations.iter().find_map(|o| {
+        let organizer = find_organizer(&observations);
+        let first_time = observations.first().map(|o| o.event.time);
+        let patient_data = observations.iter().find_map(|o| {
             o.findings_at_least(min).next().map(|f| Sensitivity {
                 time: o.event.time,
-                field: f.field,
-                kind: f.finding.kind.as_str().to_string(),
+                reason: "patient_data".into(),
+                field: Some(f.field),
+                kind: Some(f.finding.kind.as_str().to_string()),
             })
         });
+        let keyword = || {
+            observations.iter().find_map(|o| {
+                o.signal(SignalKind::CareKeyword).map(|s| Sensitivity {
+                    time: o.event.time,
+                    reason: "care_keyword".into(),
+                    field: Some(s.field),
+                    kind: Some(s.phrase.clone()),
+                })
+            })
+        };
+        let configured = || {
+            let time = first_time?;
+            let reason = if care.care_meetings.iter().any(|m| *m == key.id) {
+                "care_meeting"
+            } else if organizer
+                .as_ref()
+                .is_some_and(|o| care.is_care_organizer(&o.id))
+            {
+                "care_organizer"
+            } else {
+                return None;
+            };
+            Some(Sensitivity {
+                time,
+                reason: reason.into(),
+                field: None,
+                kind: None,
+            })
+        };
+        let sensitive = patient_data.or_else(keyword).or_else(configured);
         MeetingView {
             key,
             observations,
             ordinals,
             sensitive,
+            organizer,
         }
     }
+
+    /// Whether `actor` is the meeting's organiser or a chair.
+    pub fn is_organizer_or_chair(&self, actor: &Actor) -> bool {
+        self.organizer.as_ref().is_some_and(|o| o.id == actor.id)
+            || self.observations.iter().any(|o| {
+                o.event.actor.id == actor.id
+                    && matches!(
+                        o.event.kind,
+                        EventKind::ParticipantJoined {
+                            role: Some(Role::Organizer | Role::Chair),
+                            ..
+                        }
+                    )
+            })
+    }
+}
+
+/// The organiser: named in `meeting_started`, else the first participant who joined as
+/// organiser, else whoever started the meeting.
+fn find_organizer(observations: &[Observation]) -> Option<Actor> {
+    let named = observations.iter().find_map(|o| match &o.event.kind {
+        EventKind::MeetingStarted {
+            organizer: Some(org),
+            ..
+        } => Some(org.clone()),
+        _ => None,
+    });
+    named
+        .or_else(|| {
+            observations.iter().find_map(|o| match o.event.kind {
+                EventKind::ParticipantJoined {
+                    role: Some(Role::Organizer),
+                    ..
+                } => Some(o.event.actor.clone()),
+                _ => None,
+            })
+        })
+        .or_else(|| {
+            observations.iter().find_map(|o| match o.event.kind {
+                EventKind::MeetingStarted { .. } => Some(o.event.actor.clone()),
+                _ => None,
+            })
+        })
 }

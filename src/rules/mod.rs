@@ -12,6 +12,8 @@
 
 mod catalog;
 pub mod meeting;
+pub mod signals;
+pub mod state;
 
 use std::fmt;
 
@@ -19,13 +21,37 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use crate::config::profile::Qualifiers;
 use crate::config::{Classifier, Config, Language};
 use crate::detect::{Confidence, hex};
-use crate::event::{Actor, ActorKind, Media, Platform};
+use crate::event::{Actor, ActorKind, EndReason, Media, Platform, ShareScope};
 pub use meeting::{FieldFinding, MeetingKey, MeetingView, Observation, Sensitivity, TextField};
 
 /// Every rule id, in catalog order. Ids are part of the interface (config, incidents, alerts).
-pub const RULE_IDS: &[&str] = &["chat-patient-data", "recording-video", "control-external"];
+pub const RULE_IDS: &[&str] = &[
+    "chat-patient-data",
+    "invitation-patient-data",
+    "file-patient-data",
+    "recording-video",
+    "recording-audio",
+    "transcription-sensitive",
+    "control-external",
+    "control-sensitive",
+    "share-desktop",
+    "share-sensitive",
+    "share-before-admitted",
+    "document-share",
+    "lobby-bypass",
+    "unidentified-participant",
+    "meeting-not-ended",
+    "platform-not-approved",
+    "large-sensitive-meeting",
+    "chat-threat",
+    "threat-deleted",
+    "classified-information",
+];
+
+pub use catalog::{RULES, RuleDef};
 
 /// How serious an incident is. Ordered: `Info < Low < Medium < High < Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -130,9 +156,25 @@ pub struct Evidence {
     pub target: Option<Actor>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<Media>,
-    /// Why the meeting counts as sensitive, when that decided the severity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_scope: Option<ShareScope>,
+    /// The configured phrase that matched (threat, classification marking).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phrase: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<EndReason>,
+    /// Participants counted (large meetings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participants: Option<u32>,
+    /// Why the meeting counts as sensitive, when that mattered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensitive: Option<Sensitivity>,
+    /// An external participant is or was in the meeting.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub external_present: bool,
+    /// The actor was not a participant when it happened.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub actor_not_participant: bool,
 }
 
 /// A breach of a routine, or an observation worth recording (severity info).
@@ -163,21 +205,50 @@ pub struct Candidate {
     pub rule: &'static str,
     /// Index of the triggering observation in the [`MeetingView`].
     pub index: usize,
-    /// True when the meeting's sensitivity makes this a breach under profiles that judge it so
-    /// (`severity_if_sensitive`).
-    pub sensitive: bool,
+    /// Conditions under which profiles give a higher severity.
+    pub qualifiers: Qualifiers,
+    /// One incident per meeting rather than per event: the id does not depend on which event
+    /// triggered it (so events arriving later in any order cannot make a second one).
+    pub meeting_level: bool,
+    /// Who is responsible, when not the triggering event's actor.
+    pub actor: Option<Actor>,
     pub summary: String,
     pub evidence: Evidence,
 }
 
+impl Candidate {
+    fn new(rule: &'static str, index: usize, summary: String, evidence: Evidence) -> Candidate {
+        Candidate {
+            rule,
+            index,
+            qualifiers: Qualifiers::default(),
+            meeting_level: false,
+            actor: None,
+            summary,
+            evidence,
+        }
+    }
+}
+
 /// What rules may consult besides the meeting.
 pub struct RuleContext<'a> {
+    pub config: &'a Config,
     pub classifier: &'a Classifier,
     pub min_confidence: Confidence,
     pub language: Language,
+    /// "Now" for rules about time passing: in a batch, the latest event time in the input.
+    pub clock: Timestamp,
 }
 
-/// Applies the rules and the active profiles to meetings.
+/// What judging a meeting gave.
+#[derive(Debug, Default)]
+pub struct Judgement {
+    pub incidents: Vec<Incident>,
+    /// Candidates not raised because an `[[exceptions]]` entry covers them.
+    pub excepted: u64,
+}
+
+/// Applies the rules and the routine profiles to meetings.
 pub struct Judge<'a> {
     config: &'a Config,
     min_confidence: Confidence,
@@ -191,12 +262,15 @@ impl<'a> Judge<'a> {
         }
     }
 
-    /// Every incident the meeting gives under the active profiles, in time order.
-    pub fn judge(&self, meeting: &MeetingView) -> Vec<Incident> {
+    /// Every incident the meeting gives under its profiles, in time order. `clock` is "now"
+    /// for rules about time passing (a meeting never ended).
+    pub fn judge(&self, meeting: &MeetingView, clock: Timestamp) -> Judgement {
         let ctx = RuleContext {
+            config: self.config,
             classifier: &self.config.classifier,
             min_confidence: self.min_confidence,
             language: self.config.language,
+            clock,
         };
         let mut candidates = Vec::new();
         for rule in catalog::RULES {
@@ -204,29 +278,55 @@ impl<'a> Judge<'a> {
                 (rule.check)(meeting, &ctx, &mut candidates);
             }
         }
-        let mut incidents: Vec<Incident> = candidates
-            .into_iter()
-            .filter_map(|c| self.incident(meeting, c))
-            .collect();
-        incidents.sort_by(|a, b| a.time.cmp(&b.time).then(a.rule.cmp(&b.rule)));
-        incidents
+        let mut out = Judgement::default();
+        for c in candidates {
+            let actor = c
+                .actor
+                .as_ref()
+                .unwrap_or(&meeting.observations[c.index].event.actor);
+            if self
+                .config
+                .exceptions
+                .iter()
+                .any(|e| e.covers(c.rule, &meeting.key.id, &actor.id))
+            {
+                out.excepted += 1;
+                continue;
+            }
+            if let Some(incident) = self.incident(meeting, c) {
+                out.incidents.push(incident);
+            }
+        }
+        out.incidents
+            .sort_by(|a, b| a.time.cmp(&b.time).then(a.rule.cmp(&b.rule)));
+        out
     }
 
     fn incident(&self, meeting: &MeetingView, c: Candidate) -> Option<Incident> {
+        let obs = &meeting.observations[c.index];
+        let day = obs.event.time.to_zoned(jiff::tz::TimeZone::UTC).date();
         let override_severity = self.config.rule_severity(c.rule);
-        // The highest severity any active profile gives; the first profile wins a tie.
-        let (profile, how, severity) = self
-            .config
-            .profiles
-            .iter()
+        let override_platforms = self.config.rule_settings(c.rule).approved_platforms;
+        let profiles = self.config.profiles_for(
+            meeting.key.platform,
+            meeting.organizer.as_ref().map(|o| o.id.as_str()),
+        );
+        // The highest severity any profile in force gives; the first profile wins a tie.
+        let (profile, how, severity) = profiles
+            .into_iter()
+            .filter(|p| p.valid_on(day))
             .filter_map(|p| {
                 let how = p.rule(c.rule)?;
-                let mut severity = match how.severity_if_sensitive {
-                    Some(s) if c.sensitive => s,
-                    _ => how.severity,
-                };
+                if c.rule == "platform-not-approved" {
+                    let approved = override_platforms
+                        .as_ref()
+                        .or(how.approved_platforms.as_ref())?;
+                    if approved.contains(&meeting.key.platform) {
+                        return None;
+                    }
+                }
+                let mut severity = how.severity_for(c.qualifiers);
                 if let Some(o) = override_severity
-                    && severity == how.breach_severity()
                     && severity != Severity::Info
                 {
                     severity = o;
@@ -234,11 +334,10 @@ impl<'a> Judge<'a> {
                 Some((p, how, severity))
             })
             .reduce(|best, next| if next.2 > best.2 { next } else { best })?;
-        let obs = &meeting.observations[c.index];
-        let mut actor = obs.event.actor.clone();
+        let mut actor = c.actor.unwrap_or_else(|| obs.event.actor.clone());
         actor.kind = Some(self.config.classifier.kind(&actor));
         Some(Incident {
-            id: incident_id(c.rule, meeting, c.index),
+            id: incident_id(c.rule, meeting, c.index, c.meeting_level),
             rule: c.rule.to_string(),
             severity,
             platform: meeting.key.platform,
@@ -256,20 +355,26 @@ impl<'a> Judge<'a> {
     }
 }
 
-/// `rule` + platform + meeting + the triggering event's time, actor, type and ordinal.
-fn incident_id(rule: &str, meeting: &MeetingView, index: usize) -> String {
+/// `rule` + platform + meeting + (unless meeting-level) the triggering event's time, actor,
+/// type and ordinal.
+fn incident_id(rule: &str, meeting: &MeetingView, index: usize, meeting_level: bool) -> String {
     let obs = &meeting.observations[index];
+    let mut parts = vec![
+        "motesvakt-incident-v1".to_string(),
+        rule.to_string(),
+        meeting.key.platform.as_str().to_string(),
+        meeting.key.id.clone(),
+    ];
+    if !meeting_level {
+        parts.extend([
+            obs.event.time.to_string(),
+            obs.event.actor.id.clone(),
+            obs.event.kind.type_name().to_string(),
+            meeting.ordinals[index].to_string(),
+        ]);
+    }
     let mut h = Sha256::new();
-    for part in [
-        "motesvakt-incident-v1",
-        rule,
-        meeting.key.platform.as_str(),
-        &meeting.key.id,
-        &obs.event.time.to_string(),
-        &obs.event.actor.id,
-        obs.event.kind.type_name(),
-        &meeting.ordinals[index].to_string(),
-    ] {
+    for part in parts {
         h.update((part.len() as u64).to_le_bytes());
         h.update(part.as_bytes());
     }

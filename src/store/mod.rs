@@ -449,6 +449,7 @@ mod tests {
                 kind: EventKind::ParticipantLeft,
             },
             findings: vec![],
+            signals: vec![],
         };
         assert!(store.add_observation(&obs).unwrap());
         assert!(!store.add_observation(&obs).unwrap());

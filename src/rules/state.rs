@@ -1,0 +1,157 @@
+//! Who is in a meeting, moment by moment: a replay of its observations in time order.
+//!
+//! Rules that depend on the situation at the time of an event (an external participant
+//! present while a screen is shared, someone waiting in the lobby, a recorder who is not a
+//! participant) walk the meeting with [`replay`], which hands them the state after each event.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::Timestamp;
+
+use super::{MeetingView, Observation};
+use crate::config::Classifier;
+use crate::event::{ActorKind, EventKind, Role, ShareScope};
+
+/// One participant as the replay knows them.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    pub kind: ActorKind,
+    pub role: Option<Role>,
+    /// In the meeting now: joined (or acted) and not left.
+    pub present: bool,
+    /// Waiting in the lobby now: joined through the lobby and not yet admitted.
+    pub in_lobby: bool,
+    /// Ever joined with a `participant_joined` event.
+    pub joined: bool,
+}
+
+/// The state of a meeting after some of its events.
+#[derive(Debug, Default, Clone)]
+pub struct State {
+    /// By actor id.
+    pub participants: BTreeMap<String, Participant>,
+    /// Whoever shares a screen now, and what.
+    pub sharing: Option<(String, Option<ShareScope>)>,
+    /// The meeting has `participant_joined` events at all (so absence from them means
+    /// something).
+    pub has_joins: bool,
+    /// Someone not internal is or was in the meeting.
+    pub ever_not_internal: bool,
+    /// Distinct participants who have joined so far.
+    pub joined_count: u32,
+}
+
+impl State {
+    /// A participant not internal is in the meeting now.
+    pub fn not_internal_present(&self) -> bool {
+        self.participants
+            .values()
+            .any(|p| p.present && p.kind != ActorKind::Internal)
+    }
+
+    /// Someone waits in the lobby now, or an anonymous participant is in the meeting.
+    pub fn unadmitted_present(&self) -> bool {
+        self.participants
+            .values()
+            .any(|p| p.in_lobby || (p.present && p.kind == ActorKind::Anonymous))
+    }
+
+    /// Whether the actor is in the meeting now. Without any join events in the meeting this is
+    /// unknown, and counts as yes.
+    pub fn is_participant(&self, id: &str) -> bool {
+        !self.has_joins || self.participants.get(id).is_some_and(|p| p.present)
+    }
+}
+
+/// Walks the meeting in time order and calls `f(index, observation, state after it)`.
+pub fn replay(
+    m: &MeetingView,
+    classifier: &Classifier,
+    mut f: impl FnMut(usize, &Observation, &State),
+) {
+    // When each lobby arrival was admitted: a participant is waiting only between joining
+    // through the lobby and the admission the source reports. Sources that never report
+    // admissions therefore never show anyone waiting.
+    let mut admitted_at: HashMap<&str, Vec<Timestamp>> = HashMap::new();
+    for o in &m.observations {
+        if let EventKind::ParticipantAdmitted { target } = &o.event.kind {
+            admitted_at
+                .entry(target.id.as_str())
+                .or_default()
+                .push(o.event.time);
+        }
+    }
+    let mut state = State::default();
+    for (i, o) in m.observations.iter().enumerate() {
+        let e = &o.event;
+        let kind = classifier.kind(&e.actor);
+        let entry = state
+            .participants
+            .entry(e.actor.id.clone())
+            .or_insert(Participant {
+                kind,
+                role: None,
+                present: false,
+                in_lobby: false,
+                joined: false,
+            });
+        match &e.kind {
+            EventKind::ParticipantJoined { role, via_lobby } => {
+                state.has_joins = true;
+                if !entry.joined {
+                    state.joined_count += 1;
+                }
+                entry.joined = true;
+                if role.is_some() {
+                    entry.role = *role;
+                }
+                let waiting = *via_lobby == Some(true)
+                    && admitted_at
+                        .get(e.actor.id.as_str())
+                        .is_some_and(|ts| ts.iter().any(|t| *t > e.time));
+                entry.in_lobby = waiting;
+                entry.present = !waiting;
+            }
+            EventKind::ParticipantLeft => {
+                entry.present = false;
+                entry.in_lobby = false;
+            }
+            EventKind::MeetingEnded { .. } => {}
+            _ => {
+                // Acting in the meeting means being in it.
+                if !entry.in_lobby {
+                    entry.present = true;
+                }
+            }
+        }
+        if kind != ActorKind::Internal {
+            state.ever_not_internal = true;
+        }
+        match &e.kind {
+            EventKind::ParticipantAdmitted { target } => {
+                let tkind = classifier.kind(target);
+                let t = state
+                    .participants
+                    .entry(target.id.clone())
+                    .or_insert(Participant {
+                        kind: tkind,
+                        role: None,
+                        present: false,
+                        in_lobby: false,
+                        joined: true,
+                    });
+                t.in_lobby = false;
+                t.present = true;
+                if tkind != ActorKind::Internal {
+                    state.ever_not_internal = true;
+                }
+            }
+            EventKind::ScreenShareStarted { scope } => {
+                state.sharing = Some((e.actor.id.clone(), *scope));
+            }
+            EventKind::ScreenShareStopped => state.sharing = None,
+            _ => {}
+        }
+        f(i, o, &state);
+    }
+}

@@ -1,0 +1,173 @@
+//! Golden scenario tests: `tests/scenarios/<rule>/<case>.ndjson` holds meetings in motesvakt
+//! NDJSON, and `<case>.toml` beside it the incidents expected under each profile:
+//!
+//! ```toml
+//! description = "what the case shows"
+//! config = "extra configuration lines, appended after internal_domains and profiles"
+//! [expect]
+//! halland = [["recording-video", "m1", "high"]]   # rule, meeting, severity; every incident
+//! vgr-samsa = []                                   # nothing at all under this profile
+//! ```
+//!
+//! Every case runs the real binary once per profile named in `[expect]`, with
+//! `internal_domains = ["region.se"]` and that profile alone, and compares the full list of
+//! incidents (sorted), so near misses are checked as strictly as hits.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    description: String,
+    #[serde(default)]
+    config: String,
+    expect: BTreeMap<String, Vec<(String, String, String)>>,
+}
+
+fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut out = Vec::new();
+    for rule in std::fs::read_dir(&root).unwrap() {
+        let rule = rule.unwrap().path();
+        if !rule.is_dir() {
+            continue;
+        }
+        for case in std::fs::read_dir(&rule).unwrap() {
+            let case = case.unwrap().path();
+            if case.extension().is_some_and(|e| e == "ndjson") {
+                out.push(case);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_scenario_gives_exactly_the_expected_incidents() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    let all = cases();
+    assert!(!all.is_empty(), "no scenarios found");
+    for events in &all {
+        let name = events
+            .strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")))
+            .unwrap()
+            .display()
+            .to_string();
+        let spec = events.with_extension("toml");
+        let text = std::fs::read_to_string(&spec)
+            .unwrap_or_else(|e| panic!("{name}: no expectations beside it ({e})"));
+        let case: Case =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
+        assert!(
+            !case.description.trim().is_empty(),
+            "{name}: no description"
+        );
+        assert!(!case.expect.is_empty(), "{name}: no profile in [expect]");
+        for (profile, expected) in &case.expect {
+            let cfg = dir.path().join(format!("{profile}.toml"));
+            std::fs::write(
+                &cfg,
+                format!(
+                    "internal_domains = [\"region.se\"]\nprofiles = [\"{profile}\"]\n{}\n",
+                    case.config
+                ),
+            )
+            .unwrap();
+            let out = motesvakt_paths(
+                &["scan", "--json", "--config", cfg.to_str().unwrap()],
+                &[events],
+            );
+            runs += 1;
+            if out.status.code() != Some(0) {
+                failures.push(format!(
+                    "{name} [{profile}]: exit {:?}: {}",
+                    out.status.code(),
+                    stderr(&out)
+                ));
+                continue;
+            }
+            let err = stderr(&out);
+            if err.lines().any(|l| l.contains(".ndjson:")) {
+                failures.push(format!("{name} [{profile}]: bad input lines: {err}"));
+            }
+            let mut want = expected.clone();
+            want.sort();
+            let got = triples(&incidents(&out));
+            if got != want {
+                failures.push(format!(
+                    "{name} [{profile}] ({}):\n    expected {want:?}\n    got      {got:?}",
+                    case.description.trim()
+                ));
+            }
+            assert_no_leaks(None, &[&out.stdout, &out.stderr]);
+        }
+    }
+    println!("{} scenarios, {runs} profile runs", all.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} runs failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_rule_has_scenarios_under_every_profile_that_uses_it() {
+    use motesvakt::config::Profile;
+    use motesvakt::rules::RULE_IDS;
+    let mut covered: BTreeMap<(String, String), bool> = BTreeMap::new();
+    for events in cases() {
+        let rule = events
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let case: Case =
+            toml::from_str(&std::fs::read_to_string(events.with_extension("toml")).unwrap())
+                .unwrap();
+        for (profile, expected) in case.expect {
+            let fires = expected.iter().any(|(r, _, _)| *r == rule);
+            let e = covered.entry((rule.clone(), profile)).or_insert(false);
+            *e |= fires;
+            covered
+                .entry((format!("{rule}#miss"), String::new()))
+                .or_insert(false);
+            if !fires {
+                covered.insert((format!("{rule}#miss"), String::new()), true);
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    for rule in RULE_IDS {
+        for id in Profile::BUILTIN_IDS {
+            let p = Profile::builtin(id).unwrap();
+            if p.rule(rule).is_some()
+                && !covered
+                    .get(&(rule.to_string(), id.to_string()))
+                    .copied()
+                    .unwrap_or(false)
+            {
+                missing.push(format!("{rule} never fires in a scenario under {id}"));
+            }
+        }
+        if !covered
+            .get(&(format!("{rule}#miss"), String::new()))
+            .copied()
+            .unwrap_or(false)
+        {
+            missing.push(format!("{rule} has no near-miss scenario"));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
