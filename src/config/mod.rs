@@ -610,6 +610,50 @@ mod tests {
     }
 
     #[test]
+    fn rule_parameters_and_exceptions_are_checked() {
+        let err = |text: &str| Config::parse(text, Origin::BuiltIn).unwrap_err().to_string();
+        let e = err("[rules.recording-video]\nphrases = [\"x\"]\n");
+        assert!(e.contains("rules.recording-video.phrases") && e.contains("chat-threat"), "{e}");
+        let e = err("[[exceptions]]\nrule = \"recording-video\"\nmeetings = [\"m\"]\nreason = \" \"\n");
+        assert!(e.contains("exceptions[0].reason"), "{e}");
+        let e = err("[[exceptions]]\nrule = \"recording-video\"\nreason = \"x\"\n");
+        assert!(e.contains("exceptions[0]"), "{e}");
+        let e = err("[rules.meeting-not-ended]\ntimeout = \"soon\"\n");
+        assert!(e.contains("timeout"), "{e}");
+        let e = err("[[profile_for]]\nprofiles = [\"nope\"]\n");
+        assert!(e.contains("profile_for[0].profiles"), "{e}");
+        let ok = Config::parse(
+            "[rules.meeting-not-ended]\ntimeout = \"90m\"\n[rules.chat-threat]\nphrases = [\"nu jävlar\"]\n",
+            Origin::BuiltIn,
+        )
+        .unwrap();
+        assert_eq!(
+            ok.rule_settings("meeting-not-ended").timeout,
+            Some(SignedDuration::from_mins(90))
+        );
+    }
+
+    #[test]
+    fn a_region_adds_its_own_profile_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("skane.toml");
+        std::fs::write(
+            &path,
+            "id = \"skane\"\nname = \"Region Skåne\"\nroutine = \"skane.pdf\"\n[rules.chat-patient-data]\nsection = \"3.1\"\nseverity = \"high\"\n",
+        )
+        .unwrap();
+        let text = format!(
+            "profiles = [\"skane\"]\nprofile_files = [{:?}]\n",
+            path.display().to_string()
+        );
+        let c = Config::parse(&text, Origin::BuiltIn).unwrap();
+        assert_eq!(c.profiles().next().unwrap().id, "skane");
+        std::fs::write(&path, "id = \"skane\"\nname = \"x\"\nroutine = \"x\"\n[rules.no-such]\nsection = \"1\"\nseverity = \"high\"\n").unwrap();
+        let e = Config::parse(&text, Origin::BuiltIn).unwrap_err().to_string();
+        assert!(e.contains("profile_files[0]") && e.contains("no-such"), "{e}");
+    }
+
+    #[test]
     fn classifier_uses_explicit_kind_then_domain() {
         let c = Classifier::new(&["region.se"]);
         let kind = |id: &str| c.kind(&Actor::new(id));

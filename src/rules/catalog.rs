@@ -978,3 +978,304 @@ fn with_kind(actor: &Actor, kind: ActorKind) -> Actor {
     a.kind = Some(kind);
     a
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, Origin};
+    use crate::detect::{DetectSettings, Detector, HashKey};
+    use crate::event::{Actor, ActorKind, Event, EventKind, Media, Platform, ShareScope};
+    use crate::rules::state::replay;
+    use crate::rules::{Incident, Judge, MeetingKey, MeetingView, Observation, Severity};
+
+    const PNR: &str = "19861208-2399";
+
+    fn config(extra: &str) -> Config {
+        Config::parse(
+            &format!("internal_domains = [\"region.se\"]\n{extra}\n"),
+            Origin::BuiltIn,
+        )
+        .unwrap()
+    }
+
+    fn ev(minute: u32, actor: &str, kind: EventKind) -> Event {
+        Event {
+            time: format!("2020-05-04T10:{minute:02}:00Z").parse().unwrap(),
+            platform: Platform::Teams,
+            meeting: "m1".into(),
+            actor: Actor::new(actor),
+            kind,
+        }
+    }
+
+    fn view(config: &Config, events: Vec<Event>) -> MeetingView {
+        let d = Detector::new(&DetectSettings::default(), HashKey::from_bytes([1; 32])).unwrap();
+        let obs = events
+            .into_iter()
+            .map(|e| Observation::from_event(e, &d, &config.signals, None))
+            .collect();
+        let key = MeetingKey {
+            platform: Platform::Teams,
+            id: "m1".into(),
+        };
+        MeetingView::new(key, obs, d.min_confidence(), &config.sensitivity)
+    }
+
+    fn judge(config: &Config, events: Vec<Event>) -> Vec<Incident> {
+        let v = view(config, events);
+        let clock = v.observations.last().map(|o| o.event.time).unwrap();
+        Judge::new(config, config.detect.min_confidence)
+            .judge(&v, clock)
+            .incidents
+    }
+
+    fn rules(incidents: &[Incident]) -> Vec<(String, Severity)> {
+        incidents
+            .iter()
+            .map(|i| (i.rule.clone(), i.severity))
+            .collect()
+    }
+
+    fn chat(minute: u32, actor: &str, text: &str) -> Event {
+        ev(
+            minute,
+            actor,
+            EventKind::ChatMessage {
+                text: text.into(),
+                message_id: None,
+            },
+        )
+    }
+
+    fn joined(minute: u32, actor: &str, via_lobby: Option<bool>) -> Event {
+        ev(
+            minute,
+            actor,
+            EventKind::ParticipantJoined {
+                role: None,
+                via_lobby,
+            },
+        )
+    }
+
+    #[test]
+    fn replay_tracks_lobby_presence_and_outsiders() {
+        let c = config("profiles = [\"halland\"]");
+        let admitted = ev(
+            5,
+            "anna@region.se",
+            EventKind::ParticipantAdmitted {
+                target: Actor::new("eve@example.com"),
+            },
+        );
+        let v = view(
+            &c,
+            vec![
+                joined(0, "anna@region.se", None),
+                joined(1, "eve@example.com", Some(true)),
+                admitted,
+                ev(9, "eve@example.com", EventKind::ParticipantLeft),
+            ],
+        );
+        let mut seen = Vec::new();
+        replay(&v, &c.classifier, |_, _, s| {
+            seen.push((
+                s.unadmitted_present(),
+                s.not_internal_present(),
+                s.ever_not_internal,
+            ));
+        });
+        assert_eq!(
+            seen,
+            [
+                (false, false, false),
+                (true, false, true),
+                (false, true, true),
+                (false, false, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn chat_patient_data_is_critical_once_an_outsider_was_in_the_meeting() {
+        let c = config("profiles = [\"halland\"]");
+        let got = judge(
+            &c,
+            vec![
+                joined(0, "eve@example.com", None),
+                ev(1, "eve@example.com", EventKind::ParticipantLeft),
+                chat(5, "anna@region.se", &format!("pnr {PNR}")),
+            ],
+        );
+        assert_eq!(rules(&got), [("chat-patient-data".into(), Severity::Critical)]);
+        assert!(got[0].evidence.external_present);
+        let got = judge(&c, vec![chat(5, "anna@region.se", &format!("pnr {PNR}"))]);
+        assert_eq!(rules(&got), [("chat-patient-data".into(), Severity::High)]);
+    }
+
+    #[test]
+    fn audio_recording_by_someone_not_in_the_meeting_is_high_under_vgr() {
+        let c = config("profiles = [\"vgr-samsa\"]");
+        let audio = |actor: &str| {
+            ev(
+                3,
+                actor,
+                EventKind::RecordingStarted {
+                    media: Media::Audio,
+                },
+            )
+        };
+        let got = judge(
+            &c,
+            vec![joined(0, "anna@region.se", None), audio("bo@region.se")],
+        );
+        assert_eq!(rules(&got), [("recording-audio".into(), Severity::High)]);
+        let got = judge(
+            &c,
+            vec![joined(0, "anna@region.se", None), audio("anna@region.se")],
+        );
+        assert_eq!(rules(&got), [("recording-audio".into(), Severity::Info)]);
+        let got = judge(
+            &c,
+            vec![
+                joined(0, "anna@region.se", None),
+                audio("anna@region.se"),
+                chat(9, "anna@region.se", PNR),
+            ],
+        );
+        assert!(rules(&got).contains(&("recording-audio".into(), Severity::Medium)));
+    }
+
+    #[test]
+    fn care_keyword_in_subject_makes_the_meeting_sensitive() {
+        let c = config("profiles = [\"halland\"]");
+        let start = ev(
+            0,
+            "anna@region.se",
+            EventKind::MeetingStarted {
+                subject: Some("Inför vårdplaneringen".into()),
+                organizer: None,
+            },
+        );
+        let share = ev(
+            2,
+            "anna@region.se",
+            EventKind::ScreenShareStarted {
+                scope: Some(ShareScope::Desktop),
+            },
+        );
+        let got = judge(&c, vec![start, share]);
+        assert_eq!(rules(&got), [("share-desktop".into(), Severity::Medium)]);
+        let s = got[0].evidence.sensitive.as_ref().unwrap();
+        assert_eq!(
+            (s.reason.as_str(), s.kind.as_deref()),
+            ("care_keyword", Some("vårdplanering"))
+        );
+    }
+
+    #[test]
+    fn profile_validity_is_honoured_per_event() {
+        let c = config("profiles = [\"orebro\"]");
+        let video = |year: u32| Event {
+            time: format!("{year}-05-04T10:00:00Z").parse().unwrap(),
+            ..ev(
+                0,
+                "anna@region.se",
+                EventKind::RecordingStarted {
+                    media: Media::Video,
+                },
+            )
+        };
+        assert_eq!(judge(&c, vec![video(2020)]).len(), 1);
+        assert!(judge(&c, vec![video(2021)]).is_empty());
+        let today = jiff::civil::date(2026, 11, 22);
+        assert_eq!(c.expired_profiles(today).len(), 1);
+    }
+
+    #[test]
+    fn exceptions_silence_a_rule_for_named_meetings_only() {
+        let c = config(
+            "profiles = [\"vgr-samsa\"]\n[[exceptions]]\nrule = \"recording-video\"\nmeetings = [\"m1\"]\nreason = \"Utbildningsrummet spelas in enligt beslut 2020-01-10\"",
+        );
+        let video = ev(
+            0,
+            "anna@region.se",
+            EventKind::RecordingStarted {
+                media: Media::Video,
+            },
+        );
+        let v = view(&c, vec![video]);
+        let j = Judge::new(&c, c.detect.min_confidence).judge(&v, v.observations[0].event.time);
+        assert!(j.incidents.is_empty());
+        assert_eq!(j.excepted, 1);
+    }
+
+    #[test]
+    fn profiles_can_be_chosen_per_platform_and_domain() {
+        let c = config(
+            "profiles = [\"halland\"]\n[[profile_for]]\nprofiles = [\"vgr-samsa\"]\nplatforms = [\"pexip\"]\ndomains = [\"vgregion.se\"]",
+        );
+        let ids = |p, o| {
+            c.profiles_for(p, o)
+                .iter()
+                .map(|p| p.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(Platform::Pexip, Some("a@sas.vgregion.se")), ["vgr-samsa"]);
+        assert_eq!(ids(Platform::Teams, Some("a@vgregion.se")), ["halland"]);
+        assert_eq!(ids(Platform::Pexip, Some("a@region.se")), ["halland"]);
+        assert_eq!(ids(Platform::Pexip, None), ["halland"]);
+    }
+
+    #[test]
+    fn threat_deleted_needs_the_threat_message_id() {
+        let c = config("profiles = [\"halland\"]");
+        let threat = ev(
+            1,
+            "eve@example.com",
+            EventKind::ChatMessage {
+                text: "Jag vet var du bor.".into(),
+                message_id: Some("msg-7".into()),
+            },
+        );
+        let delete = |id: &str| {
+            ev(
+                2,
+                "eve@example.com",
+                EventKind::ChatMessageDeleted {
+                    message_id: Some(id.into()),
+                },
+            )
+        };
+        let got = judge(&c, vec![threat.clone(), delete("msg-7")]);
+        assert_eq!(
+            rules(&got),
+            [
+                ("chat-threat".into(), Severity::Medium),
+                ("threat-deleted".into(), Severity::High)
+            ]
+        );
+        let got = judge(&c, vec![threat, delete("msg-8")]);
+        assert_eq!(rules(&got), [("chat-threat".into(), Severity::Medium)]);
+    }
+
+    #[test]
+    fn control_to_a_guest_or_phone_is_external() {
+        let c = config("profiles = [\"kronoberg\"]");
+        let mut phone = Actor::new("+46 31 123 45");
+        phone.kind = Some(ActorKind::Phone);
+        let got = judge(
+            &c,
+            vec![
+                ev(
+                    1,
+                    "anna@region.se",
+                    EventKind::ControlGranted {
+                        target: Actor::new("bo@region.se"),
+                    },
+                ),
+                ev(2, "anna@region.se", EventKind::ControlGranted { target: phone }),
+            ],
+        );
+        assert_eq!(rules(&got), [("control-external".into(), Severity::High)]);
+    }
+}

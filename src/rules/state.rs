@@ -17,7 +17,8 @@ use crate::event::{ActorKind, EventKind, Role, ShareScope};
 pub struct Participant {
     pub kind: ActorKind,
     pub role: Option<Role>,
-    /// In the meeting now: joined (or acted) and not left.
+    /// In the meeting now: joined and not left (or, in meetings whose source reports no joins,
+    /// acted in it).
     pub present: bool,
     /// Waiting in the lobby now: joined through the lobby and not yet admitted.
     pub in_lobby: bool,
@@ -118,8 +119,9 @@ pub fn replay(
             }
             EventKind::MeetingEnded { .. } => {}
             _ => {
-                // Acting in the meeting means being in it.
-                if !entry.in_lobby {
+                // Where the source reports joins, presence comes from them; where it does not,
+                // acting in the meeting is the only sign of being in it.
+                if !state.has_joins && !entry.in_lobby {
                     entry.present = true;
                 }
             }

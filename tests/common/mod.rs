@@ -65,10 +65,11 @@ pub fn t(rule: &str, meeting: &str, severity: &str) -> (String, String, String) 
     (rule.into(), meeting.into(), severity.into())
 }
 
-/// One native event line. `minute` is minutes after 10:00 local (+02:00).
+/// One native event line on 2020-05-04 (inside every profile's validity, orebro's included);
+/// `minute` is minutes after 10:00 local (+02:00).
 pub fn ev(meeting: &str, minute: u32, actor: &str, ty: &str, extra: Value) -> String {
     let mut v = json!({
-        "time": format!("2024-05-02T{:02}:{:02}:00+02:00", 10 + minute / 60, minute % 60),
+        "time": format!("2020-05-04T{:02}:{:02}:00+02:00", 10 + minute / 60, minute % 60),
         "platform": "teams",
         "meeting": meeting,
         "type": ty,
