@@ -570,6 +570,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn default_file_states_the_code_defaults() {
+        let raw: RawConfig = toml::from_str(DEFAULT_CONFIG).unwrap();
+        let get = |rule: &str| raw.rules.get(rule).cloned().unwrap_or_default();
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(get("chat-threat").phrases, Some(strings(DEFAULT_THREAT_PHRASES)));
+        assert_eq!(
+            get("classified-information").markers,
+            Some(strings(DEFAULT_CLASSIFIED_MARKERS))
+        );
+        assert_eq!(get("meeting-not-ended").timeout, Some(DEFAULT_MEETING_TIMEOUT));
+        assert_eq!(
+            get("large-sensitive-meeting").max_participants,
+            Some(DEFAULT_MAX_PARTICIPANTS)
+        );
+        assert_eq!(raw.sensitivity.care_keywords, strings(DEFAULT_CARE_KEYWORDS));
+        for id in RULE_IDS {
+            assert!(raw.rules.contains_key(*id), "config/motesvakt.toml lacks [rules.{id}]");
+        }
+    }
+
+    #[test]
     fn builtin_config_parses_with_documented_defaults() {
         let c = Config::builtin();
         let ids: Vec<_> = c.profiles().map(|p| p.id.as_str()).collect();

@@ -213,6 +213,9 @@ pub fn rules_table(config: &Config, profiles: &[Profile]) -> String {
     let _ = writeln!(s);
     for rule in RULES {
         let enabled = config.rule_enabled(rule.id);
+        if profiles.len() == 1 && profiles[0].rule(rule.id).is_none() {
+            continue;
+        }
         let _ = writeln!(
             s,
             "{}{}\n  fires when {}",
