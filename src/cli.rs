@@ -206,7 +206,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             config.origin
         );
     }
-    let today = jiff::Zoned::now().date();
+    let today = crate::config::profile::swedish_date(jiff::Timestamp::now());
     for p in config.expired_profiles(today) {
         let _ = writeln!(
             stderr.lock(),

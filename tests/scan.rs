@@ -121,8 +121,10 @@ fn the_three_profiles_judge_as_their_routines_say() {
     );
     let expect = |profile: &str, mut want: Vec<(String, String, String)>| {
         let cfg = config(dir.path(), &[profile]);
-        let out =
-            motesvakt_paths(&["scan", "--json", "--config", cfg.to_str().unwrap()], &[&file]);
+        let out = motesvakt_paths(
+            &["scan", "--json", "--config", cfg.to_str().unwrap()],
+            &[&file],
+        );
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         want.sort();
         assert_eq!(triples(&incidents(&out)), want, "profile {profile}");
@@ -207,7 +209,10 @@ fn malformed_line_and_unknown_type_are_reported_and_the_rest_is_read() {
     assert!(summary.contains("2 events"), "{summary}");
     assert!(summary.contains("2 lines skipped"), "{summary}");
     assert!(summary.contains("1 unmapped"), "{summary}");
-    assert!(summary.contains("1 high") && summary.contains("1 info"), "{summary}");
+    assert!(
+        summary.contains("1 high") && summary.contains("1 info"),
+        "{summary}"
+    );
     assert!(
         err.contains("format native: 5 records read, 2 mapped, 1 unmapped, 2 rejected"),
         "{err}"
@@ -416,18 +421,32 @@ fn bundled_examples_show_each_rule() {
         let out = motesvakt_paths(&all, &[&examples]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert_no_leaks(None, &[&out.stdout, &out.stderr]);
-        triples(&incidents(&out)).into_iter().map(|(r, _, _)| r).collect()
+        triples(&incidents(&out))
+            .into_iter()
+            .map(|(r, _, _)| r)
+            .collect()
     };
     // The built-in default (vgr-samsa), as the README's first command runs it.
     let default = rules_under(&[]);
-    for rule in ["chat-patient-data", "recording-video", "recording-audio", "meeting-not-ended"] {
-        assert!(default.iter().any(|r| r == rule), "{rule} missing: {default:?}");
+    for rule in [
+        "chat-patient-data",
+        "recording-video",
+        "recording-audio",
+        "meeting-not-ended",
+    ] {
+        assert!(
+            default.iter().any(|r| r == rule),
+            "{rule} missing: {default:?}"
+        );
     }
     // Under halland, the remote-control case shows.
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), &["halland"]);
     let halland = rules_under(&["--config", cfg.to_str().unwrap()]);
-    assert!(halland.iter().any(|r| r == "control-external"), "{halland:?}");
+    assert!(
+        halland.iter().any(|r| r == "control-external"),
+        "{halland:?}"
+    );
     let text = motesvakt_paths(&["scan"], &[&examples]);
     assert!(stdout(&text).contains("Rutin: vgr-vastkom-samsa-distansmote.txt"));
     assert_no_leaks(None, &[&text.stdout, &text.stderr]);

@@ -574,19 +574,31 @@ mod tests {
         let raw: RawConfig = toml::from_str(DEFAULT_CONFIG).unwrap();
         let get = |rule: &str| raw.rules.get(rule).cloned().unwrap_or_default();
         let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(get("chat-threat").phrases, Some(strings(DEFAULT_THREAT_PHRASES)));
+        assert_eq!(
+            get("chat-threat").phrases,
+            Some(strings(DEFAULT_THREAT_PHRASES))
+        );
         assert_eq!(
             get("classified-information").markers,
             Some(strings(DEFAULT_CLASSIFIED_MARKERS))
         );
-        assert_eq!(get("meeting-not-ended").timeout, Some(DEFAULT_MEETING_TIMEOUT));
+        assert_eq!(
+            get("meeting-not-ended").timeout,
+            Some(DEFAULT_MEETING_TIMEOUT)
+        );
         assert_eq!(
             get("large-sensitive-meeting").max_participants,
             Some(DEFAULT_MAX_PARTICIPANTS)
         );
-        assert_eq!(raw.sensitivity.care_keywords, strings(DEFAULT_CARE_KEYWORDS));
+        assert_eq!(
+            raw.sensitivity.care_keywords,
+            strings(DEFAULT_CARE_KEYWORDS)
+        );
         for id in RULE_IDS {
-            assert!(raw.rules.contains_key(*id), "config/motesvakt.toml lacks [rules.{id}]");
+            assert!(
+                raw.rules.contains_key(*id),
+                "config/motesvakt.toml lacks [rules.{id}]"
+            );
         }
     }
 
@@ -632,10 +644,18 @@ mod tests {
 
     #[test]
     fn rule_parameters_and_exceptions_are_checked() {
-        let err = |text: &str| Config::parse(text, Origin::BuiltIn).unwrap_err().to_string();
+        let err = |text: &str| {
+            Config::parse(text, Origin::BuiltIn)
+                .unwrap_err()
+                .to_string()
+        };
         let e = err("[rules.recording-video]\nphrases = [\"x\"]\n");
-        assert!(e.contains("rules.recording-video.phrases") && e.contains("chat-threat"), "{e}");
-        let e = err("[[exceptions]]\nrule = \"recording-video\"\nmeetings = [\"m\"]\nreason = \" \"\n");
+        assert!(
+            e.contains("rules.recording-video.phrases") && e.contains("chat-threat"),
+            "{e}"
+        );
+        let e =
+            err("[[exceptions]]\nrule = \"recording-video\"\nmeetings = [\"m\"]\nreason = \" \"\n");
         assert!(e.contains("exceptions[0].reason"), "{e}");
         let e = err("[[exceptions]]\nrule = \"recording-video\"\nreason = \"x\"\n");
         assert!(e.contains("exceptions[0]"), "{e}");
@@ -670,8 +690,13 @@ mod tests {
         let c = Config::parse(&text, Origin::BuiltIn).unwrap();
         assert_eq!(c.profiles().next().unwrap().id, "skane");
         std::fs::write(&path, "id = \"skane\"\nname = \"x\"\nroutine = \"x\"\n[rules.no-such]\nsection = \"1\"\nseverity = \"high\"\n").unwrap();
-        let e = Config::parse(&text, Origin::BuiltIn).unwrap_err().to_string();
-        assert!(e.contains("profile_files[0]") && e.contains("no-such"), "{e}");
+        let e = Config::parse(&text, Origin::BuiltIn)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("profile_files[0]") && e.contains("no-such"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -85,6 +85,15 @@ pub struct Profile {
     pub rules: BTreeMap<String, ProfileRule>,
 }
 
+/// The calendar day in Sweden at `time`. The time-zone database is compiled in, so this does
+/// not depend on the host's.
+pub fn swedish_date(time: jiff::Timestamp) -> Date {
+    match jiff::tz::TimeZone::get("Europe/Stockholm") {
+        Ok(tz) => time.to_zoned(tz).date(),
+        Err(_) => time.to_zoned(jiff::tz::TimeZone::UTC).date(),
+    }
+}
+
 const BUILTIN: &[(&str, &str)] = &[
     (
         "vgr-samsa",
@@ -146,6 +155,12 @@ impl Profile {
         Ok(p)
     }
 
+    /// Whether the routine is in force at `time`. Its dates are Swedish calendar days, so
+    /// `time` is read in Swedish time (Europe/Stockholm).
+    pub fn valid_at(&self, time: jiff::Timestamp) -> bool {
+        self.valid_on(swedish_date(time))
+    }
+
     /// Whether the routine is in force on `day` (always, when it has no dates).
     pub fn valid_on(&self, day: Date) -> bool {
         self.valid_from.is_none_or(|f| f <= day) && self.valid_until.is_none_or(|u| day <= u)
@@ -173,6 +188,19 @@ mod tests {
                 assert!(!how.section.trim().is_empty(), "{id}: {rule}");
             }
         }
+    }
+
+    #[test]
+    fn validity_dates_are_swedish_days() {
+        let orebro = Profile::builtin("orebro").unwrap();
+        // 23:30 UTC on 31 December is 00:30 on 1 January in Sweden.
+        assert!(!orebro.valid_at("2020-12-31T23:30:00Z".parse().unwrap()));
+        assert!(orebro.valid_at("2020-12-31T22:30:00Z".parse().unwrap()));
+        // Summer time: 22:30 UTC on 30 June is 00:30 on 1 July.
+        assert_eq!(
+            swedish_date("2020-06-30T22:30:00Z".parse().unwrap()),
+            jiff::civil::date(2020, 7, 1)
+        );
     }
 
     #[test]

@@ -1106,7 +1106,10 @@ mod tests {
                 chat(5, "anna@region.se", &format!("pnr {PNR}")),
             ],
         );
-        assert_eq!(rules(&got), [("chat-patient-data".into(), Severity::Critical)]);
+        assert_eq!(
+            rules(&got),
+            [("chat-patient-data".into(), Severity::Critical)]
+        );
         assert!(got[0].evidence.external_present);
         let got = judge(&c, vec![chat(5, "anna@region.se", &format!("pnr {PNR}"))]);
         assert_eq!(rules(&got), [("chat-patient-data".into(), Severity::High)]);
@@ -1220,7 +1223,10 @@ mod tests {
                 .map(|p| p.id.clone())
                 .collect::<Vec<_>>()
         };
-        assert_eq!(ids(Platform::Pexip, Some("a@sas.vgregion.se")), ["vgr-samsa"]);
+        assert_eq!(
+            ids(Platform::Pexip, Some("a@sas.vgregion.se")),
+            ["vgr-samsa"]
+        );
         assert_eq!(ids(Platform::Teams, Some("a@vgregion.se")), ["halland"]);
         assert_eq!(ids(Platform::Pexip, Some("a@region.se")), ["halland"]);
         assert_eq!(ids(Platform::Pexip, None), ["halland"]);
@@ -1273,7 +1279,11 @@ mod tests {
                         target: Actor::new("bo@region.se"),
                     },
                 ),
-                ev(2, "anna@region.se", EventKind::ControlGranted { target: phone }),
+                ev(
+                    2,
+                    "anna@region.se",
+                    EventKind::ControlGranted { target: phone },
+                ),
             ],
         );
         assert_eq!(rules(&got), [("control-external".into(), Severity::High)]);

@@ -304,7 +304,6 @@ impl<'a> Judge<'a> {
 
     fn incident(&self, meeting: &MeetingView, c: Candidate) -> Option<Incident> {
         let obs = &meeting.observations[c.index];
-        let day = obs.event.time.to_zoned(jiff::tz::TimeZone::UTC).date();
         let override_severity = self.config.rule_severity(c.rule);
         let override_platforms = self.config.rule_settings(c.rule).approved_platforms;
         let profiles = self.config.profiles_for(
@@ -314,7 +313,7 @@ impl<'a> Judge<'a> {
         // The highest severity any profile in force gives; the first profile wins a tie.
         let (profile, how, severity) = profiles
             .into_iter()
-            .filter(|p| p.valid_on(day))
+            .filter(|p| p.valid_at(obs.event.time))
             .filter_map(|p| {
                 let how = p.rule(c.rule)?;
                 if c.rule == "platform-not-approved" {

@@ -21,9 +21,10 @@ pub enum SignalKind {
 /// A set of configured phrases, matched at the start of a word and case-insensitively
 /// (Unicode: `Å` matches `å`). In a set built with `exact_upper`, a phrase written entirely in
 /// upper case (`HEMLIG`) matches only in upper case, since the lower-case word is everyday
-/// language (used for classification markings). Phrases of three letters or
-/// fewer (`SIP`, `MDK`) must match a whole word; longer ones also match inflected forms
-/// (`vårdplanering` matches `vårdplaneringen`).
+/// language (used for classification markings). A single word of four letters or more also
+/// matches its inflected forms (`vårdplanering` matches `vårdplaneringen`); a shorter word
+/// (`SIP`, `MDK`) and a phrase of several words must end on a whole word, so that
+/// `du ska få se` does not match `du ska få semester`.
 #[derive(Debug, Clone)]
 pub struct PhraseSet {
     phrases: Vec<String>,
@@ -52,9 +53,9 @@ impl PhraseSet {
             }
             let has_letters = p.chars().any(char::is_alphabetic);
             let upper = exact_upper && has_letters && !p.chars().any(char::is_lowercase);
-            let short = p.chars().count() <= 3;
+            let whole_word = p.chars().count() <= 3 || p.contains(char::is_whitespace);
             let mut pattern = format!(r"\b{}", regex::escape(p).replace(' ', r"\s+"));
-            if short {
+            if whole_word {
                 pattern.push_str(r"\b");
             }
             let re = RegexBuilder::new(&pattern)
@@ -167,6 +168,10 @@ mod tests {
         assert!(hits(&s, "sipprar").is_empty());
         assert!(hits(&s, "ovårdplanering").is_empty());
         assert_eq!(hits(&s, "Jag  vet var\ndu bor."), ["jag vet var du bor"]);
+        assert!(hits(&s, "jag vet var du borde ringa").is_empty());
+        let threats = set(&["du ska få se"]);
+        assert_eq!(hits(&threats, "DU SKA FÅ SE!"), ["du ska få se"]);
+        assert!(hits(&threats, "Du ska få semester i juli").is_empty());
     }
 
     #[test]
