@@ -154,7 +154,13 @@ impl Detector {
         out
     }
 
-    fn finding(&self, bytes: &[u8], span: Range<usize>, normalized: &[u8], kind: IdKind) -> Finding {
+    fn finding(
+        &self,
+        bytes: &[u8],
+        span: Range<usize>,
+        normalized: &[u8],
+        kind: IdKind,
+    ) -> Finding {
         // A 12-digit number with a real century, or a 10-digit one with `-`/`+` in its place, is
         // strong; a bare 10-digit run (or one with a space) can be a phone or order number.
         let len = span.len();
@@ -285,6 +291,9 @@ mod tests {
         assert_eq!(a[0].kind, FindingKind::Personnummer);
         assert_eq!(a[0].span, 0..11);
         assert_eq!(a[0].confidence, Confidence::Medium);
-        assert_eq!(d.scan("8612082399", &Context::default())[0].confidence, Confidence::Low);
+        assert_eq!(
+            d.scan("8612082399", &Context::default())[0].confidence,
+            Confidence::Low
+        );
     }
 }
