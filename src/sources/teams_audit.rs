@@ -22,8 +22,10 @@
 //!   Recorder Teams") are a video recording from `JoinTime` to `LeaveTime`, attributed to the
 //!   record's `UserId` (the organiser); the transcription bot likewise gives transcription.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
+use std::rc::Rc;
 
 use jiff::Timestamp;
 use serde_json::{Map, Value};
@@ -131,10 +133,14 @@ impl TeamsAudit {
         input: &mut dyn BufRead,
         emit: &mut dyn FnMut(super::Line, Item),
     ) -> io::Result<()> {
+        let lines = Rc::new(RefCell::new(LineTracker::default()));
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(input);
+            .from_reader(Tracked {
+                inner: input,
+                lines: Rc::clone(&lines),
+            });
         let mut record = csv::ByteRecord::new();
         let mut columns: Option<Columns> = None;
         loop {
@@ -149,7 +155,11 @@ impl TeamsAudit {
                     }
                 },
             }
-            let line = record.position().map_or(0, |p| p.line());
+            // csv's own line numbers count a record from the end of the previous one's line
+            // terminator; find the line its first byte is on instead.
+            let line = lines
+                .borrow_mut()
+                .line_at(record.position().map_or(0, |p| p.byte()));
             let Some(cols) = &columns else {
                 match Columns::from_header(&record) {
                     Some(c) => columns = Some(c),
@@ -583,5 +593,49 @@ impl Columns {
             creation_date: find(&["CreationDate"]),
             operation: find(&["Operation", "Operations"]),
         })
+    }
+}
+
+/// The input of the CSV reader, keeping the bytes the reader has taken but not yet finished
+/// with, so that a record's starting line can be found.
+struct Tracked<'a> {
+    inner: &'a mut dyn BufRead,
+    lines: Rc<RefCell<LineTracker>>,
+}
+
+impl Read for Tracked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.lines.borrow_mut().window.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Bytes from the start of the current record to what the CSV reader has read ahead: bounded
+/// by the largest record plus the reader's buffer.
+#[derive(Default)]
+struct LineTracker {
+    window: Vec<u8>,
+    /// Byte offset of `window[0]` in the file.
+    offset: u64,
+    /// Line breaks before `window[0]`.
+    newlines: u64,
+}
+
+impl LineTracker {
+    /// The line (from 1) of the first byte of the record starting at `byte`, after the line
+    /// terminators and blank lines csv counts as part of the record. Forgets what is before.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let cut = (byte.saturating_sub(self.offset) as usize).min(self.window.len());
+        self.newlines += memchr::memchr_iter(b'\n', &self.window[..cut]).count() as u64;
+        self.window.drain(..cut);
+        self.offset += cut as u64;
+        let skipped = self
+            .window
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.newlines + skipped + 1
     }
 }
