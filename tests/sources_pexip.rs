@@ -190,11 +190,17 @@ fn malformed_records() {
         r#"{"node":"n","seq":3,"time":1714641000.0,"event":"participant_media_stream_window","data":{}}"#,
     ]);
     let rej = rejected(&out);
-    assert_eq!(rej.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2, 3]);
-    assert!(rej[0].1.contains("data.conference"), "{rej:?}");
+    assert_eq!(rej.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 3]);
+    assert!(rej[0].1.contains("data.name"), "{rej:?}");
     assert_eq!(
         unmapped(&out),
-        [(4, "event participant_media_stream_window".to_string())]
+        [
+            (
+                1,
+                "event participant_connected (no conference or participant uuid)".to_string()
+            ),
+            (4, "event participant_media_stream_window".to_string())
+        ]
     );
 }
 

@@ -204,11 +204,17 @@ impl Pexip {
                 }
             }
             "participant_connected" | "participant_updated" | "participant_disconnected" => {
-                let conf =
-                    str_field(data, "conference").ok_or("missing field `data.conference`")?;
-                let uuid = id_field(data, "uuid")
-                    .or_else(|| id_field(data, "call_id"))
-                    .ok_or("missing field `data.uuid`")?;
+                // Without its conference or participant, the event cannot be placed: it is
+                // read, and counted as unmapped.
+                let (Some(conf), Some(uuid)) = (
+                    str_field(data, "conference"),
+                    id_field(data, "uuid").or_else(|| id_field(data, "call_id")),
+                ) else {
+                    out.push(Item::Unmapped(format!(
+                        "event {name} (no conference or participant uuid)"
+                    )));
+                    return Ok(());
+                };
                 let who = self.participant(data, "source_alias", "destination_alias");
                 let service = str_field(data, "service_type").unwrap_or("");
                 let lobby = matches!(service, "waiting_room" | "lobby");

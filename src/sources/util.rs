@@ -6,7 +6,47 @@ use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use serde_json::{Map, Value};
 
+use super::Item;
 use crate::event::{Actor, ActorKind, Event, EventKind, Platform};
+
+/// Why a record gave no event: it could not be read ([`Item::Rejected`]), or it was read but
+/// lacks what the mapping needs, such as any time at all ([`Item::Unmapped`], labelled).
+#[derive(Debug)]
+pub enum Skip {
+    Rejected(String),
+    Unmapped(String),
+}
+
+impl From<String> for Skip {
+    fn from(reason: String) -> Skip {
+        Skip::Rejected(reason)
+    }
+}
+
+impl From<&str> for Skip {
+    fn from(reason: &str) -> Skip {
+        Skip::Rejected(reason.to_string())
+    }
+}
+
+impl Skip {
+    /// The item to emit.
+    pub fn item(self) -> Item {
+        match self {
+            Skip::Rejected(r) => Item::Rejected(r),
+            Skip::Unmapped(u) => Item::Unmapped(u),
+        }
+    }
+}
+
+/// True when a field holds something (not absent, `null` or a blank string).
+pub fn present(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(_) => true,
+    }
+}
 
 /// Parses a time as written by the platforms, into UTC.
 ///

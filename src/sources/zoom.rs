@@ -23,7 +23,8 @@ use serde_json::{Map, Value};
 
 use super::json::read_records;
 use super::util::{
-    actor, epoch_millis, event, id_field, obj_field, parse_object, safe_word, str_field, time_value,
+    Skip, actor, epoch_millis, event, id_field, obj_field, parse_object, present, safe_word,
+    str_field, time_value,
 };
 use super::{Adapter, Item, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role, ShareScope};
@@ -62,7 +63,7 @@ impl Adapter for Zoom {
         emit: &mut dyn FnMut(super::Line, Item),
     ) -> io::Result<()> {
         read_records(input, &["events"], &mut |line, rec| {
-            let items = rec.and_then(|bytes| {
+            let items = rec.map_err(Skip::Rejected).and_then(|bytes| {
                 let mut h = DefaultHasher::new();
                 bytes.hash(&mut h);
                 let obj = parse_object(bytes)?;
@@ -70,7 +71,7 @@ impl Adapter for Zoom {
             });
             match items {
                 Ok(items) => items.into_iter().for_each(|i| emit(line, i)),
-                Err(reason) => emit(line, Item::Rejected(reason)),
+                Err(skip) => emit(line, skip.item()),
             }
         })
     }
@@ -94,7 +95,7 @@ fn participant(p: &Obj) -> Actor {
 }
 
 impl Zoom {
-    fn map(&mut self, body: &Obj, hash: u64) -> Result<Vec<Item>, String> {
+    fn map(&mut self, body: &Obj, hash: u64) -> Result<Vec<Item>, Skip> {
         // Elastic's test files wrap each body as {"zoom": BODY}.
         let body = match (body.get("event"), obj_field(body, "zoom")) {
             (None, Some(inner)) => inner,
@@ -124,11 +125,15 @@ impl Zoom {
                 .unwrap_or_else(|| "host".to_string());
             Actor::new(id)
         };
-        // The record's own time, else event_ts.
-        let when = |v: Option<&Value>, what: &str| -> Result<Timestamp, String> {
-            time_value(v).or(event_ts).ok_or_else(|| {
-                format!("no time (`{what}` and `event_ts` are missing or unreadable)")
-            })
+        // The record's own time, else event_ts. A time that is there but unreadable rejects
+        // the record; no time at all leaves it unmapped.
+        let no_time = || Skip::Unmapped(format!("event {} (no time)", safe_word(name)));
+        let when = |v: Option<&Value>, what: &str| -> Result<Timestamp, Skip> {
+            match time_value(v) {
+                Some(t) => Ok(t),
+                None if present(v) => Err(Skip::Rejected(format!("field `{what}` is not a time"))),
+                None => event_ts.ok_or_else(no_time),
+            }
         };
         let ev = |time, actor, kind| {
             Item::Event(Box::new(event(time, Platform::Zoom, &meeting, actor, kind)))
@@ -293,9 +298,7 @@ impl Zoom {
                         let start = files.iter().filter_map(|f| f.start).min();
                         let end = files.iter().filter_map(|f| f.end).max();
                         let who = host();
-                        let time = start
-                            .or(event_ts)
-                            .ok_or("no time (`recording_start` and `event_ts` are missing)")?;
+                        let time = start.or(event_ts).ok_or_else(no_time)?;
                         out.push(ev(time, who.clone(), EventKind::RecordingStarted { media }));
                         if let Some(end) = end {
                             out.push(ev(end, who, EventKind::RecordingStopped));
@@ -307,9 +310,7 @@ impl Zoom {
                 let files = recording_files(object);
                 let start = files.iter().filter_map(|f| f.start).min();
                 let end = files.iter().filter_map(|f| f.end).max();
-                let time = start
-                    .or(event_ts)
-                    .ok_or("no time (`recording_start` and `event_ts` are missing)")?;
+                let time = start.or(event_ts).ok_or_else(no_time)?;
                 out.push(ev(time, host(), EventKind::TranscriptionStarted));
                 if let Some(end) = end {
                     out.push(ev(end, host(), EventKind::TranscriptionStopped));
