@@ -213,3 +213,64 @@ impl Format {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for f in Format::ALL {
+            assert_eq!(Format::from_name(f.name()), Some(*f));
+        }
+        assert_eq!(Format::from_name("teams"), None);
+        assert_eq!(Format::Zoom.platform(), Some(Platform::Zoom));
+        assert_eq!(Format::TeamsGraph.platform(), Some(Platform::Teams));
+        assert_eq!(Format::Native.platform(), None);
+    }
+
+    #[test]
+    fn sniffs_by_content_only() {
+        let s = |t: &str| Format::sniff(t.as_bytes());
+        assert_eq!(
+            s("\u{feff}RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\n"),
+            Some(Format::TeamsAuditCsv)
+        );
+        assert_eq!(
+            s(r#"[{"CreationTime":"2020-02-17T16:59:44","Operation":"MeetingDetail"}]"#),
+            Some(Format::TeamsAuditJson)
+        );
+        assert_eq!(
+            s(r#"{"@odata.context":"x","value":[{"messageType":"message"}]}"#),
+            Some(Format::TeamsGraph)
+        );
+        assert_eq!(
+            s(r#"{"event":"meeting.started","payload":{"object":{}}}"#),
+            Some(Format::Zoom)
+        );
+        assert_eq!(
+            s(r#"{"node":"n","seq":1,"time":1.5,"event":"eventsink_started"}"#),
+            Some(Format::Pexip)
+        );
+        assert_eq!(
+            s(r#"{"id":"h","resource":"meetings","event":"started","data":{}}"#),
+            Some(Format::Webex)
+        );
+        assert_eq!(s("hello world"), None);
+        assert_eq!(s(r#"{"a":1}"#), None);
+        assert_eq!(s(""), None);
+    }
+
+    #[test]
+    fn settings_compare_ids_loosely() {
+        let s = SourceSettings {
+            tenant_ids: vec!["ABC-1".into()],
+            webex_org_ids: vec!["Org1".into()],
+            ..SourceSettings::default()
+        };
+        assert!(s.is_own_tenant(" abc-1"));
+        assert!(s.is_own_webex_org("Org1"));
+        assert!(!s.is_own_webex_org("org1"));
+        assert_eq!(s.teams_mapping, TeamsMapping::default());
+    }
+}
