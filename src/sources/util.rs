@@ -180,10 +180,12 @@ pub fn bool_field(obj: &Map<String, Value>, key: &str) -> Option<bool> {
 }
 
 /// A label fit for a summary: a platform's operation or event name is shown as it is when it
-/// looks like a name, and as `(unprintable)` otherwise, so free text never reaches a summary.
+/// looks like a name (ASCII letters, `_.-#`, spaces, at most four digits), and as
+/// `(unprintable)` otherwise, so free text and identity numbers never reach a summary.
 pub fn safe_word(t: &str) -> &str {
     if !t.is_empty()
         && t.len() <= 60
+        && t.bytes().filter(u8::is_ascii_digit).count() <= 4
         && t.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'#' | b' '))
     {
@@ -457,5 +459,7 @@ mod tests {
             "meeting.participant_joined"
         );
         assert_eq!(safe_word("x\"y"), "(unprintable)");
+        assert_eq!(safe_word("patient 19861208-2399"), "(unprintable)");
+        assert_eq!(safe_word("recording.started"), "recording.started");
     }
 }
