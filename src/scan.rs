@@ -24,13 +24,45 @@ use crate::store::{Outcome, Store, StoreError};
 /// Observations are committed in batches of this many.
 const BATCH: usize = 10_000;
 
-/// Per-format record counts.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// Per-format counts of what adapters emitted: items (an event, an unmapped record, a
+/// rejected record; one record may give several events), and what was not mapped, by label.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FormatCounts {
     pub read: u64,
     pub mapped: u64,
     pub unmapped: u64,
     pub rejected: u64,
+    /// Fields of mapped records that no mapping reads (Teams audit details Microsoft added
+    /// without a field list, for example).
+    pub unmapped_fields: u64,
+    /// How often each kind of unmapped record or field was seen (`operation X`, `event Y`,
+    /// `MeetingParticipantDetail.Z`); labels never hold free text.
+    pub labels: BTreeMap<String, u64>,
+}
+
+/// At most this many distinct labels are counted per format; the rest are counted as `other`.
+const MAX_LABELS: usize = 200;
+
+impl FormatCounts {
+    fn label(&mut self, label: String, n: u64) {
+        let key = if self.labels.len() < MAX_LABELS || self.labels.contains_key(&label) {
+            label
+        } else {
+            "other".to_string()
+        };
+        *self.labels.entry(key).or_default() += n;
+    }
+
+    fn add(&mut self, other: FormatCounts) {
+        self.read += other.read;
+        self.mapped += other.mapped;
+        self.unmapped += other.unmapped;
+        self.rejected += other.rejected;
+        self.unmapped_fields += other.unmapped_fields;
+        for (label, n) in other.labels {
+            self.label(label, n);
+        }
+    }
 }
 
 /// What a scan did, for the summary line.
@@ -171,7 +203,14 @@ pub fn run(
                             }
                         }
                     }
-                    Item::Unmapped(_) => counts.unmapped += 1,
+                    Item::Unmapped(label) => {
+                        counts.unmapped += 1;
+                        counts.label(label, 1);
+                    }
+                    Item::UnmappedField(field) => {
+                        counts.unmapped_fields += 1;
+                        counts.label(format!("field {field}"), 1);
+                    }
                     Item::Rejected(reason) => {
                         counts.rejected += 1;
                         diagnostic(Diagnostic::Record {
@@ -187,13 +226,7 @@ pub fn run(
             return Err(e);
         }
         match result {
-            Ok(format) => {
-                let total = stats.formats.entry(format).or_default();
-                total.read += counts.read;
-                total.mapped += counts.mapped;
-                total.unmapped += counts.unmapped;
-                total.rejected += counts.rejected;
-            }
+            Ok(format) => stats.formats.entry(format).or_default().add(counts),
             Err(e) => {
                 stats.files_skipped += 1;
                 diagnostic(Diagnostic::Path(e));

@@ -18,7 +18,7 @@ use crate::detect::DetectSettings;
 use crate::event::{Actor, ActorKind, Platform};
 use crate::rules::signals::{PhraseSet, Signals};
 use crate::rules::{RULE_IDS, Severity};
-use crate::sources::SourceSettings;
+use crate::sources::{Cidr, SourceSettings, TeamsMapping};
 pub use profile::{Profile, ProfileRule};
 
 /// The built-in default configuration (the text of `config/motesvakt.toml`).
@@ -253,6 +253,18 @@ pub struct RawConfig {
     pub profile_for: Vec<ProfileSelector>,
     #[serde(default)]
     pub exceptions: Vec<Exception>,
+    /// Microsoft 365 tenant ids of the organisation (Teams `OrganizationId`).
+    #[serde(default)]
+    pub tenant_ids: Vec<String>,
+    /// Webex org ids of the organisation.
+    #[serde(default)]
+    pub webex_org_ids: Vec<String>,
+    /// The organisation's networks, as CIDRs (Pexip `remote_address`).
+    #[serde(default)]
+    pub internal_networks: Vec<String>,
+    /// Additions to the Teams audit operation and field mapping (`[[teams.operations]]`,
+    /// `[[teams.fields]]`; see docs/platforms.md).
+    pub teams: Option<TeamsMapping>,
 }
 
 /// A checked configuration, ready to use.
@@ -450,10 +462,27 @@ impl Config {
                 .map_err(|e| invalid("sensitivity.care_keywords", e.to_string()))?,
         };
 
+        let mut internal_networks = Vec::new();
+        for (i, net) in raw.internal_networks.iter().enumerate() {
+            let cidr: Cidr = net
+                .parse()
+                .map_err(|e| invalid(&format!("internal_networks[{i}]"), format!("{e}")))?;
+            internal_networks.push(cidr);
+        }
+        let mut teams_mapping = TeamsMapping::default();
+        if let Some(extra) = raw.teams {
+            extra.validate().map_err(|e| invalid("teams", e))?;
+            teams_mapping.merge(extra);
+        }
+
         Ok(Config {
             origin,
             sources: SourceSettings {
                 internal_domains: domains.clone(),
+                tenant_ids: raw.tenant_ids,
+                webex_org_ids: raw.webex_org_ids,
+                internal_networks,
+                teams_mapping,
             },
             classifier: Classifier { domains },
             language: raw.language,

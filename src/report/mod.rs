@@ -171,22 +171,40 @@ pub fn summary_line(stats: &Stats) -> String {
     line
 }
 
-/// Per-format record counts, one line per format read (on stderr, before the summary).
+/// Per-format counts, one line per format read (on stderr, before the summary), each followed
+/// by what was not mapped, most frequent first, so nobody is blind to what was skipped.
 pub fn format_lines(stats: &Stats) -> Vec<String> {
-    stats
-        .formats
-        .iter()
-        .map(|(format, c)| {
-            format!(
-                "motesvakt: format {}: {} records read, {} mapped, {} unmapped, {} rejected",
-                format.name(),
-                c.read,
-                c.mapped,
-                c.unmapped,
-                c.rejected
-            )
-        })
-        .collect()
+    let mut lines = Vec::new();
+    for (format, c) in &stats.formats {
+        let mut line = format!(
+            "motesvakt: format {}: {} records read, {} mapped, {} unmapped, {} rejected",
+            format.name(),
+            c.read,
+            c.mapped,
+            c.unmapped,
+            c.rejected
+        );
+        if c.unmapped_fields > 0 {
+            let _ = write!(line, ", {} unmapped fields", c.unmapped_fields);
+        }
+        lines.push(line);
+        if !c.labels.is_empty() {
+            let mut labels: Vec<(&String, &u64)> = c.labels.iter().collect();
+            labels.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let shown: Vec<String> = labels
+                .iter()
+                .take(12)
+                .map(|(l, n)| format!("{l} ×{n}"))
+                .collect();
+            let more = labels.len().saturating_sub(12);
+            let mut line = format!("motesvakt:   not mapped: {}", shown.join(", "));
+            if more > 0 {
+                let _ = write!(line, " and {more} more");
+            }
+            lines.push(line);
+        }
+    }
+    lines
 }
 
 /// The rule catalog as a table (`motesvakt rules`): each rule, what makes it fire, and under

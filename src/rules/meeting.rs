@@ -279,7 +279,7 @@ impl MeetingView {
         };
         let configured = || {
             let time = first_time?;
-            let reason = if care.care_meetings.iter().any(|m| *m == key.id) {
+            let reason = if care.care_meetings.contains(&key.id) {
                 "care_meeting"
             } else if organizer
                 .as_ref()

@@ -84,6 +84,7 @@ mod tests {
                     match item {
                         Item::Event(e) => format!("event {}", e.kind.type_name()),
                         Item::Unmapped(w) => format!("unmapped {w}"),
+                        Item::UnmappedField(w) => format!("unmapped field {w}"),
                         Item::Rejected(r) => format!("rejected {r}"),
                     },
                 ))

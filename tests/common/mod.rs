@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests: run the real binary on files the test writes, and
 //! check any output for leaked identity numbers.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
+
+mod sources;
+pub use sources::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

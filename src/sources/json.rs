@@ -1,0 +1,566 @@
+//! Streaming split of a JSON file into records, whatever its layout, with bounded memory.
+//!
+//! The platforms' records arrive as NDJSON (one per line), as a JSON array (the Management
+//! Activity API's content blobs), as a list response wrapping an array (`{"value":[...]}` in
+//! Graph, `{"objects":[...]}` in Pexip's history API, `{"items":[...]}` in Webex), as
+//! pretty-printed objects one after another, or as a single object. [`read_records`] reads any
+//! of these byte by byte and hands over one record at a time, so memory is bounded by the
+//! largest record ([`MAX_RECORD`]) and not by the file.
+//!
+//! The splitter only matches brackets and strings; each record is then parsed by the adapter
+//! with serde_json, so a record whose brackets balance but whose content is not JSON is rejected
+//! alone and the file goes on. When the structure itself is broken (an unclosed record, a line
+//! break inside a string), the record is rejected and reading resumes at the next line that
+//! starts with `{` or `[`. Once the first record of a file has been seen to fit on one line, the
+//! file is taken as NDJSON and a record left open at the end of its line is an error, so one
+//! truncated line never swallows the next.
+
+use std::io::{self, BufRead};
+
+use super::lines::MAX_LINE;
+
+/// The largest record accepted; a larger one is rejected (and skipped) instead of being held.
+pub const MAX_RECORD: usize = MAX_LINE;
+
+/// Nesting deeper than this is rejected rather than tracked.
+const MAX_DEPTH: usize = 512;
+
+/// What [`read_records`] hands over per record: the record's bytes, or why it was skipped.
+pub type Record<'a> = Result<&'a [u8], String>;
+
+/// Reads every JSON record in `input` and calls `emit` with the line each one starts on.
+///
+/// A top-level array yields its elements; a top-level object having one of the `wrappers` keys
+/// with an array value (e.g. `value`) yields that array's elements (its other keys are
+/// ignored); any other top-level object is itself a record. Returns an error only for I/O.
+pub fn read_records(
+    input: &mut dyn BufRead,
+    wrappers: &[&str],
+    emit: &mut dyn FnMut(u64, Record<'_>),
+) -> io::Result<()> {
+    let mut s = Scanner {
+        input,
+        newlines: 0,
+        strict_lines: false,
+        at_line_start: true,
+    };
+    let mut outer = Buf::default();
+    let mut inner = Buf::default();
+    let mut layout_known = false;
+    s.skip_bom()?;
+    loop {
+        let Some(b) = s.skip_ws_top()? else {
+            return Ok(());
+        };
+        let start = s.line();
+        let res = match b {
+            b'[' => {
+                s.bump();
+                s.array_elements(&mut inner, emit)
+            }
+            b'{' => s.top_object(&mut outer, &mut inner, wrappers, emit, start),
+            _ => Err(ScanErr::Syntax("expected a JSON object or array")),
+        };
+        match res {
+            Ok(()) => {
+                if !layout_known {
+                    layout_known = true;
+                    s.strict_lines = s.line() == start;
+                }
+            }
+            Err(ScanErr::Io(e)) => return Err(e),
+            Err(ScanErr::Syntax(msg)) => {
+                emit(start, Err(broken(msg)));
+                s.resync()?;
+            }
+            Err(ScanErr::At(line, msg)) => {
+                emit(line, Err(broken(msg)));
+                s.resync()?;
+            }
+        }
+    }
+}
+
+fn broken(msg: &str) -> String {
+    format!("malformed JSON ({msg}); skipped to the next line that starts a record")
+}
+
+enum ScanErr {
+    Io(io::Error),
+    /// A syntax error in the record being scanned; the caller knows where it started.
+    Syntax(&'static str),
+    /// A syntax error in the record starting on this line.
+    At(u64, &'static str),
+}
+
+impl From<io::Error> for ScanErr {
+    fn from(e: io::Error) -> Self {
+        ScanErr::Io(e)
+    }
+}
+
+impl ScanErr {
+    fn at(self, line: u64) -> ScanErr {
+        match self {
+            ScanErr::Syntax(m) => ScanErr::At(line, m),
+            other => other,
+        }
+    }
+}
+
+const EOF: ScanErr = ScanErr::Syntax("unexpected end of file");
+const OPEN_AT_EOL: &str = "record does not end on its line";
+
+/// A record buffer that stops growing at [`MAX_RECORD`].
+#[derive(Default)]
+struct Buf {
+    bytes: Vec<u8>,
+    overflow: bool,
+}
+
+impl Buf {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.overflow = false;
+        if self.bytes.capacity() > 1 << 20 {
+            self.bytes.shrink_to(1 << 16);
+        }
+    }
+
+    fn push(&mut self, b: u8) {
+        self.extend(&[b]);
+    }
+
+    fn extend(&mut self, s: &[u8]) {
+        if self.overflow {
+            return;
+        }
+        if self.bytes.len() + s.len() > MAX_RECORD {
+            self.overflow = true;
+            self.bytes = Vec::new();
+        } else {
+            self.bytes.extend_from_slice(s);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn result(&self) -> Record<'_> {
+        if self.overflow {
+            Err(format!("record longer than {MAX_RECORD} bytes"))
+        } else {
+            Ok(&self.bytes)
+        }
+    }
+}
+
+struct Scanner<'a> {
+    input: &'a mut dyn BufRead,
+    newlines: u64,
+    /// NDJSON: a line break outside a string inside a record is an error.
+    strict_lines: bool,
+    /// Maintained by `bump` only; used by `resync`.
+    at_line_start: bool,
+}
+
+impl Scanner<'_> {
+    fn line(&self) -> u64 {
+        self.newlines + 1
+    }
+
+    fn peek(&mut self) -> io::Result<Option<u8>> {
+        Ok(self.input.fill_buf()?.first().copied())
+    }
+
+    /// Consumes the byte last peeked.
+    fn bump(&mut self) {
+        let b = self.input.fill_buf().ok().and_then(|c| c.first().copied());
+        if let Some(b) = b {
+            self.input.consume(1);
+            self.at_line_start = b == b'\n';
+            if b == b'\n' {
+                self.newlines += 1;
+            }
+        }
+    }
+
+    fn skip_bom(&mut self) -> io::Result<()> {
+        if self.input.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+            self.input.consume(3);
+        }
+        Ok(())
+    }
+
+    /// Skips blanks between top-level values.
+    fn skip_ws_top(&mut self) -> io::Result<Option<u8>> {
+        loop {
+            match self.peek()? {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => self.bump(),
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// Skips blanks inside a record; in NDJSON a line break there is an error.
+    fn skip_ws_in(&mut self) -> Result<u8, ScanErr> {
+        loop {
+            match self.peek()? {
+                None => return Err(EOF),
+                Some(b'\n') if self.strict_lines => return Err(ScanErr::Syntax(OPEN_AT_EOL)),
+                Some(b' ' | b'\t' | b'\r' | b'\n') => self.bump(),
+                Some(b) => return Ok(b),
+            }
+        }
+    }
+
+    /// After a syntax error: skips to the next line starting with `{` or `[`.
+    fn resync(&mut self) -> io::Result<()> {
+        if self.peek()?.is_none() {
+            return Ok(());
+        }
+        self.bump();
+        while let Some(b) = self.peek()? {
+            if self.at_line_start && (b == b'{' || b == b'[') {
+                break;
+            }
+            self.bump();
+        }
+        Ok(())
+    }
+
+    fn top_object(
+        &mut self,
+        outer: &mut Buf,
+        inner: &mut Buf,
+        wrappers: &[&str],
+        emit: &mut dyn FnMut(u64, Record<'_>),
+        start: u64,
+    ) -> Result<(), ScanErr> {
+        outer.clear();
+        self.bump();
+        outer.push(b'{');
+        let mut wrapped = false;
+        let res = (|| -> Result<(), ScanErr> {
+            loop {
+                match self.skip_ws_in()? {
+                    b'}' => {
+                        self.bump();
+                        outer.push(b'}');
+                        return Ok(());
+                    }
+                    b',' => {
+                        self.bump();
+                        outer.push(b',');
+                    }
+                    b'"' => {
+                        let key_start = outer.len();
+                        self.scan_string(outer)?;
+                        let is_wrapper = !outer.overflow
+                            && outer.len() >= key_start + 2
+                            && wrappers.iter().any(|w| {
+                                w.as_bytes() == &outer.bytes[key_start + 1..outer.len() - 1]
+                            });
+                        if self.skip_ws_in()? != b':' {
+                            return Err(ScanErr::Syntax("expected `:` after a key"));
+                        }
+                        self.bump();
+                        outer.push(b':');
+                        let b = self.skip_ws_in()?;
+                        if is_wrapper && b == b'[' {
+                            self.bump();
+                            wrapped = true;
+                            self.array_elements(inner, emit)?;
+                            outer.extend(b"null");
+                        } else {
+                            self.scan_value(outer)?;
+                        }
+                    }
+                    _ => return Err(ScanErr::Syntax("expected a key")),
+                }
+            }
+        })();
+        res.map_err(|e| e.at(start))?;
+        if !wrapped {
+            emit(start, outer.result());
+        }
+        Ok(())
+    }
+
+    /// Yields the elements of an array whose `[` was consumed, up to and including its `]`.
+    fn array_elements(
+        &mut self,
+        inner: &mut Buf,
+        emit: &mut dyn FnMut(u64, Record<'_>),
+    ) -> Result<(), ScanErr> {
+        loop {
+            match self.skip_ws_in()? {
+                b']' => {
+                    self.bump();
+                    return Ok(());
+                }
+                b',' => self.bump(),
+                _ => {
+                    let line = self.line();
+                    inner.clear();
+                    self.scan_value(inner).map_err(|e| e.at(line))?;
+                    emit(line, inner.result());
+                }
+            }
+        }
+    }
+
+    /// Copies one value (the next byte is its first) into `out`.
+    fn scan_value(&mut self, out: &mut Buf) -> Result<(), ScanErr> {
+        match self.peek()?.ok_or(EOF)? {
+            b'"' => self.scan_string(out),
+            b'{' | b'[' => self.scan_nested(out),
+            b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+                while let Some(b) = self.peek()? {
+                    if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.') {
+                        out.push(b);
+                        self.bump();
+                    } else {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(ScanErr::Syntax("unexpected character")),
+        }
+    }
+
+    /// Copies a string (the next byte is its `"`) into `out`, escapes included.
+    fn scan_string(&mut self, out: &mut Buf) -> Result<(), ScanErr> {
+        self.bump();
+        out.push(b'"');
+        loop {
+            let (used, stop) = {
+                let chunk = self.input.fill_buf()?;
+                if chunk.is_empty() {
+                    return Err(EOF);
+                }
+                match memchr::memchr3(b'"', b'\\', b'\n', chunk) {
+                    None => {
+                        out.extend(chunk);
+                        (chunk.len(), None)
+                    }
+                    Some(i) => {
+                        out.extend(&chunk[..i]);
+                        (i, Some(chunk[i]))
+                    }
+                }
+            };
+            self.input.consume(used);
+            match stop {
+                None => {}
+                Some(b'"') => {
+                    self.bump();
+                    out.push(b'"');
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.bump();
+                    out.push(b'\\');
+                    match self.peek()? {
+                        None => return Err(EOF),
+                        Some(b'\n') => {
+                            return Err(ScanErr::Syntax("line break inside a string"));
+                        }
+                        Some(b) => {
+                            out.push(b);
+                            self.bump();
+                        }
+                    }
+                }
+                Some(_) => return Err(ScanErr::Syntax("line break inside a string")),
+            }
+        }
+    }
+
+    /// Copies an object or array (the next byte is its `{` or `[`) into `out`, dropping blanks
+    /// outside strings.
+    fn scan_nested(&mut self, out: &mut Buf) -> Result<(), ScanErr> {
+        let mut stack: Vec<u8> = Vec::new();
+        loop {
+            let mut done = false;
+            let mut string_next = false;
+            let mut err = None;
+            let used = {
+                let chunk = self.input.fill_buf()?;
+                if chunk.is_empty() {
+                    return Err(EOF);
+                }
+                let mut i = 0;
+                while i < chunk.len() {
+                    let b = chunk[i];
+                    match b {
+                        b'"' => {
+                            string_next = true;
+                            break;
+                        }
+                        b'{' | b'[' => {
+                            stack.push(if b == b'{' { b'}' } else { b']' });
+                            if stack.len() > MAX_DEPTH {
+                                err = Some("nested too deeply");
+                                break;
+                            }
+                            out.push(b);
+                        }
+                        b'}' | b']' => {
+                            if stack.pop() != Some(b) {
+                                err = Some("brackets do not match");
+                                break;
+                            }
+                            out.push(b);
+                            if stack.is_empty() {
+                                done = true;
+                                i += 1;
+                                break;
+                            }
+                        }
+                        b'\n' => {
+                            if self.strict_lines {
+                                err = Some(OPEN_AT_EOL);
+                                break;
+                            }
+                            self.newlines += 1;
+                        }
+                        b' ' | b'\t' | b'\r' => {}
+                        _ => out.push(b),
+                    }
+                    i += 1;
+                }
+                i
+            };
+            self.input.consume(used);
+            if used > 0 {
+                self.at_line_start = false;
+            }
+            if let Some(msg) = err {
+                return Err(ScanErr::Syntax(msg));
+            }
+            if done {
+                return Ok(());
+            }
+            if string_next {
+                self.scan_string(out)?;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(data: &str, wrappers: &[&str]) -> Vec<(u64, String)> {
+        // A tiny buffer makes every chunk boundary case happen.
+        let mut input = io::BufReader::with_capacity(3, data.as_bytes());
+        let mut out = Vec::new();
+        read_records(&mut input, wrappers, &mut |line, rec| {
+            out.push((
+                line,
+                match rec {
+                    Ok(b) => String::from_utf8(b.to_vec()).unwrap(),
+                    Err(e) => format!("ERR {e}"),
+                },
+            ))
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn ndjson_lines() {
+        let got = split("{\"a\": 1}\n\n{\"b\": [1, {\"c\": \"x}\\\"\"}]}\r\n", &[]);
+        assert_eq!(
+            got,
+            vec![
+                (1, "{\"a\":1}".to_string()),
+                (3, "{\"b\":[1,{\"c\":\"x}\\\"\"}]}".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn arrays_and_wrappers_stream_elements() {
+        let got = split("\u{feff}[\n {\"a\":1},\n {\"b\":2}\n]\n", &[]);
+        assert_eq!(got, vec![(2, "{\"a\":1}".into()), (3, "{\"b\":2}".into())]);
+        let doc = "{\n \"@odata.context\": \"x\",\n \"value\": [\n  {\"id\": \"1\"},\n  {\"id\": \"2\"}\n ],\n \"@odata.nextLink\": \"y\"\n}\n";
+        let got = split(doc, &["value"]);
+        assert_eq!(
+            got,
+            vec![(4, "{\"id\":\"1\"}".into()), (5, "{\"id\":\"2\"}".into())]
+        );
+        // Without the wrapper key the whole object is one record.
+        let got = split(doc, &["objects"]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, 1);
+    }
+
+    #[test]
+    fn pretty_objects_one_after_another() {
+        let got = split("{\n  \"a\": 1\n}\n{\n  \"b\": 2\n}\n", &[]);
+        assert_eq!(got, vec![(1, "{\"a\":1}".into()), (4, "{\"b\":2}".into())]);
+    }
+
+    #[test]
+    fn truncated_ndjson_line_does_not_swallow_the_next() {
+        let got = split(
+            "{\"a\":1}\n{\"b\":\"cut\n{\"c\":3}\n{\"d\":[1,\n{\"e\":5}\n",
+            &[],
+        );
+        assert_eq!(got[0], (1, "{\"a\":1}".into()));
+        assert_eq!(got[1].0, 2);
+        assert!(
+            got[1]
+                .1
+                .starts_with("ERR malformed JSON (line break inside a string)")
+        );
+        assert_eq!(got[2], (3, "{\"c\":3}".into()));
+        assert_eq!(got[3].0, 4);
+        assert!(
+            got[3].1.contains("record does not end on its line"),
+            "{:?}",
+            got[3]
+        );
+        assert_eq!(got[4], (5, "{\"e\":5}".into()));
+    }
+
+    #[test]
+    fn garbage_and_mismatched_brackets() {
+        let got = split("oops\n{\"a\":1}\n{\"b\":[}\n{\"c\":1}\n", &[]);
+        assert!(got[0].1.starts_with("ERR"), "{got:?}");
+        assert_eq!(got[1], (2, "{\"a\":1}".into()));
+        assert!(got[2].1.contains("brackets do not match"));
+        assert_eq!(got[3], (4, "{\"c\":1}".into()));
+        let got = split("[{\"a\":1},\n{\"b\":", &[]);
+        assert_eq!(got[0], (1, "{\"a\":1}".into()));
+        assert_eq!(got[1].0, 2);
+        assert!(got[1].1.contains("unexpected end of file"));
+    }
+
+    #[test]
+    fn balanced_but_invalid_record_is_passed_on_for_the_parser_to_reject() {
+        let got = split("{\"a\" 1}\n{\"b\":2}\n", &[]);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1], (2, "{\"b\":2}".into()));
+    }
+
+    #[test]
+    fn oversized_record_is_skipped() {
+        let big = "x".repeat(MAX_RECORD + 10);
+        let data = format!("{{\"a\":\"{big}\"}}\n{{\"b\":2}}\n");
+        let mut input = io::BufReader::new(data.as_bytes());
+        let mut out = Vec::new();
+        read_records(&mut input, &[], &mut |line, rec| {
+            out.push((line, rec.map(|b| b.len()).map_err(|e| e.to_string())))
+        })
+        .unwrap();
+        assert_eq!(out.len(), 2);
+        assert!(out[0].1.as_ref().unwrap_err().contains("longer than"));
+        assert_eq!(out[1], (2, Ok(7)));
+    }
+}

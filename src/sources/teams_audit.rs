@@ -1,0 +1,642 @@
+//! Microsoft Teams audit records: the Purview audit search export (CSV) and the Office 365
+//! Management Activity API's `Audit.General` content (JSON array or NDJSON). Both carry the same
+//! `AuditData` record; the CSV holds it as a JSON document inside a cell.
+//!
+//! - CSV: the header is found by name, not position (current exports have
+//!   `RecordId,CreationDate,RecordType,Operation,UserId,AuditData,...`, older ones
+//!   `CreationDate,UserIds,Operations,AuditData`); a UTF-8 BOM is ignored. Times come from
+//!   `AuditData` (`CreationTime`, `StartTime`, `JoinTime`...), UTC without `Z`; the `CreationDate`
+//!   column (locale-dependent, trailing spaces) is only a fallback for `CreationTime`.
+//! - JSON: records one after another, in an array, or in Elastic's test wrapping
+//!   (`{"events":[{"event":{"original":"<AuditData as a string>"}}]}`).
+//! - Records are deduplicated on `Id` (the CSV's `RecordId`).
+//! - Operations are mapped through the [`TeamsMapping`] table (see [`super::teams_map`]);
+//!   operations missing from it are [`Item::Unmapped`] `operation NAME`, and fields of mapped
+//!   records it does not know are [`Item::UnmappedField`] `OPERATION.FIELD`.
+//! - The meeting id is `MeetingDetail.Id` = `MeetingParticipantDetail.MeetingDetailId`. Chat
+//!   records (`MessageSent`, `MessageDeleted`) are about a chat thread and use its id
+//!   (`19:meeting_...@thread.v2`), like the Graph adapter; `MeetingDetail.ChatThreadId` links the
+//!   two, but a streaming adapter cannot rewrite records it has already emitted, so a Teams
+//!   meeting's audit events and chat events arrive under two ids (see docs/platforms.md).
+//! - `MeetingParticipantDetail` records whose user agent is the recording bot ("SkypeBot Call
+//!   Recorder Teams") are a video recording from `JoinTime` to `LeaveTime`, attributed to the
+//!   record's `UserId` (the organiser); the transcription bot likewise gives transcription.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::io::{self, BufRead, Read};
+use std::rc::Rc;
+
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+
+use super::json::read_records;
+use super::teams_map::{FieldMap, Handler, OperationMap, table_event};
+use super::util::{
+    actor, bool_field, event, json_error, obj_field, parse_object, parse_time, safe_word,
+    str_field, time_value,
+};
+use super::{Adapter, Item, SourceSettings, TeamsMapping};
+use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
+
+type Obj = Map<String, Value>;
+
+/// The Teams audit adapter, for the CSV export or the JSON records.
+pub struct TeamsAudit {
+    csv: bool,
+    tenants: Vec<String>,
+    mapping: TeamsMapping,
+    seen: HashSet<String>,
+}
+
+/// True when the first line of `head` is a Purview audit CSV header.
+pub fn looks_csv(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let first = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    let lower = first.to_ascii_lowercase();
+    let has = |k: &[u8]| memchr::memmem::find(&lower, k).is_some();
+    !first.trim_ascii_start().starts_with(b"{") && has(b"auditdata") && has(b"creationdate")
+}
+
+/// True when `head` looks like Management Activity API records.
+pub fn looks_json(head: &[u8]) -> bool {
+    let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
+    (has(b"\"Operation\"") || has(b"\\\"Operation\\\""))
+        && (has(b"\"CreationTime\"") || has(b"\\\"CreationTime\\\""))
+}
+
+/// What the CSV row adds to its AuditData.
+#[derive(Default)]
+struct RowContext<'a> {
+    record_id: Option<&'a str>,
+    creation_date: Option<&'a str>,
+    operation: Option<&'a str>,
+}
+
+impl TeamsAudit {
+    /// The adapter for the Purview CSV export.
+    pub fn csv(settings: &SourceSettings) -> TeamsAudit {
+        TeamsAudit {
+            csv: true,
+            ..TeamsAudit::json(settings)
+        }
+    }
+
+    /// The adapter for Management Activity API JSON.
+    pub fn json(settings: &SourceSettings) -> TeamsAudit {
+        TeamsAudit {
+            csv: false,
+            tenants: settings.tenant_ids.clone(),
+            mapping: settings.teams_mapping.clone(),
+            seen: HashSet::new(),
+        }
+    }
+}
+
+impl Adapter for TeamsAudit {
+    fn read(
+        &mut self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(super::Line, Item),
+    ) -> io::Result<()> {
+        if self.csv {
+            return self.read_csv(input, emit);
+        }
+        read_records(input, &["events"], &mut |line, rec| {
+            let mut out = Vec::new();
+            match rec.and_then(parse_object).and_then(unwrap_elastic) {
+                Ok(obj) => self.record(&obj, &RowContext::default(), &mut out),
+                Err(reason) => out.push(Item::Rejected(reason)),
+            }
+            out.into_iter().for_each(|i| emit(line, i));
+        })
+    }
+}
+
+/// Elastic's test files carry the raw record as a string in `event.original`.
+fn unwrap_elastic(obj: Obj) -> Result<Obj, String> {
+    if obj.contains_key("Operation") {
+        return Ok(obj);
+    }
+    if let Some(original) = obj_field(&obj, "event").and_then(|e| str_field(e, "original")) {
+        return parse_object(original.as_bytes());
+    }
+    if let Some(inner) = obj_field(&obj, "o365audit") {
+        return Ok(inner.clone());
+    }
+    Ok(obj)
+}
+
+impl TeamsAudit {
+    fn read_csv(
+        &mut self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(super::Line, Item),
+    ) -> io::Result<()> {
+        let lines = Rc::new(RefCell::new(LineTracker::default()));
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(Tracked {
+                inner: input,
+                lines: Rc::clone(&lines),
+            });
+        let mut record = csv::ByteRecord::new();
+        let mut columns: Option<Columns> = None;
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(false) => return Ok(()),
+                Ok(true) => {}
+                Err(e) => match e.into_kind() {
+                    csv::ErrorKind::Io(io) => return Err(io),
+                    _ => {
+                        // csv reports only I/O and UTF-8 problems for byte records; skip on.
+                        continue;
+                    }
+                },
+            }
+            // csv's own line numbers count a record from the end of the previous one's line
+            // terminator; find the line its first byte is on instead.
+            let line = lines
+                .borrow_mut()
+                .line_at(record.position().map_or(0, |p| p.byte()));
+            let Some(cols) = &columns else {
+                match Columns::from_header(&record) {
+                    Some(c) => columns = Some(c),
+                    None => {
+                        emit(
+                            line,
+                            Item::Rejected(
+                                "CSV header has no AuditData column; file skipped".into(),
+                            ),
+                        );
+                        return Ok(());
+                    }
+                }
+                continue;
+            };
+            if record.iter().all(|f| f.trim_ascii().is_empty()) {
+                continue;
+            }
+            let cell = |i: Option<usize>| {
+                i.and_then(|i| record.get(i))
+                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+            };
+            let mut out = Vec::new();
+            match cell(Some(cols.audit_data)) {
+                None => out.push(Item::Rejected("empty or non-UTF-8 AuditData cell".into())),
+                Some(data) => match serde_json::from_str::<Value>(data) {
+                    Ok(Value::Object(obj)) => {
+                        let ctx = RowContext {
+                            record_id: cell(cols.record_id),
+                            creation_date: cell(cols.creation_date),
+                            operation: cell(cols.operation),
+                        };
+                        self.record(&obj, &ctx, &mut out);
+                    }
+                    Ok(_) => out.push(Item::Rejected("AuditData is not a JSON object".into())),
+                    Err(e) => out.push(Item::Rejected(format!("AuditData: {}", json_error(&e)))),
+                },
+            }
+            out.into_iter().for_each(|i| emit(line, i));
+        }
+    }
+
+    fn record(&mut self, obj: &Obj, ctx: &RowContext<'_>, out: &mut Vec<Item>) {
+        if let Err(reason) = self.map(obj, ctx, out) {
+            out.push(Item::Rejected(reason));
+        }
+    }
+
+    fn map(&mut self, obj: &Obj, ctx: &RowContext<'_>, out: &mut Vec<Item>) -> Result<(), String> {
+        let op = str_field(obj, "Operation")
+            .or(ctx.operation)
+            .ok_or("missing field `Operation`")?
+            .trim();
+        if let Some(id) = str_field(obj, "Id").or(ctx.record_id)
+            && !self.seen.insert(id.trim().to_ascii_lowercase())
+        {
+            out.push(Item::Unmapped("duplicate record".into()));
+            return Ok(());
+        }
+        let Some(rule) = self.mapping.operation(op).cloned() else {
+            out.push(Item::Unmapped(format!("operation {}", safe_word(op))));
+            return Ok(());
+        };
+        let created =
+            time_value(obj.get("CreationTime")).or_else(|| ctx.creation_date.and_then(parse_time));
+        let before = out.len();
+        match rule.map {
+            Handler::Ignore => {
+                out.push(Item::Unmapped(format!("operation {}", safe_word(op))));
+                return Ok(());
+            }
+            Handler::MeetingDetail => self.meeting_detail(obj, out)?,
+            Handler::MeetingParticipantDetail => self.participant_detail(obj, op, out)?,
+            Handler::MessageSent | Handler::MessageDeleted => {
+                let meeting = chat_thread(obj)
+                    .ok_or("no chat thread id (`ChatThreadId` or `Messages[].ChatThreadId`)")?;
+                let time = created.ok_or("field `CreationTime` is missing or not a time")?;
+                let kind = if rule.map == Handler::MessageSent {
+                    EventKind::ChatMessage {
+                        text: String::new(),
+                        message_id: str_field(obj, "MessageId").map(str::to_string),
+                    }
+                } else {
+                    EventKind::ChatMessageDeleted {
+                        message_id: str_field(obj, "MessageId").map(str::to_string),
+                    }
+                };
+                out.push(ev(time, &meeting, self.user(obj), kind));
+            }
+            Handler::Event => self.table_operation(obj, &rule, created, out)?,
+        }
+        if rule.map != Handler::MeetingParticipantDetail {
+            let actor = self.user(obj);
+            let meeting = first_str(obj, &["MeetingDetailId", "ChatThreadId", "Id"]);
+            if let Some(meeting) = meeting {
+                for f in self.mapping.fields_of(op).cloned().collect::<Vec<_>>() {
+                    field_events(obj, &f, &meeting, &actor, out);
+                }
+            }
+        }
+        for key in obj.keys() {
+            if !self.mapping.knows_field(&rule, key) {
+                out.push(Item::UnmappedField(format!(
+                    "{}.{}",
+                    safe_word(op),
+                    safe_word(key)
+                )));
+            }
+        }
+        if out.len() == before {
+            out.push(Item::Unmapped(format!(
+                "operation {} (nothing to map)",
+                safe_word(op)
+            )));
+        }
+        Ok(())
+    }
+
+    /// The record's `UserId` as an actor: guests (`UserType` 10, `#EXT#`) are never internal.
+    fn user(&self, obj: &Obj) -> Actor {
+        let id = str_field(obj, "UserId").unwrap_or("unknown");
+        let guest = obj.get("UserType").and_then(Value::as_i64) == Some(10) || is_ext(id);
+        actor(id, None, guest.then_some(ActorKind::Guest))
+    }
+
+    fn meeting_detail(&self, obj: &Obj, out: &mut Vec<Item>) -> Result<(), String> {
+        let id = str_field(obj, "Id").ok_or("missing field `Id`")?;
+        let start = time_value(obj.get("StartTime"));
+        let end = time_value(obj.get("EndTime"));
+        if start.is_none() && end.is_none() {
+            return Err("MeetingDetail has neither `StartTime` nor `EndTime`".into());
+        }
+        let organizer = self.user(obj);
+        if let Some(t) = start {
+            out.push(ev(
+                t,
+                id,
+                organizer.clone(),
+                EventKind::MeetingStarted {
+                    subject: None,
+                    organizer: Some(organizer.clone()),
+                },
+            ));
+        }
+        if let Some(t) = end {
+            out.push(ev(
+                t,
+                id,
+                organizer,
+                EventKind::MeetingEnded { reason: None },
+            ));
+        }
+        Ok(())
+    }
+
+    fn participant_detail(&self, obj: &Obj, op: &str, out: &mut Vec<Item>) -> Result<(), String> {
+        let meeting = str_field(obj, "MeetingDetailId").ok_or("missing field `MeetingDetailId`")?;
+        let join =
+            time_value(obj.get("JoinTime")).ok_or("field `JoinTime` is missing or not a time")?;
+        let leave = time_value(obj.get("LeaveTime"));
+        let organizer = self.user(obj);
+        let agent = user_agent(obj).unwrap_or_default();
+        let bot = if agent.contains("Call Recorder") {
+            Some((
+                EventKind::RecordingStarted {
+                    media: Media::Video,
+                },
+                EventKind::RecordingStopped,
+            ))
+        } else if agent.contains("Transcription Bot") {
+            Some((
+                EventKind::TranscriptionStarted,
+                EventKind::TranscriptionStopped,
+            ))
+        } else {
+            None
+        };
+        if let Some((start, stop)) = bot {
+            // The organiser stands for whoever pressed the button: the record does not say.
+            out.push(ev(join, meeting, organizer.clone(), start));
+            if let Some(leave) = leave {
+                out.push(ev(leave, meeting, organizer, stop));
+            }
+            return Ok(());
+        }
+        let attendees: Vec<&Obj> = match obj.get("Attendees") {
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_object).collect(),
+            _ => Vec::new(),
+        };
+        if attendees.is_empty() {
+            return Err("MeetingParticipantDetail without `Attendees`".into());
+        }
+        let lobby = bool_field(obj, "IsJoinedFromLobby");
+        let mut first_person = None;
+        for a in attendees {
+            if str_field(a, "RecipientType") == Some("Applications") {
+                out.push(Item::Unmapped(format!(
+                    "operation {} (application attendee)",
+                    safe_word(op)
+                )));
+                continue;
+            }
+            let who = self.attendee(a);
+            let organizes =
+                str_field(a, "UPN").is_some_and(|u| u.eq_ignore_ascii_case(&organizer.id));
+            out.push(ev(
+                join,
+                meeting,
+                who.clone(),
+                EventKind::ParticipantJoined {
+                    role: organizes.then_some(Role::Organizer),
+                    via_lobby: lobby,
+                },
+            ));
+            if let Some(leave) = leave {
+                out.push(ev(leave, meeting, who.clone(), EventKind::ParticipantLeft));
+            }
+            first_person.get_or_insert(who);
+        }
+        let actor = first_person.unwrap_or(organizer);
+        for f in self.mapping.fields_of(op) {
+            field_events(obj, f, meeting, &actor, out);
+        }
+        Ok(())
+    }
+
+    /// An attendee of a `MeetingParticipantDetail`.
+    fn attendee(&self, a: &Obj) -> Actor {
+        let upn = str_field(a, "UPN");
+        let name = str_field(a, "DisplayName");
+        let kind = match str_field(a, "RecipientType") {
+            Some("Anonymous") => Some(ActorKind::Anonymous),
+            Some("Phone") => Some(ActorKind::Phone),
+            _ if upn.is_some_and(is_ext) => Some(ActorKind::Guest),
+            _ => match str_field(a, "OrganizationId") {
+                Some(org)
+                    if self
+                        .tenants
+                        .iter()
+                        .any(|t| t.trim().eq_ignore_ascii_case(org.trim())) =>
+                {
+                    Some(ActorKind::Internal)
+                }
+                Some(_) if !self.tenants.is_empty() => Some(ActorKind::External),
+                _ => None,
+            },
+        };
+        let id = upn
+            .or(name.filter(|_| kind == Some(ActorKind::Phone)))
+            .or_else(|| str_field(a, "UserObjectId"))
+            .or(name)
+            .unwrap_or("unknown");
+        actor(id, name, kind)
+    }
+
+    /// `map = "event"`: the table says where the time, meeting, actor and target are.
+    fn table_operation(
+        &self,
+        obj: &Obj,
+        rule: &OperationMap,
+        created: Option<Timestamp>,
+        out: &mut Vec<Item>,
+    ) -> Result<(), String> {
+        let time = if rule.time.is_empty() {
+            created
+        } else {
+            rule.time.iter().find_map(|f| time_value(obj.get(f)))
+        }
+        .ok_or("no time in the fields the Teams mapping names")?;
+        let meeting_fields: Vec<&str> = if rule.meeting.is_empty() {
+            vec!["MeetingDetailId", "ChatThreadId", "Id"]
+        } else {
+            rule.meeting.iter().map(String::as_str).collect()
+        };
+        let meeting = first_str(obj, &meeting_fields)
+            .ok_or("no meeting id in the fields the Teams mapping names")?;
+        let who = match rule.actor.first() {
+            None => self.user(obj),
+            Some(_) => {
+                let id = rule
+                    .actor
+                    .iter()
+                    .find_map(|f| str_field(obj, f))
+                    .unwrap_or("unknown");
+                actor(id, None, is_ext(id).then_some(ActorKind::Guest))
+            }
+        };
+        let target = rule
+            .target
+            .iter()
+            .find_map(|f| obj.get(f))
+            .and_then(target_actor);
+        let event_name = rule.event.as_deref().unwrap_or_default();
+        let kind = table_event(event_name, target, rule.media)
+            .ok_or("the target the Teams mapping names is missing")?;
+        out.push(ev(time, &meeting, who, kind));
+        Ok(())
+    }
+}
+
+/// Events from a mapped field (`[[teams.fields]]`).
+fn field_events(obj: &Obj, f: &FieldMap, meeting: &str, who: &Actor, out: &mut Vec<Item>) {
+    let Some(value) = obj.get(&f.field) else {
+        return;
+    };
+    let label = || {
+        format!(
+            "{}.{} (unreadable)",
+            safe_word(&f.operation),
+            safe_word(&f.field)
+        )
+    };
+    let elements: Vec<&Value> = match value {
+        Value::Array(list) => list.iter().collect(),
+        Value::Null => return,
+        v => vec![v],
+    };
+    for el in elements {
+        let (start, end, target) = match el {
+            Value::String(_) => (time_value(Some(el)), None, None),
+            Value::Object(o) => (
+                f.start.as_deref().and_then(|k| time_value(o.get(k))),
+                f.end.as_deref().and_then(|k| time_value(o.get(k))),
+                f.target
+                    .as_deref()
+                    .and_then(|k| o.get(k))
+                    .and_then(target_actor),
+            ),
+            _ => (None, None, None),
+        };
+        let Some(start) = start else {
+            out.push(Item::UnmappedField(label()));
+            continue;
+        };
+        match table_event(&f.event, target.clone(), f.media) {
+            Some(kind) => out.push(ev(start, meeting, who.clone(), kind)),
+            None => {
+                out.push(Item::UnmappedField(label()));
+                continue;
+            }
+        }
+        if let (Some(end_event), Some(end)) = (&f.end_event, end)
+            && let Some(kind) = table_event(end_event, target, f.media)
+        {
+            out.push(ev(end, meeting, who.clone(), kind));
+        }
+    }
+}
+
+/// The other party of a mapped event: a UPN string or an object with `UPN`/`DisplayName`.
+fn target_actor(v: &Value) -> Option<Actor> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => {
+            Some(actor(s, None, is_ext(s).then_some(ActorKind::Guest)))
+        }
+        Value::Object(o) => {
+            let upn = str_field(o, "UPN").or_else(|| str_field(o, "UserId"));
+            let name = str_field(o, "DisplayName");
+            let id = upn.or_else(|| str_field(o, "UserObjectId")).or(name)?;
+            let kind = match str_field(o, "RecipientType") {
+                Some("Anonymous") => Some(ActorKind::Anonymous),
+                Some("Phone") => Some(ActorKind::Phone),
+                _ => is_ext(id).then_some(ActorKind::Guest),
+            };
+            Some(actor(id, name, kind))
+        }
+        _ => None,
+    }
+}
+
+fn ev(time: Timestamp, meeting: &str, who: Actor, kind: EventKind) -> Item {
+    Item::Event(Box::new(event(time, Platform::Teams, meeting, who, kind)))
+}
+
+/// A guest account's UPN: `anna_extern.se#EXT#@region.onmicrosoft.com`.
+fn is_ext(upn: &str) -> bool {
+    upn.to_ascii_uppercase().contains("#EXT#")
+}
+
+fn first_str(obj: &Obj, fields: &[&str]) -> Option<String> {
+    fields
+        .iter()
+        .find_map(|f| str_field(obj, f))
+        .map(|s| s.trim().to_string())
+}
+
+/// `ChatThreadId`, else the first of `Messages[].ChatThreadId`.
+fn chat_thread(obj: &Obj) -> Option<String> {
+    first_str(obj, &["ChatThreadId"]).or_else(|| match obj.get("Messages") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_object)
+            .find_map(|m| str_field(m, "ChatThreadId"))
+            .map(str::to_string),
+        _ => None,
+    })
+}
+
+/// `ExtraProperties[]` entry `UserAgent`.
+fn user_agent(obj: &Obj) -> Option<&str> {
+    match obj.get("ExtraProperties")? {
+        Value::Array(list) => list.iter().filter_map(Value::as_object).find_map(|p| {
+            (str_field(p, "Key") == Some("UserAgent"))
+                .then(|| str_field(p, "Value"))
+                .flatten()
+        }),
+        _ => None,
+    }
+}
+
+/// Column positions of a Purview CSV, by header name.
+struct Columns {
+    audit_data: usize,
+    record_id: Option<usize>,
+    creation_date: Option<usize>,
+    operation: Option<usize>,
+}
+
+impl Columns {
+    fn from_header(header: &csv::ByteRecord) -> Option<Columns> {
+        let find = |names: &[&str]| {
+            header.iter().position(|h| {
+                let h = h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h).trim_ascii();
+                names.iter().any(|n| h.eq_ignore_ascii_case(n.as_bytes()))
+            })
+        };
+        Some(Columns {
+            audit_data: find(&["AuditData"])?,
+            record_id: find(&["RecordId", "Identity"]),
+            creation_date: find(&["CreationDate"]),
+            operation: find(&["Operation", "Operations"]),
+        })
+    }
+}
+
+/// The input of the CSV reader, keeping the bytes the reader has taken but not yet finished
+/// with, so that a record's starting line can be found.
+struct Tracked<'a> {
+    inner: &'a mut dyn BufRead,
+    lines: Rc<RefCell<LineTracker>>,
+}
+
+impl Read for Tracked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.lines.borrow_mut().window.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Bytes from the start of the current record to what the CSV reader has read ahead: bounded
+/// by the largest record plus the reader's buffer.
+#[derive(Default)]
+struct LineTracker {
+    window: Vec<u8>,
+    /// Byte offset of `window[0]` in the file.
+    offset: u64,
+    /// Line breaks before `window[0]`.
+    newlines: u64,
+}
+
+impl LineTracker {
+    /// The line (from 1) of the first byte of the record starting at `byte`, after the line
+    /// terminators and blank lines csv counts as part of the record. Forgets what is before.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let cut = (byte.saturating_sub(self.offset) as usize).min(self.window.len());
+        self.newlines += memchr::memchr_iter(b'\n', &self.window[..cut]).count() as u64;
+        self.window.drain(..cut);
+        self.offset += cut as u64;
+        let skipped = self
+            .window
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.newlines + skipped + 1
+    }
+}

@@ -1,0 +1,331 @@
+//! Microsoft Graph `chatMessage` objects: list responses (`{"@odata.context":...,"value":[...]}`,
+//! any number of pages one after another), NDJSON, or single objects. Graph is the only source
+//! of Teams chat text.
+//!
+//! - The meeting id is the chat id (`19:meeting_...@thread.v2`, which is
+//!   `MeetingDetail.ChatThreadId` in the audit log); channel messages (`chatId` null) use the
+//!   channel id.
+//! - `body.content` is HTML when `body.contentType` is `html`: tags are stripped and entities
+//!   decoded before the text reaches the detector. A message's `subject` is part of its text.
+//! - `deletedDateTime` set: a deleted message (`chat_message_deleted`, the text is gone).
+//! - `attachments[]` of content type `reference` are shared files (`file_shared`).
+//! - System messages (`eventDetail.@odata.type`, whatever `messageType` says, since Graph
+//!   writes `unknownFutureValue` for newer ones): call recording (`callRecordingStatus`
+//!   `initial`... `success`), call transcript, call started/ended (with `initiator`), members
+//!   added/joined/deleted/left. Other system messages are unmapped.
+//! - `from.user`: `userIdentityType` `anonymousGuest` is anonymous, `phoneUser` phone,
+//!   federated/personal/Skype/e-mail users external; `tenantId` in `tenant_ids` is internal.
+//!   Graph gives no e-mail address, so the actor id is the user's object id.
+//! - Attendance reports (`attendanceRecord`) carry no meeting id and are unmapped.
+//! - Messages are deduplicated on (chat, message id, deletion).
+
+use std::collections::HashSet;
+use std::io::{self, BufRead};
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Map, Value};
+
+use super::json::read_records;
+use super::util::{
+    actor, event, html_to_text, obj_field, parse_object, safe_word, str_field, time_value,
+};
+use super::{Adapter, Item, SourceSettings};
+use crate::event::{Actor, ActorKind, EventKind, Media, Platform};
+
+type Obj = Map<String, Value>;
+
+/// The Graph chat adapter.
+pub struct TeamsGraph {
+    tenants: Vec<String>,
+    seen: HashSet<(String, String, bool)>,
+    /// Recordings whose start was seen (`callRecordingStatus` initial), by call id.
+    recording_calls: HashSet<String>,
+}
+
+impl TeamsGraph {
+    pub fn new(settings: &SourceSettings) -> TeamsGraph {
+        TeamsGraph {
+            tenants: settings.tenant_ids.clone(),
+            seen: HashSet::new(),
+            recording_calls: HashSet::new(),
+        }
+    }
+}
+
+/// True when `head` looks like Graph chat messages or attendance records.
+pub fn looks_graph(head: &[u8]) -> bool {
+    let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
+    has(b"\"messageType\"")
+        || has(b"#microsoft.graph.chatMessage")
+        || has(b"\"attendanceIntervals\"")
+        || has(b"\"attendanceRecords\"")
+}
+
+impl Adapter for TeamsGraph {
+    fn read(
+        &mut self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(super::Line, Item),
+    ) -> io::Result<()> {
+        read_records(input, &["value"], &mut |line, rec| {
+            let mut out = Vec::new();
+            match rec.and_then(parse_object) {
+                Ok(obj) => {
+                    if let Err(reason) = self.map(&obj, &mut out) {
+                        out.push(Item::Rejected(reason));
+                    }
+                }
+                Err(reason) => out.push(Item::Rejected(reason)),
+            }
+            out.into_iter().for_each(|i| emit(line, i));
+        })
+    }
+}
+
+impl TeamsGraph {
+    fn map(&mut self, m: &Obj, out: &mut Vec<Item>) -> Result<(), String> {
+        if m.contains_key("attendanceIntervals") || m.contains_key("attendanceRecords") {
+            out.push(Item::Unmapped("attendance record (no meeting id)".into()));
+            return Ok(());
+        }
+        if !m.contains_key("messageType") && !m.contains_key("body") {
+            return Err("not a chatMessage (no `messageType` or `body`)".into());
+        }
+        let meeting = str_field(m, "chatId")
+            .or_else(|| obj_field(m, "channelIdentity").and_then(|c| str_field(c, "channelId")))
+            .ok_or("no `chatId` or `channelIdentity.channelId`")?
+            .to_string();
+        let id = str_field(m, "id").unwrap_or("").to_string();
+        let deleted = time_value(m.get("deletedDateTime"));
+        if !id.is_empty()
+            && !self
+                .seen
+                .insert((meeting.clone(), id.clone(), deleted.is_some()))
+        {
+            out.push(Item::Unmapped("duplicate record".into()));
+            return Ok(());
+        }
+        let created = time_value(m.get("createdDateTime"));
+        let ev = |time: Timestamp, who: Actor, kind| {
+            Item::Event(Box::new(event(time, Platform::Teams, &meeting, who, kind)))
+        };
+        if let Some(deleted) = deleted {
+            let who = self
+                .identity_set(m.get("from"))
+                .unwrap_or_else(|| Actor::new("unknown"));
+            out.push(ev(
+                deleted,
+                who,
+                EventKind::ChatMessageDeleted {
+                    message_id: (!id.is_empty()).then_some(id),
+                },
+            ));
+            return Ok(());
+        }
+        let created = created.ok_or("field `createdDateTime` is missing or not a time")?;
+        if let Some(detail) = obj_field(m, "eventDetail") {
+            return self.system_event(detail, created, &meeting, out);
+        }
+        let kind = str_field(m, "messageType").unwrap_or("message");
+        if kind != "message" {
+            out.push(Item::Unmapped(format!("messageType {}", safe_word(kind))));
+            return Ok(());
+        }
+        let who = self
+            .identity_set(m.get("from"))
+            .unwrap_or_else(|| Actor::new("unknown"));
+        let body = obj_field(m, "body");
+        let content = body.and_then(|b| str_field(b, "content")).unwrap_or("");
+        let html = body
+            .and_then(|b| str_field(b, "contentType"))
+            .is_some_and(|t| t.eq_ignore_ascii_case("html"));
+        let mut text = if html {
+            html_to_text(content)
+        } else {
+            content.to_string()
+        };
+        if let Some(subject) = str_field(m, "subject") {
+            text = format!("{subject}\n{text}");
+        }
+        if !text.trim().is_empty() {
+            out.push(ev(
+                created,
+                who.clone(),
+                EventKind::ChatMessage {
+                    text,
+                    message_id: (!id.is_empty()).then(|| id.clone()),
+                },
+            ));
+        }
+        if let Some(Value::Array(attachments)) = m.get("attachments") {
+            for a in attachments.iter().filter_map(Value::as_object) {
+                if str_field(a, "contentType") == Some("reference")
+                    && let Some(name) = str_field(a, "name")
+                {
+                    out.push(ev(
+                        created,
+                        who.clone(),
+                        EventKind::FileShared {
+                            name: name.to_string(),
+                        },
+                    ));
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push(Item::Unmapped("message without text or file".into()));
+        }
+        Ok(())
+    }
+
+    fn system_event(
+        &mut self,
+        d: &Obj,
+        time: Timestamp,
+        meeting: &str,
+        out: &mut Vec<Item>,
+    ) -> Result<(), String> {
+        let ty = str_field(d, "@odata.type")
+            .unwrap_or("")
+            .trim_start_matches("#microsoft.graph.");
+        let ev = |time: Timestamp, who: Actor, kind| {
+            Item::Event(Box::new(event(time, Platform::Teams, meeting, who, kind)))
+        };
+        let initiator = || {
+            self.identity_set(d.get("initiator"))
+                .or_else(|| self.identity_set(d.get("meetingOrganizer")))
+                .unwrap_or_else(|| Actor::new("unknown"))
+        };
+        match ty {
+            "callRecordingEventMessageDetail" => {
+                let status = str_field(d, "callRecordingStatus").unwrap_or("");
+                let call = str_field(d, "callId").unwrap_or("").to_string();
+                let who = initiator();
+                match status {
+                    "initial" => {
+                        self.recording_calls.insert(call);
+                        out.push(ev(
+                            time,
+                            who,
+                            EventKind::RecordingStarted {
+                                media: Media::Video,
+                            },
+                        ));
+                    }
+                    "success" | "failure" | "chunkFinished" => {
+                        // Without the start message, the duration tells when it started.
+                        if !self.recording_calls.contains(&call)
+                            && let Some(start) = str_field(d, "callRecordingDuration")
+                                .and_then(|s| s.parse::<SignedDuration>().ok())
+                                .and_then(|dur| time.checked_sub(dur).ok())
+                        {
+                            self.recording_calls.insert(call);
+                            out.push(ev(
+                                start,
+                                who.clone(),
+                                EventKind::RecordingStarted {
+                                    media: Media::Video,
+                                },
+                            ));
+                        }
+                        if status != "chunkFinished" {
+                            out.push(ev(time, who, EventKind::RecordingStopped));
+                        } else if out.is_empty() {
+                            out.push(Item::Unmapped("call recording chunkFinished".into()));
+                        }
+                    }
+                    other => out.push(Item::Unmapped(format!(
+                        "call recording status {}",
+                        safe_word(other)
+                    ))),
+                }
+            }
+            "callTranscriptEventMessageDetail" => {
+                out.push(ev(time, initiator(), EventKind::TranscriptionStarted));
+            }
+            "callStartedEventMessageDetail" => {
+                let who = initiator();
+                out.push(ev(
+                    time,
+                    who.clone(),
+                    EventKind::MeetingStarted {
+                        subject: None,
+                        organizer: Some(who),
+                    },
+                ));
+            }
+            "callEndedEventMessageDetail" => {
+                out.push(ev(
+                    time,
+                    initiator(),
+                    EventKind::MeetingEnded { reason: None },
+                ));
+            }
+            "membersAddedEventMessageDetail"
+            | "membersJoinedEventMessageDetail"
+            | "membersDeletedEventMessageDetail"
+            | "membersLeftEventMessageDetail" => {
+                let joined = ty.starts_with("membersAdded") || ty.starts_with("membersJoined");
+                let members: Vec<&Obj> = match d.get("members") {
+                    Some(Value::Array(list)) => list.iter().filter_map(Value::as_object).collect(),
+                    _ => Vec::new(),
+                };
+                if members.is_empty() {
+                    return Err("members event without `members`".into());
+                }
+                for member in members {
+                    let who = self.identity(member);
+                    let kind = if joined {
+                        EventKind::ParticipantJoined {
+                            role: None,
+                            via_lobby: None,
+                        }
+                    } else {
+                        EventKind::ParticipantLeft
+                    };
+                    out.push(ev(time, who, kind));
+                }
+            }
+            "" => return Err("eventDetail without `@odata.type`".into()),
+            other => out.push(Item::Unmapped(format!("system event {}", safe_word(other)))),
+        }
+        Ok(())
+    }
+
+    /// An `identitySet` (`from`, `initiator`): its user, else its application or device.
+    fn identity_set(&self, v: Option<&Value>) -> Option<Actor> {
+        let set = v?.as_object()?;
+        if let Some(user) = obj_field(set, "user") {
+            return Some(self.identity(user));
+        }
+        ["application", "device"]
+            .iter()
+            .find_map(|k| obj_field(set, k))
+            .map(|o| self.identity(o))
+    }
+
+    /// A user identity (`id`, `displayName`, `userIdentityType`, `tenantId`).
+    fn identity(&self, user: &Obj) -> Actor {
+        let id = str_field(user, "id").unwrap_or("unknown");
+        let kind = match str_field(user, "userIdentityType") {
+            Some("anonymousGuest") => Some(ActorKind::Anonymous),
+            Some("phoneUser") => Some(ActorKind::Phone),
+            Some("federatedUser" | "personalMicrosoftAccountUser" | "skypeUser" | "emailUser") => {
+                Some(ActorKind::External)
+            }
+            _ => match str_field(user, "tenantId") {
+                Some(t)
+                    if self
+                        .tenants
+                        .iter()
+                        .any(|o| o.trim().eq_ignore_ascii_case(t.trim())) =>
+                {
+                    Some(ActorKind::Internal)
+                }
+                Some(_) if !self.tenants.is_empty() => Some(ActorKind::External),
+                _ => None,
+            },
+        };
+        actor(id, str_field(user, "displayName"), kind)
+    }
+}

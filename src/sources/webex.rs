@@ -1,0 +1,355 @@
+//! Cisco Webex: webhook bodies (`{"id","resource","event","data",...}`, also the events API's
+//! `type` for `event`) and REST list responses (`{"items":[...]}`) of meeting participants,
+//! recordings, meeting transcripts, post-meeting chats and meeting instances.
+//!
+//! - The meeting id is the meeting instance id: `meetingId`, or `data.id` for `meetings`
+//!   webhooks and meeting objects.
+//! - Participants: `email` is the id; `host` makes the organiser and `coHost` a chair; `state`
+//!   `lobby` is not yet a join; `orgId` in `webex_org_ids` is internal, another org external; a
+//!   participant without e-mail on a PSTN device is a phone participant.
+//! - Recordings (`timeRecorded`, `durationSeconds`) give a video recording: Webex does not tell
+//!   audio-only recordings apart. Transcripts give transcription. Chats (`text`, `sender`) give
+//!   chat messages, after the meeting.
+//! - Times are ISO 8601; `1970-01-01T00:00:00Z` is Webex's placeholder for "not yet known" and
+//!   is ignored.
+//! - Records are deduplicated on their kind and `id`.
+//! - Webex carries no screen sharing and no remote control.
+
+use std::collections::HashSet;
+use std::io::{self, BufRead};
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Map, Value};
+
+use super::json::read_records;
+use super::util::{
+    actor, event, id_field, obj_field, parse_object, safe_word, str_field, time_value,
+};
+use super::{Adapter, Item, SourceSettings};
+use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
+
+type Obj = Map<String, Value>;
+
+/// The Webex adapter.
+pub struct Webex {
+    orgs: Vec<String>,
+    seen: HashSet<(&'static str, String)>,
+}
+
+impl Webex {
+    pub fn new(settings: &SourceSettings) -> Webex {
+        Webex {
+            orgs: settings.webex_org_ids.clone(),
+            seen: HashSet::new(),
+        }
+    }
+}
+
+/// True when `head` looks like Webex webhook bodies or REST objects.
+pub fn looks_webex(head: &[u8]) -> bool {
+    let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
+    (has(b"\"resource\"") && (has(b"\"event\"") || has(b"\"type\"")) && has(b"\"data\""))
+        || (has(b"\"meetingId\"")
+            && (has(b"\"joinedTime\"")
+                || has(b"\"timeRecorded\"")
+                || has(b"\"chatTime\"")
+                || has(b"\"vttDownloadLink\"")))
+        || (has(b"\"meetingType\"") && has(b"\"hostEmail\""))
+}
+
+impl Adapter for Webex {
+    fn read(
+        &mut self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(super::Line, Item),
+    ) -> io::Result<()> {
+        read_records(input, &["items"], &mut |line, rec| {
+            let mut out = Vec::new();
+            match rec.and_then(parse_object) {
+                Ok(obj) => {
+                    if let Err(reason) = self.map(&obj, &mut out) {
+                        out.push(Item::Rejected(reason));
+                    }
+                }
+                Err(reason) => out.push(Item::Rejected(reason)),
+            }
+            out.into_iter().for_each(|i| emit(line, i));
+        })
+    }
+}
+
+/// What a Webex object is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Meeting,
+    Participant,
+    Recording,
+    Transcript,
+    Chat,
+}
+
+impl Kind {
+    fn of_object(o: &Obj) -> Option<Kind> {
+        if o.contains_key("chatTime") {
+            Some(Kind::Chat)
+        } else if o.contains_key("timeRecorded") {
+            Some(Kind::Recording)
+        } else if o.contains_key("vttDownloadLink") || o.contains_key("txtDownloadLink") {
+            Some(Kind::Transcript)
+        } else if o.contains_key("joinedTime")
+            || (o.contains_key("state") && o.contains_key("meetingId"))
+        {
+            Some(Kind::Participant)
+        } else if o.contains_key("meetingType") {
+            Some(Kind::Meeting)
+        } else {
+            None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Meeting => "meeting",
+            Kind::Participant => "participant",
+            Kind::Recording => "recording",
+            Kind::Transcript => "transcript",
+            Kind::Chat => "chat",
+        }
+    }
+}
+
+impl Webex {
+    fn map(&mut self, obj: &Obj, out: &mut Vec<Item>) -> Result<(), String> {
+        if let Some(resource) = str_field(obj, "resource") {
+            let name = str_field(obj, "event")
+                .or_else(|| str_field(obj, "type"))
+                .ok_or("webhook without `event`")?;
+            let data = obj_field(obj, "data").ok_or("webhook without `data`")?;
+            if let Some(id) = id_field(obj, "id")
+                && !self.seen.insert(("webhook", id))
+            {
+                out.push(Item::Unmapped("duplicate record".into()));
+                return Ok(());
+            }
+            let created = time_value(obj.get("created"));
+            let kind = match (resource, name) {
+                ("meetings", "started" | "ended") => Kind::Meeting,
+                ("meetingParticipants", "joined" | "left") => Kind::Participant,
+                ("recordings" | "convergedRecordings", "created") => Kind::Recording,
+                ("meetingTranscripts", "created") => Kind::Transcript,
+                _ => {
+                    out.push(Item::Unmapped(format!(
+                        "webhook {}.{}",
+                        safe_word(resource),
+                        safe_word(name)
+                    )));
+                    return Ok(());
+                }
+            };
+            return self.object(kind, data, Some(name), created, out);
+        }
+        let Some(kind) = Kind::of_object(obj) else {
+            out.push(Item::Unmapped("Webex object of unknown kind".into()));
+            return Ok(());
+        };
+        if let Some(id) = id_field(obj, "id")
+            && !self.seen.insert((kind.name(), id))
+        {
+            out.push(Item::Unmapped("duplicate record".into()));
+            return Ok(());
+        }
+        self.object(kind, obj, None, None, out)
+    }
+
+    /// Maps one object; `webhook` is the webhook's event name, `created` its time.
+    fn object(
+        &self,
+        kind: Kind,
+        o: &Obj,
+        webhook: Option<&str>,
+        created: Option<Timestamp>,
+        out: &mut Vec<Item>,
+    ) -> Result<(), String> {
+        let meeting = match kind {
+            Kind::Meeting => id_field(o, "id").or_else(|| id_field(o, "meetingId")),
+            _ => id_field(o, "meetingId"),
+        }
+        .ok_or("missing field `meetingId`")?;
+        let ev = |time: Timestamp, who: Actor, kind| {
+            Item::Event(Box::new(event(time, Platform::Webex, &meeting, who, kind)))
+        };
+        let host = || {
+            let id = str_field(o, "hostEmail")
+                .or_else(|| str_field(o, "hostUserId"))
+                .unwrap_or("host");
+            Actor::new(id)
+        };
+        match kind {
+            Kind::Meeting => {
+                let (start, end) = (time_value(o.get("start")), time_value(o.get("end")));
+                let subject = str_field(o, "title").map(str::to_string);
+                let organizer = str_field(o, "hostEmail").map(Actor::new);
+                match webhook {
+                    Some("started") => {
+                        let t = created
+                            .or(start)
+                            .ok_or("no time (`created` and `data.start`)")?;
+                        out.push(ev(
+                            t,
+                            host(),
+                            EventKind::MeetingStarted { subject, organizer },
+                        ));
+                    }
+                    Some(_) => {
+                        let t = created
+                            .or(end)
+                            .ok_or("no time (`created` and `data.end`)")?;
+                        out.push(ev(t, host(), EventKind::MeetingEnded { reason: None }));
+                    }
+                    None => {
+                        if str_field(o, "meetingType") != Some("meeting") {
+                            out.push(Item::Unmapped("meeting series or scheduled meeting".into()));
+                            return Ok(());
+                        }
+                        let start = start.ok_or("meeting without `start`")?;
+                        out.push(ev(
+                            start,
+                            host(),
+                            EventKind::MeetingStarted { subject, organizer },
+                        ));
+                        if str_field(o, "state") == Some("ended")
+                            && let Some(end) = end
+                        {
+                            out.push(ev(end, host(), EventKind::MeetingEnded { reason: None }));
+                        }
+                    }
+                }
+            }
+            Kind::Participant => {
+                let who = self.participant(o);
+                let joined = time_value(o.get("joinedTime"));
+                let left = time_value(o.get("leftTime"));
+                let role = if o.get("host").and_then(Value::as_bool) == Some(true) {
+                    Some(Role::Organizer)
+                } else if o.get("coHost").and_then(Value::as_bool) == Some(true) {
+                    Some(Role::Chair)
+                } else {
+                    None
+                };
+                let join = EventKind::ParticipantJoined {
+                    role,
+                    via_lobby: None,
+                };
+                match webhook {
+                    Some("joined") => {
+                        let t = joined
+                            .or(created)
+                            .ok_or("no time (`joinedTime` and `created`)")?;
+                        out.push(ev(t, who, join));
+                    }
+                    Some(_) => {
+                        let t = left
+                            .or(created)
+                            .ok_or("no time (`leftTime` and `created`)")?;
+                        out.push(ev(t, who, EventKind::ParticipantLeft));
+                    }
+                    None => {
+                        if str_field(o, "state") == Some("lobby") && joined.is_none() {
+                            out.push(Item::Unmapped("participant in the lobby".into()));
+                            return Ok(());
+                        }
+                        let Some(joined) = joined else {
+                            out.push(Item::Unmapped("participant without a join time".into()));
+                            return Ok(());
+                        };
+                        out.push(ev(joined, who.clone(), join));
+                        if let Some(left) = left {
+                            out.push(ev(left, who, EventKind::ParticipantLeft));
+                        }
+                    }
+                }
+            }
+            Kind::Recording => {
+                let start = time_value(o.get("timeRecorded"))
+                    .or(created)
+                    .ok_or("field `timeRecorded` is missing or not a time")?;
+                out.push(ev(
+                    start,
+                    host(),
+                    EventKind::RecordingStarted {
+                        media: Media::Video,
+                    },
+                ));
+                if let Some(secs) = o.get("durationSeconds").and_then(Value::as_f64)
+                    && secs > 0.0
+                    && let Ok(end) = start.checked_add(SignedDuration::from_secs_f64(secs))
+                {
+                    out.push(ev(end, host(), EventKind::RecordingStopped));
+                }
+            }
+            Kind::Transcript => {
+                let t = time_value(o.get("startTime"))
+                    .or(created)
+                    .ok_or("field `startTime` is missing or not a time")?;
+                out.push(ev(t, host(), EventKind::TranscriptionStarted));
+            }
+            Kind::Chat => {
+                let t = time_value(o.get("chatTime"))
+                    .ok_or("field `chatTime` is missing or not a time")?;
+                let text = match o.get("text") {
+                    Some(Value::String(s)) => s.clone(),
+                    _ => return Err("missing field `text`".into()),
+                };
+                let who = obj_field(o, "sender")
+                    .map(|s| self.person(s, None))
+                    .unwrap_or_else(|| Actor::new("unknown"));
+                let message_id = str_field(o, "id").map(str::to_string);
+                out.push(ev(t, who, EventKind::ChatMessage { text, message_id }));
+            }
+        }
+        Ok(())
+    }
+
+    /// A meeting participant.
+    fn participant(&self, o: &Obj) -> Actor {
+        let devices: Vec<&Obj> = match o.get("devices") {
+            Some(Value::Array(d)) => d.iter().filter_map(Value::as_object).collect(),
+            _ => Vec::new(),
+        };
+        let pstn = devices
+            .iter()
+            .find(|d| str_field(d, "audioType") == Some("pstn"));
+        let phone = pstn.and_then(|d| str_field(d, "phoneNumber"));
+        self.person(
+            o,
+            if str_field(o, "email").is_none() && pstn.is_some() {
+                Some(phone.unwrap_or("phone"))
+            } else {
+                None
+            },
+        )
+    }
+
+    /// A person object (`email`, `displayName`, `orgId`, `personId`); `phone` is the number of
+    /// a participant who dialled in without an account.
+    fn person(&self, o: &Obj, phone: Option<&str>) -> Actor {
+        let kind = if phone.is_some() {
+            Some(ActorKind::Phone)
+        } else {
+            match str_field(o, "orgId") {
+                Some(org) if self.orgs.iter().any(|x| x.trim() == org.trim()) => {
+                    Some(ActorKind::Internal)
+                }
+                Some(_) if !self.orgs.is_empty() => Some(ActorKind::External),
+                _ => None,
+            }
+        };
+        let id = str_field(o, "email")
+            .or(phone)
+            .or_else(|| str_field(o, "personId"))
+            .or_else(|| str_field(o, "displayName"))
+            .or_else(|| str_field(o, "id"))
+            .unwrap_or("unknown");
+        actor(id, str_field(o, "displayName"), kind)
+    }
+}
