@@ -396,6 +396,12 @@ pub mod defaults {
         "avinr",
         "lgh",
         "inventarie",
+        "ticket",
+        "biljett",
+        "bokning",
+        "incident",
+        "betalning",
+        "inbetalning",
     ];
 
     /// Words that name a diagnosis (needed for ICD-10 codes in short form).

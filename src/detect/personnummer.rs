@@ -1,6 +1,6 @@
 //! Validation of Swedish personal identity numbers: personnummer and samordningsnummer.
 //!
-//! Both are `YYMMDD-NNNC` (or `YYYYMMDDNNNC`): a birth date, a three-digit serial and a check
+//! Both are `YYMMDD-NNNC` (or `YYYYMMDDNNNC`): a birth date, a three-digit serial (001-999) and a check
 //! digit computed with the Luhn (modulus 10, weights 2-1) method over the ten-digit form. A
 //! samordningsnummer has the day of birth plus 60. Sources: Skatteverket, Rättslig vägledning
 //! "Personnummer"; folkbokföringslagen 18 §; see `../shared/research/pii.md` §4.1-4.2.
@@ -85,7 +85,8 @@ pub fn validate_10_until(d: &[u8; 10], plus: bool, max_year: u32) -> Option<IdKi
 }
 
 fn validate_with_years(d: &[u8; 10], years: &[u32]) -> Option<IdKind> {
-    if years.is_empty() || !luhn_ok(d) {
+    // The födelsenummer (serial) runs 001-999.
+    if years.is_empty() || d[6..9] == [0, 0, 0] || !luhn_ok(d) {
         return None;
     }
     let month = u32::from(d[2]) * 10 + u32::from(d[3]);
