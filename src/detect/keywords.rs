@@ -22,7 +22,9 @@ pub enum Class {
     Identity,
     /// Says the text is about a patient or client: patient, brukare, journal, remiss…
     Patient,
-    /// Says the number is something else: telefon, ring, order, OCR, faktura…
+    /// Says the number is a phone number: telefon, ring, mobil, sms, växel…
+    Phone,
+    /// Says the number is some other kind of number: order, OCR, faktura, ref, kundnr…
     Negative,
     /// Names a diagnosis: diagnos, dg, ICD. Needed for ICD codes in short form (`F329`).
     Diagnosis,
@@ -37,6 +39,7 @@ pub enum Class {
 pub struct Evidence {
     pub identity: bool,
     pub patient: bool,
+    pub phone: bool,
     pub negative: bool,
     pub diagnosis: bool,
     /// Bit `n`: a keyword of custom pattern `n`.
@@ -53,6 +56,7 @@ impl Evidence {
         match class {
             Class::Identity => self.identity = true,
             Class::Patient => self.patient = true,
+            Class::Phone => self.phone = true,
             Class::Negative => self.negative = true,
             Class::Diagnosis => self.diagnosis = true,
             Class::Clinical => {}
@@ -334,8 +338,8 @@ pub mod defaults {
         "mottagning",
     ];
 
-    /// Words that say a number is something else.
-    pub const NEGATIVE: &[&str] = &[
+    /// Words that say a number is a phone number.
+    pub const PHONE: &[&str] = &[
         "tel",
         "ring",
         "mobil",
@@ -345,6 +349,14 @@ pub mod defaults {
         "nr till",
         "växel",
         "fax",
+        "swish",
+        "anknytning",
+        "direktnr",
+        "direktnummer",
+    ];
+
+    /// Words that say a number is some other kind of number.
+    pub const NEGATIVE: &[&str] = &[
         "order",
         "best.nr",
         "beställning",
@@ -372,7 +384,6 @@ pub mod defaults {
         "clearing",
         "konto",
         "iban",
-        "swish",
         "mötes-id",
         "mötesid",
         "möte-id",

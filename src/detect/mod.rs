@@ -268,6 +268,11 @@ impl Detector {
             &list(&k.patient, default_keywords::PATIENT, &k.extra_patient),
         )?;
         builder.add(
+            "detect.keywords.phone",
+            Class::Phone,
+            &list(&k.phone, default_keywords::PHONE, &k.extra_phone),
+        )?;
+        builder.add(
             "detect.keywords.negative",
             Class::Negative,
             &list(&k.negative, default_keywords::NEGATIVE, &k.extra_negative),
@@ -357,7 +362,7 @@ impl Detector {
                 if p.has_keywords && ev.custom & (1 << p.index) == 0 {
                     confidence = confidence.lower();
                 }
-                if ev.negative {
+                if ev.negative || ev.phone {
                     confidence = confidence.lower();
                 }
                 let norm: Vec<u8> = text[span.clone()]
@@ -484,6 +489,10 @@ impl Detector {
 }
 
 /// The confidence scale for identifiers (see `docs/detection.md`).
+///
+/// A phone keyword does not lower a strong form: no Swedish phone number is written
+/// `YYMMDD-NNNC` or `YYYYMMDDNNNC`, while "ring" and "tel" are everyday words in care chat
+/// ("ring anhörig").
 fn score(strength: Strength, ev: &Evidence) -> Option<Confidence> {
     match strength {
         Strength::Strong => {
@@ -494,9 +503,8 @@ fn score(strength: Strength, ev: &Evidence) -> Option<Confidence> {
             };
             Some(if ev.negative { c.lower() } else { c })
         }
-        Strength::Weak if ev.negative => None,
+        Strength::Weak | Strength::PhoneLike if ev.negative || ev.phone => None,
         Strength::Weak if ev.positive() => Some(Confidence::Medium),
-        Strength::PhoneLike if ev.negative => None,
         Strength::PhoneLike if ev.identity => Some(Confidence::Medium),
         Strength::Weak | Strength::PhoneLike => Some(Confidence::Low),
     }

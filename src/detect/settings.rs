@@ -139,7 +139,9 @@ pub struct KeywordSettings {
     pub identity: Option<Vec<String>>,
     /// Words about a patient, client or record (patient, brukare, journal, …).
     pub patient: Option<Vec<String>>,
-    /// Words that make a number something else (telefon, ring, order, OCR, …).
+    /// Words that make a number a phone number (telefon, ring, mobil, …).
+    pub phone: Option<Vec<String>>,
+    /// Words that make a number some other number (order, OCR, faktura, ref, …).
     pub negative: Option<Vec<String>>,
     /// Words that name a diagnosis (diagnos, dg, ICD).
     pub diagnosis: Option<Vec<String>>,
@@ -147,6 +149,7 @@ pub struct KeywordSettings {
     pub clinical: Option<Vec<String>>,
     pub extra_identity: Vec<String>,
     pub extra_patient: Vec<String>,
+    pub extra_phone: Vec<String>,
     pub extra_negative: Vec<String>,
     pub extra_diagnosis: Vec<String>,
     pub extra_clinical: Vec<String>,

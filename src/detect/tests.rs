@@ -76,6 +76,9 @@ fn confidence_scale() {
     assert_eq!(conf("journalanteckning för 861208-2399"), Some(High));
     assert_eq!(conf("order 19861208-2399"), Some(Low));
     assert_eq!(conf("patientens order 19861208-2399"), Some(Medium));
+    // Phone words do not lower a strong form (no phone number is written that way).
+    assert_eq!(conf("ring tillbaka ang 19861208-2399"), Some(Medium));
+    assert_eq!(conf("Patienten 861208-2399, ring anhörig"), Some(High));
     // Weak forms: low alone, medium with a keyword, dropped with a negative one.
     assert_eq!(conf("8612082399"), Some(Low));
     assert_eq!(conf("Brukarens 8612082399"), Some(Medium));

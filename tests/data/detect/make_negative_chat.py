@@ -172,10 +172,51 @@ def luhn_ok(digits):
     return s % 10 == 0
 
 
+HARD = [
+    "Ring mig på {mobile}, jag sitter i möte till {time}.",
+    "Min mobil: {mobile}",
+    "Sms:a {mobile} om du blir sen.",
+    "Telefon {mobile} går direkt till mig.",
+    "{label} {valid10} gäller beställningen.",
+    "Fakturan med OCR {valid10} är betald.",
+    "Artikelnr {valid10}, antal {small}.",
+    "Ref {valid10} gäller leveransen.",
+    "Ordernr {valid10} skickades {date}.",
+    "Kundnr {valid10}, avtal förnyas {date}.",
+]
+
+
+def days_in(y, m):
+    if m == 2:
+        return 29 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 28
+    return 30 if m in (4, 6, 9, 11) else 31
+
+
+def valid10(rnd, yy=None):
+    """A ten-digit number that passes the date and Luhn checks: the realistic false positive."""
+    while True:
+        y = rnd.randint(0, 99) if yy is None else yy
+        m = rnd.randint(1, 12)
+        d = rnd.randint(1, 31)
+        if d > days_in(2000 + y, m) and d > days_in(1900 + y, m):
+            continue
+        body = f"{y:02d}{m:02d}{d:02d}{rnd.randint(1, 999):03d}"
+        for c in "0123456789":
+            if luhn_ok(body + c):
+                return body + c
+
+
 def main():
     rnd = random.Random(20240611)
     out = HAND.strip("\n").split("\n")
-    while len(out) < 420:
+    while len(out) < 180:
+        t = rnd.choice(HARD)
+        mobile = valid10(rnd, yy=7)
+        out.append(t.format(mobile=rnd.choice([mobile, mobile[:3] + "-" + mobile[3:]]),
+                            valid10=valid10(rnd), label=rnd.choice(NEG_LABELS),
+                            time=rnd.choice(TIMES), date=rnd.choice(DATES),
+                            small=rnd.randint(1, 40)))
+    while len(out) < 460:
         t = rnd.choice(TEMPLATES)
         line = t.format(
             phone=rnd.choice(PHONES),
