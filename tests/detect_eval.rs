@@ -112,7 +112,7 @@ fn luhn(ten: &str) -> bool {
             if v > 9 { v - 9 } else { v }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn own_corpus() -> Vec<(String, bool)> {

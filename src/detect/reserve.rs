@@ -16,7 +16,7 @@ pub fn luhn(values: impl DoubleEndedIterator<Item = u32>) -> bool {
         let p = if i % 2 == 1 { v * 2 } else { v };
         sum += digit_sum(p);
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The national reservnummer's Luhn variant: a letter counts as its ASCII code (`A` = 65), each
