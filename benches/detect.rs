@@ -44,12 +44,12 @@ const TEST_PNR: &[&str] = &[
 
 const PLAIN: &[&str] = &[
     "Hej! Kan någon ta över rond på avdelning 4 i eftermiddag? Jag har möte till 15.",
-    "Tack för idag, bra diskussion om schemat. Vi ses på torsdag igen!",
-    "Jag är sen, kommer om fem minuter. Börja utan mig så länge.",
-    "Kan ni se min skärm nu? Annars delar jag presentationen igen.",
-    "Glöm inte att fylla i tidrapporten innan fredag, tack alla.",
-    "Någon som vet om kaffeautomaten på plan två är lagad än?",
-    "Jag skickar länken till dokumentet i mejlen efter mötet.",
+    "Tack för idag, bra diskussion om schemat och bemanningen. Vi ses på torsdag igen!",
+    "Jag är sen, kommer om fem minuter. Börja utan mig så länge, jag läser protokollet.",
+    "Kan ni se min skärm nu? Annars delar jag presentationen igen från början.",
+    "Glöm inte att fylla i tidrapporten innan fredag, och semesterönskemålen, tack alla.",
+    "Någon som vet om kaffeautomaten på plan två är lagad än? Annars tar jag med termos.",
+    "Jag skickar länken till dokumentet i mejlen efter mötet, kommentera senast onsdag.",
     "Ljudet hackar lite för mig, kan du prata lite närmare mikrofonen?",
 ];
 
