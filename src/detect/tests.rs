@@ -281,3 +281,9 @@ fn empty_and_digit_free_texts() {
     assert!(scan("1").is_empty());
     assert!(scan("ö1").is_empty());
 }
+
+#[test]
+fn detector_is_shareable_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Detector>();
+}
