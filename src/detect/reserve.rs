@@ -298,6 +298,13 @@ fn varmland(d: &[u8], t: &[u8; 4], max_year: u32) -> bool {
 mod tests {
     use super::*;
 
+    /// Letters and digits hidden, for assertion messages.
+    fn mask(s: &str) -> String {
+        s.chars()
+            .map(|c| if c.is_alphanumeric() { '*' } else { c })
+            .collect()
+    }
+
     const ALL: Enabled = Enabled {
         interim: true,
         national: true,
@@ -322,20 +329,20 @@ mod tests {
     fn published_examples_pass() {
         // Examples from Inera's "Lokala Reservidn" and tbillas/SwedishIdentifier (pii.md §4.4).
         for s in ["991981000010", "991945000023", "991993000032"] {
-            assert_eq!(twelve(s), Some(Reserve::Stockholm), "{s}");
+            assert_eq!(twelve(s), Some(Reserve::Stockholm), "{}", mask(s));
         }
         assert_eq!(twelve("198108320014"), Some(Reserve::Carelink));
         for s in ["19810829M071", "19450829K088", "19930829X802"] {
-            assert_eq!(long(s), Some(Reserve::Vgr), "{s}");
+            assert_eq!(long(s), Some(Reserve::Vgr), "{}", mask(s));
         }
         for s in ["19810829SU3A", "19450829SF2B", "19930829SX0C"] {
-            assert_eq!(long(s), Some(Reserve::Varmland), "{s}");
+            assert_eq!(long(s), Some(Reserve::Varmland), "{}", mask(s));
         }
         for s in ["12345678TA0A", "19810829TB1F", "19930829T320"] {
-            assert_eq!(long(s), Some(Reserve::Orebro), "{s}");
+            assert_eq!(long(s), Some(Reserve::Orebro), "{}", mask(s));
         }
         for s in ["22950606FH20", "25780404KHD5", "00342145BZ31"] {
-            assert_eq!(long(s), Some(Reserve::National), "{s}");
+            assert_eq!(long(s), Some(Reserve::National), "{}", mask(s));
         }
         assert_eq!(long("20000101T220"), Some(Reserve::Interim));
         let on = ALL;

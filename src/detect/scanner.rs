@@ -421,6 +421,13 @@ fn space_joined(b: &[u8], start: usize, stop: usize) -> bool {
 mod tests {
     use super::*;
 
+    /// Letters and digits hidden, for assertion messages.
+    fn mask(s: &str) -> String {
+        s.chars()
+            .map(|c| if c.is_alphanumeric() { '*' } else { c })
+            .collect()
+    }
+
     const F: ScanFormats = ScanFormats {
         personnummer: true,
         samordningsnummer: true,
@@ -483,7 +490,7 @@ mod tests {
             "8612082399ab",
             "å8612082399",
         ] {
-            assert!(spans(t).is_empty(), "{t}");
+            assert!(spans(t).is_empty(), "{}", mask(t));
         }
         // Punctuation that does not glue.
         assert_eq!(spans("pnr:8612082399, tack").len(), 1);
