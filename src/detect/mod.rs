@@ -388,16 +388,18 @@ impl Detector {
     }
 
     /// True when `findings` (of one text, or of all the texts of one meeting) hold patient data:
-    /// an identifier or custom match at [`Detector::min_confidence`] or above, or a
-    /// less-confident identifier together with a weak clinical signal (ICD-10 code or clinical
-    /// term). Weak signals alone never are.
+    /// an identifier or custom match at [`Detector::min_confidence`] or above, or an identity
+    /// number one step below it together with a weak clinical signal (ICD-10 code or clinical
+    /// term): a clinical signal raises an identifier by one step. Weak signals alone never are.
     pub fn is_patient_data(&self, findings: &[Finding]) -> bool {
         let strong = findings
             .iter()
             .any(|f| !f.is_weak_signal() && f.confidence >= self.min_confidence);
         strong
-            || (findings.iter().any(|f| f.kind.is_identity())
-                && findings.iter().any(Finding::is_weak_signal))
+            || (findings.iter().any(Finding::is_weak_signal)
+                && findings
+                    .iter()
+                    .any(|f| f.kind.is_identity() && f.confidence.higher() >= self.min_confidence))
     }
 
     /// Scores one scanner hit; `None` when the context rules it out.

@@ -180,6 +180,17 @@ fn icd_codes_and_clinical_terms_are_weak() {
     assert!(d.is_patient_data(&f), "{f:?}");
     assert!(!d.is_patient_data(&scan("8612082399")));
     assert!(d.is_patient_data(&scan("19861208-2399")));
+    // With a stricter threshold the clinical signal raises a low identifier to medium only.
+    let strict = DetectSettings {
+        min_confidence: High,
+        ..DetectSettings::default()
+    };
+    let strict = Detector::new(&strict, HashKey::from_bytes([7; 32])).unwrap();
+    assert!(!strict.is_patient_data(&strict.scan("8612082399 ska ha Waran", &Context::default())));
+    assert!(
+        strict.is_patient_data(&strict.scan("19861208-2399 ska ha Waran", &Context::default()))
+    );
+    assert!(!strict.is_patient_data(&strict.scan("19861208-2399", &Context::default())));
 }
 
 #[test]
