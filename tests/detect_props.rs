@@ -130,11 +130,13 @@ fn written(n: &Number, form: usize) -> String {
         3 => format!("{}{sep10}{}", &t[2..8], &t[8..]),
         4 => t[2..].to_string(),
         5 => format!("{} {}", &t[2..8], &t[8..]),
-        _ => format!("{} {}", &t[..8], &t[8..]),
+        6 => format!("{} {}", &t[..8], &t[8..]),
+        // An en dash, as a word processor writes it.
+        _ => format!("{}\u{2013}{}", &t[..8], &t[8..]),
     }
 }
 
-const FORMS: usize = 7;
+const FORMS: usize = 8;
 
 /// Neutral words (no keyword of any list) and punctuation around the number.
 fn words() -> impl Strategy<Value = String> {

@@ -169,28 +169,22 @@ fn id_at(b: &[u8], start: usize, end: usize, f: &ScanFormats) -> Option<IdCandid
         6 | 8 => {
             let sep = b.get(end).copied();
             // Date, separator, four digits.
-            if let Some(s @ (b'-' | b'+' | b' ')) = sep {
-                let serial = b.get(end + 1..end + 5);
+            if let Some((s, sep_len)) = separator_at(b, end) {
+                let from = end + sep_len;
+                let serial = b.get(from..from + 4);
                 if let Some(serial) = serial.filter(|s| s.iter().all(u8::is_ascii_digit)) {
-                    let stop = end + 5;
+                    let stop = from + 4;
                     if !ends_clean(b, stop) {
                         return None;
                     }
-                    let sep = match s {
-                        b'-' => Sep::Dash,
-                        b'+' => Sep::Plus,
-                        _ => {
-                            if !f.space_separator || space_joined(b, start, stop) {
-                                return None;
-                            }
-                            Sep::Space
-                        }
-                    };
+                    if s == Sep::Space && (!f.space_separator || space_joined(b, start, stop)) {
+                        return None;
+                    }
                     let mut all = [0u8; 12];
                     let len = digits.len() + 4;
                     all[..digits.len()].copy_from_slice(digits);
                     all[digits.len()..len].copy_from_slice(serial);
-                    return pnr(&all[..len], sep, f).map(|c| c.at(start..stop));
+                    return pnr(&all[..len], s, f).map(|c| c.at(start..stop));
                 }
             }
             // Date, optional dash, four characters holding a letter.
@@ -239,6 +233,26 @@ enum Sep {
     Dash,
     Plus,
     Space,
+}
+
+/// The separator between date and serial at byte `i`, and its length in bytes: `-`, `+` or a
+/// space, and what word processors and HTML put in their place: the Unicode hyphens, en dash
+/// and minus sign (as `-`), and the no-break spaces (as a space).
+fn separator_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
+    match b.get(i..)? {
+        [b'-', ..] => Some((Sep::Dash, 1)),
+        [b'+', ..] => Some((Sep::Plus, 1)),
+        [b' ', ..] => Some((Sep::Space, 1)),
+        // U+00A0 no-break space.
+        [0xC2, 0xA0, ..] => Some((Sep::Space, 2)),
+        // U+2010 hyphen, U+2011 non-breaking hyphen, U+2013 en dash.
+        [0xE2, 0x80, 0x90 | 0x91 | 0x93, ..] => Some((Sep::Dash, 3)),
+        // U+202F narrow no-break space.
+        [0xE2, 0x80, 0xAF, ..] => Some((Sep::Space, 3)),
+        // U+2212 minus sign.
+        [0xE2, 0x88, 0x92, ..] => Some((Sep::Dash, 3)),
+        _ => None,
+    }
 }
 
 /// A personnummer candidate before its span is known.
@@ -473,6 +487,10 @@ mod tests {
         assert_eq!(spans("861208 2399"), [(0..11, "weak")]);
         assert_eq!(spans("19861208 2399"), [(0..13, "weak")]);
         assert_eq!(spans("(8612082399)"), [(1..11, "weak")]);
+        // Word-processor and HTML separators.
+        assert_eq!(spans("861208\u{2013}2399"), [(0..13, "strong")]);
+        assert_eq!(spans("861208\u{2011}2399"), [(0..13, "strong")]);
+        assert_eq!(spans("861208\u{a0}2399"), [(0..12, "weak")]);
     }
 
     #[test]
