@@ -5,9 +5,11 @@
 //! `journalanteckning`, `patient` matches `Patientens`. A keyword that ends with `$` matches a
 //! whole word only (`pat$` matches `Pat` and `pat.`, not `patrull`).
 //!
-//! All lists go into one Aho-Corasick automaton (ASCII case folding built in; the upper- and
-//! lower-case forms of other letters are added as variants), searched only over the window
-//! around a candidate, or over the whole text for clinical terms.
+//! The context lists (identity, patient, phone, negative, diagnosis and the custom patterns'
+//! keywords) go into one Aho-Corasick automaton, searched only over the window around a
+//! candidate and over the related texts; the clinical terms into another, searched over the
+//! whole text. ASCII case folding is built in; the upper- and lower-case forms of other letters
+//! are added as variants.
 
 use std::ops::Range;
 
