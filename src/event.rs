@@ -368,18 +368,11 @@ mod tests {
             r#"{"time":"2024-05-02T10:20:00+02:00","platform":"teams","meeting":"m1","type":"recording_started","actor":{"id":"a@x.se"},"media":"video"}"#,
         );
         assert_eq!(e.time.to_string(), "2024-05-02T08:20:00Z");
-        assert_eq!(
-            e.kind,
-            EventKind::RecordingStarted {
-                media: Media::Video
-            }
-        );
+        assert_eq!(e.kind, EventKind::RecordingStarted { media: Media::Video });
         let e = ok(
             r#"{"time":"2024-05-02T08:20:00Z","platform":"pexip","meeting":"m1","type":"control_granted","actor":{"id":"a@x.se","kind":"internal"},"target":{"id":"b@y.se","name":"B"}}"#,
         );
-        assert!(
-            matches!(e.kind, EventKind::ControlGranted { ref target } if target.id == "b@y.se")
-        );
+        assert!(matches!(e.kind, EventKind::ControlGranted { ref target } if target.id == "b@y.se"));
         assert_eq!(e.actor.kind, Some(ActorKind::Internal));
     }
 

@@ -33,8 +33,7 @@ pub type Line = u64;
 pub trait Adapter {
     /// Reads every record from `input`, calling `emit` for each. An `Err` is an I/O error that
     /// stops this file; bad records are reported through `emit` as [`Item::Rejected`] instead.
-    fn read(&mut self, input: &mut dyn BufRead, emit: &mut dyn FnMut(Line, Item))
-    -> io::Result<()>;
+    fn read(&mut self, input: &mut dyn BufRead, emit: &mut dyn FnMut(Line, Item)) -> io::Result<()>;
 }
 
 /// Settings the adapters need to classify participants and map records. Read from the

@@ -28,9 +28,7 @@ impl Adapter for Native {
                     )),
                     Ok(text) => match event::parse_line(text) {
                         Ok(Parsed::Event(e)) => Item::Event(e),
-                        Ok(Parsed::UnknownType(t)) => {
-                            Item::Unmapped(format!("type {}", safe_word(&t)))
-                        }
+                        Ok(Parsed::UnknownType(t)) => Item::Unmapped(format!("type {}", safe_word(&t))),
                         Err(e) => Item::Rejected(e.to_string()),
                     },
                 },
@@ -43,10 +41,7 @@ impl Adapter for Native {
 
 /// An unknown type name is shown in the summary; keep it only if it looks like a type name.
 fn safe_word(t: &str) -> &str {
-    if t.len() <= 40
-        && t.bytes()
-            .all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'.')
-    {
+    if t.len() <= 40 && t.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'.') {
         t
     } else {
         "(unprintable)"
@@ -103,11 +98,7 @@ mod tests {
         let got = read(data);
         assert_eq!(got[0], (1, "event participant_left".to_string()));
         assert_eq!(got[1].0, 3);
-        assert!(
-            got[1].1.starts_with("rejected not valid JSON"),
-            "{:?}",
-            got[1]
-        );
+        assert!(got[1].1.starts_with("rejected not valid JSON"), "{:?}", got[1]);
         assert_eq!(got[2], (4, "unmapped type wave".to_string()));
     }
 
