@@ -244,12 +244,7 @@ pub fn run(
     store.begin()?;
     for key in dirty {
         let observations = store.meeting_observations(&key)?;
-        let view = MeetingView::new(
-            key,
-            observations,
-            detector.min_confidence(),
-            &config.sensitivity,
-        );
+        let view = MeetingView::new(key, observations, detector, &config.sensitivity);
         let judgement = judge.judge(&view, clock);
         stats.excepted += judgement.excepted;
         for incident in judgement.incidents {

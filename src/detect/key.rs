@@ -26,8 +26,11 @@ pub enum KeyError {
 }
 
 /// An HMAC-SHA256 key. Its `Debug` form does not show the key.
+///
+/// The HMAC state after the key (the inner and outer pads) is computed once and cloned for each
+/// hash, which halves the cost of a hash.
 #[derive(Clone)]
-pub struct HashKey(Vec<u8>);
+pub struct HashKey(Vec<u8>, HmacSha256);
 
 impl std::fmt::Debug for HashKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -37,7 +40,9 @@ impl std::fmt::Debug for HashKey {
 
 impl HashKey {
     pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> HashKey {
-        HashKey(bytes.into())
+        let bytes = bytes.into();
+        let mac = HmacSha256::new_from_slice(&bytes).expect("HMAC takes a key of any length");
+        HashKey(bytes, mac)
     }
 
     /// A new random key, for one run.
@@ -46,7 +51,7 @@ impl HashKey {
         fs::File::open("/dev/urandom")
             .and_then(|mut f| f.read_exact(&mut buf))
             .map_err(KeyError::Random)?;
-        Ok(HashKey(buf.to_vec()))
+        Ok(HashKey::from_bytes(buf.to_vec()))
     }
 
     /// Reads the key in `path`, or creates the file (mode 0600) with a random key.
@@ -59,7 +64,7 @@ impl HashKey {
                         path: path.to_path_buf(),
                     });
                 }
-                Ok(HashKey(trimmed.to_vec()))
+                Ok(HashKey::from_bytes(trimmed.to_vec()))
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let key = HashKey::random()?;
@@ -68,7 +73,7 @@ impl HashKey {
                     path: path.to_path_buf(),
                     source,
                 })?;
-                Ok(HashKey(hex.into_bytes()))
+                Ok(HashKey::from_bytes(hex.into_bytes()))
             }
             Err(source) => Err(KeyError::Read {
                 path: path.to_path_buf(),
@@ -79,7 +84,7 @@ impl HashKey {
 
     /// HMAC-SHA256 of `data`, as the first 16 hex characters.
     pub fn hash_hex(&self, data: &[u8]) -> String {
-        let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        let mut mac = self.1.clone();
         mac.update(data);
         let out = mac.finalize().into_bytes();
         hex(&out[..8])

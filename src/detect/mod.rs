@@ -1,21 +1,48 @@
-//! Patient-data detection: finds Swedish identity numbers (and, later, other patient data) in
-//! any text: chat messages, meeting subjects, invitations, file names.
+//! Patient-data detection: finds Swedish identity numbers, temporary and reserve patient ids,
+//! ICD-10 codes, clinical terms and configured custom patterns in any text: chat messages,
+//! meeting subjects, invitations, file names.
+//!
+//! How it works (details and the confidence scale in `docs/detection.md`):
+//!
+//! 1. [`scanner`] walks the text once, from one run of digits to the next, and checks each run
+//!    that has the shape of an identifier (length, separator, letters, boundaries) against its
+//!    format's rules: a real date, the Luhn check digit or the format's own check. A text
+//!    without digits costs one byte scan and no allocation.
+//! 2. Each identifier is scored the way Microsoft Purview's "Sweden national ID" type works: the
+//!    written form gives a base confidence, a keyword within `window` characters (or in a
+//!    related text such as the meeting's subject) raises it, a negative keyword (telefon, order,
+//!    OCR…) lowers it or drops the match.
+//! 3. Clinical terms and custom patterns run over the whole text (one automaton, one regex set).
 //!
 //! Privacy starts here. A [`Finding`] never carries the matched text: only its kind, a
 //! confidence, its byte span in the text it was found in, a redacted form that keeps the shape
-//! and none of the digits (`******-****`), and a keyed hash ([`HashKey`]) so that incidents
-//! about the same person can be linked without storing the number. Nothing after the detector
-//! needs (or gets) the raw text.
+//! and none of the letters or digits (`******-****`), and a keyed hash ([`HashKey`]) so that
+//! incidents about the same person can be linked without storing the number. Nothing after the
+//! detector needs (or gets) the raw text. No `Debug` or error message here shows scanned text.
 
+mod custom;
 mod key;
+mod keywords;
 pub mod personnummer;
+mod reserve;
+mod scanner;
+mod settings;
 
+use std::fmt;
 use std::ops::Range;
 
+use aho_corasick::MatchKind;
 use serde::{Deserialize, Serialize};
 
 pub use key::{HashKey, KeyError, hex};
-use personnummer::IdKind;
+pub use keywords::KeywordError;
+pub use keywords::defaults as default_keywords;
+pub use settings::{Check, CustomKind, CustomPattern, DetectSettings, Formats, KeywordSettings};
+
+use custom::CustomSet;
+use keywords::{Class, Evidence, Keywords};
+use reserve::Reserve;
+use scanner::{Hit, IdType, ScanFormats, Strength};
 
 /// How sure the detector is that a finding is patient data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -34,22 +61,99 @@ impl Confidence {
             Confidence::High => "high",
         }
     }
+
+    /// One step lower (`Low` stays `Low`).
+    pub fn lower(self) -> Confidence {
+        match self {
+            Confidence::High => Confidence::Medium,
+            _ => Confidence::Low,
+        }
+    }
+
+    /// One step higher (`High` stays `High`).
+    pub fn higher(self) -> Confidence {
+        match self {
+            Confidence::Low => Confidence::Medium,
+            _ => Confidence::High,
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What was found.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
+    /// A personnummer.
     Personnummer,
+    /// A samordningsnummer (day of birth + 60).
     Samordningsnummer,
+    /// An interim number (`YYMMDD-Tnnn`).
+    Interim,
+    /// A reservnummer: `issuer` is `national`, `stockholm`, `vgr`, `carelink`, `varmland`,
+    /// `orebro`, `unknown`, or the name of a custom pattern with `kind = "reservnummer"`.
+    Reservnummer { issuer: String },
+    /// An ICD-10 diagnosis code. A weak signal.
+    Icd10,
+    /// A clinical term (diagnosis, medication, test). A weak signal.
+    ClinicalTerm,
+    /// A match of the custom pattern with this name.
+    Custom(String),
 }
 
 impl FindingKind {
-    /// The kind's id, as written in incidents.
+    /// The kind's id, as written in incidents: `personnummer`, `samordningsnummer`, `interim`,
+    /// `reservnummer`, `icd10`, `clinical_term`, or a custom pattern's name.
     pub fn as_str(&self) -> &str {
         match self {
             FindingKind::Personnummer => "personnummer",
             FindingKind::Samordningsnummer => "samordningsnummer",
+            FindingKind::Interim => "interim",
+            FindingKind::Reservnummer { .. } => "reservnummer",
+            FindingKind::Icd10 => "icd10",
+            FindingKind::ClinicalTerm => "clinical_term",
+            FindingKind::Custom(name) => name,
+        }
+    }
+
+    /// The issuer of a reservnummer.
+    pub fn issuer(&self) -> Option<&str> {
+        match self {
+            FindingKind::Reservnummer { issuer } => Some(issuer),
+            _ => None,
+        }
+    }
+
+    /// True for an ICD-10 code or a clinical term: on its own it says little, and it makes a
+    /// text patient data only together with other signals (see [`Detector::is_patient_data`]).
+    pub fn is_weak_signal(&self) -> bool {
+        matches!(self, FindingKind::Icd10 | FindingKind::ClinicalTerm)
+    }
+
+    /// True for a number that identifies a person (personnummer, samordningsnummer, interim,
+    /// reservnummer).
+    pub fn is_identity(&self) -> bool {
+        matches!(
+            self,
+            FindingKind::Personnummer
+                | FindingKind::Samordningsnummer
+                | FindingKind::Interim
+                | FindingKind::Reservnummer { .. }
+        )
+    }
+}
+
+/// `reservnummer (vgr)` for a reservnummer, [`FindingKind::as_str`] for the rest.
+impl fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.issuer() {
+            Some(issuer) => write!(f, "reservnummer ({issuer})"),
+            None => f.write_str(self.as_str()),
         }
     }
 }
@@ -61,60 +165,161 @@ pub struct Finding {
     pub confidence: Confidence,
     /// Byte range of the match in the scanned text.
     pub span: Range<usize>,
-    /// The match with every digit replaced by `*`, separators kept: `********-****`.
+    /// The match with every letter and digit replaced by `*`, separators kept: `********-****`.
     pub redacted: String,
-    /// HMAC-SHA256 of the normalised number under the installation's [`HashKey`], hex, first
-    /// 16 characters: the same person gives the same hash, and the number cannot be recovered.
+    /// HMAC-SHA256 of the normalised match under the installation's [`HashKey`], hex, first
+    /// 16 characters: the same person gives the same hash whatever the written form (10 or 12
+    /// digits, with or without separator), and the number cannot be recovered.
     pub hash: String,
 }
 
-/// The `[detect]` table of the configuration.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DetectSettings {
-    /// The lowest confidence that counts as patient data for the rules.
-    pub min_confidence: Confidence,
-    /// Secret for the keyed hash, as text. Prefer `secret_file`.
-    pub secret: Option<String>,
-    /// File holding the secret; created (mode 0600) with a random secret when missing.
-    pub secret_file: Option<std::path::PathBuf>,
-}
-
-impl Default for DetectSettings {
-    fn default() -> Self {
-        DetectSettings {
-            min_confidence: Confidence::Medium,
-            secret: None,
-            secret_file: None,
-        }
+impl Finding {
+    /// See [`FindingKind::is_weak_signal`].
+    pub fn is_weak_signal(&self) -> bool {
+        self.kind.is_weak_signal()
     }
 }
 
 /// Extra text that gives context to a scan, such as the meeting's subject for a chat message.
+/// Its identity and patient keywords count as if they were next to every number in the text;
+/// its negative keywords do not count.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Context<'a> {
     pub related: &'a [&'a str],
 }
 
-/// Errors building a [`Detector`] from its settings.
+/// Errors building a [`Detector`] from its settings. Messages name the configuration key.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error("{0}")]
+    Keywords(#[from] KeywordError),
+    #[error("{key}: {reason}")]
+    Config { key: String, reason: String },
 }
 
 /// The patient-data detector. Build it once; [`Detector::scan`] is cheap and thread-safe.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Detector {
     key: HashKey,
     min_confidence: Confidence,
+    window: usize,
+    formats: ScanFormats,
+    /// Identity, patient, negative, diagnosis and custom-pattern keywords.
+    keywords: Option<Keywords>,
+    /// Clinical terms, when switched on.
+    clinical: Option<Keywords>,
+    custom: Option<CustomSet>,
+}
+
+impl fmt::Debug for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Detector")
+            .field("min_confidence", &self.min_confidence)
+            .field("window", &self.window)
+            .field("formats", &self.formats)
+            .field("clinical_terms", &self.clinical.is_some())
+            .field("custom", &self.custom.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Detector {
+    /// Builds the detector: compiles the keyword lists and custom patterns. Errors name the
+    /// configuration key at fault.
     pub fn new(settings: &DetectSettings, key: HashKey) -> Result<Detector, DetectError> {
+        let f = &settings.formats;
+        let formats = ScanFormats {
+            personnummer: f.personnummer,
+            samordningsnummer: f.samordningsnummer,
+            space_separator: f.space_separator,
+            reserve: reserve::Enabled {
+                interim: f.interim,
+                national: f.reservnummer,
+                stockholm: f.stockholm,
+                vgr: f.vgr,
+                carelink: f.carelink,
+                varmland: f.varmland,
+                orebro: f.orebro,
+                unknown: f.unknown_reserve,
+            },
+            icd10: f.icd10,
+            max_year: latest_birth_year(),
+        };
+
+        let k = &settings.keywords;
+        let list = |given: &Option<Vec<String>>, default: &[&str], extra: &[String]| {
+            let mut v = given
+                .clone()
+                .unwrap_or_else(|| default_keywords::list(default));
+            v.extend_from_slice(extra);
+            v
+        };
+        let mut builder = keywords::Builder::default();
+        builder.add(
+            "detect.keywords.identity",
+            Class::Identity,
+            &list(&k.identity, default_keywords::IDENTITY, &k.extra_identity),
+        )?;
+        builder.add(
+            "detect.keywords.patient",
+            Class::Patient,
+            &list(&k.patient, default_keywords::PATIENT, &k.extra_patient),
+        )?;
+        builder.add(
+            "detect.keywords.phone",
+            Class::Phone,
+            &list(&k.phone, default_keywords::PHONE, &k.extra_phone),
+        )?;
+        builder.add(
+            "detect.keywords.negative",
+            Class::Negative,
+            &list(&k.negative, default_keywords::NEGATIVE, &k.extra_negative),
+        )?;
+        builder.add(
+            "detect.keywords.diagnosis",
+            Class::Diagnosis,
+            &list(
+                &k.diagnosis,
+                default_keywords::DIAGNOSIS,
+                &k.extra_diagnosis,
+            ),
+        )?;
+        for (i, p) in settings
+            .custom
+            .iter()
+            .enumerate()
+            .take(custom::MAX_PATTERNS)
+        {
+            builder.add(
+                &format!("detect.custom[{i}].keywords"),
+                Class::Custom(i as u8),
+                &p.keywords,
+            )?;
+        }
+        let keywords = builder.build(MatchKind::Standard)?;
+
+        let clinical = if f.clinical_terms {
+            let mut b = keywords::Builder::default();
+            b.add(
+                "detect.keywords.clinical",
+                Class::Clinical,
+                &list(&k.clinical, default_keywords::CLINICAL, &k.extra_clinical),
+            )?;
+            b.build(MatchKind::LeftmostLongest)?
+        } else {
+            None
+        };
+
         Ok(Detector {
             key,
             min_confidence: settings.min_confidence,
+            window: settings.window,
+            formats,
+            keywords,
+            clinical,
+            custom: CustomSet::compile(&settings.custom)?,
         })
     }
 
@@ -123,177 +328,227 @@ impl Detector {
         self.min_confidence
     }
 
-    /// Finds every identity number in `text`, at any confidence. Callers compare
-    /// [`Finding::confidence`] with [`Detector::min_confidence`].
-    pub fn scan(&self, text: &str, _ctx: &Context<'_>) -> Vec<Finding> {
+    /// Finds every identity number, reserve id, ICD-10 code, clinical term and custom-pattern
+    /// match in `text`, at any confidence, in text order. Callers compare
+    /// [`Finding::confidence`] with [`Detector::min_confidence`], or use
+    /// [`Detector::is_patient_data`].
+    pub fn scan(&self, text: &str, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
-        let bytes = text.as_bytes();
-        // Fast path: no digit, no finding.
-        if memchr_digit(bytes).is_none() {
-            return out;
+        let mut related: Option<Evidence> = None;
+        let b = text.as_bytes();
+        if b.iter().any(u8::is_ascii_digit) {
+            scanner::scan(b, &self.formats, &mut |hit| {
+                if let Some(f) = self.judge(text, hit, ctx, &mut related) {
+                    out.push(f);
+                }
+            });
         }
-        let mut i = 0;
-        while i < bytes.len() {
-            if !bytes[i].is_ascii_digit() || (i > 0 && joins_left(bytes, i)) {
-                i += 1;
-                continue;
-            }
-            match candidate_at(bytes, i) {
-                Some((end, normalized, kind)) => {
-                    out.push(self.finding(bytes, i..end, &normalized, kind));
-                    i = end;
+        if let Some(terms) = &self.clinical {
+            terms.each_match(text, |span, term| {
+                let hash = self.hash(&[b"term:", term.as_bytes()]);
+                out.push(self.finding(
+                    FindingKind::ClinicalTerm,
+                    Confidence::Low,
+                    text,
+                    span,
+                    hash,
+                ));
+            });
+        }
+        if let Some(custom) = &self.custom {
+            custom.each_match(text, self.formats.max_year, |p, span| {
+                let ev = self.evidence(text, &span, ctx, &mut related);
+                let mut confidence = p.confidence;
+                if p.has_keywords && ev.custom & (1 << p.index) == 0 {
+                    confidence = confidence.lower();
                 }
-                None => {
-                    // Skip the rest of this digit run: a number never starts inside another.
-                    while i < bytes.len() && bytes[i].is_ascii_digit() {
-                        i += 1;
-                    }
+                if ev.negative || ev.phone {
+                    confidence = confidence.lower();
                 }
-            }
+                let norm: Vec<u8> = text[span.clone()]
+                    .chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(char::to_uppercase)
+                    .collect::<String>()
+                    .into_bytes();
+                let hash = self.hash(&[b"custom:", p.name.as_bytes(), b":", &norm]);
+                let kind = match p.kind {
+                    CustomKind::Custom => FindingKind::Custom(p.name.clone()),
+                    CustomKind::Reservnummer => FindingKind::Reservnummer {
+                        issuer: p.name.clone(),
+                    },
+                };
+                out.push(self.finding(kind, confidence, text, span, hash));
+            });
+        }
+        if out.len() > 1 {
+            resolve_overlaps(&mut out);
         }
         out
     }
 
+    /// True when `findings` (of one text, or of all the texts of one meeting) hold patient data:
+    /// an identifier or custom match at [`Detector::min_confidence`] or above, or an identity
+    /// number one step below it together with a weak clinical signal (ICD-10 code or clinical
+    /// term): a clinical signal raises an identifier by one step. Weak signals alone never are.
+    pub fn is_patient_data(&self, findings: &[Finding]) -> bool {
+        let strong = findings
+            .iter()
+            .any(|f| !f.is_weak_signal() && f.confidence >= self.min_confidence);
+        strong
+            || (findings.iter().any(Finding::is_weak_signal)
+                && findings
+                    .iter()
+                    .any(|f| f.kind.is_identity() && f.confidence.higher() >= self.min_confidence))
+    }
+
+    /// Scores one scanner hit; `None` when the context rules it out.
+    fn judge(
+        &self,
+        text: &str,
+        hit: Hit,
+        ctx: &Context<'_>,
+        related: &mut Option<Evidence>,
+    ) -> Option<Finding> {
+        match hit {
+            Hit::Id(c) => {
+                let ev = self.evidence(text, &c.span, ctx, related);
+                let confidence = score(c.strength, &ev)?;
+                let (kind, tag): (FindingKind, &[u8]) = match c.id {
+                    IdType::Personnummer => (FindingKind::Personnummer, b""),
+                    IdType::Samordningsnummer => (FindingKind::Samordningsnummer, b""),
+                    IdType::Reserve(Reserve::Interim) => (FindingKind::Interim, b"interim:"),
+                    IdType::Reserve(r) => (
+                        FindingKind::Reservnummer {
+                            issuer: r.issuer().to_string(),
+                        },
+                        b"reserv:",
+                    ),
+                };
+                let hash = self.hash(&[tag, c.norm.as_bytes()]);
+                Some(self.finding(kind, confidence, text, c.span, hash))
+            }
+            Hit::Icd(c) => {
+                if !c.decimal && !self.evidence(text, &c.span, ctx, related).diagnosis {
+                    return None;
+                }
+                let code: Vec<u8> = text.as_bytes()[c.span.clone()]
+                    .iter()
+                    .copied()
+                    .filter(|&b| b != b'.')
+                    .collect();
+                let hash = self.hash(&[b"icd:", &code]);
+                Some(self.finding(FindingKind::Icd10, Confidence::Low, text, c.span, hash))
+            }
+        }
+    }
+
+    /// The keywords within the window around `span`, plus the positive ones of the related
+    /// texts (computed once per scan).
+    fn evidence(
+        &self,
+        text: &str,
+        span: &Range<usize>,
+        ctx: &Context<'_>,
+        related: &mut Option<Evidence>,
+    ) -> Evidence {
+        let Some(kw) = &self.keywords else {
+            return Evidence::default();
+        };
+        let mut ev = kw.evidence(text, keywords::window(text, span, self.window));
+        let rel = related.get_or_insert_with(|| {
+            let mut r = Evidence::default();
+            for t in ctx.related {
+                r.add_positive(&kw.evidence(t, 0..t.len()));
+            }
+            r
+        });
+        ev.add_positive(rel);
+        ev
+    }
+
+    fn hash(&self, parts: &[&[u8]]) -> String {
+        let data: Vec<u8> = parts.concat();
+        self.key.hash_hex(&data)
+    }
+
     fn finding(
         &self,
-        bytes: &[u8],
+        kind: FindingKind,
+        confidence: Confidence,
+        text: &str,
         span: Range<usize>,
-        normalized: &[u8],
-        kind: IdKind,
+        hash: String,
     ) -> Finding {
-        // A 12-digit number with a real century, or a 10-digit one with `-`/`+` in its place, is
-        // strong; a bare 10-digit run (or one with a space) can be a phone or order number.
-        let len = span.len();
-        let sep = bytes.get(span.end - 5).copied();
-        let confidence = if len == 12 || len == 13 || matches!(sep, Some(b'-' | b'+')) {
-            Confidence::Medium
-        } else {
-            Confidence::Low
-        };
-        let redacted = bytes[span.clone()]
-            .iter()
-            .map(|&b| if b.is_ascii_digit() { '*' } else { b as char })
-            .collect();
         Finding {
-            kind: match kind {
-                IdKind::Personnummer => FindingKind::Personnummer,
-                IdKind::Samordningsnummer => FindingKind::Samordningsnummer,
-            },
+            kind,
             confidence,
+            redacted: redact(&text[span.clone()]),
             span,
-            redacted,
-            hash: self.key.hash_hex(normalized),
+            hash,
         }
     }
 }
 
-fn memchr_digit(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(u8::is_ascii_digit)
+/// The confidence scale for identifiers (see `docs/detection.md`).
+///
+/// A phone keyword does not lower a strong form: no Swedish phone number is written
+/// `YYMMDD-NNNC` or `YYYYMMDDNNNC`, while "ring" and "tel" are everyday words in care chat
+/// ("ring anhörig").
+fn score(strength: Strength, ev: &Evidence) -> Option<Confidence> {
+    match strength {
+        Strength::Strong => {
+            let c = if ev.positive() {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            };
+            Some(if ev.negative { c.lower() } else { c })
+        }
+        Strength::Weak | Strength::PhoneLike if ev.negative || ev.phone => None,
+        Strength::Weak if ev.positive() => Some(Confidence::Medium),
+        Strength::PhoneLike if ev.identity => Some(Confidence::Medium),
+        Strength::Weak | Strength::PhoneLike => Some(Confidence::Low),
+    }
 }
 
-/// True when the character before `i` glues position `i` to something before it: a letter or
-/// digit, a `+` (phone numbers), or a `-`, `/`, `.`, `:` right after a digit.
-fn joins_left(bytes: &[u8], i: usize) -> bool {
-    let prev = bytes[i - 1];
-    if prev.is_ascii_alphanumeric() || prev == b'+' || prev >= 0x80 {
-        return true;
-    }
-    matches!(prev, b'-' | b'/' | b'.' | b':') && i >= 2 && bytes[i - 2].is_ascii_digit()
+/// Every letter and digit replaced by `*`; separators and spaces kept.
+fn redact(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_alphanumeric() { '*' } else { c })
+        .collect()
 }
 
-/// Tries to read an identity number starting at `start`. Returns the end of the match, the
-/// normalised ten-digit form (ASCII) used for hashing, and its kind.
-fn candidate_at(bytes: &[u8], start: usize) -> Option<(usize, Vec<u8>, IdKind)> {
-    let digits_from = |from: usize, n: usize| -> Option<Vec<u8>> {
-        let s = bytes.get(from..from + n)?;
-        s.iter().all(u8::is_ascii_digit).then(|| s.to_vec())
-    };
-    let ends_clean = |end: usize| -> bool {
-        bytes
-            .get(end)
-            .is_none_or(|&b| !(b.is_ascii_alphanumeric() || b >= 0x80))
-    };
-    // Date part: 8 digits (with century) or 6.
-    for date_len in [8usize, 6] {
-        let Some(date) = digits_from(start, date_len) else {
-            continue;
-        };
-        let mut pos = start + date_len;
-        let sep = bytes.get(pos).copied();
-        let plus = sep == Some(b'+');
-        if matches!(sep, Some(b'-' | b'+' | b' ')) {
-            pos += 1;
-        }
-        let Some(serial) = digits_from(pos, 4) else {
-            continue;
-        };
-        let end = pos + 4;
-        if !ends_clean(end) {
+/// Sorts findings by position and, where two non-weak findings overlap (a custom pattern over a
+/// built-in id), keeps the more confident one (the built-in one on a tie).
+fn resolve_overlaps(out: &mut Vec<Finding>) {
+    out.sort_by_key(|f| f.span.start);
+    let mut kept: Vec<Finding> = Vec::with_capacity(out.len());
+    for f in out.drain(..) {
+        if f.is_weak_signal() {
+            kept.push(f);
             continue;
         }
-        // A bare run must be exactly 10 or 12 digits long.
-        let mut all = date.clone();
-        all.extend_from_slice(&serial);
-        let values: Vec<u8> = all.iter().map(|b| b - b'0').collect();
-        let kind = if date_len == 8 {
-            personnummer::validate_12(values.as_slice().try_into().ok()?)
-        } else {
-            personnummer::validate_10(values.as_slice().try_into().ok()?, plus)
-        };
-        if let Some(kind) = kind {
-            let ten = all[all.len() - 10..].to_vec();
-            return Some((end, ten, kind));
+        let clash = kept.iter().rposition(|k| {
+            !k.is_weak_signal() && k.span.start < f.span.end && f.span.start < k.span.end
+        });
+        match clash {
+            Some(i) if kept[i].confidence < f.confidence => kept[i] = f,
+            Some(_) => {}
+            None => kept.push(f),
         }
     }
-    None
+    *out = kept;
+}
+
+/// The latest year anyone can be born in: the current year (in Sweden, which is at most a few
+/// hours ahead of UTC).
+fn latest_birth_year() -> u32 {
+    let soon = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(14))
+        .unwrap_or_else(|_| jiff::Timestamp::now());
+    u32::try_from(soon.to_zoned(jiff::tz::TimeZone::UTC).year()).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn detector() -> Detector {
-        Detector::new(&DetectSettings::default(), HashKey::from_bytes([7; 32])).unwrap()
-    }
-
-    fn found(text: &str) -> Vec<String> {
-        detector()
-            .scan(text, &Context::default())
-            .into_iter()
-            .map(|f| f.redacted)
-            .collect()
-    }
-
-    #[test]
-    fn finds_common_forms_and_redacts_all_digits() {
-        assert_eq!(found("pnr 861208-2399 tack"), ["******-****"]);
-        assert_eq!(found("19861208-2399"), ["********-****"]);
-        assert_eq!(found("198612082399."), ["************"]);
-        assert_eq!(found("(8612082399)"), ["**********"]);
-        assert_eq!(found("701063-2391"), ["******-****"]);
-    }
-
-    #[test]
-    fn ignores_invalid_and_embedded_numbers() {
-        assert!(found("861208-2398").is_empty()); // wrong check digit
-        assert!(found("+46861208239912").is_empty());
-        assert!(found("x8612082399").is_empty());
-        assert!(found("18612082399").is_empty()); // 11 digits
-        assert!(found("070-123 45 67").is_empty());
-    }
-
-    #[test]
-    fn same_number_same_hash_in_any_form() {
-        let d = detector();
-        let a = d.scan("861208-2399", &Context::default());
-        let b = d.scan("198612082399", &Context::default());
-        assert_eq!(a[0].hash, b[0].hash);
-        assert_eq!(a[0].kind, FindingKind::Personnummer);
-        assert_eq!(a[0].span, 0..11);
-        assert_eq!(a[0].confidence, Confidence::Medium);
-        assert_eq!(
-            d.scan("8612082399", &Context::default())[0].confidence,
-            Confidence::Low
-        );
-    }
-}
+mod tests;

@@ -1,6 +1,6 @@
 //! Validation of Swedish personal identity numbers: personnummer and samordningsnummer.
 //!
-//! Both are `YYMMDD-NNNC` (or `YYYYMMDDNNNC`): a birth date, a three-digit serial and a check
+//! Both are `YYMMDD-NNNC` (or `YYYYMMDDNNNC`): a birth date, a three-digit serial (001-999) and a check
 //! digit computed with the Luhn (modulus 10, weights 2-1) method over the ten-digit form. A
 //! samordningsnummer has the day of birth plus 60. Sources: Skatteverket, Rättslig vägledning
 //! "Personnummer"; folkbokföringslagen 18 §; see `../shared/research/pii.md` §4.1-4.2.
@@ -43,29 +43,50 @@ pub fn date_exists(year: u32, month: u32, day: u32) -> bool {
 /// Validates a twelve-digit number `YYYYMMDDNNNC` (digit values, not ASCII). The century must
 /// be 18, 19 or 20.
 pub fn validate_12(d: &[u8; 12]) -> Option<IdKind> {
+    validate_12_until(d, u32::MAX)
+}
+
+/// Like [`validate_12`], and the year of birth must not be after `max_year` (nobody is born in
+/// the future, so an order number starting with `2099` is no personnummer).
+pub fn validate_12_until(d: &[u8; 12], max_year: u32) -> Option<IdKind> {
     let century = u32::from(d[0]) * 10 + u32::from(d[1]);
     if !(18..=20).contains(&century) {
         return None;
     }
     let year = century * 100 + u32::from(d[2]) * 10 + u32::from(d[3]);
+    if year > max_year {
+        return None;
+    }
     let ten: [u8; 10] = d[2..].try_into().ok()?;
     validate_with_years(&ten, &[year])
 }
 
-/// Validates a ten-digit number `YYMMDDNNNC` (digit values). The century is unknown, so the date
-/// must exist in 19YY or 20YY; `plus` (written `YYMMDD+NNNC`, the person is 100 or older) also
-/// allows 18YY.
+/// Validates a ten-digit number `YYMMDDNNNC` (digit values). The century is not written, so the
+/// date must exist in one of the centuries the separator allows: `-` (or none) means the person
+/// is under 100, so 19YY or 20YY; `plus` (written `YYMMDD+NNNC`, the person is 100 or older)
+/// means 18YY or 19YY.
 pub fn validate_10(d: &[u8; 10], plus: bool) -> Option<IdKind> {
+    validate_10_until(d, plus, u32::MAX)
+}
+
+/// Like [`validate_10`], leaving out centuries that would put the birth after `max_year`.
+pub fn validate_10_until(d: &[u8; 10], plus: bool, max_year: u32) -> Option<IdKind> {
     let yy = u32::from(d[0]) * 10 + u32::from(d[1]);
-    if plus {
-        validate_with_years(d, &[1800 + yy, 1900 + yy, 2000 + yy])
-    } else {
-        validate_with_years(d, &[1900 + yy, 2000 + yy])
+    let centuries: [u32; 2] = if plus { [1800, 1900] } else { [1900, 2000] };
+    let mut years = [0u32; 2];
+    let mut n = 0;
+    for c in centuries {
+        if c + yy <= max_year {
+            years[n] = c + yy;
+            n += 1;
+        }
     }
+    validate_with_years(d, &years[..n])
 }
 
 fn validate_with_years(d: &[u8; 10], years: &[u32]) -> Option<IdKind> {
-    if !luhn_ok(d) {
+    // The födelsenummer (serial) runs 001-999.
+    if years.is_empty() || d[6..9] == [0, 0, 0] || !luhn_ok(d) {
         return None;
     }
     let month = u32::from(d[2]) * 10 + u32::from(d[3]);

@@ -282,7 +282,27 @@ pub fn rules_table(config: &Config, profiles: &[Profile]) -> String {
         if !any {
             let _ = writeln!(s, "  (no listed profile uses this rule)");
         }
+        for line in blind_spots(rule.needs) {
+            let _ = writeln!(s, "  {line}");
+        }
         let _ = writeln!(s);
     }
     s
+}
+
+/// Which platforms cannot give a rule's incidents because their exports never carry an event
+/// the rule needs: `cannot fire on pexip: no control_granted in its exports`.
+pub fn blind_spots(needs: &[&str]) -> Vec<String> {
+    crate::sources::coverage::PLATFORMS
+        .iter()
+        .filter_map(|&platform| {
+            let missing = crate::sources::coverage::missing(platform, needs);
+            (!missing.is_empty()).then(|| {
+                format!(
+                    "cannot fire on {platform}: no {} in its exports",
+                    missing.join(", ")
+                )
+            })
+        })
+        .collect()
 }

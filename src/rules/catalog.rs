@@ -18,7 +18,8 @@ pub struct RuleDef {
     pub id: &'static str,
     /// What makes it fire, in English.
     pub fires_when: &'static str,
-    /// The event types (signals) it needs; a platform that never reports them is blind to it.
+    /// The event types it needs, all of them; a platform whose exports never carry one of
+    /// them is blind to the rule (see [`crate::sources::coverage`]).
     pub needs: &'static [&'static str],
     pub check: fn(&MeetingView, &RuleContext<'_>, &mut Vec<Candidate>),
 }
@@ -34,7 +35,7 @@ pub const RULES: &[RuleDef] = &[
     RuleDef {
         id: "invitation-patient-data",
         fires_when: "the subject or the invitation text holds patient data",
-        needs: &["meeting_started", "invitation"],
+        needs: &["meeting_started"],
         check: invitation_patient_data,
     },
     RuleDef {
@@ -142,7 +143,7 @@ pub const RULES: &[RuleDef] = &[
     RuleDef {
         id: "classified-information",
         fires_when: "a text marks security-classified information",
-        needs: &["chat_message"],
+        needs: &[],
         check: classified_information,
     },
 ];
@@ -1017,7 +1018,7 @@ mod tests {
             platform: Platform::Teams,
             id: "m1".into(),
         };
-        MeetingView::new(key, obs, d.min_confidence(), &config.sensitivity)
+        MeetingView::new(key, obs, &d, &config.sensitivity)
     }
 
     fn judge(config: &Config, events: Vec<Event>) -> Vec<Incident> {
@@ -1173,6 +1174,39 @@ mod tests {
             (s.reason.as_str(), s.kind.as_deref()),
             ("care_keyword", Some("vårdplanering"))
         );
+    }
+
+    #[test]
+    fn clinical_signals_count_only_together_with_an_identity_number() {
+        let c = config("profiles = [\"halland\"]");
+        let video = || {
+            ev(
+                0,
+                "anna@region.se",
+                EventKind::RecordingStarted {
+                    media: Media::Video,
+                },
+            )
+        };
+        // An ICD code alone: not sensitive, no chat incident.
+        let got = judge(
+            &c,
+            vec![video(), chat(3, "bo@region.se", "Utredning F32.1 klar")],
+        );
+        assert_eq!(rules(&got), [("recording-video".into(), Severity::Info)]);
+        // A bare ten-digit number alone is low: not sensitive either.
+        let got = judge(&c, vec![video(), chat(4, "bo@region.se", "8612082399")]);
+        assert_eq!(rules(&got), [("recording-video".into(), Severity::Info)]);
+        // Together they make the meeting sensitive, though neither message is an incident.
+        let got = judge(
+            &c,
+            vec![
+                video(),
+                chat(3, "bo@region.se", "Utredning F32.1 klar"),
+                chat(4, "bo@region.se", "8612082399"),
+            ],
+        );
+        assert_eq!(rules(&got), [("recording-video".into(), Severity::High)]);
     }
 
     #[test]

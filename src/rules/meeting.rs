@@ -140,11 +140,12 @@ impl Observation {
         self.signals.iter().find(|s| s.kind == kind)
     }
 
-    /// Findings at or above `min`, in any text of the event.
+    /// Findings at or above `min`, in any text of the event. Weak signals (ICD codes, clinical
+    /// terms) are left out: alone they are not patient data (see [`MeetingView::new`]).
     pub fn findings_at_least(&self, min: Confidence) -> impl Iterator<Item = &FieldFinding> {
         self.findings
             .iter()
-            .filter(move |f| f.finding.confidence >= min)
+            .filter(move |f| f.finding.confidence >= min && !f.finding.is_weak_signal())
     }
 
     /// Whether the rules can use this observation. A chat message in which nothing was found
@@ -237,9 +238,10 @@ impl MeetingView {
     pub fn new(
         key: MeetingKey,
         observations: Vec<Observation>,
-        min: Confidence,
+        detector: &Detector,
         care: &SensitivitySettings,
     ) -> MeetingView {
+        let min = detector.min_confidence();
         let mut keyed: Vec<(String, Observation)> =
             observations.into_iter().map(|o| (o.key(), o)).collect();
         keyed.sort_by(|a, b| a.1.event.time.cmp(&b.1.event.time).then(a.0.cmp(&b.0)));
@@ -259,14 +261,37 @@ impl MeetingView {
         }
         let organizer = find_organizer(&observations);
         let first_time = observations.first().map(|o| o.event.time);
-        let patient_data = observations.iter().find_map(|o| {
-            o.findings_at_least(min).next().map(|f| Sensitivity {
-                time: o.event.time,
-                reason: "patient_data".into(),
-                field: Some(f.field),
-                kind: Some(f.finding.kind.as_str().to_string()),
+        let as_sensitivity = |o: &Observation, f: &FieldFinding| Sensitivity {
+            time: o.event.time,
+            reason: "patient_data".into(),
+            field: Some(f.field),
+            kind: Some(f.finding.kind.as_str().to_string()),
+        };
+        // Patient data at the configured confidence; or, across the whole meeting, an identity
+        // number one step below it together with a clinical signal (an ICD code, a clinical
+        // term), as the detector judges.
+        let patient_data = observations
+            .iter()
+            .find_map(|o| {
+                o.findings_at_least(min)
+                    .next()
+                    .map(|f| as_sensitivity(o, f))
             })
-        });
+            .or_else(|| {
+                let all: Vec<Finding> = observations
+                    .iter()
+                    .flat_map(|o| o.findings.iter().map(|f| f.finding.clone()))
+                    .collect();
+                if !detector.is_patient_data(&all) {
+                    return None;
+                }
+                observations.iter().find_map(|o| {
+                    o.findings
+                        .iter()
+                        .find(|f| f.finding.kind.is_identity())
+                        .map(|f| as_sensitivity(o, f))
+                })
+            });
         let keyword = || {
             observations.iter().find_map(|o| {
                 o.signal(SignalKind::CareKeyword).map(|s| Sensitivity {

@@ -1,0 +1,570 @@
+//! Keyword lists and matching.
+//!
+//! A keyword matches at the start of a word, case-insensitively (å, ä, ö, é and other letters
+//! too), so that Swedish inflections and compounds count: `journal` matches `journalen` and
+//! `journalanteckning`, `patient` matches `Patientens`. A keyword that ends with `$` matches a
+//! whole word only (`pat$` matches `Pat` and `pat.`, not `patrull`).
+//!
+//! The context lists (identity, patient, phone, negative, diagnosis and the custom patterns'
+//! keywords) go into one Aho-Corasick automaton, searched only over the window around a
+//! candidate and over the related texts; the clinical terms into another, searched over the
+//! whole text. ASCII case folding is built in; the upper- and lower-case forms of other letters
+//! are added as variants.
+
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use super::scanner::word_start;
+
+/// What a keyword says about a number near it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Names an identity number: personnummer, pnr, samordningsnummer…
+    Identity,
+    /// Says the text is about a patient or client: patient, brukare, journal, remiss…
+    Patient,
+    /// Says the number is a phone number: telefon, ring, mobil, sms, växel…
+    Phone,
+    /// Says the number is some other kind of number: order, OCR, faktura, ref, kundnr…
+    Negative,
+    /// Names a diagnosis: diagnos, dg, ICD. Needed for ICD codes in short form (`F329`).
+    Diagnosis,
+    /// A clinical term (diagnosis, medication, test): a weak signal on its own.
+    Clinical,
+    /// A keyword of custom pattern number `n`.
+    Custom(u8),
+}
+
+/// What the keywords in a window say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Evidence {
+    pub identity: bool,
+    pub patient: bool,
+    pub phone: bool,
+    pub negative: bool,
+    pub diagnosis: bool,
+    /// Bit `n`: a keyword of custom pattern `n`.
+    pub custom: u64,
+}
+
+impl Evidence {
+    /// An identity or patient keyword.
+    pub fn positive(&self) -> bool {
+        self.identity || self.patient
+    }
+
+    fn add(&mut self, class: Class) {
+        match class {
+            Class::Identity => self.identity = true,
+            Class::Patient => self.patient = true,
+            Class::Phone => self.phone = true,
+            Class::Negative => self.negative = true,
+            Class::Diagnosis => self.diagnosis = true,
+            Class::Clinical => {}
+            Class::Custom(n) => self.custom |= 1 << n,
+        }
+    }
+
+    /// Adds the positive evidence of `other` (related texts give no negative evidence).
+    pub fn add_positive(&mut self, other: &Evidence) {
+        self.identity |= other.identity;
+        self.patient |= other.patient;
+        self.diagnosis |= other.diagnosis;
+        self.custom |= other.custom;
+    }
+}
+
+/// A keyword list that is not usable.
+#[derive(Debug, thiserror::Error)]
+pub enum KeywordError {
+    #[error("keyword list `{list}`: entry {index} is empty")]
+    Empty { list: String, index: usize },
+    #[error(
+        "keyword list `{list}`: entry {index} has too many non-ASCII letters to match case-insensitively"
+    )]
+    TooManyVariants { list: String, index: usize },
+    #[error("cannot build the keyword automaton: {0}")]
+    Build(String),
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    class: Class,
+    whole_word: bool,
+    /// Index of the keyword in [`Keywords::canonical`].
+    canonical: u32,
+}
+
+/// Builds a [`Keywords`] automaton.
+#[derive(Default)]
+pub struct Builder {
+    patterns: Vec<String>,
+    entries: Vec<Entry>,
+    canonical: Vec<String>,
+}
+
+impl Builder {
+    /// Adds every keyword of `words` with class `class`; `list` names the list in errors.
+    pub fn add(&mut self, list: &str, class: Class, words: &[String]) -> Result<(), KeywordError> {
+        for (index, word) in words.iter().enumerate() {
+            let lower = word.trim().to_lowercase();
+            let (text, whole_word) = match lower.strip_suffix('$') {
+                Some(t) => (t.to_string(), true),
+                None => (lower, false),
+            };
+            if text.is_empty() {
+                return Err(KeywordError::Empty {
+                    list: list.to_string(),
+                    index,
+                });
+            }
+            let variants = case_variants(&text).ok_or_else(|| KeywordError::TooManyVariants {
+                list: list.to_string(),
+                index,
+            })?;
+            let canonical = self.canonical.len() as u32;
+            self.canonical.push(text);
+            for v in variants {
+                self.patterns.push(v);
+                self.entries.push(Entry {
+                    class,
+                    whole_word,
+                    canonical,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds the automaton; `None` when no keyword was added.
+    pub fn build(self, match_kind: MatchKind) -> Result<Option<Keywords>, KeywordError> {
+        if self.patterns.is_empty() {
+            return Ok(None);
+        }
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(match_kind)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&self.patterns)
+            .map_err(|e| KeywordError::Build(e.to_string()))?;
+        Ok(Some(Keywords {
+            ac,
+            entries: self.entries,
+            canonical: self.canonical,
+        }))
+    }
+}
+
+/// Every spelling of `word` (lower case) that ASCII case folding does not cover: each
+/// non-ASCII letter in lower and upper case. `None` past 64 variants.
+fn case_variants(word: &str) -> Option<Vec<String>> {
+    let mut out = vec![String::new()];
+    for c in word.chars() {
+        let upper: Vec<char> = c.to_uppercase().collect();
+        let alt = (!c.is_ascii() && upper.len() == 1 && upper[0] != c).then(|| upper[0]);
+        match alt {
+            None => out.iter_mut().for_each(|s| s.push(c)),
+            Some(u) => {
+                if out.len() >= 64 {
+                    return None;
+                }
+                let mut more = out.clone();
+                out.iter_mut().for_each(|s| s.push(c));
+                more.iter_mut().for_each(|s| s.push(u));
+                out.extend(more);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// A compiled set of keyword lists.
+#[derive(Clone)]
+pub struct Keywords {
+    ac: AhoCorasick,
+    entries: Vec<Entry>,
+    canonical: Vec<String>,
+}
+
+impl Keywords {
+    /// What the keywords starting inside `range` of `text` say. Word boundaries are judged on
+    /// the whole text.
+    pub fn evidence(&self, text: &str, range: Range<usize>) -> Evidence {
+        let mut ev = Evidence::default();
+        let b = text.as_bytes();
+        let Some(hay) = b.get(range.clone()) else {
+            return ev;
+        };
+        for m in self.ac.find_overlapping_iter(hay) {
+            let entry = &self.entries[m.pattern().as_usize()];
+            let (s, e) = (range.start + m.start(), range.start + m.end());
+            if self.accept(b, s, e, entry) {
+                ev.add(entry.class);
+            }
+        }
+        ev
+    }
+
+    /// Calls `f(span, canonical keyword)` for each keyword match in `text` (leftmost-longest,
+    /// non-overlapping; build with [`MatchKind::LeftmostLongest`]).
+    pub fn each_match(&self, text: &str, mut f: impl FnMut(Range<usize>, &str)) {
+        let b = text.as_bytes();
+        for m in self.ac.find_iter(b) {
+            let entry = &self.entries[m.pattern().as_usize()];
+            if self.accept(b, m.start(), m.end(), entry) {
+                f(
+                    m.start()..m.end(),
+                    &self.canonical[entry.canonical as usize],
+                );
+            }
+        }
+    }
+
+    fn accept(&self, b: &[u8], start: usize, end: usize, entry: &Entry) -> bool {
+        word_start(b, start) && (!entry.whole_word || word_start_after(b, end))
+    }
+}
+
+/// True when no letter or digit starts at byte `i` (the word ended).
+fn word_start_after(b: &[u8], i: usize) -> bool {
+    match b.get(i) {
+        None => true,
+        Some(&c) if c < 0x80 => !c.is_ascii_alphanumeric(),
+        Some(_) => {
+            let stop = (i + 4).min(b.len());
+            let t = match std::str::from_utf8(&b[i..stop]) {
+                Ok(t) => t,
+                Err(e) => std::str::from_utf8(&b[i..i + e.valid_up_to()]).unwrap_or(""),
+            };
+            !t.chars().next().is_some_and(char::is_alphanumeric)
+        }
+    }
+}
+
+/// The byte range of the `window` characters before `span` and after it, within `text`.
+pub fn window(text: &str, span: &Range<usize>, window: usize) -> Range<usize> {
+    let start = if window == 0 {
+        span.start
+    } else {
+        text[..span.start]
+            .char_indices()
+            .rev()
+            .take(window)
+            .last()
+            .map_or(span.start, |(i, _)| i)
+    };
+    let end = text[span.end..]
+        .char_indices()
+        .nth(window)
+        .map_or(text.len(), |(i, _)| span.end + i);
+    start..end
+}
+
+/// Default keyword lists. Lower case; `$` marks a whole-word keyword.
+pub mod defaults {
+    /// Words that name an identity number.
+    pub const IDENTITY: &[&str] = &[
+        "personnummer",
+        "personnr",
+        "pers.nr",
+        "pers nr",
+        "persnr",
+        "pnr",
+        "p-nr",
+        "p.nr",
+        "p nr$",
+        "födelsenummer",
+        "födelsenr",
+        "född",
+        "samordningsnummer",
+        "samordningsnr",
+        "samordnings-nr",
+        "reservnummer",
+        "reservnr",
+        "reserv-nr",
+        "reservid",
+        "reserv-id",
+        "t-nummer",
+        "interimsnummer",
+        "id-nummer",
+        "id-nr",
+        "idnr",
+        "id nr$",
+        "identitetsnummer",
+        "identifikationsnummer",
+        "identitetshandling",
+        "personal id",
+        "personal identity",
+        "ssn$",
+        "skatteidentifikationsnummer",
+    ];
+
+    /// Words that say the text is about a patient or client, or about a record.
+    pub const PATIENT: &[&str] = &[
+        "patient",
+        "pat$",
+        "pat.",
+        "pt$",
+        "pt.",
+        "brukare",
+        "vårdtagare",
+        "vårdtagaren",
+        "omsorgstagare",
+        "klient",
+        "inskriven",
+        "inlagd",
+        "journal",
+        "epikris",
+        "anamnes",
+        "remiss",
+        "provsvar",
+        "labbsvar",
+        "röntgensvar",
+        "diagnos",
+        "dg$",
+        "läkemedelslista",
+        "ordination",
+        "vårdplan",
+        "genomförandeplan",
+        "sjukskriv",
+        "intyg",
+        "anhörig",
+        "närstående",
+        "vårdnadshavare",
+        "personakt",
+        "orosanmälan",
+        "biståndsbeslut",
+        "lss$",
+        "hemtjänst",
+        "mottagning",
+    ];
+
+    /// Words that say a number is a phone number.
+    pub const PHONE: &[&str] = &[
+        "tel",
+        "ring",
+        "mobil",
+        "sms",
+        "nås$",
+        "nummer till",
+        "nr till",
+        "växel",
+        "fax",
+        "swish",
+        "anknytning",
+        "direktnr",
+        "direktnummer",
+    ];
+
+    /// Words that say a number is some other kind of number.
+    pub const NEGATIVE: &[&str] = &[
+        "order",
+        "best.nr",
+        "beställning",
+        "ocr",
+        "faktura",
+        "artikel",
+        "art.nr",
+        "artnr",
+        "ref",
+        "ärende",
+        "dnr$",
+        "diarie",
+        "kundnr",
+        "kundnummer",
+        "kund-nr",
+        "org.nr",
+        "orgnr",
+        "org nr",
+        "org.nummer",
+        "organisationsnummer",
+        "bankgiro",
+        "bg$",
+        "plusgiro",
+        "pg$",
+        "clearing",
+        "konto",
+        "iban",
+        "mötes-id",
+        "mötesid",
+        "möte-id",
+        "meeting id",
+        "meeting-id",
+        "konferens",
+        "pin$",
+        "pin-kod",
+        "pinkod",
+        "kod$",
+        "koden$",
+        "lösen",
+        "serienummer",
+        "serienr",
+        "imei",
+        "kolli",
+        "sändnings",
+        "spårnings",
+        "tracking",
+        "avi$",
+        "avinr",
+        "lgh",
+        "inventarie",
+        "ticket",
+        "biljett",
+        "bokning",
+        "incident",
+        "betalning",
+        "inbetalning",
+    ];
+
+    /// Words that name a diagnosis (needed for ICD-10 codes in short form).
+    pub const DIAGNOSIS: &[&str] = &[
+        "diagnos",
+        "huvuddiagnos",
+        "bidiagnos",
+        "dg$",
+        "dg.",
+        "icd",
+        "diagnoskod",
+    ];
+
+    /// Clinical terms: diagnoses, conditions, medications and tests that a clinician writes
+    /// about one patient. Weak signals on their own.
+    pub const CLINICAL: &[&str] = &[
+        "diabetes",
+        "demens",
+        "alzheimer",
+        "depression",
+        "depressiv",
+        "schizofreni",
+        "psykos",
+        "bipolär",
+        "ångestsyndrom",
+        "suicid",
+        "självmord",
+        "självskad",
+        "missbruk",
+        "beroende av",
+        "abstinens",
+        "anorexi",
+        "bulimi",
+        "adhd$",
+        "autism",
+        "cancer",
+        "tumör",
+        "metastas",
+        "cytostatika",
+        "cellgift",
+        "stroke",
+        "hjärtinfarkt",
+        "hjärtsvikt",
+        "förmaksflimmer",
+        "epilepsi",
+        "kol$",
+        "astma",
+        "hiv$",
+        "hepatit",
+        "klamydia",
+        "syfilis",
+        "gonorré",
+        "tuberkulos",
+        "mrsa$",
+        "sepsis",
+        "pneumoni",
+        "lunginflammation",
+        "urinvägsinfektion",
+        "uvi$",
+        "fraktur",
+        "höftfraktur",
+        "trycksår",
+        "graviditet",
+        "gravid",
+        "abort",
+        "missfall",
+        "waran",
+        "warfarin",
+        "eliquis",
+        "insulin",
+        "morfin",
+        "oxykodon",
+        "metadon",
+        "subutex",
+        "haldol",
+        "litium",
+        "inr$",
+        "hba1c",
+        "crp$",
+        "blodsocker",
+        "blodtryck",
+        "provsvar",
+        "labbsvar",
+        "röntgensvar",
+        "epikris",
+        "anamnes",
+    ];
+
+    /// The list as owned strings.
+    pub fn list(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| (*w).to_string()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kw(words: &[&str], class: Class) -> Keywords {
+        let mut b = Builder::default();
+        b.add("test", class, &defaults::list(words)).unwrap();
+        b.build(MatchKind::Standard).unwrap().unwrap()
+    }
+
+    #[test]
+    fn prefix_case_and_swedish_letters() {
+        let k = kw(&["journal", "vårdtagare", "pat$"], Class::Patient);
+        let hit = |t: &str| k.evidence(t, 0..t.len()).patient;
+        assert!(hit("Se Journalanteckningen"));
+        assert!(hit("VÅRDTAGAREN har"));
+        assert!(hit("Vårdtagarens"));
+        assert!(hit("(journal)"));
+        assert!(hit("Pat. 12"));
+        assert!(hit("pat"));
+        assert!(!hit("patrull"));
+        assert!(!hit("förjournal"));
+        assert!(!hit("ävårdtagare"));
+    }
+
+    #[test]
+    fn evidence_respects_range() {
+        let k = kw(&["tel"], Class::Negative);
+        let t = "tel 123 abc";
+        assert!(k.evidence(t, 0..t.len()).negative);
+        assert!(!k.evidence(t, 4..t.len()).negative);
+        // A keyword cut by the range start still needs a word start in the whole text.
+        assert!(!k.evidence("xtel", 1..4).negative);
+    }
+
+    #[test]
+    fn window_counts_characters() {
+        let t = "ååå 123 ööö";
+        assert_eq!(window(t, &(7..10), 2), 4..13);
+        assert_eq!(window(t, &(7..10), 0), 7..10);
+        assert_eq!(window(t, &(7..10), 100), 0..t.len());
+    }
+
+    #[test]
+    fn variants_cover_non_ascii_case() {
+        let v = case_variants("växel").unwrap();
+        assert_eq!(v, ["växel", "vÄxel"]);
+        assert!(case_variants(&"ö".repeat(7)).is_none());
+    }
+
+    #[test]
+    fn empty_keyword_is_an_error() {
+        let mut b = Builder::default();
+        let err = b
+            .add("detect.keywords.negative", Class::Negative, &["".into()])
+            .unwrap_err();
+        assert!(err.to_string().contains("detect.keywords.negative"));
+    }
+}

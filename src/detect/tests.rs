@@ -1,0 +1,300 @@
+//! Unit tests of the detector as a whole. Numbers are Skatteverket test personnummer
+//! (`../shared/testdata/skatteverket/testpersonnummer.csv`) or published reserve-number examples;
+//! assertion messages show redacted forms only.
+
+use super::*;
+
+fn detector() -> Detector {
+    Detector::new(&DetectSettings::default(), HashKey::from_bytes([7; 32])).unwrap()
+}
+
+fn scan(text: &str) -> Vec<Finding> {
+    detector().scan(text, &Context::default())
+}
+
+/// (redacted, confidence) of the identity findings.
+fn ids(text: &str) -> Vec<(String, Confidence)> {
+    scan(text)
+        .into_iter()
+        .filter(|f| !f.is_weak_signal())
+        .map(|f| (f.redacted, f.confidence))
+        .collect()
+}
+
+fn conf(text: &str) -> Option<Confidence> {
+    let found = ids(text);
+    assert!(found.len() <= 1, "more than one finding: {found:?}");
+    found.first().map(|f| f.1)
+}
+
+use Confidence::{High, Low, Medium};
+
+#[test]
+fn finds_common_forms_and_redacts_all_digits() {
+    assert_eq!(ids("pnr 861208-2399 tack"), [("******-****".into(), High)]);
+    assert_eq!(ids("19861208-2399"), [("********-****".into(), Medium)]);
+    assert_eq!(ids("198612082399."), [("************".into(), Medium)]);
+    assert_eq!(ids("(8612082399)"), [("**********".into(), Low)]);
+    assert_eq!(ids("701063-2391"), [("******-****".into(), Medium)]);
+    assert_eq!(scan("701063-2391")[0].kind, FindingKind::Samordningsnummer);
+}
+
+#[test]
+fn ignores_invalid_and_embedded_numbers() {
+    for t in [
+        "861208-2398",
+        "+46861208239912",
+        "x8612082399",
+        "18612082399",
+        "070-123 45 67",
+        "0701234567 ",
+        "Ring 0701234567",
+    ] {
+        assert!(ids(t).is_empty(), "{}", redact(t));
+    }
+}
+
+#[test]
+fn same_number_same_hash_in_any_form() {
+    let d = detector();
+    let forms = ["861208-2399", "198612082399", "19861208-2399", "8612082399"];
+    let hashes: Vec<String> = forms
+        .iter()
+        .map(|t| d.scan(t, &Context::default())[0].hash.clone())
+        .collect();
+    assert!(hashes.windows(2).all(|w| w[0] == w[1]));
+    let other = Detector::new(&DetectSettings::default(), HashKey::from_bytes([8; 32])).unwrap();
+    assert_ne!(other.scan(forms[0], &Context::default())[0].hash, hashes[0]);
+    assert_eq!(d.scan(forms[0], &Context::default())[0].span, 0..11);
+}
+
+#[test]
+fn confidence_scale() {
+    // Strong forms: medium alone, high with a keyword, one step down with a negative one.
+    assert_eq!(conf("19861208-2399"), Some(Medium));
+    assert_eq!(conf("Patienten 19861208-2399"), Some(High));
+    assert_eq!(conf("journalanteckning för 861208-2399"), Some(High));
+    assert_eq!(conf("order 19861208-2399"), Some(Low));
+    assert_eq!(conf("patientens order 19861208-2399"), Some(Medium));
+    // Phone words do not lower a strong form (no phone number is written that way).
+    assert_eq!(conf("ring tillbaka ang 19861208-2399"), Some(Medium));
+    assert_eq!(conf("Patienten 861208-2399, ring anhörig"), Some(High));
+    // Weak forms: low alone, medium with a keyword, dropped with a negative one.
+    assert_eq!(conf("8612082399"), Some(Low));
+    assert_eq!(conf("Brukarens 8612082399"), Some(Medium));
+    assert_eq!(conf("861208 2399 pnr"), Some(Medium));
+    assert_eq!(conf("pnr 8612082399 tel"), None);
+    assert_eq!(conf("Ring patienten på 8612082399"), None);
+    // A bare number that looks like a mobile needs an identity keyword.
+    assert_eq!(conf("0701012395"), Some(Low));
+    assert_eq!(conf("patient 0701012395"), Some(Low));
+    assert_eq!(conf("pnr 0701012395"), Some(Medium));
+    assert_eq!(conf("pnr 070101-2395"), Some(High));
+}
+
+#[test]
+fn keywords_need_a_word_start_and_the_window() {
+    assert_eq!(conf("superpatienten 8612082399"), Some(Low));
+    let mut s = DetectSettings {
+        window: 10,
+        ..DetectSettings::default()
+    };
+    let d = Detector::new(&s, HashKey::from_bytes([1; 16])).unwrap();
+    let far = format!("pnr{}8612082399", " ".repeat(20));
+    assert_eq!(d.scan(&far, &Context::default())[0].confidence, Low);
+    s.window = 300;
+    let d = Detector::new(&s, HashKey::from_bytes([1; 16])).unwrap();
+    assert_eq!(d.scan(&far, &Context::default())[0].confidence, Medium);
+}
+
+#[test]
+fn related_texts_give_positive_context_only() {
+    let d = detector();
+    let ctx = Context {
+        related: &["Vårdplanering för patient"],
+    };
+    assert_eq!(d.scan("8612082399", &ctx)[0].confidence, Medium);
+    assert_eq!(d.scan("19861208-2399", &ctx)[0].confidence, High);
+    let ctx = Context {
+        related: &["Telefonmöte"],
+    };
+    assert_eq!(d.scan("8612082399", &ctx)[0].confidence, Low);
+}
+
+#[test]
+fn reserve_and_interim_ids() {
+    let find = |t: &str| {
+        let f = scan(t);
+        assert_eq!(f.len(), 1, "{}", redact(t));
+        (f[0].kind.clone(), f[0].confidence, f[0].redacted.clone())
+    };
+    let reserv = |issuer: &str| FindingKind::Reservnummer {
+        issuer: issuer.into(),
+    };
+    assert_eq!(
+        find("res 000101-T220"),
+        (FindingKind::Interim, Medium, "******-****".into())
+    );
+    assert_eq!(find("reservnr 22950606-FH20").0, reserv("national"));
+    assert_eq!(find("reservnr 22950606-FH20").1, High);
+    assert_eq!(find("991981000010").0, reserv("stockholm"));
+    assert_eq!(find("19810829M071").0, reserv("vgr"));
+    assert_eq!(find("198108320014").0, reserv("carelink"));
+    assert_eq!(find("19810829SU3A").0, reserv("varmland"));
+    assert_eq!(find("19810829SU3A").1, Low);
+    assert_eq!(find("pat 19810829SU3A").1, Medium);
+    assert_eq!(find("12345678TA0A").0, reserv("orebro"));
+    assert_eq!(find("19810829AB12").0, reserv("unknown"));
+    assert_eq!(find("19810829AB12").0.to_string(), "reservnummer (unknown)");
+}
+
+#[test]
+fn formats_can_be_switched_off() {
+    let mut s = DetectSettings::default();
+    s.formats.vgr = false;
+    s.formats.unknown_reserve = false;
+    s.formats.samordningsnummer = false;
+    s.formats.clinical_terms = false;
+    let d = Detector::new(&s, HashKey::from_bytes([1; 16])).unwrap();
+    assert!(d.scan("19810829M071", &Context::default()).is_empty());
+    assert!(d.scan("701063-2391", &Context::default()).is_empty());
+    assert!(d.scan("diabetes", &Context::default()).is_empty());
+    assert_eq!(d.scan("861208-2399", &Context::default()).len(), 1);
+}
+
+#[test]
+fn icd_codes_and_clinical_terms_are_weak() {
+    let f = scan("Dg F32.1, insulin");
+    assert_eq!(f.len(), 2);
+    assert_eq!(f[0].kind, FindingKind::Icd10);
+    assert_eq!(f[0].redacted, "***.*");
+    assert_eq!(f[1].kind, FindingKind::ClinicalTerm);
+    assert!(f.iter().all(|f| f.confidence == Low && f.is_weak_signal()));
+    // Short ICD forms only with a diagnosis keyword.
+    assert!(scan("rum F329").is_empty());
+    assert_eq!(scan("diagnos F329")[0].kind, FindingKind::Icd10);
+    let d = detector();
+    assert!(!d.is_patient_data(&f));
+    // A low identifier together with a clinical signal is patient data.
+    let f = scan("8612082399 ska ha Waran 2,5 mg");
+    assert!(d.is_patient_data(&f), "{f:?}");
+    assert!(!d.is_patient_data(&scan("8612082399")));
+    assert!(d.is_patient_data(&scan("19861208-2399")));
+    // With a stricter threshold the clinical signal raises a low identifier to medium only.
+    let strict = DetectSettings {
+        min_confidence: High,
+        ..DetectSettings::default()
+    };
+    let strict = Detector::new(&strict, HashKey::from_bytes([7; 32])).unwrap();
+    assert!(!strict.is_patient_data(&strict.scan("8612082399 ska ha Waran", &Context::default())));
+    assert!(
+        strict.is_patient_data(&strict.scan("19861208-2399 ska ha Waran", &Context::default()))
+    );
+    assert!(!strict.is_patient_data(&strict.scan("19861208-2399", &Context::default())));
+}
+
+#[test]
+fn custom_patterns() {
+    let toml = r#"
+        [[custom]]
+        name = "skane"
+        regex = '\b\d{8}-[A-Z]\d{2}[A-Z]\b'
+        keywords = ["reserv"]
+        check = "date"
+        kind = "reservnummer"
+        confidence = "high"
+
+        [[custom]]
+        name = "kombika"
+        regex = '\bKOMBIKA-\d{4}\b'
+        confidence = "low"
+    "#;
+    let mut s: DetectSettings = toml::from_str(toml).unwrap();
+    s.formats.unknown_reserve = false;
+    let d = Detector::new(&s, HashKey::from_bytes([1; 16])).unwrap();
+    let one = |t: &str| {
+        let f = d.scan(t, &Context::default());
+        assert_eq!(f.len(), 1, "{f:?}");
+        f.into_iter().next().unwrap()
+    };
+    let f = one("reservnr 19810829-A12B");
+    assert_eq!(f.kind.to_string(), "reservnummer (skane)");
+    assert_eq!(f.confidence, High);
+    assert_eq!(f.redacted, "********-****");
+    assert_eq!(one("19810829-A12B").confidence, Medium);
+    assert_eq!(one("ref 19810829-A12B").confidence, Low);
+    assert!(d.scan("19811329-A12B", &Context::default()).is_empty());
+    assert_eq!(
+        one("KOMBIKA-1234").kind,
+        FindingKind::Custom("kombika".into())
+    );
+}
+
+#[test]
+fn overlapping_custom_and_builtin_keep_the_stronger() {
+    let s: DetectSettings = toml::from_str(
+        r#"
+        [[custom]]
+        name = "allt"
+        regex = '\d{6}-\d{4}'
+        confidence = "high"
+    "#,
+    )
+    .unwrap();
+    let d = Detector::new(&s, HashKey::from_bytes([1; 16])).unwrap();
+    let f = d.scan("x 861208-2399 y", &Context::default());
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].kind, FindingKind::Custom("allt".into()));
+}
+
+#[test]
+fn settings_errors_name_the_key() {
+    let err = toml::from_str::<DetectSettings>("windw = 3")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("windw"), "{err}");
+    let err = toml::from_str::<DetectSettings>("[formats]\nvgrr = false")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("vgrr"), "{err}");
+    let s: DetectSettings = toml::from_str("[keywords]\nextra_negative = ['']").unwrap();
+    let err = Detector::new(&s, HashKey::from_bytes([1; 16]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("detect.keywords.negative"), "{err}");
+    let s: DetectSettings = toml::from_str("[[custom]]\nname = 'x'\nregex = '[0-9'").unwrap();
+    let err = Detector::new(&s, HashKey::from_bytes([1; 16]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("detect.custom[0]") && err.contains("regex"),
+        "{err}"
+    );
+}
+
+#[test]
+fn debug_forms_hold_no_text() {
+    let s = DetectSettings {
+        secret: Some("hemlig-nyckel".into()),
+        ..DetectSettings::default()
+    };
+    assert!(!format!("{s:?}").contains("hemlig"));
+    let d = detector();
+    let f = d.scan("pnr 19861208-2399", &Context::default());
+    let dbg = format!("{f:?} {d:?}");
+    assert!(!dbg.contains("2399") && !dbg.contains("861208"));
+}
+
+#[test]
+fn empty_and_digit_free_texts() {
+    assert!(scan("").is_empty());
+    assert!(scan("Hej! Mötet börjar snart 👍").is_empty());
+    assert!(scan("1").is_empty());
+    assert!(scan("ö1").is_empty());
+}
+
+#[test]
+fn detector_is_shareable_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Detector>();
+}
