@@ -164,6 +164,10 @@ pub enum EventKind {
         subject: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         organizer: Option<Actor>,
+        /// Other ids the platform uses for this same meeting (the Teams meeting chat's thread
+        /// id, `19:meeting_…@thread.v2`): events filed under an alias belong to this meeting.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        aliases: Vec<String>,
     },
     MeetingEnded {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,6 +187,11 @@ pub enum EventKind {
         media: Media,
     },
     RecordingStopped,
+    /// What the saved recording turned out to hold, reported after the meeting (Zoom's
+    /// `recording.completed`): a "video" recording whose files are all audio says so here.
+    RecordingCompleted {
+        media: Media,
+    },
     TranscriptionStarted,
     TranscriptionStopped,
     ScreenShareStarted {
@@ -226,6 +235,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "participant_left",
     "recording_started",
     "recording_stopped",
+    "recording_completed",
     "transcription_started",
     "transcription_stopped",
     "screen_share_started",
@@ -249,6 +259,7 @@ impl EventKind {
             EventKind::ParticipantLeft => "participant_left",
             EventKind::RecordingStarted { .. } => "recording_started",
             EventKind::RecordingStopped => "recording_stopped",
+            EventKind::RecordingCompleted { .. } => "recording_completed",
             EventKind::TranscriptionStarted => "transcription_started",
             EventKind::TranscriptionStopped => "transcription_stopped",
             EventKind::ScreenShareStarted { .. } => "screen_share_started",

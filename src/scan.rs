@@ -188,6 +188,19 @@ pub fn run(
                         if obs.worth_keeping() {
                             match store.add_observation(&obs) {
                                 Ok(true) => {
+                                    if let EventKind::MeetingStarted { aliases, .. } =
+                                        &obs.event.kind
+                                    {
+                                        for alias in aliases {
+                                            if let Err(e) = store.add_alias(&key, alias) {
+                                                failure = Some(e);
+                                            }
+                                            dirty.insert(MeetingKey {
+                                                platform: key.platform,
+                                                id: alias.clone(),
+                                            });
+                                        }
+                                    }
                                     dirty.insert(key.clone());
                                 }
                                 Ok(false) => stats.duplicate_events += 1,
@@ -236,14 +249,17 @@ pub fn run(
     stats.meetings = meetings.len() as u64;
 
     let judge = Judge::new(config, detector.min_confidence());
-    let mut dirty: Vec<MeetingKey> = dirty.into_iter().collect();
-    dirty.sort();
+    // Judge each meeting once, under its own id, with the events filed under its aliases.
+    let mut canonical = std::collections::BTreeSet::new();
+    for key in dirty {
+        canonical.insert(store.canonical(&key)?);
+    }
     let now = Timestamp::now();
     let clock = clock.unwrap_or(now);
     let mut reported = Vec::new();
     store.begin()?;
-    for key in dirty {
-        let observations = store.meeting_observations(&key)?;
+    for key in canonical {
+        let observations = store.meeting_with_aliases(&key)?;
         let view = MeetingView::new(key, observations, detector, &config.sensitivity);
         let judgement = judge.judge(&view, clock);
         stats.excepted += judgement.excepted;

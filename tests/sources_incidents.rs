@@ -104,3 +104,70 @@ fn every_export_gives_the_incidents_of_its_native_rendering() {
     // The fixtures are scenarios with breaches: the comparison is not of empty lists.
     assert!(fired > 20, "only {fired} incidents in all");
 }
+
+#[test]
+fn teams_audit_and_graph_chat_of_one_meeting_are_judged_together() {
+    // The audit export has the meeting (id c0ffee00-…) with a recording bot; the Graph export
+    // has its chat, filed under the chat thread id that MeetingDetail.ChatThreadId names, with
+    // a personnummer in it. Scanned together, the chat makes the recording a breach under
+    // halland, and every incident is filed under the meeting's own id.
+    let dir = tempfile::tempdir().unwrap();
+    let meeting = "c0ffee00-0000-4000-8000-000000000001";
+    let rules = |files: &[&str]| -> Vec<(String, String, String)> {
+        let (inc, _) = scan(dir.path(), "halland", files);
+        triples(&inc)
+    };
+    let audit_only = rules(&["teams/audit.ndjson"]);
+    assert!(
+        audit_only.contains(&t("recording-video", meeting, "info")),
+        "{audit_only:?}"
+    );
+    for order in [
+        ["teams/audit.ndjson", "teams/graph-messages.json"],
+        ["teams/graph-messages.json", "teams/audit.ndjson"],
+    ] {
+        let both = rules(&order);
+        assert!(
+            both.contains(&t("recording-video", meeting, "high")),
+            "{both:?}"
+        );
+        assert!(
+            both.iter()
+                .any(|(r, m, _)| r == "chat-patient-data" && m == meeting),
+            "{both:?}"
+        );
+        assert!(both.iter().all(|(_, m, _)| m == meeting), "{both:?}");
+        // Audit log and Graph both report the one recording: one incident.
+        let recordings = both
+            .iter()
+            .filter(|(r, _, _)| r == "recording-video")
+            .count();
+        assert_eq!(recordings, 1, "{both:?}");
+    }
+    // Across two scans with a database: the Graph chat arriving later raises the recording.
+    let db = dir.path().join("state.sqlite");
+    let cfg = dir.path().join("halland.toml");
+    let run = |file: &str| {
+        let out = motesvakt_paths(
+            &[
+                "scan",
+                "--json",
+                "--config",
+                cfg.to_str().unwrap(),
+                "--db",
+                db.to_str().unwrap(),
+            ],
+            &[&fixture_path(file)],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        incidents(&out)
+    };
+    run("teams/audit.ndjson");
+    let later = run("teams/graph-messages.json");
+    let rec = later
+        .iter()
+        .find(|i| i["rule"] == "recording-video")
+        .expect("the recording is raised");
+    assert_eq!(rec["status"], "raised");
+    assert_eq!(rec["meeting"], meeting);
+}

@@ -327,12 +327,22 @@ fn recording_video(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
             != (EventKind::RecordingStarted {
                 media: Media::Video,
             })
+            || already_recording(m, index, Media::Video)
         {
             continue;
         }
+        // What the platform later said the saved files hold (Zoom: all audio), before the
+        // next recording starts.
+        let saved_media = m.observations[index + 1..]
+            .iter()
+            .take_while(|o| !matches!(o.event.kind, EventKind::RecordingStarted { .. }))
+            .find_map(|o| match o.event.kind {
+                EventKind::RecordingCompleted { media } => Some(media),
+                _ => None,
+            });
         let actor = who(&obs.event.actor);
         let why = why_sensitive(m, ctx.language);
-        let summary = match m.sensitive {
+        let mut summary = match m.sensitive {
             Some(_) => say(
                 ctx.language,
                 format!(
@@ -348,18 +358,41 @@ fn recording_video(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
                 format!("{actor} started a video recording of the meeting."),
             ),
         };
+        if saved_media == Some(Media::Audio) {
+            summary.push_str(&say(
+                ctx.language,
+                " De sparade filerna innehåller enligt plattformen bara ljud.".into(),
+                " The platform reports that the saved files hold audio only.".into(),
+            ));
+        }
         let mut c = Candidate::new(
             "recording-video",
             index,
             summary,
             Evidence {
                 media: Some(Media::Video),
+                saved_media,
                 ..sensitive_evidence(m)
             },
         );
         c.qualifiers.sensitive = m.sensitive.is_some();
         out.push(c);
     }
+}
+
+/// Whether a recording of `media` was already running when observation `index` reported one
+/// starting: then it is the same recording reported twice (the Teams audit log's recording bot
+/// and Graph's system message both report it), not a second one.
+fn already_recording(m: &MeetingView, index: usize, media: Media) -> bool {
+    let mut running = false;
+    for o in &m.observations[..index] {
+        match o.event.kind {
+            EventKind::RecordingStarted { media: earlier } if earlier == media => running = true,
+            EventKind::RecordingStopped => running = false,
+            _ => {}
+        }
+    }
+    running
 }
 
 /// `recording-audio`: an audio-only recording was started. Under vgr-samsa it is allowed if
@@ -370,6 +403,7 @@ fn recording_audio(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
             != (EventKind::RecordingStarted {
                 media: Media::Audio,
             })
+            || already_recording(m, index, Media::Audio)
         {
             return;
         }

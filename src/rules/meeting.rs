@@ -94,7 +94,9 @@ impl Observation {
                 // Chat text is never kept, with or without findings.
                 text.clear();
             }
-            EventKind::MeetingStarted { subject, organizer } => {
+            EventKind::MeetingStarted {
+                subject, organizer, ..
+            } => {
                 if let Some(s) = subject
                     && scan(TextField::Subject, s, &Context::default())
                 {

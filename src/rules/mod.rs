@@ -156,6 +156,10 @@ pub struct Evidence {
     pub target: Option<Actor>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<Media>,
+    /// What the saved recording turned out to hold, when the platform said so afterwards
+    /// (a video recording whose files are all audio).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_media: Option<Media>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share_scope: Option<ShareScope>,
     /// The configured phrase that matched (threat, classification marking).

@@ -77,7 +77,7 @@ pub fn coverage(platform: Platform, event_type: &str) -> Option<Coverage> {
         (Platform::Zoom, "participant_admitted") => {
             Partial("who admitted is not recorded; the host is assumed")
         }
-        (Platform::Zoom, "recording_started" | "recording_stopped") => Yes,
+        (Platform::Zoom, "recording_started" | "recording_stopped" | "recording_completed") => Yes,
         (Platform::Zoom, "transcription_started" | "transcription_stopped") => {
             Partial("after the meeting, from recording.transcript_completed")
         }

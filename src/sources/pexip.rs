@@ -178,6 +178,7 @@ impl Pexip {
                             EventKind::MeetingStarted {
                                 subject: None,
                                 organizer: None,
+                                aliases: Vec::new(),
                             },
                         ));
                     } else {
@@ -367,6 +368,7 @@ impl Pexip {
             EventKind::MeetingStarted {
                 subject: None,
                 organizer: None,
+                aliases: Vec::new(),
             },
         ))));
         if let Some(end) = time_value(obj.get("end_time")) {

@@ -303,6 +303,11 @@ impl TeamsAudit {
                 EventKind::MeetingStarted {
                     subject: None,
                     organizer: Some(organizer.clone()),
+                    // The meeting chat's thread id, under which Graph files the chat.
+                    aliases: str_field(obj, "ChatThreadId")
+                        .filter(|t| !t.is_empty() && *t != id)
+                        .map(|t| vec![t.to_string()])
+                        .unwrap_or_default(),
                 },
             ));
         }

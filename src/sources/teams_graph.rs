@@ -251,6 +251,7 @@ impl TeamsGraph {
                     EventKind::MeetingStarted {
                         subject: None,
                         organizer: Some(who),
+                        aliases: Vec::new(),
                     },
                 ));
             }

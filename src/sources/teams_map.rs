@@ -345,6 +345,7 @@ pub fn table_event(event: &str, target: Option<Actor>, media: Option<Media>) -> 
         "meeting_started" => EventKind::MeetingStarted {
             subject: None,
             organizer: None,
+            aliases: Vec::new(),
         },
         "meeting_ended" => EventKind::MeetingEnded { reason: None },
         "participant_joined" => EventKind::ParticipantJoined {

@@ -197,7 +197,11 @@ impl Webex {
                         out.push(ev(
                             t,
                             host(),
-                            EventKind::MeetingStarted { subject, organizer },
+                            EventKind::MeetingStarted {
+                                subject,
+                                organizer,
+                                aliases: Vec::new(),
+                            },
                         ));
                     }
                     Some(_) => {
@@ -215,7 +219,11 @@ impl Webex {
                         out.push(ev(
                             start,
                             host(),
-                            EventKind::MeetingStarted { subject, organizer },
+                            EventKind::MeetingStarted {
+                                subject,
+                                organizer,
+                                aliases: Vec::new(),
+                            },
                         ));
                         if str_field(o, "state") == Some("ended")
                             && let Some(end) = end

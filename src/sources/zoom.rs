@@ -10,8 +10,8 @@
 //!
 //! Zoom has no remote-control event, says nothing about who admitted a participant (the host is
 //! assumed) and tells video from audio-only recording only on `recording.completed`: when every
-//! file is audio, a `recording_started` with media `audio` is emitted at the same time and by
-//! the same actor as the earlier video `recording_started`, so the rule can cite it as evidence.
+//! file of a recording seen starting is audio, a `recording_completed` with media `audio` says
+//! so, and `recording-video` cites it in its evidence.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
@@ -147,6 +147,7 @@ impl Zoom {
                 EventKind::MeetingStarted {
                     subject: str_field(object, "topic").map(str::to_string),
                     organizer: id_field(object, "host_id").map(Actor::new),
+                    aliases: Vec::new(),
                 },
             )),
             "meeting.ended" => out.push(ev(
@@ -288,10 +289,11 @@ impl Zoom {
                 match self.recordings.get(&meeting) {
                     // Seen live: only the audio-only finding is news.
                     Some((who, start)) if media == Media::Audio => {
+                        let end = files.iter().filter_map(|f| f.end).max();
                         out.push(ev(
-                            *start,
+                            event_ts.or(end).unwrap_or(*start),
                             who.clone(),
-                            EventKind::RecordingStarted { media },
+                            EventKind::RecordingCompleted { media },
                         ));
                     }
                     Some(_) => out.push(Item::Unmapped(

@@ -50,6 +50,14 @@ pub const MIGRATIONS: &[&str] = &[
          severity_from TEXT,
          severity_to   TEXT NOT NULL
      );",
+    // 2: other ids of a meeting (a Teams meeting's chat thread id), so that events filed under
+    // them are judged with the meeting.
+    "CREATE TABLE meeting_aliases (
+         platform TEXT NOT NULL,
+         alias    TEXT NOT NULL,
+         meeting  TEXT NOT NULL,
+         PRIMARY KEY (platform, alias)
+     );",
 ];
 
 /// Problems with the database. Messages name the file.
@@ -207,6 +215,65 @@ impl Store {
             })
             .map_err(self.sql())?;
         Ok(n == 1)
+    }
+
+    /// Records that `alias` is another id of `meeting` on the same platform. The first meeting
+    /// an alias is given to keeps it.
+    pub fn add_alias(&self, meeting: &MeetingKey, alias: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO meeting_aliases (platform, alias, meeting) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut st| st.execute(params![meeting.platform.as_str(), alias, meeting.id]))
+            .map_err(self.sql())?;
+        Ok(())
+    }
+
+    /// The meeting `key` is an alias of, or `key` itself.
+    pub fn canonical(&self, key: &MeetingKey) -> Result<MeetingKey, StoreError> {
+        let meeting: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT meeting FROM meeting_aliases WHERE platform = ?1 AND alias = ?2",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![key.platform.as_str(), key.id], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(self.sql())?;
+        Ok(MeetingKey {
+            platform: key.platform,
+            id: meeting.unwrap_or_else(|| key.id.clone()),
+        })
+    }
+
+    /// Every observation of a meeting and of its aliases (refiled under the meeting's id), from
+    /// this run and earlier ones.
+    pub fn meeting_with_aliases(&self, key: &MeetingKey) -> Result<Vec<Observation>, StoreError> {
+        let mut all = self.meeting_observations(key)?;
+        let aliases: Vec<String> = {
+            let mut st = self
+                .conn
+                .prepare_cached(
+                    "SELECT alias FROM meeting_aliases WHERE platform = ?1 AND meeting = ?2 ORDER BY alias",
+                )
+                .map_err(self.sql())?;
+            let rows = st
+                .query_map(params![key.platform.as_str(), key.id], |r| r.get(0))
+                .map_err(self.sql())?;
+            rows.collect::<Result<_, _>>().map_err(self.sql())?
+        };
+        for alias in aliases {
+            let alias_key = MeetingKey {
+                platform: key.platform,
+                id: alias,
+            };
+            for mut obs in self.meeting_observations(&alias_key)? {
+                obs.event.meeting = key.id.clone();
+                all.push(obs);
+            }
+        }
+        Ok(all)
     }
 
     /// Every observation of a meeting, from this run and earlier ones.
@@ -435,6 +502,38 @@ mod tests {
                 (Some(Severity::Info), Severity::High)
             ]
         );
+    }
+
+    #[test]
+    fn aliases_refile_observations_under_the_meeting() {
+        let store = Store::in_memory().unwrap();
+        let obs = |meeting: &str| Observation {
+            event: Event {
+                time: "2024-01-01T00:00:00Z".parse().unwrap(),
+                platform: Platform::Teams,
+                meeting: meeting.into(),
+                actor: Actor::new("a"),
+                kind: EventKind::ParticipantLeft,
+            },
+            findings: vec![],
+            signals: vec![],
+        };
+        store
+            .add_observation(&obs("19:meeting_x@thread.v2"))
+            .unwrap();
+        store.add_observation(&obs("m1")).unwrap();
+        let m1 = obs("m1").meeting_key();
+        let chat = obs("19:meeting_x@thread.v2").meeting_key();
+        assert_eq!(store.canonical(&chat).unwrap(), chat);
+        store.add_alias(&m1, "19:meeting_x@thread.v2").unwrap();
+        // The first meeting to claim an alias keeps it.
+        store
+            .add_alias(&obs("m2").meeting_key(), "19:meeting_x@thread.v2")
+            .unwrap();
+        assert_eq!(store.canonical(&chat).unwrap(), m1);
+        let all = store.meeting_with_aliases(&m1).unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(all.iter().all(|o| o.event.meeting == "m1"));
     }
 
     #[test]
