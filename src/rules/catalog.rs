@@ -7,8 +7,8 @@
 use super::signals::SignalKind;
 use super::state::{State, replay};
 use super::{
-    Candidate, Evidence, EvidenceFinding, MeetingView, Observation, RuleContext, TextField,
-    field_word, kind_word, who,
+    Candidate, Evidence, EvidenceFinding, IdScope, MeetingView, Observation, RuleContext,
+    TextField, field_word, kind_word, who,
 };
 use crate::config::{DEFAULT_MAX_PARTICIPANTS, DEFAULT_MEETING_TIMEOUT, Language};
 use crate::event::{Actor, ActorKind, EndReason, EventKind, Media, ShareScope};
@@ -376,6 +376,7 @@ fn recording_video(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
             },
         );
         c.qualifiers.sensitive = m.sensitive.is_some();
+        c.id_scope = IdScope::Recording(Media::Video);
         out.push(c);
     }
 }
@@ -434,6 +435,7 @@ fn recording_audio(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
         );
         c.qualifiers.sensitive = m.sensitive.is_some();
         c.qualifiers.outsider = outsider;
+        c.id_scope = IdScope::Recording(Media::Audio);
         out.push(c);
     });
 }
@@ -801,7 +803,7 @@ fn meeting_not_ended(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candi
                     ..Evidence::default()
                 },
             );
-            c.meeting_level = true;
+            c.id_scope = IdScope::Meeting;
             c.actor = m.organizer.clone();
             out.push(c);
         }
@@ -835,7 +837,7 @@ fn meeting_not_ended(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candi
                 ),
                 Evidence::default(),
             );
-            c.meeting_level = true;
+            c.id_scope = IdScope::Meeting;
             c.actor = m.organizer.clone();
             out.push(c);
         }
@@ -869,7 +871,7 @@ fn platform_not_approved(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<C
         ),
         sensitive_evidence(m),
     );
-    c.meeting_level = true;
+    c.id_scope = IdScope::Meeting;
     c.actor = m.organizer.clone();
     out.push(c);
 }
@@ -910,7 +912,7 @@ fn large_sensitive_meeting(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec
             ..sensitive_evidence(m)
         },
     );
-    c.meeting_level = true;
+    c.id_scope = IdScope::Meeting;
     c.actor = m.organizer.clone();
     out.push(c);
 }
@@ -1192,6 +1194,7 @@ mod tests {
             EventKind::MeetingStarted {
                 subject: Some("Inför vårdplaneringen".into()),
                 organizer: None,
+                aliases: Vec::new(),
             },
         );
         let share = ev(

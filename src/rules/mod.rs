@@ -203,6 +203,20 @@ pub struct Incident {
     pub evidence: Evidence,
 }
 
+/// What an incident's id is made of, besides the rule and the meeting. Ids must not change
+/// when more of the same meeting arrives later, from another file or another export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdScope {
+    /// The triggering event: its time, actor, type and ordinal.
+    Event,
+    /// The triggering event's time and type and the recording's media, not who reported it:
+    /// one recording reported by two sources (Teams audit bot, Graph system message) is one
+    /// incident whichever arrived first.
+    Recording(Media),
+    /// The meeting alone: one incident per meeting, whichever event triggered it.
+    Meeting,
+}
+
 /// What a rule proposes; the [`Judge`] decides severity and citation from the profiles.
 #[derive(Debug)]
 pub struct Candidate {
@@ -211,9 +225,8 @@ pub struct Candidate {
     pub index: usize,
     /// Conditions under which profiles give a higher severity.
     pub qualifiers: Qualifiers,
-    /// One incident per meeting rather than per event: the id does not depend on which event
-    /// triggered it (so events arriving later in any order cannot make a second one).
-    pub meeting_level: bool,
+    /// What the incident's id is made of.
+    pub id_scope: IdScope,
     /// Who is responsible, when not the triggering event's actor.
     pub actor: Option<Actor>,
     pub summary: String,
@@ -226,7 +239,7 @@ impl Candidate {
             rule,
             index,
             qualifiers: Qualifiers::default(),
-            meeting_level: false,
+            id_scope: IdScope::Event,
             actor: None,
             summary,
             evidence,
@@ -340,7 +353,7 @@ impl<'a> Judge<'a> {
         let mut actor = c.actor.unwrap_or_else(|| obs.event.actor.clone());
         actor.kind = Some(self.config.classifier.kind(&actor));
         Some(Incident {
-            id: incident_id(c.rule, meeting, c.index, c.meeting_level),
+            id: incident_id(c.rule, meeting, c.index, c.id_scope),
             rule: c.rule.to_string(),
             severity,
             platform: meeting.key.platform,
@@ -358,9 +371,8 @@ impl<'a> Judge<'a> {
     }
 }
 
-/// `rule` + platform + meeting + (unless meeting-level) the triggering event's time, actor,
-/// type and ordinal.
-fn incident_id(rule: &str, meeting: &MeetingView, index: usize, meeting_level: bool) -> String {
+/// `rule` + platform + meeting + what [`IdScope`] says.
+fn incident_id(rule: &str, meeting: &MeetingView, index: usize, scope: IdScope) -> String {
     let obs = &meeting.observations[index];
     let mut parts = vec![
         "motesvakt-incident-v1".to_string(),
@@ -368,13 +380,19 @@ fn incident_id(rule: &str, meeting: &MeetingView, index: usize, meeting_level: b
         meeting.key.platform.as_str().to_string(),
         meeting.key.id.clone(),
     ];
-    if !meeting_level {
-        parts.extend([
+    match scope {
+        IdScope::Event => parts.extend([
             obs.event.time.to_string(),
             obs.event.actor.id.clone(),
             obs.event.kind.type_name().to_string(),
             meeting.ordinals[index].to_string(),
-        ]);
+        ]),
+        IdScope::Recording(media) => parts.extend([
+            obs.event.time.to_string(),
+            obs.event.kind.type_name().to_string(),
+            format!("{media:?}"),
+        ]),
+        IdScope::Meeting => {}
     }
     let mut h = Sha256::new();
     for part in parts {
