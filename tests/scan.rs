@@ -67,6 +67,10 @@ fn patient_data_after_the_recording_makes_it_a_breach() {
     assert_eq!(rec["time"], "2020-05-04T08:00:00Z");
     assert_eq!(rec["evidence"]["sensitive"]["field"], "chat");
     assert_eq!(rec["routine"]["file"], "region-halland-distansmoten.txt");
+    assert_eq!(
+        rec["routine"]["profile_file"],
+        "config/profiles/halland.toml"
+    );
     assert_no_leaks(None, &[&out.stdout, &out.stderr]);
 
     // Without the patient data, the same recording is only an observation under halland.

@@ -83,6 +83,10 @@ pub struct Profile {
     pub valid_until: Option<Date>,
     #[serde(default)]
     pub rules: BTreeMap<String, ProfileRule>,
+    /// Where the profile was read from: `config/profiles/<id>.toml` for a built-in one, the
+    /// configured path for a region's own. Set by motesvakt, not written in the file.
+    #[serde(skip)]
+    pub file: String,
 }
 
 /// The calendar day in Sweden at `time`. The time-zone database is compiled in, so this does
@@ -119,7 +123,8 @@ impl Profile {
     /// A built-in profile by id.
     pub fn builtin(id: &str) -> Option<Profile> {
         let (_, text) = BUILTIN.iter().find(|(i, _)| *i == id)?;
-        let profile = Profile::parse(text).expect("built-in profiles are valid (tested)");
+        let mut profile = Profile::parse(text).expect("built-in profiles are valid (tested)");
+        profile.file = format!("config/profiles/{id}.toml");
         Some(profile)
     }
 
@@ -127,7 +132,10 @@ impl Profile {
     pub fn load(path: &Path) -> Result<Profile, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read profile {}: {e}", path.display()))?;
-        Profile::parse(&text).map_err(|e| format!("profile {}: {e}", path.display()))
+        let mut profile =
+            Profile::parse(&text).map_err(|e| format!("profile {}: {e}", path.display()))?;
+        profile.file = path.display().to_string();
+        Ok(profile)
     }
 
     /// Parses and checks a profile.

@@ -64,12 +64,13 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
     let _ = writeln!(s, "    {}", i.summary);
     let _ = writeln!(
         s,
-        "    {}: {}, {} ({} {})",
+        "    {}: {}, {} ({} {}, {})",
         if sv { "Rutin" } else { "Routine" },
         i.routine.file,
         i.routine.section,
         if sv { "profil" } else { "profile" },
-        i.profile
+        i.profile,
+        i.routine.profile_file
     );
     let mut evidence = Vec::new();
     for f in &i.evidence.findings {

@@ -115,12 +115,15 @@ impl fmt::Display for Severity {
     }
 }
 
-/// The routine and section an incident breaches.
+/// The routine and section an incident breaches, and the profile file that says so.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Routine {
     /// The routine's file in `routines/`.
     pub file: String,
     pub section: String,
+    /// The profile file citing it (`config/profiles/halland.toml`).
+    #[serde(default)]
+    pub profile_file: String,
 }
 
 /// A finding as shown in an incident: redacted, never the number.
@@ -364,6 +367,7 @@ impl<'a> Judge<'a> {
             routine: Routine {
                 file: profile.routine.clone(),
                 section: how.section.clone(),
+                profile_file: profile.file.clone(),
             },
             summary: c.summary,
             evidence: c.evidence,

@@ -432,6 +432,7 @@ mod tests {
             routine: Routine {
                 file: "f".into(),
                 section: "s".into(),
+                profile_file: "p".into(),
             },
             summary: "x".into(),
             evidence: Evidence::default(),
