@@ -17,7 +17,11 @@
 
 use std::io::{self, BufRead};
 
+use serde_json::{Map, Value};
+
+use super::Item;
 use super::lines::MAX_LINE;
+use super::util::parse_object;
 
 /// The largest record accepted; a larger one is rejected (and skipped) instead of being held.
 pub const MAX_RECORD: usize = MAX_LINE;
@@ -27,6 +31,27 @@ const MAX_DEPTH: usize = 512;
 
 /// What [`read_records`] hands over per record: the record's bytes, or why it was skipped.
 pub type Record<'a> = Result<&'a [u8], String>;
+
+/// Reads the JSON object records of `input` (see [`read_records`]) and hands each to `map`,
+/// which pushes the items it maps the record to. A record that is not a JSON object, or that
+/// `map` refuses, also gives an [`Item::Rejected`] at the line where the record starts.
+pub fn read_objects(
+    input: &mut dyn BufRead,
+    wrappers: &[&str],
+    emit: &mut dyn FnMut(u64, Item),
+    mut map: impl FnMut(&Map<String, Value>, &mut Vec<Item>) -> Result<(), String>,
+) -> io::Result<()> {
+    read_records(input, wrappers, &mut |line, rec| {
+        let mut out = Vec::new();
+        if let Err(reason) = rec
+            .and_then(parse_object)
+            .and_then(|obj| map(&obj, &mut out))
+        {
+            out.push(Item::Rejected(reason));
+        }
+        out.into_iter().for_each(|i| emit(line, i));
+    })
+}
 
 /// Reads every JSON record in `input` and calls `emit` with the line each one starts on.
 ///

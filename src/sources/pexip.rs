@@ -25,11 +25,11 @@ use std::io::{self, BufRead};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use super::json::read_records;
+use super::json::read_objects;
 use super::net::{Cidr, parse_address};
 use super::util::{
-    actor, epoch_seconds, event, id_field, looks_like_phone, obj_field, parse_object, safe_word,
-    str_field, time_value,
+    actor, epoch_seconds, event, id_field, looks_like_phone, obj_field, safe_word, str_field,
+    time_value,
 };
 use super::{Adapter, Item, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
@@ -94,13 +94,9 @@ impl Adapter for Pexip {
         input: &mut dyn BufRead,
         emit: &mut dyn FnMut(super::Line, Item),
     ) -> io::Result<()> {
-        read_records(input, &["objects"], &mut |line, rec| {
-            let mut items = Vec::new();
-            match rec.and_then(parse_object) {
-                Ok(obj) => self.record(&obj, &mut items),
-                Err(reason) => items.push(Item::Rejected(reason)),
-            }
-            items.into_iter().for_each(|i| emit(line, i));
+        read_objects(input, &["objects"], emit, |obj, out| {
+            self.record(obj, out);
+            Ok(())
         })
     }
 }

@@ -25,10 +25,8 @@ use std::io::{self, BufRead};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value};
 
-use super::json::read_records;
-use super::util::{
-    actor, event, html_to_text, obj_field, parse_object, safe_word, str_field, time_value,
-};
+use super::json::read_objects;
+use super::util::{actor, event, html_to_text, obj_field, safe_word, str_field, time_value};
 use super::{Adapter, Item, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform};
 
@@ -67,18 +65,7 @@ impl Adapter for TeamsGraph {
         input: &mut dyn BufRead,
         emit: &mut dyn FnMut(super::Line, Item),
     ) -> io::Result<()> {
-        read_records(input, &["value"], &mut |line, rec| {
-            let mut out = Vec::new();
-            match rec.and_then(parse_object) {
-                Ok(obj) => {
-                    if let Err(reason) = self.map(&obj, &mut out) {
-                        out.push(Item::Rejected(reason));
-                    }
-                }
-                Err(reason) => out.push(Item::Rejected(reason)),
-            }
-            out.into_iter().for_each(|i| emit(line, i));
-        })
+        read_objects(input, &["value"], emit, |obj, out| self.map(obj, out))
     }
 }
 

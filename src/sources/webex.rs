@@ -21,10 +21,8 @@ use std::io::{self, BufRead};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value};
 
-use super::json::read_records;
-use super::util::{
-    actor, event, id_field, obj_field, parse_object, safe_word, str_field, time_value,
-};
+use super::json::read_objects;
+use super::util::{actor, event, id_field, obj_field, safe_word, str_field, time_value};
 use super::{Adapter, Item, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
 
@@ -63,18 +61,7 @@ impl Adapter for Webex {
         input: &mut dyn BufRead,
         emit: &mut dyn FnMut(super::Line, Item),
     ) -> io::Result<()> {
-        read_records(input, &["items"], &mut |line, rec| {
-            let mut out = Vec::new();
-            match rec.and_then(parse_object) {
-                Ok(obj) => {
-                    if let Err(reason) = self.map(&obj, &mut out) {
-                        out.push(Item::Rejected(reason));
-                    }
-                }
-                Err(reason) => out.push(Item::Rejected(reason)),
-            }
-            out.into_iter().for_each(|i| emit(line, i));
-        })
+        read_objects(input, &["items"], emit, |obj, out| self.map(obj, out))
     }
 }
 
