@@ -3,7 +3,9 @@
 //! sensitive. The phrases are configured; what an observation keeps is which phrase matched
 //! (configuration text), never the text it matched in.
 
-use regex::{Regex, RegexBuilder};
+use std::borrow::Cow;
+
+use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
 
 /// What kind of phrase matched.
@@ -27,8 +29,17 @@ pub enum SignalKind {
 /// `du ska få se` does not match `du ska få semester`.
 #[derive(Debug, Clone)]
 pub struct PhraseSet {
-    phrases: Vec<String>,
-    regexes: Vec<Regex>,
+    phrases: Vec<Phrase>,
+    /// Case-insensitive phrases, folded, searched in folded text; pattern id → phrase index.
+    folded: Option<(AhoCorasick, Vec<usize>)>,
+    /// Upper-case markings, searched in unfolded text.
+    exact: Option<(AhoCorasick, Vec<usize>)>,
+}
+
+#[derive(Debug, Clone)]
+struct Phrase {
+    text: String,
+    whole_word: bool,
 }
 
 /// A phrase that cannot be used.
@@ -39,10 +50,52 @@ pub struct PhraseError {
     pub reason: String,
 }
 
+/// `text` with runs of white space made one space, and lower-cased when `fold` (Unicode, so
+/// `Å` becomes `å`): the form phrases are searched in. Borrowed when `text` is already in that
+/// form; with `fold`, ASCII capitals are left alone (the folded automaton ignores ASCII case),
+/// so most texts are not copied.
+pub fn normalize(text: &str, fold: bool) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let ascii = bytes.is_ascii();
+    let odd_space = bytes.first() == Some(&b' ')
+        || bytes.last() == Some(&b' ')
+        || bytes.windows(2).any(|w| w == b"  ")
+        || bytes
+            .iter()
+            .any(|&b| matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+        || (!ascii && text.chars().any(|c| c.is_whitespace() && c != ' '));
+    // The folded automaton ignores ASCII case itself; only other capitals need folding here.
+    let needs_fold = fold && !ascii && text.chars().any(|c| !c.is_ascii() && c.is_uppercase());
+    if !odd_space && !needs_fold {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        if !fold {
+            out.push(c);
+        } else if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    Cow::Owned(out)
+}
+
 impl PhraseSet {
     pub fn new(phrases: &[String], exact_upper: bool) -> Result<PhraseSet, PhraseError> {
-        let mut regexes = Vec::with_capacity(phrases.len());
         let mut kept = Vec::with_capacity(phrases.len());
+        let (mut folded, mut folded_ids) = (Vec::new(), Vec::new());
+        let (mut exact, mut exact_ids) = (Vec::new(), Vec::new());
         for phrase in phrases {
             let p = phrase.trim();
             if p.is_empty() {
@@ -54,37 +107,87 @@ impl PhraseSet {
             let has_letters = p.chars().any(char::is_alphabetic);
             let upper = exact_upper && has_letters && !p.chars().any(char::is_lowercase);
             let whole_word = p.chars().count() <= 3 || p.contains(char::is_whitespace);
-            let mut pattern = format!(r"\b{}", regex::escape(p).replace(' ', r"\s+"));
-            if whole_word {
-                pattern.push_str(r"\b");
+            if upper {
+                exact.push(normalize(p, false).into_owned());
+                exact_ids.push(kept.len());
+            } else {
+                folded.push(normalize(p, true).into_owned());
+                folded_ids.push(kept.len());
             }
-            let re = RegexBuilder::new(&pattern)
-                .case_insensitive(!upper)
-                .build()
-                .map_err(|e| PhraseError {
-                    phrase: phrase.clone(),
-                    reason: e.to_string(),
-                })?;
-            regexes.push(re);
-            kept.push(p.to_string());
+            kept.push(Phrase {
+                text: p.to_string(),
+                whole_word,
+            });
         }
+        let build = |patterns: Vec<String>, ids: Vec<usize>, ascii_case_insensitive: bool| {
+            if patterns.is_empty() {
+                return Ok(None);
+            }
+            AhoCorasick::builder()
+                .ascii_case_insensitive(ascii_case_insensitive)
+                .build(&patterns)
+                .map(|ac| Some((ac, ids)))
+                .map_err(|e| PhraseError {
+                    phrase: patterns.join(", "),
+                    reason: e.to_string(),
+                })
+        };
         Ok(PhraseSet {
             phrases: kept,
-            regexes,
+            folded: build(folded, folded_ids, true)?,
+            exact: build(exact, exact_ids, false)?,
         })
     }
 
     /// The configured phrases that occur in `text`.
-    pub fn matches<'a>(&'a self, text: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.regexes
-            .iter()
-            .zip(&self.phrases)
-            .filter(move |(re, _)| re.is_match(text))
-            .map(|(_, p)| p.as_str())
+    pub fn matches(&self, text: &str) -> Vec<&str> {
+        let folded = self.folded.as_ref().map(|_| normalize(text, true));
+        let exact = self.exact.as_ref().map(|_| normalize(text, false));
+        let (folded, exact) = (folded.as_deref(), exact.as_deref());
+        self.matches_normalized(folded, exact)
+    }
+
+    /// Like [`PhraseSet::matches`], on text already normalized with and without folding (so a
+    /// text scanned by several sets is normalized once).
+    pub fn matches_normalized(&self, folded: Option<&str>, exact: Option<&str>) -> Vec<&str> {
+        let mut hit = Vec::new();
+        for (automaton, text) in [(&self.folded, folded), (&self.exact, exact)] {
+            let (Some((ac, ids)), Some(text)) = (automaton, text) else {
+                continue;
+            };
+            for m in ac.find_overlapping_iter(text) {
+                let index = ids[m.pattern().as_usize()];
+                let phrase = &self.phrases[index];
+                let starts_word = !text[..m.start()]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric);
+                let ends_word = !phrase.whole_word
+                    || !text[m.end()..]
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_alphanumeric);
+                if starts_word && ends_word && !hit.contains(&index) {
+                    hit.push(index);
+                }
+            }
+        }
+        hit.sort_unstable();
+        hit.into_iter()
+            .map(|i| self.phrases[i].text.as_str())
+            .collect()
     }
 
     pub fn is_empty(&self) -> bool {
         self.phrases.is_empty()
+    }
+
+    fn needs_folded(&self) -> bool {
+        self.folded.is_some()
+    }
+
+    fn needs_exact(&self) -> bool {
+        self.exact.is_some()
     }
 }
 
@@ -108,23 +211,30 @@ pub struct Signals {
 impl Signals {
     /// Every signal in `text`.
     pub fn scan(&self, field: super::TextField, text: &str, out: &mut Vec<Signal>) {
-        for (kind, set) in [
-            (SignalKind::Threat, &self.threats),
-            (SignalKind::Classified, &self.classified),
-            (SignalKind::CareKeyword, &self.care),
-        ] {
-            // Threats count in chat only; care keywords in subjects and invitations only.
-            let applies = match kind {
-                SignalKind::Threat => field == super::TextField::Chat,
-                SignalKind::CareKeyword => {
-                    matches!(field, super::TextField::Subject | super::TextField::Body)
-                }
-                SignalKind::Classified => true,
-            };
+        // Threats count in chat only; care keywords in subjects and invitations only.
+        let sets = [
+            (
+                SignalKind::Threat,
+                &self.threats,
+                field == super::TextField::Chat,
+            ),
+            (SignalKind::Classified, &self.classified, true),
+            (
+                SignalKind::CareKeyword,
+                &self.care,
+                matches!(field, super::TextField::Subject | super::TextField::Body),
+            ),
+        ];
+        let wanted = |need: fn(&PhraseSet) -> bool| {
+            sets.iter().any(|(_, set, applies)| *applies && need(set))
+        };
+        let folded = wanted(PhraseSet::needs_folded).then(|| normalize(text, true));
+        let exact = wanted(PhraseSet::needs_exact).then(|| normalize(text, false));
+        for (kind, set, applies) in sets {
             if !applies {
                 continue;
             }
-            for phrase in set.matches(text) {
+            for phrase in set.matches_normalized(folded.as_deref(), exact.as_deref()) {
                 out.push(Signal {
                     kind,
                     field,
@@ -157,7 +267,7 @@ mod tests {
     }
 
     fn hits(s: &PhraseSet, text: &str) -> Vec<String> {
-        s.matches(text).map(str::to_string).collect()
+        s.matches(text).into_iter().map(str::to_string).collect()
     }
 
     #[test]
@@ -183,6 +293,26 @@ mod tests {
             hits(&s, "Omfattas av Försvarssekretess"),
             ["försvarssekretess"]
         );
+    }
+
+    #[test]
+    fn normalize_folds_and_collapses_space_and_borrows_when_it_can() {
+        assert!(matches!(
+            normalize("redan normal text", true),
+            Cow::Borrowed(_)
+        ));
+        assert!(matches!(
+            normalize("Jag vet, säger Åsa", false),
+            Cow::Borrowed(_)
+        ));
+        assert!(matches!(
+            normalize("Jag vet var du bor", true),
+            Cow::Borrowed(_)
+        ));
+        assert!(matches!(normalize("Versal", false), Cow::Borrowed(_)));
+        assert_eq!(normalize(" Jag\tvet  var\u{a0}du ", true), "jag vet var du");
+        assert_eq!(normalize("ÅÄÖ Éé", true), "åäö éé");
+        assert_eq!(normalize("HEMLIG\n\nBilaga", false), "HEMLIG Bilaga");
     }
 
     #[test]
