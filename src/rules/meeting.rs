@@ -162,8 +162,12 @@ impl Observation {
     /// A fingerprint of the observation's full content. Feeding the same event twice (the same
     /// file scanned again, or two exports of the same record) gives the same key.
     pub fn key(&self) -> String {
-        let json = serde_json::to_vec(self).unwrap_or_default();
-        hex(&Sha256::digest(&json)[..16])
+        Observation::key_of_json(&serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// [`Observation::key`] from the observation's JSON, for callers that already have it.
+    pub fn key_of_json(json: &[u8]) -> String {
+        hex(&Sha256::digest(json)[..16])
     }
 
     pub fn meeting_key(&self) -> MeetingKey {

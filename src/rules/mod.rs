@@ -325,7 +325,11 @@ impl<'a> Judge<'a> {
     fn incident(&self, meeting: &MeetingView, c: Candidate) -> Option<Incident> {
         let obs = &meeting.observations[c.index];
         let override_severity = self.config.rule_severity(c.rule);
-        let override_platforms = self.config.rule_settings(c.rule).approved_platforms;
+        let override_platforms = self
+            .config
+            .rules
+            .get(c.rule)
+            .and_then(|r| r.approved_platforms.as_ref());
         let profiles = self.config.profiles_for(
             meeting.key.platform,
             meeting.organizer.as_ref().map(|o| o.id.as_str()),
@@ -337,9 +341,7 @@ impl<'a> Judge<'a> {
             .filter_map(|p| {
                 let how = p.rule(c.rule)?;
                 if c.rule == "platform-not-approved" {
-                    let approved = override_platforms
-                        .as_ref()
-                        .or(how.approved_platforms.as_ref())?;
+                    let approved = override_platforms.or(how.approved_platforms.as_ref())?;
                     if approved.contains(&meeting.key.platform) {
                         return None;
                     }

@@ -206,7 +206,7 @@ impl Store {
             )
             .and_then(|mut st| {
                 st.execute(params![
-                    obs.key(),
+                    Observation::key_of_json(body.as_bytes()),
                     obs.event.platform.as_str(),
                     obs.event.meeting,
                     obs.event.time.to_string(),
