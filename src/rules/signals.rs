@@ -178,10 +178,6 @@ impl PhraseSet {
             .collect()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.phrases.is_empty()
-    }
-
     fn needs_folded(&self) -> bool {
         self.folded.is_some()
     }
@@ -241,15 +237,6 @@ impl Signals {
                     phrase: phrase.to_string(),
                 });
             }
-        }
-    }
-
-    /// Signals with empty phrase sets, for tests.
-    pub fn none() -> Signals {
-        Signals {
-            threats: PhraseSet::new(&[], false).expect("empty set"),
-            classified: PhraseSet::new(&[], true).expect("empty set"),
-            care: PhraseSet::new(&[], false).expect("empty set"),
         }
     }
 }
