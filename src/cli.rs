@@ -12,8 +12,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{Config, Language};
 use crate::detect::{Detector, HashKey};
+use crate::incident::Severity;
 use crate::report;
-use crate::rules::Severity;
 use crate::scan::{self, ScanOptions};
 use crate::sources::Format;
 use crate::store::Store;

@@ -140,6 +140,31 @@ pub enum ShareScope {
     Whiteboard,
 }
 
+/// Which text of an event a finding was made in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextField {
+    /// A chat message.
+    Chat,
+    /// A meeting's or an invitation's subject.
+    Subject,
+    /// An invitation's body.
+    Body,
+    /// A shared file's name.
+    FileName,
+}
+
+impl TextField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextField::Chat => "chat",
+            TextField::Subject => "subject",
+            TextField::Body => "body",
+            TextField::FileName => "file_name",
+        }
+    }
+}
+
 /// One thing that happened in a meeting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {

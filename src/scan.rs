@@ -16,10 +16,12 @@ use jiff::Timestamp;
 use crate::config::Config;
 use crate::detect::Detector;
 use crate::event::{Event, EventKind};
+use crate::incident::{Incident, Outcome, Severity};
 use crate::ingest::{self, IngestError};
-use crate::rules::{Incident, Judge, MeetingKey, MeetingView, Observation, Severity};
+use crate::meeting::{MeetingKey, MeetingView, Observation};
+use crate::rules::Judge;
 use crate::sources::{Format, Item};
-use crate::store::{Outcome, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Observations are committed in batches of this many.
 const BATCH: usize = 10_000;

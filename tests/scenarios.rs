@@ -123,7 +123,7 @@ fn every_scenario_gives_exactly_the_expected_incidents() {
 #[test]
 fn every_rule_has_scenarios_under_every_profile_that_uses_it() {
     use motesvakt::config::Profile;
-    use motesvakt::rules::RULE_IDS;
+    use motesvakt::incident::RULE_IDS;
     let mut covered: BTreeMap<(String, String), bool> = BTreeMap::new();
     for events in cases() {
         let rule = events

@@ -15,9 +15,11 @@ use jiff::SignedDuration;
 use serde::Deserialize;
 
 use crate::detect::DetectSettings;
-use crate::event::{Actor, ActorKind, Platform};
-use crate::rules::signals::{PhraseSet, Signals};
-use crate::rules::{RULE_IDS, Severity};
+use crate::event::Platform;
+pub use crate::i18n::Language;
+use crate::incident::{RULE_IDS, Severity};
+use crate::org::{Classifier, domain_in};
+use crate::phrases::{PhraseSet, Signals};
 use crate::sources::{Cidr, SourceSettings, TeamsMapping};
 pub use profile::{Profile, ProfileRule};
 
@@ -58,25 +60,6 @@ pub enum ConfigError {
         key: String,
         message: String,
     },
-}
-
-/// The language of texts people read: incident summaries, reports, alerts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    #[default]
-    Sv,
-    En,
-}
-
-impl Language {
-    pub fn from_name(name: &str) -> Option<Language> {
-        match name {
-            "sv" => Some(Language::Sv),
-            "en" => Some(Language::En),
-            _ => None,
-        }
-    }
 }
 
 /// `[rules.<rule-id>]`: on/off, severity, and the parameters of the rules that have some.
@@ -484,7 +467,7 @@ impl Config {
                 internal_networks,
                 teams_mapping,
             },
-            classifier: Classifier { domains },
+            classifier: Classifier::from_domains(domains),
             language: raw.language,
             detect: raw.detect,
             rules: raw.rules,
@@ -540,57 +523,6 @@ impl Config {
             .iter()
             .filter(|p| p.valid_until.is_some_and(|u| u < today))
             .collect()
-    }
-}
-
-/// True when `domain` is `parent` or a subdomain of it (both lower case).
-pub fn domain_in(domain: &str, parent: &str) -> bool {
-    domain == parent
-        || (domain.len() > parent.len()
-            && domain.ends_with(parent)
-            && domain.as_bytes()[domain.len() - parent.len() - 1] == b'.')
-}
-
-/// Decides whether an actor is inside the organisation.
-#[derive(Debug, Clone, Default)]
-pub struct Classifier {
-    domains: Vec<String>,
-}
-
-impl Classifier {
-    pub fn new(domains: &[&str]) -> Classifier {
-        Classifier {
-            domains: domains.iter().map(|d| d.to_ascii_lowercase()).collect(),
-        }
-    }
-
-    /// True when no internal domain is configured, so every actor without an explicit kind
-    /// counts as external.
-    pub fn is_empty(&self) -> bool {
-        self.domains.is_empty()
-    }
-
-    /// The actor's kind: the explicit one if the event gave it; a guest for Teams guest UPNs
-    /// (`#EXT#`); internal when the domain of its id is an internal domain or a subdomain of
-    /// one; external otherwise.
-    pub fn kind(&self, actor: &Actor) -> ActorKind {
-        if let Some(kind) = actor.kind {
-            return kind;
-        }
-        let id = actor.id.trim();
-        if id.to_ascii_lowercase().contains("#ext#") {
-            return ActorKind::Guest;
-        }
-        let Some((_, domain)) = id.rsplit_once('@') else {
-            return ActorKind::External;
-        };
-        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-        let internal = self.domains.iter().any(|d| domain_in(&domain, d));
-        if internal {
-            ActorKind::Internal
-        } else {
-            ActorKind::External
-        }
     }
 }
 
@@ -726,20 +658,5 @@ mod tests {
             e.contains("profile_files[0]") && e.contains("no-such"),
             "{e}"
         );
-    }
-
-    #[test]
-    fn classifier_uses_explicit_kind_then_domain() {
-        let c = Classifier::new(&["region.se"]);
-        let kind = |id: &str| c.kind(&Actor::new(id));
-        assert_eq!(kind("anna@region.se"), ActorKind::Internal);
-        assert_eq!(kind("Anna@Vard.Region.SE"), ActorKind::Internal);
-        assert_eq!(kind("eve@notregion.se"), ActorKind::External);
-        assert_eq!(kind("eve@region.se.evil.com"), ActorKind::External);
-        assert_eq!(kind("participant-42"), ActorKind::External);
-        assert_eq!(kind("eve_gmail.com#EXT#@region.se"), ActorKind::Guest);
-        let mut explicit = Actor::new("bob@region.se");
-        explicit.kind = Some(ActorKind::Phone);
-        assert_eq!(c.kind(&explicit), ActorKind::Phone);
     }
 }

@@ -12,7 +12,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 
 use crate::event::Platform;
-use crate::rules::{RULE_IDS, Severity};
+use crate::incident::{RULE_IDS, Severity};
 
 /// How one profile applies one rule.
 #[derive(Debug, Clone, Deserialize)]

@@ -8,10 +8,10 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::config::{Config, Language, Profile};
+use crate::i18n::{confidence_word, field_word, kind_word, who};
+use crate::incident::{Incident, Outcome, Severity};
 use crate::rules::RULES;
-use crate::rules::{Incident, Severity, confidence_word, field_word, kind_word, who};
 use crate::scan::{Reported, Stats};
-use crate::store::Outcome;
 
 /// One incident as a JSON object on one line (`scan --json`).
 pub fn json_line(r: &Reported) -> String {

@@ -4,14 +4,14 @@
 //! profiles decide whether and how seriously they count (see `config/profiles/`). Summaries
 //! are written for a line manager who does not know the tool.
 
-use super::signals::SignalKind;
-use super::state::{State, replay};
-use super::{
-    Candidate, Evidence, EvidenceFinding, IdScope, MeetingView, Observation, RuleContext,
-    TextField, field_word, kind_word, who,
-};
+use super::{Candidate, IdScope, RuleContext};
 use crate::config::{DEFAULT_MAX_PARTICIPANTS, DEFAULT_MEETING_TIMEOUT, Language};
-use crate::event::{Actor, ActorKind, EndReason, EventKind, Media, ShareScope};
+use crate::event::{Actor, ActorKind, EndReason, EventKind, Media, ShareScope, TextField};
+use crate::i18n::{field_word, kind_word, who};
+use crate::incident::{Evidence, EvidenceFinding};
+use crate::meeting::replay::{State, replay};
+use crate::meeting::{MeetingView, Observation};
+use crate::phrases::SignalKind;
 
 /// A rule: its id, what it checks (for `motesvakt rules`), and the function that checks.
 pub struct RuleDef {
@@ -1021,8 +1021,10 @@ mod tests {
     use crate::config::{Config, Origin};
     use crate::detect::{DetectSettings, Detector, HashKey};
     use crate::event::{Actor, ActorKind, Event, EventKind, Media, Platform, ShareScope};
-    use crate::rules::state::replay;
-    use crate::rules::{Incident, Judge, MeetingKey, MeetingView, Observation, Severity};
+    use crate::incident::{Incident, Severity};
+    use crate::meeting::replay::replay;
+    use crate::meeting::{MeetingKey, MeetingView, Observation};
+    use crate::rules::Judge;
 
     const PNR: &str = "19861208-2399";
 

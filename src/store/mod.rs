@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::rules::{Incident, MeetingKey, Observation, Severity};
+use crate::incident::{Incident, Outcome, Severity};
+use crate::meeting::{MeetingKey, Observation};
 
 /// Schema migrations, in order. Entry `i` takes the schema from version `i` to `i + 1`.
 /// Never edit a migration that has shipped; add a new one.
@@ -86,17 +87,6 @@ pub enum StoreError {
         path: PathBuf,
         source: serde_json::Error,
     },
-}
-
-/// What recording an incident did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// First time this incident was seen.
-    New,
-    /// Seen before at a lower severity; raised now (late evidence).
-    Raised { from: Severity },
-    /// Seen before at this severity or higher: nothing new to say.
-    Known,
 }
 
 /// The database.
@@ -417,7 +407,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::event::{Actor, Event, EventKind, Platform};
-    use crate::rules::{Evidence, Routine};
+    use crate::incident::{Evidence, Routine};
 
     fn incident(severity: Severity) -> Incident {
         Incident {

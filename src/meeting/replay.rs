@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 
 use super::{MeetingView, Observation};
-use crate::config::Classifier;
 use crate::event::{ActorKind, EventKind, Role, ShareScope};
+use crate::org::Classifier;
 
 /// One participant as the replay knows them.
 #[derive(Debug, Clone)]

@@ -8,35 +8,13 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::signals::{Signal, SignalKind, Signals};
+pub mod replay;
+
 use crate::config::SensitivitySettings;
 use crate::detect::{Confidence, Context, Detector, Finding, hex};
-use crate::event::{Actor, Event, EventKind, Platform, Role};
-
-/// Which text of an event a finding was made in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TextField {
-    /// A chat message.
-    Chat,
-    /// A meeting's or an invitation's subject.
-    Subject,
-    /// An invitation's body.
-    Body,
-    /// A shared file's name.
-    FileName,
-}
-
-impl TextField {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TextField::Chat => "chat",
-            TextField::Subject => "subject",
-            TextField::Body => "body",
-            TextField::FileName => "file_name",
-        }
-    }
-}
+use crate::event::{Actor, Event, EventKind, Platform, Role, TextField};
+use crate::incident::{EvidenceFinding, Sensitivity};
+use crate::phrases::{Signal, SignalKind, Signals};
 
 /// A finding and the text it was made in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,22 +184,6 @@ fn redact_in_place(text: &mut String, detector: &Detector) {
     *text = out;
 }
 
-/// Why a meeting counts as sensitive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sensitivity {
-    /// When the evidence was seen (for configured care meetings and organisers: the meeting's
-    /// first event).
-    pub time: jiff::Timestamp,
-    /// `patient_data`, `care_keyword`, `care_meeting` or `care_organizer`.
-    pub reason: String,
-    /// Where patient data or a keyword was found.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<TextField>,
-    /// What: `personnummer`, `samordningsnummer`..., or the care keyword.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-}
-
 /// One meeting's observations in time order, with what the rules need to know of the whole.
 #[derive(Debug)]
 pub struct MeetingView {
@@ -379,4 +341,16 @@ fn find_organizer(observations: &[Observation]) -> Option<Actor> {
                 _ => None,
             })
         })
+}
+
+impl From<&FieldFinding> for EvidenceFinding {
+    fn from(f: &FieldFinding) -> Self {
+        EvidenceFinding {
+            field: f.field,
+            kind: f.finding.kind.as_str().to_string(),
+            confidence: f.finding.confidence,
+            redacted: f.finding.redacted.clone(),
+            hash: f.finding.hash.clone(),
+        }
+    }
 }

@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
 
+use crate::event::TextField;
+
 /// What kind of phrase matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -191,7 +193,7 @@ impl PhraseSet {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signal {
     pub kind: SignalKind,
-    pub field: super::TextField,
+    pub field: TextField,
     /// The configured phrase that matched.
     pub phrase: String,
 }
@@ -206,19 +208,15 @@ pub struct Signals {
 
 impl Signals {
     /// Every signal in `text`.
-    pub fn scan(&self, field: super::TextField, text: &str, out: &mut Vec<Signal>) {
+    pub fn scan(&self, field: TextField, text: &str, out: &mut Vec<Signal>) {
         // Threats count in chat only; care keywords in subjects and invitations only.
         let sets = [
-            (
-                SignalKind::Threat,
-                &self.threats,
-                field == super::TextField::Chat,
-            ),
+            (SignalKind::Threat, &self.threats, field == TextField::Chat),
             (SignalKind::Classified, &self.classified, true),
             (
                 SignalKind::CareKeyword,
                 &self.care,
-                matches!(field, super::TextField::Subject | super::TextField::Body),
+                matches!(field, TextField::Subject | TextField::Body),
             ),
         ];
         let wanted = |need: fn(&PhraseSet) -> bool| {

@@ -1,0 +1,204 @@
+//! The incident model: what a breach of a routine is, how serious, what supports it, and what
+//! recording it in the store did. Built by [`crate::rules`], kept by [`crate::store`], shown by
+//! [`crate::report`]; it depends on none of them.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::detect::Confidence;
+use crate::event::{Actor, EndReason, Media, Platform, ShareScope, TextField};
+use crate::i18n::Language;
+
+/// Every rule id, in catalog order. Ids are part of the interface (config, incidents, alerts).
+pub const RULE_IDS: &[&str] = &[
+    "chat-patient-data",
+    "invitation-patient-data",
+    "file-patient-data",
+    "recording-video",
+    "recording-audio",
+    "transcription-sensitive",
+    "control-external",
+    "control-sensitive",
+    "share-desktop",
+    "share-sensitive",
+    "share-before-admitted",
+    "document-share",
+    "lobby-bypass",
+    "unidentified-participant",
+    "meeting-not-ended",
+    "platform-not-approved",
+    "large-sensitive-meeting",
+    "chat-threat",
+    "threat-deleted",
+    "classified-information",
+];
+
+/// How serious an incident is. Ordered: `Info < Low < Medium < High < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// From highest to lowest, for summaries.
+    pub const DESCENDING: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Severity> {
+        Severity::DESCENDING
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+
+    /// The word people read, in `lang`.
+    pub fn label(self, lang: Language) -> &'static str {
+        match (lang, self) {
+            (Language::Sv, Severity::Critical) => "KRITISK",
+            (Language::Sv, Severity::High) => "HÖG",
+            (Language::Sv, Severity::Medium) => "MEDEL",
+            (Language::Sv, Severity::Low) => "LÅG",
+            (Language::Sv, Severity::Info) => "INFO",
+            (Language::En, s) => match s {
+                Severity::Critical => "CRITICAL",
+                Severity::High => "HIGH",
+                Severity::Medium => "MEDIUM",
+                Severity::Low => "LOW",
+                Severity::Info => "INFO",
+            },
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The routine and section an incident breaches, and the profile file that says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Routine {
+    /// The routine's file in `routines/`.
+    pub file: String,
+    pub section: String,
+    /// The profile file citing it (`config/profiles/halland.toml`).
+    #[serde(default)]
+    pub profile_file: String,
+}
+
+/// A finding as shown in an incident: redacted, never the number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceFinding {
+    pub field: TextField,
+    pub kind: String,
+    pub confidence: Confidence,
+    pub redacted: String,
+    /// Keyed hash of the number: equal hashes mean the same person.
+    pub hash: String,
+}
+
+/// What supports an incident. Redacted by construction: built only from observations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<EvidenceFinding>,
+    /// The other party, e.g. who was handed control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Actor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Media>,
+    /// What the saved recording turned out to hold, when the platform said so afterwards
+    /// (a video recording whose files are all audio).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_media: Option<Media>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_scope: Option<ShareScope>,
+    /// The configured phrase that matched (threat, classification marking).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phrase: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<EndReason>,
+    /// Participants counted (large meetings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participants: Option<u32>,
+    /// Why the meeting counts as sensitive, when that mattered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<Sensitivity>,
+    /// An external participant is or was in the meeting.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub external_present: bool,
+    /// The actor was not a participant when it happened.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub actor_not_participant: bool,
+}
+
+/// A breach of a routine, or an observation worth recording (severity info).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// Stable: the same rule and triggering event give the same id, whatever file they came
+    /// from and however often they are judged.
+    pub id: String,
+    pub rule: String,
+    pub severity: Severity,
+    pub platform: Platform,
+    pub meeting: String,
+    /// When the triggering event happened (UTC).
+    pub time: Timestamp,
+    /// Who caused it; `kind` is always set (resolved from config when the event had none).
+    pub actor: Actor,
+    /// The routine profile whose judgement this is.
+    pub profile: String,
+    pub routine: Routine,
+    /// One sentence for a line manager, in the configured language.
+    pub summary: String,
+    pub evidence: Evidence,
+}
+
+/// Why a meeting counts as sensitive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sensitivity {
+    /// When the evidence was seen (for configured care meetings and organisers: the meeting's
+    /// first event).
+    pub time: jiff::Timestamp,
+    /// `patient_data`, `care_keyword`, `care_meeting` or `care_organizer`.
+    pub reason: String,
+    /// Where patient data or a keyword was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<TextField>,
+    /// What: `personnummer`, `samordningsnummer`..., or the care keyword.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// What recording an incident did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// First time this incident was seen.
+    New,
+    /// Seen before at a lower severity; raised now (late evidence).
+    Raised { from: Severity },
+    /// Seen before at this severity or higher: nothing new to say.
+    Known,
+}
