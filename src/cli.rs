@@ -1,7 +1,7 @@
 //! The command line: argument definitions and the commands behind them.
 //!
 //! Exit codes: 0 the command ran; 1 `scan --fail-on` found an incident at or above the given
-//! severity; 2 a usage, configuration or database error (nothing was judged).
+//! severity; 2 a usage, configuration or database error.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,13 +10,16 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use jiff::Timestamp;
+
 use crate::config::{Config, Language};
 use crate::detect::{Detector, HashKey};
 use crate::incident::Severity;
+use crate::pipeline::Reported;
 use crate::report;
 use crate::scan::{self, ScanOptions};
 use crate::sources::Format;
-use crate::store::Store;
+use crate::store::{IncidentFilter, Store};
 
 /// motesvakt audits video-meeting logs against Swedish health and social care routines.
 #[derive(Debug, Parser)]
@@ -45,6 +48,78 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// List the incidents a database holds (the latest judgement of each meeting), oldest
+    /// first.
+    Incidents(IncidentsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentsArgs {
+    /// The database (as given to `scan --db`).
+    #[arg(long, value_name = "FILE", required_unless_present = "config")]
+    pub db: Option<PathBuf>,
+    /// Configuration file whose `state_dir` holds the database (in place of --db).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Only incidents whose event happened at or after TIME: `2024-05-02` or
+    /// `2024-05-02 10:00` (Swedish time), RFC 3339 (`2024-05-02T08:00:00Z`), or a time ago
+    /// (`7d`, `12h`, `30m`).
+    #[arg(long, value_name = "TIME", value_parser = parse_since)]
+    pub since: Option<Timestamp>,
+    /// Only incidents of this severity or higher.
+    #[arg(long, value_name = "SEVERITY")]
+    pub severity: Option<SeverityArg>,
+    /// One JSON object per incident per line, as `scan --json` prints them.
+    #[arg(long)]
+    pub json: bool,
+    /// Language of the text output: sv or en (overrides the config's `language`).
+    #[arg(long, value_name = "LANG", value_parser = parse_language)]
+    pub lang: Option<Language>,
+}
+
+/// `--since`: a Swedish date or date and time, RFC 3339, or a duration back from now.
+fn parse_since(s: &str) -> Result<Timestamp, String> {
+    parse_time_arg(s, Timestamp::now())
+}
+
+/// [`parse_since`] with "now" given.
+pub fn parse_time_arg(s: &str, now: Timestamp) -> Result<Timestamp, String> {
+    let s = s.trim();
+    let bad = || {
+        "not a time: expected 2024-05-02, \"2024-05-02 10:00\", 2024-05-02T08:00:00Z or a time ago like 7d, 12h, 30m".to_string()
+    };
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    if let Some((n, unit)) = s
+        .char_indices()
+        .last()
+        .map(|(i, c)| (&s[..i], c))
+        .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        let n: i64 = n.parse().map_err(|_| bad())?;
+        let secs = match unit {
+            'd' => n.checked_mul(86_400),
+            'h' => n.checked_mul(3_600),
+            'm' => n.checked_mul(60),
+            _ => None,
+        }
+        .ok_or_else(bad)?;
+        return now
+            .checked_sub(jiff::SignedDuration::from_secs(secs))
+            .map_err(|_| bad());
+    }
+    let civil = s
+        .parse::<jiff::civil::DateTime>()
+        .or_else(|_| {
+            s.parse::<jiff::civil::Date>()
+                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        })
+        .map_err(|_| bad())?;
+    civil
+        .to_zoned(crate::config::profile::swedish_tz())
+        .map(|z| z.timestamp())
+        .map_err(|_| bad())
 }
 
 /// Severity names on the command line.
@@ -115,6 +190,7 @@ pub struct SetupError(String);
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan_command(args),
+        Command::Incidents(args) => incidents_command(args),
         Command::Rules { config, profile } => {
             let config = load_config(config.as_deref())?;
             let profiles: Vec<crate::config::Profile> = match &profile {
@@ -225,22 +301,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     })
     .context("the scan stopped")?;
 
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for r in &reported {
-        let written = if args.json {
-            writeln!(out, "{}", report::json_line(r))
-        } else {
-            writeln!(out, "{}", report::text_block(r, config.language))
-        };
-        if let Err(e) = written {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                break;
-            }
-            return Err(e.into());
-        }
-    }
-    out.flush().ok();
+    print_incidents(&reported, args.json, config.language)?;
     let mut err = stderr.lock();
     for line in report::format_lines(&stats) {
         let _ = writeln!(err, "{line}");
@@ -249,9 +310,74 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
 
     if let Some(threshold) = args.fail_on {
         let threshold = Severity::from(threshold);
-        if reported.iter().any(|r| r.incident.severity >= threshold) {
+        if reported
+            .iter()
+            .any(|r| r.outcome.is_news() && r.incident.severity >= threshold)
+        {
             return Ok(ExitCode::from(1));
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes incidents to stdout, as JSON lines or text blocks. A closed pipe ends the output
+/// quietly.
+fn print_incidents(reported: &[Reported], json: bool, lang: Language) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for r in reported {
+        let written = if json {
+            writeln!(out, "{}", report::json_line(r))
+        } else {
+            writeln!(out, "{}", report::text_block(r, lang))
+        };
+        if let Err(e) = written {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(());
+            }
+            return Err(e.into());
+        }
+    }
+    out.flush().ok();
+    Ok(())
+}
+
+fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
+    let config = match &args.config {
+        Some(p) => Some(load_config(Some(p))?),
+        None => None,
+    };
+    let db = match (&args.db, &config) {
+        (Some(db), _) => db.clone(),
+        (None, Some(c)) => c.state_db().ok_or_else(|| {
+            SetupError(format!(
+                "{} sets no state_dir; give the database with --db FILE",
+                c.origin
+            ))
+        })?,
+        (None, None) => return Err(SetupError("give --db FILE or --config FILE".into()).into()),
+    };
+    if !db.is_file() {
+        return Err(SetupError(format!("{}: no such database", db.display())).into());
+    }
+    let store = Store::open(&db).map_err(|e| SetupError(e.to_string()))?;
+    let filter = IncidentFilter {
+        since: args.since,
+        min_severity: args.severity.map(Severity::from),
+    };
+    let listed: Vec<Reported> = store
+        .incidents(&filter)
+        .context("cannot list the incidents")?
+        .into_iter()
+        .map(|s| Reported {
+            incident: s.incident,
+            outcome: s.last_change,
+        })
+        .collect();
+    let lang = args
+        .lang
+        .or(config.as_ref().map(|c| c.language))
+        .unwrap_or_default();
+    print_incidents(&listed, args.json, lang)?;
     Ok(ExitCode::SUCCESS)
 }

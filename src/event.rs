@@ -86,7 +86,7 @@ pub struct Actor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Set when the source says explicitly what the actor is; otherwise it is decided from the
-    /// configured `internal_domains` (see [`crate::config::Classifier`]).
+    /// configured `internal_domains` (see [`crate::org::Classifier`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<ActorKind>,
 }
@@ -208,14 +208,34 @@ pub enum EventKind {
         target: Actor,
     },
     ParticipantLeft,
+    /// A participant's flags as one record reports them (Pexip's `participant_updated`): whether
+    /// they present, stream (a streaming or recording participant) and wait in the lobby; `None`
+    /// where the record does not say. The meeting state follows a participant's states in time
+    /// order and turns the changes into `screen_share_started`/`stopped`,
+    /// `recording_started`/`stopped` and `participant_admitted`; rules never see the states.
+    ParticipantState {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        presenting: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        streaming: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        waiting: Option<bool>,
+    },
     RecordingStarted {
         media: Media,
     },
     RecordingStopped,
-    /// What the saved recording turned out to hold, reported after the meeting (Zoom's
-    /// `recording.completed`): a "video" recording whose files are all audio says so here.
+    /// A recording reported after the fact, when its files were saved (Zoom's
+    /// `recording.completed`, Graph's call-recording success): what the files hold, and when
+    /// they start and end. A "video" recording whose files are all audio says so here. When no
+    /// recording was reported running then, the meeting state takes this for the recording
+    /// itself, from `started` to `ended` (see [`crate::meeting`]).
     RecordingCompleted {
         media: Media,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        started: Option<Timestamp>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ended: Option<Timestamp>,
     },
     TranscriptionStarted,
     TranscriptionStopped,
@@ -258,6 +278,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "participant_joined",
     "participant_admitted",
     "participant_left",
+    "participant_state",
     "recording_started",
     "recording_stopped",
     "recording_completed",
@@ -282,6 +303,7 @@ impl EventKind {
             EventKind::ParticipantJoined { .. } => "participant_joined",
             EventKind::ParticipantAdmitted { .. } => "participant_admitted",
             EventKind::ParticipantLeft => "participant_left",
+            EventKind::ParticipantState { .. } => "participant_state",
             EventKind::RecordingStarted { .. } => "recording_started",
             EventKind::RecordingStopped => "recording_stopped",
             EventKind::RecordingCompleted { .. } => "recording_completed",

@@ -195,10 +195,35 @@ pub struct Sensitivity {
 /// What recording an incident did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// First time this incident was seen.
+    /// First time this incident was seen (or seen again after it had been withdrawn).
     New,
     /// Seen before at a lower severity; raised now (late evidence).
     Raised { from: Severity },
-    /// Seen before at this severity or higher: nothing new to say.
+    /// Seen before at a higher severity; later evidence lowered it (a recorder who turns out to
+    /// have been a participant, say).
+    Lowered { from: Severity },
+    /// Judged again, the meeting no longer gives this incident (an end that arrived late, an
+    /// exception added, a rule switched off): it is withdrawn, and kept with its history.
+    Withdrawn,
+    /// Seen before at this severity: nothing new to say.
     Known,
+}
+
+impl Outcome {
+    /// What the change is called in outputs and the history: `new`, `raised`, `lowered`,
+    /// `withdrawn`, `known`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::New => "new",
+            Outcome::Raised { .. } => "raised",
+            Outcome::Lowered { .. } => "lowered",
+            Outcome::Withdrawn => "withdrawn",
+            Outcome::Known => "known",
+        }
+    }
+
+    /// Whether this is news for the people an incident concerns: new or more serious.
+    pub fn is_news(self) -> bool {
+        matches!(self, Outcome::New | Outcome::Raised { .. })
+    }
 }

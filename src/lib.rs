@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod meeting;
 pub mod org;
 pub mod phrases;
+pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -62,9 +62,9 @@ fn run_adapters(data: &[u8]) {
         ..SourceSettings::default()
     };
     for &format in Format::ALL {
-        let mut adapter = format.adapter(&settings);
+        let adapter = format.adapter(&settings);
         let mut input = std::io::BufReader::with_capacity(13, data);
-        let _ = adapter.read(&mut input, &mut |_, _| {});
+        let _ = adapter.read(&mut input, &mut |_| std::ops::ControlFlow::Continue(()));
     }
 }
 

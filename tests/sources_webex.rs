@@ -20,7 +20,7 @@ fn scenario_matches_native() {
     for f in FILES {
         let data = fixture(f);
         assert_eq!(Format::sniff(&data), Some(Format::Webex), "{f}");
-        all.extend(events(&read(Format::Webex, &data)));
+        all.extend(judged(Format::Webex, &data));
     }
     assert_same_events(
         &all,
@@ -31,14 +31,14 @@ fn scenario_matches_native() {
 
 #[test]
 fn duplicates_unmapped_and_malformed() {
-    let out = read(Format::Webex, &fixture("webex/webhooks.ndjson"));
+    let data = fixture("webex/webhooks.ndjson");
+    let out = read(Format::Webex, &data);
     assert_eq!(
         unmapped(&out),
-        [
-            (3, "duplicate record".to_string()),
-            (4, "webhook messages.created".to_string())
-        ]
+        [(4, "webhook messages.created".to_string())]
     );
+    // Line 3 redelivers line 2 (same webhook id): one event.
+    assert_eq!(judged_with(Format::Webex, &settings(), &data).1, 1);
     let rej = rejected(&out);
     assert_eq!(rej.len(), 1);
     assert_eq!(rej[0].0, 6);
@@ -60,8 +60,7 @@ fn placeholder_times_are_ignored() {
             .any(|(_, s)| s == "participant in the lobby")
     );
     // The host's webhook has leftTime 1970-01-01: a join and no leave.
-    let out = read(Format::Webex, &fixture("webex/webhooks.ndjson"));
-    let joins: Vec<_> = events(&out)
+    let joins: Vec<_> = judged(Format::Webex, &fixture("webex/webhooks.ndjson"))
         .into_iter()
         .filter(|e| e.kind.type_name().starts_with("participant"))
         .collect();

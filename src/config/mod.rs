@@ -248,6 +248,8 @@ pub struct RawConfig {
     /// Additions to the Teams audit operation and field mapping (`[[teams.operations]]`,
     /// `[[teams.fields]]`; see docs/platforms.md).
     pub teams: Option<TeamsMapping>,
+    /// The folder of the service's state: the database and the hash key.
+    pub state_dir: Option<PathBuf>,
 }
 
 /// A checked configuration, ready to use.
@@ -269,6 +271,18 @@ pub struct Config {
     pub exceptions: Vec<Exception>,
     /// Compiled threat phrases, classification markers and care keywords.
     pub signals: Signals,
+    /// `state_dir`: where the database ([`STATE_DB`]) and the hash key live.
+    pub state_dir: Option<PathBuf>,
+}
+
+/// The database's file name in `state_dir`.
+pub const STATE_DB: &str = "motesvakt.sqlite";
+
+impl Config {
+    /// The database in `state_dir`, when one is configured.
+    pub fn state_db(&self) -> Option<PathBuf> {
+        self.state_dir.as_ref().map(|d| d.join(STATE_DB))
+    }
 }
 
 impl Config {
@@ -477,6 +491,7 @@ impl Config {
             selectors,
             exceptions: raw.exceptions,
             signals,
+            state_dir: raw.state_dir.filter(|d| !d.as_os_str().is_empty()),
         })
     }
 

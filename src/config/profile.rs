@@ -92,10 +92,12 @@ pub struct Profile {
 /// The calendar day in Sweden at `time`. The time-zone database is compiled in, so this does
 /// not depend on the host's.
 pub fn swedish_date(time: jiff::Timestamp) -> Date {
-    match jiff::tz::TimeZone::get("Europe/Stockholm") {
-        Ok(tz) => time.to_zoned(tz).date(),
-        Err(_) => time.to_zoned(jiff::tz::TimeZone::UTC).date(),
-    }
+    time.to_zoned(swedish_tz()).date()
+}
+
+/// Swedish time (Europe/Stockholm, with summer time), from the bundled time-zone database.
+pub fn swedish_tz() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get("Europe/Stockholm").unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 const BUILTIN: &[(&str, &str)] = &[

@@ -171,12 +171,87 @@ pub struct Finding {
     /// 16 characters: the same person gives the same hash whatever the written form (10 or 12
     /// digits, with or without separator), and the number cannot be recovered.
     pub hash: String,
+    /// How a related text (the meeting's subject) would raise [`Finding::confidence`], when it
+    /// would. The subject may arrive in another file or batch than the chat message, so the
+    /// detector does not wait for it: it says what the subject would do, and the meeting state
+    /// applies it once the meeting's subject is known ([`Finding::in_context`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lift: Option<Lift>,
 }
 
 impl Finding {
     /// See [`FindingKind::is_weak_signal`].
     pub fn is_weak_signal(&self) -> bool {
         self.kind.is_weak_signal()
+    }
+
+    /// The confidence given what the meeting's related texts say.
+    pub fn in_context(&self, related: &TextContext) -> Confidence {
+        match &self.lift {
+            Some(l) if related.satisfies(l.when) => l.confidence.max(self.confidence),
+            _ => self.confidence,
+        }
+    }
+}
+
+/// What a related text must hold to raise a finding: see [`Lift`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContextNeed {
+    /// An identity or a patient keyword.
+    IdentityOrPatient,
+    /// An identity keyword (for a number written like a phone number).
+    Identity,
+    /// A keyword of custom pattern number `n`.
+    Custom(u8),
+}
+
+/// The confidence a finding would have with a related text that holds what `when` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Lift {
+    pub when: ContextNeed,
+    pub confidence: Confidence,
+}
+
+/// What a related text (a meeting's subject) says about the numbers in the meeting's other
+/// texts: its identity, patient and custom-pattern keywords. Holds no text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TextContext {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub identity: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub patient: bool,
+    /// Bit `n`: a keyword of custom pattern `n`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub custom: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl TextContext {
+    /// True when the text says nothing that raises a finding.
+    pub fn is_empty(&self) -> bool {
+        *self == TextContext::default()
+    }
+
+    /// Both texts' keywords.
+    pub fn union(self, other: TextContext) -> TextContext {
+        TextContext {
+            identity: self.identity || other.identity,
+            patient: self.patient || other.patient,
+            custom: self.custom | other.custom,
+        }
+    }
+
+    /// Whether this context raises a finding that needs `need`.
+    pub fn satisfies(&self, need: ContextNeed) -> bool {
+        match need {
+            ContextNeed::IdentityOrPatient => self.identity || self.patient,
+            ContextNeed::Identity => self.identity,
+            ContextNeed::Custom(n) => n < 64 && self.custom & (1 << n) != 0,
+        }
     }
 }
 
@@ -328,6 +403,20 @@ impl Detector {
         self.min_confidence
     }
 
+    /// What `text`, used as a related text, would say about the numbers of other texts: its
+    /// identity, patient and custom-pattern keywords (see [`Finding::lift`]).
+    pub fn context_of(&self, text: &str) -> TextContext {
+        let Some(kw) = &self.keywords else {
+            return TextContext::default();
+        };
+        let ev = kw.evidence(text, 0..text.len());
+        TextContext {
+            identity: ev.identity,
+            patient: ev.patient,
+            custom: ev.custom,
+        }
+    }
+
     /// Finds every identity number, reserve id, ICD-10 code, clinical term and custom-pattern
     /// match in `text`, at any confidence, in text order. Callers compare
     /// [`Finding::confidence`] with [`Detector::min_confidence`], or use
@@ -359,10 +448,15 @@ impl Detector {
             custom.each_match(text, self.formats.max_year, |p, span| {
                 let ev = self.evidence(text, &span, ctx, &mut related);
                 let mut confidence = p.confidence;
-                if p.has_keywords && ev.custom & (1 << p.index) == 0 {
+                let mut lift = None;
+                if ev.negative || ev.phone {
                     confidence = confidence.lower();
                 }
-                if ev.negative || ev.phone {
+                if p.has_keywords && ev.custom & (1 << p.index) == 0 {
+                    lift = Some(Lift {
+                        when: ContextNeed::Custom(p.index),
+                        confidence,
+                    });
                     confidence = confidence.lower();
                 }
                 let norm: Vec<u8> = text[span.clone()]
@@ -378,7 +472,9 @@ impl Detector {
                         issuer: p.name.clone(),
                     },
                 };
-                out.push(self.finding(kind, confidence, text, span, hash));
+                let mut f = self.finding(kind, confidence, text, span, hash);
+                f.lift = lift.filter(|l| l.confidence > f.confidence);
+                out.push(f);
             });
         }
         if out.len() > 1 {
@@ -392,14 +488,7 @@ impl Detector {
     /// number one step below it together with a weak clinical signal (ICD-10 code or clinical
     /// term): a clinical signal raises an identifier by one step. Weak signals alone never are.
     pub fn is_patient_data(&self, findings: &[Finding]) -> bool {
-        let strong = findings
-            .iter()
-            .any(|f| !f.is_weak_signal() && f.confidence >= self.min_confidence);
-        strong
-            || (findings.iter().any(Finding::is_weak_signal)
-                && findings
-                    .iter()
-                    .any(|f| f.kind.is_identity() && f.confidence.higher() >= self.min_confidence))
+        is_patient_data(findings.iter(), self.min_confidence)
     }
 
     /// Scores one scanner hit; `None` when the context rules it out.
@@ -414,6 +503,23 @@ impl Detector {
             Hit::Id(c) => {
                 let ev = self.evidence(text, &c.span, ctx, related);
                 let confidence = score(c.strength, &ev)?;
+                // What a related text arriving later (the meeting's subject) would do.
+                let when = match c.strength {
+                    Strength::Strong | Strength::Weak if !ev.positive() => {
+                        Some(ContextNeed::IdentityOrPatient)
+                    }
+                    Strength::PhoneLike if !ev.identity => Some(ContextNeed::Identity),
+                    _ => None,
+                };
+                let lift = when.and_then(|when| {
+                    let mut lifted = ev;
+                    lifted.identity = true;
+                    let c = score(c.strength, &lifted)?;
+                    (c > confidence).then_some(Lift {
+                        when,
+                        confidence: c,
+                    })
+                });
                 let (kind, tag): (FindingKind, &[u8]) = match c.id {
                     IdType::Personnummer => (FindingKind::Personnummer, b""),
                     IdType::Samordningsnummer => (FindingKind::Samordningsnummer, b""),
@@ -426,7 +532,9 @@ impl Detector {
                     ),
                 };
                 let hash = self.hash(&[tag, c.norm.as_bytes()]);
-                Some(self.finding(kind, confidence, text, c.span, hash))
+                let mut f = self.finding(kind, confidence, text, c.span, hash);
+                f.lift = lift;
+                Some(f)
             }
             Hit::Icd(c) => {
                 if !c.decimal && !self.evidence(text, &c.span, ctx, related).diagnosis {
@@ -486,8 +594,25 @@ impl Detector {
             redacted: redact(&text[span.clone()]),
             span,
             hash,
+            lift: None,
         }
     }
+}
+
+/// [`Detector::is_patient_data`] with the threshold given: for judging stored findings, which
+/// needs no detector.
+pub fn is_patient_data<'a>(
+    findings: impl Iterator<Item = &'a Finding> + Clone,
+    min: Confidence,
+) -> bool {
+    let strong = findings
+        .clone()
+        .any(|f| !f.is_weak_signal() && f.confidence >= min);
+    strong
+        || (findings.clone().any(Finding::is_weak_signal)
+            && findings
+                .clone()
+                .any(|f| f.kind.is_identity() && f.confidence.higher() >= min))
 }
 
 /// The confidence scale for identifiers (see `docs/detection.md`).

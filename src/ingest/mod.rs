@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use crate::sources::{Format, Item, Line, SourceSettings};
+use crate::sources::{Flow, Format, Record, SourceSettings};
 
 /// How much of a file is read to decide its format.
 pub const SNIFF_BYTES: usize = 64 * 1024;
@@ -96,13 +96,13 @@ fn walk(
     }
 }
 
-/// Reads one file: decides its format (or uses `format`), then hands every record to `emit`.
-/// Returns the format used.
+/// Reads one file: decides its format (or uses `format`), then hands every record to `emit`
+/// until the file ends or `emit` says stop. Returns the format used.
 pub fn read_file(
     path: &Path,
     format: Option<Format>,
     settings: &SourceSettings,
-    emit: &mut dyn FnMut(Line, Item),
+    emit: &mut dyn FnMut(Record) -> Flow,
 ) -> Result<Format, IngestError> {
     let io_err = |source| IngestError::Io {
         path: path.to_path_buf(),
@@ -168,7 +168,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("notes.txt");
         std::fs::write(&path, "just some notes\n").unwrap();
-        let err = read_file(&path, None, &SourceSettings::default(), &mut |_, _| {}).unwrap_err();
+        let err = read_file(&path, None, &SourceSettings::default(), &mut |_| {
+            Flow::Continue(())
+        })
+        .unwrap_err();
         assert!(err.to_string().contains("notes.txt"));
         assert!(matches!(err, IngestError::UnknownFormat { .. }));
     }

@@ -10,8 +10,9 @@ use serde::Serialize;
 use crate::config::{Config, Language, Profile};
 use crate::i18n::{confidence_word, field_word, kind_word, who};
 use crate::incident::{Incident, Outcome, Severity};
+use crate::pipeline::Reported;
 use crate::rules::RULES;
-use crate::scan::{Reported, Stats};
+use crate::scan::Stats;
 
 /// One incident as a JSON object on one line (`scan --json`).
 pub fn json_line(r: &Reported) -> String {
@@ -19,14 +20,16 @@ pub fn json_line(r: &Reported) -> String {
     struct Line<'a> {
         #[serde(flatten)]
         incident: &'a Incident,
-        /// `new`, or `raised` when late evidence raised an earlier incident's severity.
+        /// `new`; `raised` or `lowered` when later evidence changed an earlier incident's
+        /// severity; `withdrawn` when it no longer holds.
         status: &'static str,
         #[serde(skip_serializing_if = "Option::is_none")]
         previous_severity: Option<Severity>,
     }
     let (status, previous_severity) = match r.outcome {
         Outcome::New | Outcome::Known => ("new", None),
-        Outcome::Raised { from } => ("raised", Some(from)),
+        Outcome::Raised { from } | Outcome::Lowered { from } => (r.outcome.as_str(), Some(from)),
+        Outcome::Withdrawn => ("withdrawn", None),
     };
     serde_json::to_string(&Line {
         incident: &r.incident,
@@ -41,14 +44,13 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
     let i = &r.incident;
     let sv = lang == Language::Sv;
     let mut s = String::new();
-    let raised = match r.outcome {
-        Outcome::Raised { from } => {
-            if sv {
-                format!(" (höjd från {})", from.label(lang))
-            } else {
-                format!(" (raised from {})", from.label(lang))
-            }
-        }
+    let raised = match (r.outcome, sv) {
+        (Outcome::Raised { from }, true) => format!(" (höjd från {})", from.label(lang)),
+        (Outcome::Raised { from }, false) => format!(" (raised from {})", from.label(lang)),
+        (Outcome::Lowered { from }, true) => format!(" (sänkt från {})", from.label(lang)),
+        (Outcome::Lowered { from }, false) => format!(" (lowered from {})", from.label(lang)),
+        (Outcome::Withdrawn, true) => " (återkallad: gäller inte längre)".to_string(),
+        (Outcome::Withdrawn, false) => " (withdrawn: no longer holds)".to_string(),
         _ => String::new(),
     };
     let _ = writeln!(
@@ -148,7 +150,7 @@ pub fn summary_line(stats: &Stats) -> String {
         })
         .collect();
     let mut line = format!(
-        "motesvakt: {} files, {} events, {} meetings, incidents: {} ({} new, {} raised, {} already known), {} lines skipped, {} unmapped",
+        "motesvakt: {} files, {} events, {} meetings judged, incidents: {} ({} new, {} raised, {} already known), {} lines skipped, {} unmapped",
         stats.files,
         stats.events,
         stats.meetings,
@@ -159,6 +161,12 @@ pub fn summary_line(stats: &Stats) -> String {
         stats.lines_skipped(),
         stats.unmapped(),
     );
+    if stats.lowered > 0 {
+        let _ = write!(line, ", {} lowered", stats.lowered);
+    }
+    if stats.withdrawn > 0 {
+        let _ = write!(line, ", {} withdrawn", stats.withdrawn);
+    }
     if stats.files_skipped > 0 {
         let _ = write!(line, ", {} files skipped", stats.files_skipped);
     }

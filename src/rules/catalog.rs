@@ -22,6 +22,8 @@ pub struct RuleDef {
     /// them is blind to the rule (see [`crate::sources::coverage`]).
     pub needs: &'static [&'static str],
     pub check: fn(&MeetingView, &RuleContext<'_>, &mut Vec<Candidate>),
+    /// For rules whose verdict changes with the clock alone: when to judge again.
+    pub revisit: Option<fn(&MeetingView, &RuleContext<'_>) -> Option<jiff::Timestamp>>,
 }
 
 /// Every rule, in the order of [`super::RULE_IDS`].
@@ -31,120 +33,140 @@ pub const RULES: &[RuleDef] = &[
         fires_when: "a chat message holds patient data; critical when an external participant is or was in the meeting",
         needs: &["chat_message"],
         check: chat_patient_data,
+        revisit: None,
     },
     RuleDef {
         id: "invitation-patient-data",
         fires_when: "the subject or the invitation text holds patient data",
         needs: &["meeting_started"],
         check: invitation_patient_data,
+        revisit: None,
     },
     RuleDef {
         id: "file-patient-data",
         fires_when: "a shared file's name holds patient data, or a file is shared in a sensitive meeting with an external participant",
         needs: &["file_shared"],
         check: file_patient_data,
+        revisit: None,
     },
     RuleDef {
         id: "recording-video",
         fires_when: "a video recording was started",
         needs: &["recording_started"],
         check: recording_video,
+        revisit: None,
     },
     RuleDef {
         id: "recording-audio",
         fires_when: "an audio-only recording was started",
         needs: &["recording_started"],
         check: recording_audio,
+        revisit: None,
     },
     RuleDef {
         id: "transcription-sensitive",
         fires_when: "transcription or captions were saved in a sensitive meeting",
         needs: &["transcription_started"],
         check: transcription_sensitive,
+        revisit: None,
     },
     RuleDef {
         id: "control-external",
         fires_when: "control of a computer was handed to someone not internal",
         needs: &["control_granted"],
         check: control_external,
+        revisit: None,
     },
     RuleDef {
         id: "control-sensitive",
         fires_when: "control of a computer was handed over in a sensitive meeting",
         needs: &["control_granted"],
         check: control_sensitive,
+        revisit: None,
     },
     RuleDef {
         id: "share-desktop",
         fires_when: "the whole desktop was shared in a sensitive meeting",
         needs: &["screen_share_started"],
         check: share_desktop,
+        revisit: None,
     },
     RuleDef {
         id: "share-sensitive",
         fires_when: "a screen was shared in a sensitive meeting with an external participant present",
         needs: &["screen_share_started", "participant_joined"],
         check: share_sensitive,
+        revisit: None,
     },
     RuleDef {
         id: "share-before-admitted",
         fires_when: "a screen was shared while someone waited in the lobby or an anonymous participant was present",
         needs: &["screen_share_started", "participant_joined"],
         check: share_before_admitted,
+        revisit: None,
     },
     RuleDef {
         id: "document-share",
         fires_when: "a document was shared on screen",
         needs: &["screen_share_started"],
         check: document_share,
+        revisit: None,
     },
     RuleDef {
         id: "lobby-bypass",
         fires_when: "an external, guest or anonymous participant joined without passing the lobby",
         needs: &["participant_joined"],
         check: lobby_bypass,
+        revisit: None,
     },
     RuleDef {
         id: "unidentified-participant",
         fires_when: "an anonymous or phone participant was in a sensitive meeting",
         needs: &["participant_joined"],
         check: unidentified_participant,
+        revisit: None,
     },
     RuleDef {
         id: "meeting-not-ended",
         fires_when: "the meeting was not ended by its organiser or chair (ended by the last one leaving, by timeout, or never)",
         needs: &["meeting_ended"],
         check: meeting_not_ended,
+        revisit: Some(meeting_not_ended_due),
     },
     RuleDef {
         id: "platform-not-approved",
         fires_when: "a sensitive meeting was held on a platform not approved for sensitive content",
         needs: &[],
         check: platform_not_approved,
+        revisit: None,
     },
     RuleDef {
         id: "large-sensitive-meeting",
         fires_when: "a sensitive meeting had more participants than configured (default 30)",
         needs: &["participant_joined"],
         check: large_sensitive_meeting,
+        revisit: None,
     },
     RuleDef {
         id: "chat-threat",
         fires_when: "a chat message holds a threat",
         needs: &["chat_message"],
         check: chat_threat,
+        revisit: None,
     },
     RuleDef {
         id: "threat-deleted",
         fires_when: "a chat message that held a threat was deleted",
         needs: &["chat_message", "chat_message_deleted"],
         check: threat_deleted,
+        revisit: None,
     },
     RuleDef {
         id: "classified-information",
         fires_when: "a text marks security-classified information",
         needs: &[],
         check: classified_information,
+        revisit: None,
     },
 ];
 
@@ -331,15 +353,16 @@ fn recording_video(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
         {
             continue;
         }
-        // What the platform later said the saved files hold (Zoom: all audio), before the
-        // next recording starts.
+        // What the platform later said the saved files hold, when that is audio only (Zoom),
+        // before the next recording starts.
         let saved_media = m.observations[index + 1..]
             .iter()
             .take_while(|o| !matches!(o.event.kind, EventKind::RecordingStarted { .. }))
             .find_map(|o| match o.event.kind {
-                EventKind::RecordingCompleted { media } => Some(media),
+                EventKind::RecordingCompleted { media, .. } => Some(media),
                 _ => None,
-            });
+            })
+            .filter(|m| *m == Media::Audio);
         let actor = who(&obs.event.actor);
         let why = why_sensitive(m, ctx.language);
         let mut summary = match m.sensitive {
@@ -813,11 +836,7 @@ fn meeting_not_ended(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candi
             .iter()
             .any(|o| matches!(o.event.kind, EventKind::MeetingStarted { .. })) =>
         {
-            let timeout = ctx
-                .config
-                .rule_settings("meeting-not-ended")
-                .timeout
-                .unwrap_or(DEFAULT_MEETING_TIMEOUT);
+            let timeout = not_ended_timeout(ctx);
             let open_for = ctx.clock.duration_since(last.event.time);
             if open_for <= timeout {
                 return;
@@ -843,6 +862,32 @@ fn meeting_not_ended(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candi
         }
         None => {}
     }
+}
+
+fn not_ended_timeout(ctx: &RuleContext<'_>) -> jiff::SignedDuration {
+    ctx.config
+        .rule_settings("meeting-not-ended")
+        .timeout
+        .unwrap_or(DEFAULT_MEETING_TIMEOUT)
+}
+
+/// When `meeting-not-ended` would fire for a meeting that started, has no end and is not yet
+/// past its timeout: its last event plus the timeout.
+fn meeting_not_ended_due(m: &MeetingView, ctx: &RuleContext<'_>) -> Option<jiff::Timestamp> {
+    let last = m.observations.last()?;
+    let open = m
+        .observations
+        .iter()
+        .any(|o| matches!(o.event.kind, EventKind::MeetingStarted { .. }))
+        && !m
+            .observations
+            .iter()
+            .any(|o| matches!(o.event.kind, EventKind::MeetingEnded { .. }));
+    if !open {
+        return None;
+    }
+    let due = last.event.time.checked_add(not_ended_timeout(ctx)).ok()?;
+    (due >= ctx.clock).then_some(due)
 }
 
 /// `platform-not-approved`: a sensitive meeting on a platform the routine does not approve for
@@ -1023,8 +1068,9 @@ mod tests {
     use crate::event::{Actor, ActorKind, Event, EventKind, Media, Platform, ShareScope};
     use crate::incident::{Incident, Severity};
     use crate::meeting::replay::replay;
-    use crate::meeting::{MeetingKey, MeetingView, Observation};
+    use crate::meeting::{MeetingKey, MeetingView, Observation, SourceKey};
     use crate::rules::Judge;
+    use crate::sources::RecordKey;
 
     const PNR: &str = "19861208-2399";
 
@@ -1050,13 +1096,17 @@ mod tests {
         let d = Detector::new(&DetectSettings::default(), HashKey::from_bytes([1; 32])).unwrap();
         let obs = events
             .into_iter()
-            .map(|e| Observation::from_event(e, &d, &config.signals, None))
+            .enumerate()
+            .map(|(i, e)| {
+                let key = SourceKey::new(RecordKey::new("test", &[&i.to_le_bytes()]), 0);
+                Observation::from_event(key, e, &d, &config.signals)
+            })
             .collect();
         let key = MeetingKey {
             platform: Platform::Teams,
             id: "m1".into(),
         };
-        MeetingView::new(key, obs, &d, &config.sensitivity)
+        MeetingView::new(key, obs, d.min_confidence(), &config.sensitivity)
     }
 
     fn judge(config: &Config, events: Vec<Event>) -> Vec<Incident> {

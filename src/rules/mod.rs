@@ -85,6 +85,9 @@ pub struct Judgement {
     pub incidents: Vec<Incident>,
     /// Candidates not raised because an `[[exceptions]]` entry covers them.
     pub excepted: u64,
+    /// When the verdict may change with the clock alone (a meeting not ended within its
+    /// timeout): judge the meeting again once the clock is past this, even without new events.
+    pub revisit_at: Option<Timestamp>,
 }
 
 /// Applies the rules and the routine profiles to meetings.
@@ -112,12 +115,15 @@ impl<'a> Judge<'a> {
             clock,
         };
         let mut candidates = Vec::new();
+        let mut out = Judgement::default();
         for rule in catalog::RULES {
             if self.config.rule_enabled(rule.id) {
                 (rule.check)(meeting, &ctx, &mut candidates);
+                if let Some(due) = rule.revisit {
+                    out.revisit_at = out.revisit_at.into_iter().chain(due(meeting, &ctx)).min();
+                }
             }
         }
-        let mut out = Judgement::default();
         for c in candidates {
             let actor = c
                 .actor
@@ -196,14 +202,21 @@ impl<'a> Judge<'a> {
     }
 }
 
-/// `rule` + platform + meeting + what [`IdScope`] says.
+/// `rule` + platform + meeting + what [`IdScope`] says. For the event scopes, the meeting is
+/// the one the triggering event was filed under by its source (a Teams meeting's chat thread,
+/// for Graph chat): the id is then the same whether or not the alias that joins the two was
+/// known when the incident was first raised, and the incident moves with the alias.
 fn incident_id(rule: &str, meeting: &MeetingView, index: usize, scope: IdScope) -> String {
     let obs = &meeting.observations[index];
+    let filed = match scope {
+        IdScope::Meeting => &meeting.key.id,
+        IdScope::Event | IdScope::Recording(_) => &obs.event.meeting,
+    };
     let mut parts = vec![
         "motesvakt-incident-v1".to_string(),
         rule.to_string(),
         meeting.key.platform.as_str().to_string(),
-        meeting.key.id.clone(),
+        filed.clone(),
     ];
     match scope {
         IdScope::Event => parts.extend([

@@ -19,9 +19,9 @@ use std::io::{self, BufRead};
 
 use serde_json::{Map, Value};
 
-use super::Item;
 use super::lines::MAX_LINE;
 use super::util::parse_object;
+use super::{Flow, Item, Position, Record, RecordKey};
 
 /// The largest record accepted; a larger one is rejected (and skipped) instead of being held.
 pub const MAX_RECORD: usize = MAX_LINE;
@@ -29,31 +29,53 @@ pub const MAX_RECORD: usize = MAX_LINE;
 /// Nesting deeper than this is rejected rather than tracked.
 const MAX_DEPTH: usize = 512;
 
-/// What [`read_records`] hands over per record: the record's bytes, or why it was skipped.
-pub type Record<'a> = Result<&'a [u8], String>;
+/// One record as split from the file: where it was, and its bytes (blanks outside strings
+/// removed) or why it was skipped.
+pub struct RawRecord<'a> {
+    pub pos: Position,
+    pub bytes: Result<&'a [u8], String>,
+}
 
 /// Reads the JSON object records of `input` (see [`read_records`]) and hands each to `map`,
-/// which pushes the items it maps the record to. A record that is not a JSON object, or that
-/// `map` refuses, also gives an [`Item::Rejected`] at the line where the record starts.
+/// which pushes the items it maps the record to and may name the record's own id (its
+/// [`RecordKey`]); without one, the key is the hash of the record's JSON under `family`. A
+/// record that is not a JSON object, or that `map` refuses, also gives an [`Item::Rejected`].
 pub fn read_objects(
     input: &mut dyn BufRead,
     wrappers: &[&str],
-    emit: &mut dyn FnMut(u64, Item),
-    mut map: impl FnMut(&Map<String, Value>, &mut Vec<Item>) -> Result<(), String>,
+    family: &str,
+    emit: &mut dyn FnMut(Record) -> Flow,
+    mut map: impl FnMut(&Map<String, Value>, &mut Vec<Item>) -> Result<Option<RecordKey>, String>,
 ) -> io::Result<()> {
-    read_records(input, wrappers, &mut |line, rec| {
-        let mut out = Vec::new();
-        if let Err(reason) = rec
-            .and_then(parse_object)
-            .and_then(|obj| map(&obj, &mut out))
-        {
-            out.push(Item::Rejected(reason));
+    read_records(input, wrappers, &mut |raw| {
+        let mut items = Vec::new();
+        let mut key = None;
+        match raw.bytes.and_then(|b| parse_object(b).map(|obj| (b, obj))) {
+            Ok((bytes, obj)) => {
+                match map(&obj, &mut items) {
+                    Ok(k) => key = k,
+                    Err(reason) => items.push(Item::Rejected(reason)),
+                }
+                key = key.or_else(|| Some(RecordKey::of_json(family, bytes)));
+            }
+            Err(reason) => items.push(Item::Rejected(reason)),
         }
-        out.into_iter().for_each(|i| emit(line, i));
+        let key = key.unwrap_or_else(|| position_key(family, raw.pos));
+        emit(Record {
+            pos: raw.pos,
+            key,
+            items,
+        })
     })
 }
 
-/// Reads every JSON record in `input` and calls `emit` with the line each one starts on.
+/// The key of a record that could not be read: it gives no event, so only its place matters.
+pub fn position_key(family: &str, pos: Position) -> RecordKey {
+    RecordKey::new(family, &[b"unreadable", &pos.start.to_le_bytes()])
+}
+
+/// Reads every JSON record in `input` and calls `emit` with each one's position, until the
+/// input ends or `emit` says stop.
 ///
 /// A top-level array yields its elements; a top-level object having one of the `wrappers` keys
 /// with an array value (e.g. `value`) yields that array's elements (its other keys are
@@ -61,11 +83,12 @@ pub fn read_objects(
 pub fn read_records(
     input: &mut dyn BufRead,
     wrappers: &[&str],
-    emit: &mut dyn FnMut(u64, Record<'_>),
+    emit: &mut dyn FnMut(RawRecord<'_>) -> Flow,
 ) -> io::Result<()> {
     let mut s = Scanner {
         input,
         newlines: 0,
+        offset: 0,
         strict_lines: false,
         at_line_start: true,
     };
@@ -77,7 +100,7 @@ pub fn read_records(
         let Some(b) = s.skip_ws_top()? else {
             return Ok(());
         };
-        let start = s.line();
+        let start = s.here();
         let res = match b {
             b'[' => {
                 s.bump();
@@ -90,17 +113,22 @@ pub fn read_records(
             Ok(()) => {
                 if !layout_known {
                     layout_known = true;
-                    s.strict_lines = s.line() == start;
+                    s.strict_lines = s.line() == start.line;
                 }
             }
             Err(ScanErr::Io(e)) => return Err(e),
+            Err(ScanErr::Stop) => return Ok(()),
             Err(ScanErr::Syntax(msg)) => {
-                emit(start, Err(broken(msg)));
                 s.resync()?;
+                if s.broken(start, msg, emit).is_break() {
+                    return Ok(());
+                }
             }
-            Err(ScanErr::At(line, msg)) => {
-                emit(line, Err(broken(msg)));
+            Err(ScanErr::At(at, msg)) => {
                 s.resync()?;
+                if s.broken(at, msg, emit).is_break() {
+                    return Ok(());
+                }
             }
         }
     }
@@ -112,10 +140,12 @@ fn broken(msg: &str) -> String {
 
 enum ScanErr {
     Io(io::Error),
+    /// The callback said stop.
+    Stop,
     /// A syntax error in the record being scanned; the caller knows where it started.
     Syntax(&'static str),
-    /// A syntax error in the record starting on this line.
-    At(u64, &'static str),
+    /// A syntax error in the record starting here.
+    At(Position, &'static str),
 }
 
 impl From<io::Error> for ScanErr {
@@ -125,9 +155,9 @@ impl From<io::Error> for ScanErr {
 }
 
 impl ScanErr {
-    fn at(self, line: u64) -> ScanErr {
+    fn at(self, start: Position) -> ScanErr {
         match self {
-            ScanErr::Syntax(m) => ScanErr::At(line, m),
+            ScanErr::Syntax(m) => ScanErr::At(start, m),
             other => other,
         }
     }
@@ -172,7 +202,7 @@ impl Buf {
         self.bytes.len()
     }
 
-    fn result(&self) -> Record<'_> {
+    fn result(&self) -> Result<&[u8], String> {
         if self.overflow {
             Err(format!("record longer than {MAX_RECORD} bytes"))
         } else {
@@ -184,6 +214,8 @@ impl Buf {
 struct Scanner<'a> {
     input: &'a mut dyn BufRead,
     newlines: u64,
+    /// Bytes consumed so far.
+    offset: u64,
     /// NDJSON: a line break outside a string inside a record is an error.
     strict_lines: bool,
     /// Maintained by `bump` only; used by `resync`.
@@ -195,6 +227,36 @@ impl Scanner<'_> {
         self.newlines + 1
     }
 
+    /// The position of the next byte, as the start of a record (its end is filled in later).
+    fn here(&self) -> Position {
+        Position {
+            line: self.line(),
+            start: self.offset,
+            end: self.offset,
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.input.consume(n);
+        self.offset += n as u64;
+    }
+
+    /// Reports a broken record that started at `start`; reading resumes where the scanner is.
+    fn broken(
+        &self,
+        start: Position,
+        msg: &str,
+        emit: &mut dyn FnMut(RawRecord<'_>) -> Flow,
+    ) -> Flow {
+        emit(RawRecord {
+            pos: Position {
+                end: self.offset,
+                ..start
+            },
+            bytes: Err(broken(msg)),
+        })
+    }
+
     fn peek(&mut self) -> io::Result<Option<u8>> {
         Ok(self.input.fill_buf()?.first().copied())
     }
@@ -203,7 +265,7 @@ impl Scanner<'_> {
     fn bump(&mut self) {
         let b = self.input.fill_buf().ok().and_then(|c| c.first().copied());
         if let Some(b) = b {
-            self.input.consume(1);
+            self.consume(1);
             self.at_line_start = b == b'\n';
             if b == b'\n' {
                 self.newlines += 1;
@@ -213,7 +275,7 @@ impl Scanner<'_> {
 
     fn skip_bom(&mut self) -> io::Result<()> {
         if self.input.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
-            self.input.consume(3);
+            self.consume(3);
         }
         Ok(())
     }
@@ -260,8 +322,8 @@ impl Scanner<'_> {
         outer: &mut Buf,
         inner: &mut Buf,
         wrappers: &[&str],
-        emit: &mut dyn FnMut(u64, Record<'_>),
-        start: u64,
+        emit: &mut dyn FnMut(RawRecord<'_>) -> Flow,
+        start: Position,
     ) -> Result<(), ScanErr> {
         outer.clear();
         self.bump();
@@ -308,7 +370,18 @@ impl Scanner<'_> {
         })();
         res.map_err(|e| e.at(start))?;
         if !wrapped {
-            emit(start, outer.result());
+            let pos = Position {
+                end: self.offset,
+                ..start
+            };
+            if emit(RawRecord {
+                pos,
+                bytes: outer.result(),
+            })
+            .is_break()
+            {
+                return Err(ScanErr::Stop);
+            }
         }
         Ok(())
     }
@@ -317,7 +390,7 @@ impl Scanner<'_> {
     fn array_elements(
         &mut self,
         inner: &mut Buf,
-        emit: &mut dyn FnMut(u64, Record<'_>),
+        emit: &mut dyn FnMut(RawRecord<'_>) -> Flow,
     ) -> Result<(), ScanErr> {
         loop {
             match self.skip_ws_in()? {
@@ -327,10 +400,21 @@ impl Scanner<'_> {
                 }
                 b',' => self.bump(),
                 _ => {
-                    let line = self.line();
+                    let start = self.here();
                     inner.clear();
-                    self.scan_value(inner).map_err(|e| e.at(line))?;
-                    emit(line, inner.result());
+                    self.scan_value(inner).map_err(|e| e.at(start))?;
+                    let pos = Position {
+                        end: self.offset,
+                        ..start
+                    };
+                    if emit(RawRecord {
+                        pos,
+                        bytes: inner.result(),
+                    })
+                    .is_break()
+                    {
+                        return Err(ScanErr::Stop);
+                    }
                 }
             }
         }
@@ -377,7 +461,7 @@ impl Scanner<'_> {
                     }
                 }
             };
-            self.input.consume(used);
+            self.consume(used);
             match stop {
                 None => {}
                 Some(b'"') => {
@@ -459,7 +543,7 @@ impl Scanner<'_> {
                 }
                 i
             };
-            self.input.consume(used);
+            self.consume(used);
             if used > 0 {
                 self.at_line_start = false;
             }
@@ -484,14 +568,15 @@ mod tests {
         // A tiny buffer makes every chunk boundary case happen.
         let mut input = io::BufReader::with_capacity(3, data.as_bytes());
         let mut out = Vec::new();
-        read_records(&mut input, wrappers, &mut |line, rec| {
+        read_records(&mut input, wrappers, &mut |rec| {
             out.push((
-                line,
-                match rec {
+                rec.pos.line,
+                match rec.bytes {
                     Ok(b) => String::from_utf8(b.to_vec()).unwrap(),
                     Err(e) => format!("ERR {e}"),
                 },
-            ))
+            ));
+            Flow::Continue(())
         })
         .unwrap();
         out
@@ -575,13 +660,40 @@ mod tests {
     }
 
     #[test]
+    fn positions_cover_each_record_and_stop_is_honoured() {
+        let data = "{\"a\":1}\n[ {\"b\":2} , {\"c\":3} ]\n";
+        let mut input = io::BufReader::with_capacity(3, data.as_bytes());
+        let mut got = Vec::new();
+        read_records(&mut input, &[], &mut |rec| {
+            got.push((rec.pos.line, rec.pos.start, rec.pos.end));
+            Flow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(got, [(1, 0, 7), (2, 10, 17), (2, 20, 27)]);
+        let (a, b) = (got[1].1 as usize, got[1].2 as usize);
+        assert_eq!(&data[a..b], "{\"b\":2}");
+        let mut n = 0;
+        let mut input = io::BufReader::new(data.as_bytes());
+        read_records(&mut input, &[], &mut |_| {
+            n += 1;
+            Flow::Break(())
+        })
+        .unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
     fn oversized_record_is_skipped() {
         let big = "x".repeat(MAX_RECORD + 10);
         let data = format!("{{\"a\":\"{big}\"}}\n{{\"b\":2}}\n");
         let mut input = io::BufReader::new(data.as_bytes());
         let mut out = Vec::new();
-        read_records(&mut input, &[], &mut |line, rec| {
-            out.push((line, rec.map(|b| b.len()).map_err(|e| e.to_string())))
+        read_records(&mut input, &[], &mut |rec| {
+            out.push((
+                rec.pos.line,
+                rec.bytes.map(|b| b.len()).map_err(|e| e.to_string()),
+            ));
+            Flow::Continue(())
         })
         .unwrap();
         assert_eq!(out.len(), 2);

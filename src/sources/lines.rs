@@ -2,6 +2,8 @@
 
 use std::io::{self, BufRead};
 
+use super::Position;
+
 /// The longest line an adapter accepts. A longer line is rejected (and skipped) instead of
 /// being held in memory.
 pub const MAX_LINE: usize = 4 * 1024 * 1024;
@@ -20,6 +22,8 @@ pub enum Line<'a> {
 pub struct LineReader {
     buf: Vec<u8>,
     number: u64,
+    /// Bytes consumed so far.
+    offset: u64,
 }
 
 impl Default for LineReader {
@@ -33,12 +37,18 @@ impl LineReader {
         LineReader {
             buf: Vec::new(),
             number: 0,
+            offset: 0,
         }
     }
 
-    /// Reads the next line. Returns its number (from 1) and content, or `None` at the end.
-    pub fn next<'a>(&'a mut self, input: &mut dyn BufRead) -> io::Result<Option<(u64, Line<'a>)>> {
+    /// Reads the next line. Returns its position (number from 1, first byte, the byte after its
+    /// line end) and content, or `None` at the end.
+    pub fn next<'a>(
+        &'a mut self,
+        input: &mut dyn BufRead,
+    ) -> io::Result<Option<(Position, Line<'a>)>> {
         self.buf.clear();
+        let start = self.offset;
         let mut too_long = false;
         let mut any = false;
         loop {
@@ -60,6 +70,7 @@ impl LineReader {
                 }
             }
             input.consume(take);
+            self.offset += take as u64;
             if done {
                 break;
             }
@@ -68,8 +79,13 @@ impl LineReader {
             return Ok(None);
         }
         self.number += 1;
+        let pos = Position {
+            line: self.number,
+            start,
+            end: self.offset,
+        };
         if too_long {
-            return Ok(Some((self.number, Line::TooLong)));
+            return Ok(Some((pos, Line::TooLong)));
         }
         let mut line = self.buf.as_slice();
         if let Some(rest) = line.strip_suffix(b"\n") {
@@ -83,7 +99,7 @@ impl LineReader {
         {
             line = rest;
         }
-        Ok(Some((self.number, Line::Text(line))))
+        Ok(Some((pos, Line::Text(line))))
     }
 }
 
@@ -95,9 +111,9 @@ mod tests {
         let mut r = LineReader::new();
         let mut input = io::BufReader::with_capacity(16, data);
         let mut out = Vec::new();
-        while let Some((n, line)) = r.next(&mut input).unwrap() {
+        while let Some((pos, line)) = r.next(&mut input).unwrap() {
             out.push((
-                n,
+                pos.line,
                 match line {
                     Line::Text(t) => Some(t.to_vec()),
                     Line::TooLong => None,
@@ -119,6 +135,17 @@ mod tests {
                 (4, Some(b"last".to_vec()))
             ]
         );
+    }
+
+    #[test]
+    fn positions_are_byte_offsets_with_the_line_end() {
+        let mut r = LineReader::new();
+        let mut input = io::BufReader::with_capacity(3, &b"ab\r\n\ncde"[..]);
+        let mut got = Vec::new();
+        while let Some((pos, _)) = r.next(&mut input).unwrap() {
+            got.push((pos.line, pos.start, pos.end));
+        }
+        assert_eq!(got, [(1, 0, 4), (2, 4, 5), (3, 5, 8)]);
     }
 
     #[test]

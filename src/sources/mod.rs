@@ -1,46 +1,58 @@
 //! Platform adapters: each reads one platform's export or webhook format and maps its records
 //! onto [`crate::event::Event`].
 //!
-//! An adapter is handed a buffered reader over one file and calls back once per record with an
-//! [`Item`]: an event, a record it understood but maps to nothing (counted, so nobody is blind to
-//! what was skipped), or a record it could not read (reported as `FILE:LINE: reason`). Adapters
-//! stream: they hold at most one record in memory, plus per-file sets of ids for deduplication
-//! and the little state a platform needs to pair events (who is presenting, which node hosts a
-//! conference).
+//! An adapter is handed a buffered reader over one file and calls back once per record with a
+//! [`Record`]: where the record was in the file ([`Position`]: line, first and last byte), its
+//! identity ([`RecordKey`]: the platform's own record id where it has one, else a hash of the
+//! normalised record) and what it turned into ([`Item`]s): events, a record it understood but
+//! maps to nothing (counted, so nobody is blind to what was skipped), or a record it could not
+//! read (reported as `FILE:LINE: reason`). The callback can stop the read at once by returning
+//! [`ControlFlow::Break`] (a store error, a shutdown).
+//!
+//! Adapters are stateless: `read` takes `&self`, and each record is mapped on its own. Pairing
+//! that needs more than one record (a Pexip participant's flags from one update to the next, a
+//! Zoom recording reported live and again when its files are saved, a Graph recording's start
+//! and end) is left to the meeting state ([`crate::meeting`]), which sees a meeting's events in
+//! time order whatever files and batches they came in. Deduplication is done by the store on the
+//! record key. So a file read from an offset in the middle gives the same events as the same
+//! records read from the start.
 //!
 //! One record may give several items (a Teams `MeetingParticipantDetail` is a join and a
-//! leave); every item of a record carries the line (or CSV row's first line) it starts on.
+//! leave); they share the record's position and key.
 //!
 //! Formats, their field mappings and the coverage matrix are documented in `docs/platforms.md`.
 
 pub mod coverage;
-pub mod json;
-pub mod lines;
+pub(crate) mod json;
+pub(crate) mod lines;
 pub mod native;
-pub mod net;
+pub(crate) mod net;
 pub mod pexip;
 pub mod teams_audit;
 pub mod teams_graph;
-pub mod teams_map;
-pub mod util;
+pub(crate) mod teams_map;
+pub(crate) mod util;
 pub mod webex;
 pub mod zoom;
 
+use std::fmt;
 use std::io::{self, BufRead};
+use std::ops::ControlFlow;
+
+use sha2::{Digest, Sha256};
 
 use crate::event::{Event, Platform};
 pub use net::{Cidr, CidrError};
 pub use teams_map::TeamsMapping;
 
-/// What one record of an input file turned into.
+/// What a record of an input file turned into.
 #[derive(Debug)]
 pub enum Item {
     /// A mapped meeting event.
     Event(Box<Event>),
     /// A well-formed record that maps to no event (an unknown `type`, an operation that is not
-    /// about meetings, a duplicate). The text says what it was, e.g. `type hand_raised`,
-    /// `operation TeamsSessionStarted`, `duplicate record`; it must never hold free text from
-    /// the record.
+    /// about meetings). The text says what it was, e.g. `type hand_raised`, `operation
+    /// TeamsSessionStarted`; it must never hold free text from the record.
     Unmapped(String),
     /// A field of a mapped record that the mapping does not know, e.g.
     /// `MeetingParticipantDetail.ScreenSharingDetails`: the record was mapped, but this part of
@@ -50,14 +62,122 @@ pub enum Item {
     Rejected(String),
 }
 
-/// Where in the file a record was: the line (or CSV row) it starts on, from 1.
-pub type Line = u64;
+/// Where a record was in its file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Position {
+    /// The line the record starts on (a CSV row: its first line), from 1.
+    pub line: u64,
+    /// The byte offset of the record's first byte.
+    pub start: u64,
+    /// The byte offset just after the record (after its line end, for line-based formats): a
+    /// reader that resumes here starts at the next record.
+    pub end: u64,
+}
+
+/// The identity of a source record: the platform's own record id where it has one (a Teams
+/// audit `Id`, a Webex event id, a Graph message id and version), else a hash of the normalised
+/// record (JSON without blanks outside strings). SHA-256 over the format family and the parts,
+/// cut to 128 bits: the same record read again, from another file, in another batch or after a
+/// configuration change, has the same key; a platform id never reaches the store in clear.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RecordKey([u8; 16]);
+
+impl RecordKey {
+    /// The key of a record of `family` (`native`, `teams-audit`, `zoom`...) identified by
+    /// `parts` (each length-prefixed, so part boundaries count).
+    pub fn new(family: &str, parts: &[&[u8]]) -> RecordKey {
+        let mut h = Sha256::new();
+        h.update((family.len() as u64).to_le_bytes());
+        h.update(family.as_bytes());
+        for part in parts {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+        RecordKey::from_digest(h)
+    }
+
+    /// The key of a JSON record by its content: blanks outside strings are skipped, so
+    /// indentation and spacing do not change it.
+    pub fn of_json(family: &str, json: &[u8]) -> RecordKey {
+        let mut h = Sha256::new();
+        h.update((family.len() as u64).to_le_bytes());
+        h.update(family.as_bytes());
+        h.update(b"json");
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut from = 0;
+        for (i, &b) in json.iter().enumerate() {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+            } else if b == b'"' {
+                in_string = true;
+            } else if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+                h.update(&json[from..i]);
+                from = i + 1;
+            }
+        }
+        h.update(&json[from..]);
+        RecordKey::from_digest(h)
+    }
+
+    fn from_digest(h: Sha256) -> RecordKey {
+        let d = h.finalize();
+        let mut k = [0u8; 16];
+        k.copy_from_slice(&d[..16]);
+        RecordKey(k)
+    }
+
+    /// The key's bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// A key from bytes written by [`RecordKey::as_bytes`].
+    pub fn from_bytes(bytes: [u8; 16]) -> RecordKey {
+        RecordKey(bytes)
+    }
+}
+
+impl fmt::Debug for RecordKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecordKey({})", crate::detect::hex(&self.0))
+    }
+}
+
+/// One record of an input file: where it was, what it is, what it gave.
+#[derive(Debug)]
+pub struct Record {
+    pub pos: Position,
+    pub key: RecordKey,
+    pub items: Vec<Item>,
+}
+
+impl Record {
+    /// A record that gave one item.
+    pub fn one(pos: Position, key: RecordKey, item: Item) -> Record {
+        Record {
+            pos,
+            key,
+            items: vec![item],
+        }
+    }
+}
+
+/// What the adapter's callback says: go on, or stop reading now.
+pub type Flow = ControlFlow<()>;
 
 /// A reader of one input format.
 pub trait Adapter {
-    /// Reads every record from `input`, calling `emit` for each. An `Err` is an I/O error that
-    /// stops this file; bad records are reported through `emit` as [`Item::Rejected`] instead.
-    fn read(&mut self, input: &mut dyn BufRead, emit: &mut dyn FnMut(Line, Item))
+    /// Reads every record from `input`, calling `emit` for each, until the input ends or `emit`
+    /// says stop. An `Err` is an I/O error that stops this file; bad records are reported
+    /// through `emit` as [`Item::Rejected`] instead.
+    fn read(&self, input: &mut dyn BufRead, emit: &mut dyn FnMut(Record) -> Flow)
     -> io::Result<()>;
 }
 
@@ -199,8 +319,8 @@ impl Format {
         }
     }
 
-    /// A fresh adapter for this format. Use one adapter per file: deduplication and pairing
-    /// state is per adapter.
+    /// The adapter for this format. Adapters hold no state between records, so one adapter can
+    /// read any number of files, or a file from the middle.
     pub fn adapter(self, settings: &SourceSettings) -> Box<dyn Adapter> {
         match self {
             Format::Native => Box::new(native::Native),

@@ -4,20 +4,27 @@
 use std::io::{self, BufRead};
 
 use super::lines::{Line, LineReader, MAX_LINE};
-use super::{Adapter, Item};
+use super::{Adapter, Flow, Item, Record, RecordKey};
 use crate::event::{self, Parsed};
+
+/// The family name in record keys: a native line's key is the hash of its JSON without blanks.
+pub const KEY_FAMILY: &str = "native";
 
 /// The native NDJSON adapter.
 pub struct Native;
 
 impl Adapter for Native {
     fn read(
-        &mut self,
+        &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(super::Line, Item),
+        emit: &mut dyn FnMut(Record) -> Flow,
     ) -> io::Result<()> {
         let mut lines = LineReader::new();
-        while let Some((number, line)) = lines.next(input)? {
+        while let Some((pos, line)) = lines.next(input)? {
+            let key = match &line {
+                Line::Text(bytes) => RecordKey::of_json(KEY_FAMILY, bytes),
+                Line::TooLong => RecordKey::new(KEY_FAMILY, &[&pos.start.to_le_bytes()]),
+            };
             let item = match line {
                 Line::TooLong => Item::Rejected(format!("line longer than {MAX_LINE} bytes")),
                 Line::Text(bytes) if bytes.trim_ascii().is_empty() => continue,
@@ -35,7 +42,9 @@ impl Adapter for Native {
                     },
                 },
             };
-            emit(number, item);
+            if emit(Record::one(pos, key, item)).is_break() {
+                break;
+            }
         }
         Ok(())
     }
@@ -78,7 +87,9 @@ mod tests {
     fn read(data: &str) -> Vec<(u64, String)> {
         let mut out = Vec::new();
         Native
-            .read(&mut data.as_bytes(), &mut |line, item| {
+            .read(&mut data.as_bytes(), &mut |rec| {
+                let line = rec.pos.line;
+                let item = rec.items.into_iter().next().unwrap();
                 out.push((
                     line,
                     match item {
@@ -87,7 +98,8 @@ mod tests {
                         Item::UnmappedField(w) => format!("unmapped field {w}"),
                         Item::Rejected(r) => format!("rejected {r}"),
                     },
-                ))
+                ));
+                Flow::Continue(())
             })
             .unwrap();
         out

@@ -7,19 +7,22 @@
 //!   `data.name` for conferences, `conference_name`/`name` in history objects. A VMR is reused,
 //!   so consecutive meetings in one room share the id; `meeting_ended` separates them.
 //! - Every Conferencing Node reports `conference_started`/`conference_ended` for the
-//!   conferences it hosts a part of: the first start opens the meeting and the end from the last
-//!   node still hosting it closes it; the others are [`Item::Unmapped`] as merged.
-//! - Event-sink records are deduplicated on (node, seq); seq restarts at `eventsink_started`,
-//!   so the key also holds the time of the node's latest `eventsink_started`.
-//! - A participant's flags are followed from event to event: `is_presenting` gives screen share
-//!   start/stop, `is_streaming` (a streaming or recording participant) gives a video recording
-//!   for as long as it is set, and leaving the waiting room or lobby (`service_type`) for the
-//!   conference gives `participant_admitted` (by `unknown`: Pexip does not say who admitted).
+//!   conferences it hosts a part of; each is mapped. The meeting's first start and last end are
+//!   what the rules see (`meeting-not-ended` looks at the last end).
+//! - The record key of an event-sink record is the hash of the whole record (node, seq, time,
+//!   event and data), so a redelivered body is read once and two different events never
+//!   collapse; history objects are keyed on their kind and `id`.
+//! - A participant's flags are reported as they are in each record (`participant_state`:
+//!   `is_presenting`, `is_streaming`, and whether `service_type` is the waiting room or lobby).
+//!   The meeting state follows them from record to record, in time order, whatever file or
+//!   batch each came in: `is_presenting` gives screen share start/stop, `is_streaming` (a
+//!   streaming or recording participant) a video recording for as long as it is set, and
+//!   leaving the waiting room or lobby for the conference `participant_admitted` (by `unknown`:
+//!   Pexip does not say who admitted); see `meeting::derive`.
 //! - `role` chair/guest gives the role; `remote_address` within `internal_networks` makes the
 //!   participant internal; an alias that is a telephone number makes it a phone participant.
 //! - Pexip carries no chat, no remote control and no transcription.
 
-use std::collections::{HashMap, HashSet};
 use std::io::{self, BufRead};
 
 use jiff::Timestamp;
@@ -31,48 +34,26 @@ use super::util::{
     actor, epoch_seconds, event, id_field, looks_like_phone, obj_field, safe_word, str_field,
     time_value,
 };
-use super::{Adapter, Item, SourceSettings};
-use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
+use super::{Adapter, Flow, Item, Record, RecordKey, SourceSettings};
+use crate::event::{Actor, ActorKind, EventKind, Platform, Role};
 
 type Obj = Map<String, Value>;
+
+/// The family name in record keys.
+pub const KEY_FAMILY: &str = "pexip";
 
 /// The actor of conference-level events, which Pexip attributes to no one.
 pub const SYSTEM_ACTOR: &str = "pexip";
 
-/// The actor of an admission whose admitter the platform does not record.
-pub const UNKNOWN_ACTOR: &str = "unknown";
-
 /// The Pexip adapter.
 pub struct Pexip {
     networks: Vec<Cidr>,
-    /// (node, time of its latest eventsink_started in µs, seq).
-    seen: HashSet<(String, i64, u64)>,
-    /// History objects already read, by kind and id.
-    seen_history: HashSet<(bool, String)>,
-    /// node → time of its latest eventsink_started (µs).
-    generation: HashMap<String, i64>,
-    /// conference → nodes hosting it.
-    conferences: HashMap<String, HashSet<String>>,
-    /// participant uuid → what was last seen of it.
-    participants: HashMap<String, Flags>,
-}
-
-#[derive(Default, Clone, Copy)]
-struct Flags {
-    waiting: bool,
-    presenting: bool,
-    streaming: bool,
 }
 
 impl Pexip {
     pub fn new(settings: &SourceSettings) -> Pexip {
         Pexip {
             networks: settings.internal_networks.clone(),
-            seen: HashSet::new(),
-            seen_history: HashSet::new(),
-            generation: HashMap::new(),
-            conferences: HashMap::new(),
-            participants: HashMap::new(),
         }
     }
 }
@@ -90,26 +71,29 @@ pub fn looks_pexip(head: &[u8]) -> bool {
 
 impl Adapter for Pexip {
     fn read(
-        &mut self,
+        &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(super::Line, Item),
+        emit: &mut dyn FnMut(Record) -> Flow,
     ) -> io::Result<()> {
-        read_objects(input, &["objects"], emit, |obj, out| {
-            self.record(obj, out);
-            Ok(())
+        read_objects(input, &["objects"], KEY_FAMILY, emit, |obj, out| {
+            Ok(self.record(obj, out))
         })
     }
 }
 
 impl Pexip {
-    fn record(&mut self, obj: &Obj, out: &mut Vec<Item>) {
+    /// Maps one record; returns its key when the record has an id of its own.
+    fn record(&self, obj: &Obj, out: &mut Vec<Item>) -> Option<RecordKey> {
+        let mut key = None;
         let result = if obj.contains_key("event") {
             if str_field(obj, "event") == Some("eventsink_bulk") {
                 match obj.get("data") {
                     Some(Value::Array(list)) => {
                         for each in list {
                             match each.as_object() {
-                                Some(o) => self.record(o, out),
+                                Some(o) => {
+                                    self.record(o, out);
+                                }
                                 None => out.push(Item::Rejected(
                                     "eventsink_bulk element is not an object".into(),
                                 )),
@@ -123,8 +107,10 @@ impl Pexip {
                 self.envelope(obj, out)
             }
         } else if obj.contains_key("conference_name") {
+            key = history_key("participant", obj, &["id", "call_uuid"]);
             self.history_participant(obj, out)
         } else if obj.contains_key("name") && obj.contains_key("start_time") {
+            key = history_key("conference", obj, &["id"]);
             self.history_conference(obj, out)
         } else {
             Err("neither an event-sink event nor a history object".to_string())
@@ -132,26 +118,15 @@ impl Pexip {
         if let Err(reason) = result {
             out.push(Item::Rejected(reason));
         }
+        key
     }
 
-    fn envelope(&mut self, obj: &Obj, out: &mut Vec<Item>) -> Result<(), String> {
+    fn envelope(&self, obj: &Obj, out: &mut Vec<Item>) -> Result<(), String> {
         let name = str_field(obj, "event").ok_or("field `event` must be a string")?;
-        let node = str_field(obj, "node").unwrap_or("").to_string();
         let time = obj
             .get("time")
             .and_then(Value::as_f64)
             .and_then(epoch_seconds);
-        if name == "eventsink_started" {
-            let t = time.map_or(0, |t| t.as_microsecond());
-            self.generation.insert(node.clone(), t);
-        }
-        if let Some(seq) = obj.get("seq").and_then(Value::as_u64) {
-            let generation = self.generation.get(&node).copied().unwrap_or(0);
-            if !self.seen.insert((node.clone(), generation, seq)) {
-                out.push(Item::Unmapped("duplicate record".into()));
-                return Ok(());
-            }
-        }
         let time = time.ok_or("field `time` is missing or not epoch seconds")?;
         let empty = Map::new();
         let data = obj_field(obj, "data").unwrap_or(&empty);
@@ -159,51 +134,34 @@ impl Pexip {
             Item::Event(Box::new(event(t, Platform::Pexip, meeting, a, kind)))
         };
         match name {
-            "conference_started" | "conference_ended" => {
+            "conference_started" => {
                 let conf = str_field(data, "name").ok_or("missing field `data.name`")?;
-                let nodes = self.conferences.entry(conf.to_string()).or_default();
-                if name == "conference_started" {
-                    let first = nodes.is_empty();
-                    nodes.insert(node);
-                    if first {
-                        let t = time_value(data.get("start_time")).unwrap_or(time);
-                        out.push(ev(
-                            t,
-                            conf,
-                            Actor::new(SYSTEM_ACTOR),
-                            EventKind::MeetingStarted {
-                                subject: None,
-                                organizer: None,
-                                aliases: Vec::new(),
-                            },
-                        ));
-                    } else {
-                        out.push(Item::Unmapped(
-                            "event conference_started (merged: started on another node)".into(),
-                        ));
-                    }
-                } else {
-                    nodes.remove(&node);
-                    if nodes.is_empty() {
-                        self.conferences.remove(conf);
-                        let t = time_value(data.get("end_time")).unwrap_or(time);
-                        out.push(ev(
-                            t,
-                            conf,
-                            Actor::new(SYSTEM_ACTOR),
-                            EventKind::MeetingEnded { reason: None },
-                        ));
-                    } else {
-                        out.push(Item::Unmapped(
-                            "event conference_ended (merged: still on another node)".into(),
-                        ));
-                    }
-                }
+                let t = time_value(data.get("start_time")).unwrap_or(time);
+                out.push(ev(
+                    t,
+                    conf,
+                    Actor::new(SYSTEM_ACTOR),
+                    EventKind::MeetingStarted {
+                        subject: None,
+                        organizer: None,
+                        aliases: Vec::new(),
+                    },
+                ));
+            }
+            "conference_ended" => {
+                let conf = str_field(data, "name").ok_or("missing field `data.name`")?;
+                let t = time_value(data.get("end_time")).unwrap_or(time);
+                out.push(ev(
+                    t,
+                    conf,
+                    Actor::new(SYSTEM_ACTOR),
+                    EventKind::MeetingEnded { reason: None },
+                ));
             }
             "participant_connected" | "participant_updated" | "participant_disconnected" => {
                 // Without its conference or participant, the event cannot be placed: it is
                 // read, and counted as unmapped.
-                let (Some(conf), Some(uuid)) = (
+                let (Some(conf), Some(_)) = (
                     str_field(data, "conference"),
                     id_field(data, "uuid").or_else(|| id_field(data, "call_id")),
                 ) else {
@@ -213,75 +171,36 @@ impl Pexip {
                     return Ok(());
                 };
                 let who = self.participant(data, "source_alias", "destination_alias");
-                let service = str_field(data, "service_type").unwrap_or("");
-                let lobby = matches!(service, "waiting_room" | "lobby");
-                let in_conference = matches!(service, "conference" | "lecture");
-                let presenting = data.get("is_presenting").and_then(Value::as_bool);
-                let streaming = data.get("is_streaming").and_then(Value::as_bool);
-                let before = out.len();
-                if name == "participant_connected" {
-                    self.participants.insert(uuid.clone(), Flags::default());
-                    out.push(ev(
+                let waiting = match str_field(data, "service_type").unwrap_or("") {
+                    "waiting_room" | "lobby" => Some(true),
+                    "conference" | "lecture" => Some(false),
+                    _ => None,
+                };
+                match name {
+                    "participant_connected" => out.push(ev(
                         time,
                         conf,
                         who.clone(),
                         EventKind::ParticipantJoined {
                             role: role(data),
-                            via_lobby: lobby.then_some(true),
+                            via_lobby: (waiting == Some(true)).then_some(true),
                         },
-                    ));
+                    )),
+                    "participant_disconnected" => {
+                        // Leaving ends whatever the participant was doing: the meeting state
+                        // stops their share or stream then.
+                        let end = time_value(data.get("end_time")).unwrap_or(time);
+                        out.push(ev(end, conf, who, EventKind::ParticipantLeft));
+                        return Ok(());
+                    }
+                    _ => {}
                 }
-                let flags = self.participants.entry(uuid.clone()).or_default();
-                let leaving = name == "participant_disconnected";
-                // Admission: out of the waiting room or lobby into the conference.
-                if flags.waiting && in_conference {
-                    out.push(ev(
-                        time,
-                        conf,
-                        Actor::new(UNKNOWN_ACTOR),
-                        EventKind::ParticipantAdmitted {
-                            target: who.clone(),
-                        },
-                    ));
-                }
-                if lobby {
-                    flags.waiting = true;
-                } else if in_conference {
-                    flags.waiting = false;
-                }
-                let now_presenting = !leaving && presenting.unwrap_or(flags.presenting);
-                let now_streaming = !leaving && streaming.unwrap_or(flags.streaming);
-                let end = if leaving {
-                    time_value(data.get("end_time")).unwrap_or(time)
-                } else {
-                    time
+                let state = EventKind::ParticipantState {
+                    presenting: data.get("is_presenting").and_then(Value::as_bool),
+                    streaming: data.get("is_streaming").and_then(Value::as_bool),
+                    waiting,
                 };
-                if now_presenting != flags.presenting {
-                    let kind = if now_presenting {
-                        EventKind::ScreenShareStarted { scope: None }
-                    } else {
-                        EventKind::ScreenShareStopped
-                    };
-                    out.push(ev(end, conf, who.clone(), kind));
-                }
-                if now_streaming != flags.streaming {
-                    let kind = if now_streaming {
-                        EventKind::RecordingStarted {
-                            media: Media::Video,
-                        }
-                    } else {
-                        EventKind::RecordingStopped
-                    };
-                    out.push(ev(end, conf, who.clone(), kind));
-                }
-                flags.presenting = now_presenting;
-                flags.streaming = now_streaming;
-                if leaving {
-                    self.participants.remove(&uuid);
-                    out.push(ev(end, conf, who, EventKind::ParticipantLeft));
-                } else if out.len() == before {
-                    out.push(Item::Unmapped(format!("event {name} (no mapped change)")));
-                }
+                out.push(ev(time, conf, who, state));
             }
             other => out.push(Item::Unmapped(format!("event {}", safe_word(other)))),
         }
@@ -312,16 +231,10 @@ impl Pexip {
         actor(&id, str_field(data, "display_name"), kind)
     }
 
-    fn history_participant(&mut self, obj: &Obj, out: &mut Vec<Item>) -> Result<(), String> {
+    fn history_participant(&self, obj: &Obj, out: &mut Vec<Item>) -> Result<(), String> {
         let conf = str_field(obj, "conference_name").ok_or("missing field `conference_name`")?;
         let start = time_value(obj.get("start_time"))
             .ok_or("field `start_time` is missing or not a time")?;
-        if let Some(id) = id_field(obj, "id").or_else(|| id_field(obj, "call_uuid"))
-            && !self.seen_history.insert((true, id))
-        {
-            out.push(Item::Unmapped("duplicate record".into()));
-            return Ok(());
-        }
         let who = self.participant(obj, "remote_alias", "remote_alias");
         out.push(Item::Event(Box::new(event(
             start,
@@ -345,16 +258,10 @@ impl Pexip {
         Ok(())
     }
 
-    fn history_conference(&mut self, obj: &Obj, out: &mut Vec<Item>) -> Result<(), String> {
+    fn history_conference(&self, obj: &Obj, out: &mut Vec<Item>) -> Result<(), String> {
         let conf = str_field(obj, "name").ok_or("missing field `name`")?;
         let start = time_value(obj.get("start_time"))
             .ok_or("field `start_time` is missing or not a time")?;
-        if let Some(id) = id_field(obj, "id")
-            && !self.seen_history.insert((false, id))
-        {
-            out.push(Item::Unmapped("duplicate record".into()));
-            return Ok(());
-        }
         let system = Actor::new(SYSTEM_ACTOR);
         out.push(Item::Event(Box::new(event(
             start,
@@ -378,6 +285,15 @@ impl Pexip {
         }
         Ok(())
     }
+}
+
+/// A history object's key: its kind and its first id field, when it has one.
+fn history_key(kind: &str, obj: &Obj, fields: &[&str]) -> Option<RecordKey> {
+    let id = fields.iter().find_map(|f| id_field(obj, f))?;
+    Some(RecordKey::new(
+        "pexip-history",
+        &[kind.as_bytes(), id.as_bytes()],
+    ))
 }
 
 fn role(data: &Obj) -> Option<Role> {

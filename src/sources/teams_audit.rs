@@ -9,7 +9,8 @@
 //!   column (locale-dependent, trailing spaces) is only a fallback for `CreationTime`.
 //! - JSON: records one after another, in an array, or in Elastic's test wrapping
 //!   (`{"events":[{"event":{"original":"<AuditData as a string>"}}]}`).
-//! - Records are deduplicated on `Id` (the CSV's `RecordId`).
+//! - A record's key is its `Id` (the CSV's `RecordId`), the same in CSV and JSON: the same
+//!   record exported both ways, or twice, is read once.
 //! - Operations are mapped through the [`TeamsMapping`] table (see [`super::teams_map`]);
 //!   operations missing from it are [`Item::Unmapped`] `operation NAME`, and fields of mapped
 //!   records it does not know are [`Item::UnmappedField`] `OPERATION.FIELD`.
@@ -23,30 +24,31 @@
 //!   record's `UserId` (the organiser); the transcription bot likewise gives transcription.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
 
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use super::json::read_records;
+use super::json::{position_key, read_records};
 use super::teams_map::{FieldMap, Handler, OperationMap, table_event};
 use super::util::{
     actor, bool_field, event, json_error, obj_field, parse_object, parse_time, safe_word,
     str_field, time_value,
 };
-use super::{Adapter, Item, SourceSettings, TeamsMapping};
+use super::{Adapter, Flow, Item, Position, Record, RecordKey, SourceSettings, TeamsMapping};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
 
 type Obj = Map<String, Value>;
+
+/// The family name in record keys (shared by the CSV and JSON forms).
+pub const KEY_FAMILY: &str = "teams-audit";
 
 /// The Teams audit adapter, for the CSV export or the JSON records.
 pub struct TeamsAudit {
     csv: bool,
     tenants: Vec<String>,
     mapping: TeamsMapping,
-    seen: HashSet<String>,
 }
 
 /// True when the first line of `head` is a Purview audit CSV header.
@@ -88,28 +90,47 @@ impl TeamsAudit {
             csv: false,
             tenants: settings.tenant_ids.clone(),
             mapping: settings.teams_mapping.clone(),
-            seen: HashSet::new(),
         }
     }
 }
 
 impl Adapter for TeamsAudit {
     fn read(
-        &mut self,
+        &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(super::Line, Item),
+        emit: &mut dyn FnMut(Record) -> Flow,
     ) -> io::Result<()> {
         if self.csv {
             return self.read_csv(input, emit);
         }
-        read_records(input, &["events"], &mut |line, rec| {
-            let mut out = Vec::new();
-            match rec.and_then(parse_object).and_then(unwrap_elastic) {
-                Ok(obj) => self.record(&obj, &RowContext::default(), &mut out),
-                Err(reason) => out.push(Item::Rejected(reason)),
+        read_records(input, &["events"], &mut |raw| {
+            let mut items = Vec::new();
+            let mut key = None;
+            match raw
+                .bytes
+                .and_then(|b| Ok((b, unwrap_elastic(parse_object(b)?)?)))
+            {
+                Ok((bytes, obj)) => {
+                    let ctx = RowContext::default();
+                    self.record(&obj, &ctx, &mut items);
+                    key = Some(record_key(&obj, &ctx, bytes));
+                }
+                Err(reason) => items.push(Item::Rejected(reason)),
             }
-            out.into_iter().for_each(|i| emit(line, i));
+            emit(Record {
+                pos: raw.pos,
+                key: key.unwrap_or_else(|| position_key(KEY_FAMILY, raw.pos)),
+                items,
+            })
         })
+    }
+}
+
+/// A record's key: its `Id` (any case), else the hash of its JSON.
+fn record_key(obj: &Obj, ctx: &RowContext<'_>, json: &[u8]) -> RecordKey {
+    match str_field(obj, "Id").or(ctx.record_id) {
+        Some(id) => RecordKey::new(KEY_FAMILY, &[id.trim().to_ascii_lowercase().as_bytes()]),
+        None => RecordKey::of_json(KEY_FAMILY, json),
     }
 }
 
@@ -129,9 +150,9 @@ fn unwrap_elastic(obj: Obj) -> Result<Obj, String> {
 
 impl TeamsAudit {
     fn read_csv(
-        &mut self,
+        &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(super::Line, Item),
+        emit: &mut dyn FnMut(Record) -> Flow,
     ) -> io::Result<()> {
         let lines = Rc::new(RefCell::new(LineTracker::default()));
         let mut reader = csv::ReaderBuilder::new()
@@ -157,19 +178,23 @@ impl TeamsAudit {
             }
             // csv's own line numbers count a record from the end of the previous one's line
             // terminator; find the line its first byte is on instead.
-            let line = lines
-                .borrow_mut()
-                .line_at(record.position().map_or(0, |p| p.byte()));
+            let start = record.position().map_or(0, |p| p.byte());
+            let pos = Position {
+                line: lines.borrow_mut().line_at(start),
+                start,
+                end: reader.position().byte(),
+            };
             let Some(cols) = &columns else {
                 match Columns::from_header(&record) {
                     Some(c) => columns = Some(c),
                     None => {
-                        emit(
-                            line,
+                        let _ = emit(Record::one(
+                            pos,
+                            position_key(KEY_FAMILY, pos),
                             Item::Rejected(
                                 "CSV header has no AuditData column; file skipped".into(),
                             ),
-                        );
+                        ));
                         return Ok(());
                     }
                 }
@@ -185,6 +210,7 @@ impl TeamsAudit {
                     .filter(|s| !s.is_empty())
             };
             let mut out = Vec::new();
+            let mut key = position_key(KEY_FAMILY, pos);
             match cell(Some(cols.audit_data)) {
                 None => out.push(Item::Rejected("empty or non-UTF-8 AuditData cell".into())),
                 Some(data) => match serde_json::from_str::<Value>(data) {
@@ -195,32 +221,35 @@ impl TeamsAudit {
                             operation: cell(cols.operation),
                         };
                         self.record(&obj, &ctx, &mut out);
+                        key = record_key(&obj, &ctx, data.as_bytes());
                     }
                     Ok(_) => out.push(Item::Rejected("AuditData is not a JSON object".into())),
                     Err(e) => out.push(Item::Rejected(format!("AuditData: {}", json_error(&e)))),
                 },
             }
-            out.into_iter().for_each(|i| emit(line, i));
+            if emit(Record {
+                pos,
+                key,
+                items: out,
+            })
+            .is_break()
+            {
+                return Ok(());
+            }
         }
     }
 
-    fn record(&mut self, obj: &Obj, ctx: &RowContext<'_>, out: &mut Vec<Item>) {
+    fn record(&self, obj: &Obj, ctx: &RowContext<'_>, out: &mut Vec<Item>) {
         if let Err(reason) = self.map(obj, ctx, out) {
             out.push(Item::Rejected(reason));
         }
     }
 
-    fn map(&mut self, obj: &Obj, ctx: &RowContext<'_>, out: &mut Vec<Item>) -> Result<(), String> {
+    fn map(&self, obj: &Obj, ctx: &RowContext<'_>, out: &mut Vec<Item>) -> Result<(), String> {
         let op = str_field(obj, "Operation")
             .or(ctx.operation)
             .ok_or("missing field `Operation`")?
             .trim();
-        if let Some(id) = str_field(obj, "Id").or(ctx.record_id)
-            && !self.seen.insert(id.trim().to_ascii_lowercase())
-        {
-            out.push(Item::Unmapped("duplicate record".into()));
-            return Ok(());
-        }
         let Some(rule) = self.mapping.operation(op).cloned() else {
             out.push(Item::Unmapped(format!("operation {}", safe_word(op))));
             return Ok(());

@@ -17,9 +17,12 @@
 //!   federated/personal/Skype/e-mail users external; `tenantId` in `tenant_ids` is internal.
 //!   Graph gives no e-mail address, so the actor id is the user's object id.
 //! - Attendance reports (`attendanceRecord`) carry no meeting id and are unmapped.
-//! - Messages are deduplicated on (chat, message id, deletion).
+//! - A message's record key is (chat, message id, `lastModifiedDateTime`, deletion): a message
+//!   exported twice is read once, an edited version is a record of its own.
+//! - A call recording's `success`/`failure` gives the stop and a `recording_completed` whose
+//!   start is the end minus `callRecordingDuration`; the meeting state takes it for the recording
+//!   when no start (`initial`) was reported, in this file or another.
 
-use std::collections::HashSet;
 use std::io::{self, BufRead};
 
 use jiff::{SignedDuration, Timestamp};
@@ -27,25 +30,23 @@ use serde_json::{Map, Value};
 
 use super::json::read_objects;
 use super::util::{actor, event, html_to_text, obj_field, safe_word, str_field, time_value};
-use super::{Adapter, Item, SourceSettings};
+use super::{Adapter, Flow, Item, Record, RecordKey, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform};
 
 type Obj = Map<String, Value>;
 
+/// The family name in record keys.
+pub const KEY_FAMILY: &str = "teams-graph";
+
 /// The Graph chat adapter.
 pub struct TeamsGraph {
     tenants: Vec<String>,
-    seen: HashSet<(String, String, bool)>,
-    /// Recordings whose start was seen (`callRecordingStatus` initial), by call id.
-    recording_calls: HashSet<String>,
 }
 
 impl TeamsGraph {
     pub fn new(settings: &SourceSettings) -> TeamsGraph {
         TeamsGraph {
             tenants: settings.tenant_ids.clone(),
-            seen: HashSet::new(),
-            recording_calls: HashSet::new(),
         }
     }
 }
@@ -61,19 +62,22 @@ pub fn looks_graph(head: &[u8]) -> bool {
 
 impl Adapter for TeamsGraph {
     fn read(
-        &mut self,
+        &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(super::Line, Item),
+        emit: &mut dyn FnMut(Record) -> Flow,
     ) -> io::Result<()> {
-        read_objects(input, &["value"], emit, |obj, out| self.map(obj, out))
+        read_objects(input, &["value"], KEY_FAMILY, emit, |obj, out| {
+            self.map(obj, out)
+        })
     }
 }
 
 impl TeamsGraph {
-    fn map(&mut self, m: &Obj, out: &mut Vec<Item>) -> Result<(), String> {
+    /// Maps one message; returns its key (chat, id, version) when it has an id.
+    fn map(&self, m: &Obj, out: &mut Vec<Item>) -> Result<Option<RecordKey>, String> {
         if m.contains_key("attendanceIntervals") || m.contains_key("attendanceRecords") {
             out.push(Item::Unmapped("attendance record (no meeting id)".into()));
-            return Ok(());
+            return Ok(None);
         }
         if !m.contains_key("messageType") && !m.contains_key("body") {
             return Err("not a chatMessage (no `messageType` or `body`)".into());
@@ -84,17 +88,34 @@ impl TeamsGraph {
             .to_string();
         let id = str_field(m, "id").unwrap_or("").to_string();
         let deleted = time_value(m.get("deletedDateTime"));
-        if !id.is_empty()
-            && !self
-                .seen
-                .insert((meeting.clone(), id.clone(), deleted.is_some()))
-        {
-            out.push(Item::Unmapped("duplicate record".into()));
-            return Ok(());
-        }
+        let key = (!id.is_empty()).then(|| {
+            RecordKey::new(
+                KEY_FAMILY,
+                &[
+                    meeting.as_bytes(),
+                    id.as_bytes(),
+                    str_field(m, "lastModifiedDateTime")
+                        .unwrap_or("")
+                        .as_bytes(),
+                    &[u8::from(deleted.is_some())],
+                ],
+            )
+        });
+        self.message(m, &meeting, id, deleted, out)?;
+        Ok(key)
+    }
+
+    fn message(
+        &self,
+        m: &Obj,
+        meeting: &str,
+        id: String,
+        deleted: Option<Timestamp>,
+        out: &mut Vec<Item>,
+    ) -> Result<(), String> {
         let created = time_value(m.get("createdDateTime"));
         let ev = |time: Timestamp, who: Actor, kind| {
-            Item::Event(Box::new(event(time, Platform::Teams, &meeting, who, kind)))
+            Item::Event(Box::new(event(time, Platform::Teams, meeting, who, kind)))
         };
         if let Some(deleted) = deleted {
             let who = self
@@ -111,7 +132,7 @@ impl TeamsGraph {
         }
         let created = created.ok_or("field `createdDateTime` is missing or not a time")?;
         if let Some(detail) = obj_field(m, "eventDetail") {
-            return self.system_event(detail, created, &meeting, out);
+            return self.system_event(detail, created, meeting, out);
         }
         let kind = str_field(m, "messageType").unwrap_or("message");
         if kind != "message" {
@@ -166,7 +187,7 @@ impl TeamsGraph {
     }
 
     fn system_event(
-        &mut self,
+        &self,
         d: &Obj,
         time: Timestamp,
         meeting: &str,
@@ -186,39 +207,33 @@ impl TeamsGraph {
         match ty {
             "callRecordingEventMessageDetail" => {
                 let status = str_field(d, "callRecordingStatus").unwrap_or("");
-                let call = str_field(d, "callId").unwrap_or("").to_string();
                 let who = initiator();
                 match status {
-                    "initial" => {
-                        self.recording_calls.insert(call);
+                    "initial" => out.push(ev(
+                        time,
+                        who,
+                        EventKind::RecordingStarted {
+                            media: Media::Video,
+                        },
+                    )),
+                    "success" | "failure" | "chunkFinished" => {
+                        // The duration tells when it started; the meeting state decides
+                        // whether that start was reported already.
+                        let started = str_field(d, "callRecordingDuration")
+                            .and_then(|s| s.parse::<SignedDuration>().ok())
+                            .and_then(|dur| time.checked_sub(dur).ok());
+                        let finished = status != "chunkFinished";
                         out.push(ev(
                             time,
-                            who,
-                            EventKind::RecordingStarted {
+                            who.clone(),
+                            EventKind::RecordingCompleted {
                                 media: Media::Video,
+                                started,
+                                ended: finished.then_some(time),
                             },
                         ));
-                    }
-                    "success" | "failure" | "chunkFinished" => {
-                        // Without the start message, the duration tells when it started.
-                        if !self.recording_calls.contains(&call)
-                            && let Some(start) = str_field(d, "callRecordingDuration")
-                                .and_then(|s| s.parse::<SignedDuration>().ok())
-                                .and_then(|dur| time.checked_sub(dur).ok())
-                        {
-                            self.recording_calls.insert(call);
-                            out.push(ev(
-                                start,
-                                who.clone(),
-                                EventKind::RecordingStarted {
-                                    media: Media::Video,
-                                },
-                            ));
-                        }
-                        if status != "chunkFinished" {
+                        if finished {
                             out.push(ev(time, who, EventKind::RecordingStopped));
-                        } else if out.is_empty() {
-                            out.push(Item::Unmapped("call recording chunkFinished".into()));
                         }
                     }
                     other => out.push(Item::Unmapped(format!(

@@ -12,10 +12,10 @@
 //!   chat messages, after the meeting.
 //! - Times are ISO 8601; `1970-01-01T00:00:00Z` is Webex's placeholder for "not yet known" and
 //!   is ignored.
-//! - Records are deduplicated on their kind and `id`.
+//! - A webhook's record key is its event `id`; a REST object's, the hash of the object (a
+//!   participant listed again after leaving is a new record, not a replacement).
 //! - Webex carries no screen sharing and no remote control.
 
-use std::collections::HashSet;
 use std::io::{self, BufRead};
 
 use jiff::{SignedDuration, Timestamp};
@@ -23,22 +23,23 @@ use serde_json::{Map, Value};
 
 use super::json::read_objects;
 use super::util::{actor, event, id_field, obj_field, safe_word, str_field, time_value};
-use super::{Adapter, Item, SourceSettings};
+use super::{Adapter, Flow, Item, Record, RecordKey, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
 
 type Obj = Map<String, Value>;
 
+/// The family name in record keys.
+pub const KEY_FAMILY: &str = "webex";
+
 /// The Webex adapter.
 pub struct Webex {
     orgs: Vec<String>,
-    seen: HashSet<(&'static str, String)>,
 }
 
 impl Webex {
     pub fn new(settings: &SourceSettings) -> Webex {
         Webex {
             orgs: settings.webex_org_ids.clone(),
-            seen: HashSet::new(),
         }
     }
 }
@@ -57,11 +58,13 @@ pub fn looks_webex(head: &[u8]) -> bool {
 
 impl Adapter for Webex {
     fn read(
-        &mut self,
+        &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(super::Line, Item),
+        emit: &mut dyn FnMut(Record) -> Flow,
     ) -> io::Result<()> {
-        read_objects(input, &["items"], emit, |obj, out| self.map(obj, out))
+        read_objects(input, &["items"], KEY_FAMILY, emit, |obj, out| {
+            self.map(obj, out)
+        })
     }
 }
 
@@ -93,31 +96,18 @@ impl Kind {
             None
         }
     }
-
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Meeting => "meeting",
-            Kind::Participant => "participant",
-            Kind::Recording => "recording",
-            Kind::Transcript => "transcript",
-            Kind::Chat => "chat",
-        }
-    }
 }
 
 impl Webex {
-    fn map(&mut self, obj: &Obj, out: &mut Vec<Item>) -> Result<(), String> {
+    /// Maps one record; a webhook's key is its event id.
+    fn map(&self, obj: &Obj, out: &mut Vec<Item>) -> Result<Option<RecordKey>, String> {
         if let Some(resource) = str_field(obj, "resource") {
             let name = str_field(obj, "event")
                 .or_else(|| str_field(obj, "type"))
                 .ok_or("webhook without `event`")?;
             let data = obj_field(obj, "data").ok_or("webhook without `data`")?;
-            if let Some(id) = id_field(obj, "id")
-                && !self.seen.insert(("webhook", id))
-            {
-                out.push(Item::Unmapped("duplicate record".into()));
-                return Ok(());
-            }
+            let key = id_field(obj, "id")
+                .map(|id| RecordKey::new(KEY_FAMILY, &[b"webhook", id.as_bytes()]));
             let created = time_value(obj.get("created"));
             let kind = match (resource, name) {
                 ("meetings", "started" | "ended") => Kind::Meeting,
@@ -130,22 +120,18 @@ impl Webex {
                         safe_word(resource),
                         safe_word(name)
                     )));
-                    return Ok(());
+                    return Ok(key);
                 }
             };
-            return self.object(kind, data, Some(name), created, out);
+            self.object(kind, data, Some(name), created, out)?;
+            return Ok(key);
         }
         let Some(kind) = Kind::of_object(obj) else {
             out.push(Item::Unmapped("Webex object of unknown kind".into()));
-            return Ok(());
+            return Ok(None);
         };
-        if let Some(id) = id_field(obj, "id")
-            && !self.seen.insert((kind.name(), id))
-        {
-            out.push(Item::Unmapped("duplicate record".into()));
-            return Ok(());
-        }
-        self.object(kind, obj, None, None, out)
+        self.object(kind, obj, None, None, out)?;
+        Ok(None)
     }
 
     /// Maps one object; `webhook` is the webhook's event name, `created` its time.

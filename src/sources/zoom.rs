@@ -5,48 +5,41 @@
 //! The meeting id is the instance `uuid` (`meeting_uuid` in file events), falling back to the
 //! meeting number `id`; ids are strings whether Zoom wrote a number or a string. Times come from
 //! the record's own field (`join_time`, `leave_time`, `date_time`, `recording_start`...) and
-//! fall back to `event_ts` (epoch milliseconds). Identical bodies (webhook retries) are
-//! reported once; later copies are [`Item::Unmapped`] `duplicate record`.
+//! fall back to `event_ts` (epoch milliseconds). The record key is the hash of the body, so
+//! identical bodies (webhook retries) are read once.
 //!
-//! Zoom has no remote-control event, says nothing about who admitted a participant (the host is
-//! assumed) and tells video from audio-only recording only on `recording.completed`: when every
-//! file of a recording seen starting is audio, a `recording_completed` with media `audio` says
-//! so, and `recording-video` cites it in its evidence.
+//! Entering the waiting room (`participant_joined_waiting_room`, `put_in_waiting_room`,
+//! `jbh_waiting`) is a join through the lobby: the participant waits until admitted. Zoom has no
+//! remote-control event, says nothing about who admitted a participant (the host is assumed)
+//! and tells video from audio-only recording only on `recording.completed`, which gives a
+//! `recording_completed` with what the files hold and when they start and end. The meeting state
+//! pairs it with the recording seen starting (`recording-video` then cites audio-only files in
+//! its evidence), or, when none was, takes it for the recording itself.
 
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::io::{self, BufRead};
 
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use super::json::read_records;
+use super::json::read_objects;
 use super::util::{
-    Skip, actor, epoch_millis, event, id_field, obj_field, parse_object, present, safe_word,
-    str_field, time_value,
+    Skip, actor, epoch_millis, event, id_field, obj_field, present, safe_word, str_field,
+    time_value,
 };
-use super::{Adapter, Item, SourceSettings};
+use super::{Adapter, Flow, Item, Record, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role, ShareScope};
 
 type Obj = Map<String, Value>;
 
+/// The family name in record keys.
+pub const KEY_FAMILY: &str = "zoom";
+
 /// The Zoom webhook adapter.
-pub struct Zoom {
-    seen: HashSet<u64>,
-    /// (meeting, participant) pairs seen in the waiting room, for `via_lobby`.
-    waiting: HashSet<(String, String)>,
-    /// Meetings whose `recording.started` was seen: who started it and when.
-    recordings: HashMap<String, (Actor, Timestamp)>,
-}
+pub struct Zoom;
 
 impl Zoom {
     pub fn new(_settings: &SourceSettings) -> Zoom {
-        Zoom {
-            seen: HashSet::new(),
-            waiting: HashSet::new(),
-            recordings: HashMap::new(),
-        }
+        Zoom
     }
 }
 
@@ -58,21 +51,16 @@ pub fn looks_zoom(head: &[u8]) -> bool {
 
 impl Adapter for Zoom {
     fn read(
-        &mut self,
+        &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(super::Line, Item),
+        emit: &mut dyn FnMut(Record) -> Flow,
     ) -> io::Result<()> {
-        read_records(input, &["events"], &mut |line, rec| {
-            let items = rec.map_err(Skip::Rejected).and_then(|bytes| {
-                let mut h = DefaultHasher::new();
-                bytes.hash(&mut h);
-                let obj = parse_object(bytes)?;
-                self.map(&obj, h.finish())
-            });
-            match items {
-                Ok(items) => items.into_iter().for_each(|i| emit(line, i)),
-                Err(skip) => emit(line, skip.item()),
+        read_objects(input, &["events"], KEY_FAMILY, emit, |obj, out| {
+            match self.map(obj) {
+                Ok(items) => out.extend(items),
+                Err(skip) => out.push(skip.item()),
             }
+            Ok(None)
         })
     }
 }
@@ -95,7 +83,7 @@ fn participant(p: &Obj) -> Actor {
 }
 
 impl Zoom {
-    fn map(&mut self, body: &Obj, hash: u64) -> Result<Vec<Item>, Skip> {
+    fn map(&self, body: &Obj) -> Result<Vec<Item>, Skip> {
         // Elastic's test files wrap each body as {"zoom": BODY}.
         let body = match (body.get("event"), obj_field(body, "zoom")) {
             (None, Some(inner)) => inner,
@@ -104,9 +92,6 @@ impl Zoom {
         let name = str_field(body, "event").ok_or("missing field `event`")?;
         let payload = obj_field(body, "payload").ok_or("missing field `payload`")?;
         let object = obj_field(payload, "object").ok_or("missing field `payload.object`")?;
-        if !self.seen.insert(hash) {
-            return Ok(vec![Item::Unmapped("duplicate record".into())]);
-        }
         let event_ts = body
             .get("event_ts")
             .and_then(Value::as_i64)
@@ -160,16 +145,12 @@ impl Zoom {
                 let who = participant(p);
                 let organizer =
                     id_field(p, "id").is_some() && id_field(p, "id") == id_field(object, "host_id");
-                let via_lobby = self
-                    .waiting
-                    .remove(&(meeting.clone(), who.id.clone()))
-                    .then_some(true);
                 out.push(ev(
                     when(p.get("join_time"), "participant.join_time")?,
                     who,
                     EventKind::ParticipantJoined {
                         role: organizer.then_some(Role::Organizer),
-                        via_lobby,
+                        via_lobby: None,
                     },
                 ));
             }
@@ -184,15 +165,20 @@ impl Zoom {
             "meeting.participant_joined_waiting_room"
             | "meeting.participant_put_in_waiting_room"
             | "meeting.participant_jbh_waiting" => {
-                if let Some(p) = person {
-                    self.waiting.insert((meeting.clone(), participant(p).id));
-                }
-                out.push(Item::Unmapped(format!("event {name}")));
+                // Into the waiting room: a join through the lobby, waiting until admitted.
+                let p = person.ok_or("missing field `payload.object.participant`")?;
+                out.push(ev(
+                    when(p.get("date_time"), "participant.date_time")?,
+                    participant(p),
+                    EventKind::ParticipantJoined {
+                        role: None,
+                        via_lobby: Some(true),
+                    },
+                ));
             }
             "meeting.participant_admitted" => {
                 let p = person.ok_or("missing field `payload.object.participant`")?;
                 let target = participant(p);
-                self.waiting.insert((meeting.clone(), target.id.clone()));
                 out.push(ev(
                     when(p.get("date_time"), "participant.date_time")?,
                     host(),
@@ -252,15 +238,9 @@ impl Zoom {
                     file.and_then(|f| f.get("recording_start")),
                     "recording_file.recording_start",
                 )?;
-                let who = host();
-                if name == "recording.started" {
-                    self.recordings
-                        .entry(meeting.clone())
-                        .or_insert((who.clone(), time));
-                }
                 out.push(ev(
                     time,
-                    who,
+                    host(),
                     EventKind::RecordingStarted {
                         media: Media::Video,
                     },
@@ -286,30 +266,18 @@ impl Zoom {
                         "event recording.completed (no audio or video file)".into(),
                     )]);
                 };
-                match self.recordings.get(&meeting) {
-                    // Seen live: only the audio-only finding is news.
-                    Some((who, start)) if media == Media::Audio => {
-                        let end = files.iter().filter_map(|f| f.end).max();
-                        out.push(ev(
-                            event_ts.or(end).unwrap_or(*start),
-                            who.clone(),
-                            EventKind::RecordingCompleted { media },
-                        ));
-                    }
-                    Some(_) => out.push(Item::Unmapped(
-                        "event recording.completed (already mapped from recording.started)".into(),
-                    )),
-                    None => {
-                        let start = files.iter().filter_map(|f| f.start).min();
-                        let end = files.iter().filter_map(|f| f.end).max();
-                        let who = host();
-                        let time = start.or(event_ts).ok_or_else(no_time)?;
-                        out.push(ev(time, who.clone(), EventKind::RecordingStarted { media }));
-                        if let Some(end) = end {
-                            out.push(ev(end, who, EventKind::RecordingStopped));
-                        }
-                    }
-                }
+                let started = files.iter().filter_map(|f| f.start).min().or(event_ts);
+                let ended = files.iter().filter_map(|f| f.end).max();
+                let time = event_ts.or(ended).or(started).ok_or_else(no_time)?;
+                out.push(ev(
+                    time,
+                    host(),
+                    EventKind::RecordingCompleted {
+                        media,
+                        started,
+                        ended,
+                    },
+                ));
             }
             "recording.transcript_completed" => {
                 let files = recording_files(object);

@@ -2,8 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::{BTreeMap, HashSet};
+
+use motesvakt::config::SensitivitySettings;
+use motesvakt::detect::Confidence;
 use motesvakt::event::Event;
-use motesvakt::sources::{Format, Item, SourceSettings};
+use motesvakt::meeting::{MeetingKey, MeetingView, Observation, SourceKey};
+use motesvakt::sources::{Format, Item, Position, RecordKey, SourceSettings};
 
 /// What an adapter emitted for one record, in a comparable form. Chat text is kept in the
 /// events for comparison but never printed by the helpers.
@@ -39,26 +44,90 @@ pub fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(fixture_path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
-/// Runs `format`'s adapter over `data`.
-pub fn read_with(format: Format, settings: &SourceSettings, data: &[u8]) -> Vec<(u64, Out)> {
-    let mut adapter = format.adapter(settings);
+/// Runs `format`'s adapter over `data`: each item with its record's line and key.
+pub fn read_keyed(
+    format: Format,
+    settings: &SourceSettings,
+    data: &[u8],
+) -> Vec<(Position, RecordKey, Out)> {
+    let adapter = format.adapter(settings);
     let mut out = Vec::new();
     // A small buffer exercises reads that end mid-record.
     let mut input = std::io::BufReader::with_capacity(7, data);
     adapter
-        .read(&mut input, &mut |line, item| {
-            out.push((
-                line,
-                match item {
-                    Item::Event(e) => Out::Event(e),
-                    Item::Unmapped(s) => Out::Unmapped(s),
-                    Item::UnmappedField(s) => Out::Field(s),
-                    Item::Rejected(s) => Out::Rejected(s),
-                },
-            ))
+        .read(&mut input, &mut |record| {
+            for item in record.items {
+                out.push((
+                    record.pos,
+                    record.key,
+                    match item {
+                        Item::Event(e) => Out::Event(e),
+                        Item::Unmapped(s) => Out::Unmapped(s),
+                        Item::UnmappedField(s) => Out::Field(s),
+                        Item::Rejected(s) => Out::Rejected(s),
+                    },
+                ))
+            }
+            std::ops::ControlFlow::Continue(())
         })
         .expect("no I/O error");
     out
+}
+
+/// Runs `format`'s adapter over `data`.
+pub fn read_with(format: Format, settings: &SourceSettings, data: &[u8]) -> Vec<(u64, Out)> {
+    read_keyed(format, settings, data)
+        .into_iter()
+        .map(|(pos, _, o)| (pos.line, o))
+        .collect()
+}
+
+/// What the rules see of `data`: the adapter's events deduplicated on their source keys (as the
+/// store does), grouped per meeting and put through the meeting view's pairing, in time order.
+/// The second value is how many events were duplicates.
+pub fn judged_with(format: Format, settings: &SourceSettings, data: &[u8]) -> (Vec<Event>, usize) {
+    let mut seen = HashSet::new();
+    let mut duplicates = 0;
+    let mut meetings: BTreeMap<MeetingKey, Vec<Observation>> = BTreeMap::new();
+    let mut last: Option<u64> = None;
+    let mut index = 0u16;
+    for (pos, key, out) in read_keyed(format, settings, data) {
+        if last != Some(pos.start) {
+            last = Some(pos.start);
+            index = 0;
+        }
+        let Out::Event(e) = out else { continue };
+        let source = SourceKey::new(key, index);
+        index += 1;
+        if !seen.insert(source) {
+            duplicates += 1;
+            continue;
+        }
+        let obs = Observation {
+            key: source,
+            event: *e,
+            findings: vec![],
+            signals: vec![],
+            context: Default::default(),
+        };
+        meetings.entry(obs.meeting_key()).or_default().push(obs);
+    }
+    let mut events = Vec::new();
+    for (key, obs) in meetings {
+        let view = MeetingView::new(
+            key,
+            obs,
+            Confidence::Medium,
+            &SensitivitySettings::default(),
+        );
+        events.extend(view.observations.into_iter().map(|o| o.event));
+    }
+    (events, duplicates)
+}
+
+/// [`judged_with`] with the fixtures' settings.
+pub fn judged(format: Format, data: &[u8]) -> Vec<Event> {
+    judged_with(format, &settings(), data).0
 }
 
 pub fn read(format: Format, data: &[u8]) -> Vec<(u64, Out)> {

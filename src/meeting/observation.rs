@@ -1,0 +1,192 @@
+//! What motesvakt keeps of each event: an [`Observation`], the event after the detector has
+//! read its texts.
+//!
+//! This is where patient data is redacted: chat text is never kept, and any other text
+//! (subject, invitation, file name, actor names and ids) in which the detector found something
+//! is dropped or has the match replaced by its redacted form. Only observations are stored,
+//! judged and reported.
+//!
+//! An observation depends on its own record only: the detector is not given the meeting's
+//! subject (it may come in another file or batch), it records how the subject would raise each
+//! finding ([`crate::detect::Finding::lift`]), and the subject's own observation keeps what it
+//! says as a [`TextContext`]. The meeting view applies one to the other.
+
+use serde::{Deserialize, Serialize};
+
+use super::SourceKey;
+use crate::detect::{Confidence, Context, Detector, Finding, TextContext};
+use crate::event::{Actor, Event, EventKind, TextField};
+use crate::incident::EvidenceFinding;
+use crate::phrases::{Signal, SignalKind, Signals};
+
+/// A finding and the text it was made in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldFinding {
+    pub field: TextField,
+    #[serde(flatten)]
+    pub finding: Finding,
+}
+
+impl From<&FieldFinding> for EvidenceFinding {
+    fn from(f: &FieldFinding) -> Self {
+        EvidenceFinding {
+            field: f.field,
+            kind: f.finding.kind.as_str().to_string(),
+            confidence: f.finding.confidence,
+            redacted: f.finding.redacted.clone(),
+            hash: f.finding.hash.clone(),
+        }
+    }
+}
+
+/// An event as motesvakt keeps it: free text removed, findings and phrase signals attached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// The source record's key and the event's place in it; stored beside the body, not in it.
+    #[serde(skip)]
+    pub key: SourceKey,
+    #[serde(flatten)]
+    pub event: Event,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<FieldFinding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<Signal>,
+    /// What the event's subject says about the numbers in the meeting's chat and file names
+    /// (identity and patient keywords), for meetings whose subject this event gives.
+    #[serde(default, skip_serializing_if = "TextContext::is_empty")]
+    pub context: TextContext,
+}
+
+impl Observation {
+    /// Reads the texts of `event` with the detector and keeps only what is safe to keep.
+    pub fn from_event(
+        key: SourceKey,
+        mut event: Event,
+        detector: &Detector,
+        phrases: &Signals,
+    ) -> Observation {
+        let mut findings = Vec::new();
+        let mut signals = Vec::new();
+        let mut context = TextContext::default();
+        let mut scan = |field: TextField, text: &str, ctx: &Context<'_>| -> bool {
+            phrases.scan(field, text, &mut signals);
+            let found = detector.scan(text, ctx);
+            let any = !found.is_empty();
+            findings.extend(
+                found
+                    .into_iter()
+                    .map(|finding| FieldFinding { field, finding }),
+            );
+            any
+        };
+        let none = Context::default();
+        match &mut event.kind {
+            EventKind::ChatMessage { text, .. } => {
+                scan(TextField::Chat, text, &none);
+                // Chat text is never kept, with or without findings.
+                text.clear();
+            }
+            EventKind::MeetingStarted {
+                subject, organizer, ..
+            } => {
+                if let Some(s) = subject {
+                    context = detector.context_of(s);
+                    if scan(TextField::Subject, s, &none) {
+                        *subject = None;
+                    }
+                }
+                if let Some(o) = organizer {
+                    redact_actor(o, detector);
+                }
+            }
+            EventKind::Invitation { subject, body } => {
+                context = detector.context_of(subject);
+                if scan(TextField::Subject, subject, &none) {
+                    subject.clear();
+                }
+                if let Some(b) = body.take() {
+                    // The body is read, never kept: it is long and may hold anything.
+                    scan(
+                        TextField::Body,
+                        &b,
+                        &Context {
+                            related: &[subject.as_str()],
+                        },
+                    );
+                }
+            }
+            EventKind::FileShared { name } if scan(TextField::FileName, name, &none) => {
+                name.clear();
+            }
+            EventKind::ParticipantAdmitted { target }
+            | EventKind::ControlGranted { target }
+            | EventKind::ControlRevoked { target } => redact_actor(target, detector),
+            _ => {}
+        }
+        redact_actor(&mut event.actor, detector);
+        Observation {
+            key,
+            event,
+            findings,
+            signals,
+            context,
+        }
+    }
+
+    /// Whether a phrase of this kind matched in the event's texts.
+    pub fn signal(&self, kind: SignalKind) -> Option<&Signal> {
+        self.signals.iter().find(|s| s.kind == kind)
+    }
+
+    /// Findings at or above `min`, in any text of the event. Weak signals (ICD codes, clinical
+    /// terms) are left out: alone they are not patient data (see [`super::MeetingView::new`]).
+    pub fn findings_at_least(&self, min: Confidence) -> impl Iterator<Item = &FieldFinding> {
+        self.findings
+            .iter()
+            .filter(move |f| f.finding.confidence >= min && !f.finding.is_weak_signal())
+    }
+
+    /// Whether the rules can use this observation. A chat message in which nothing was found
+    /// (no patient data, no phrase signal) carries nothing a rule judges, so it is not kept:
+    /// meeting state then grows with what happens in meetings, not with chat volume.
+    pub fn worth_keeping(&self) -> bool {
+        !matches!(self.event.kind, EventKind::ChatMessage { .. })
+            || !self.findings.is_empty()
+            || !self.signals.is_empty()
+    }
+
+    pub fn meeting_key(&self) -> super::MeetingKey {
+        super::MeetingKey {
+            platform: self.event.platform,
+            id: self.event.meeting.clone(),
+        }
+    }
+}
+
+/// Replaces anything the detector finds in an actor's id or name by its redacted form. Phone
+/// participants' ids and dial-in display names are where identity numbers hide.
+fn redact_actor(actor: &mut Actor, detector: &Detector) {
+    redact_in_place(&mut actor.id, detector);
+    if let Some(name) = &mut actor.name {
+        redact_in_place(name, detector);
+    }
+}
+
+fn redact_in_place(text: &mut String, detector: &Detector) {
+    let found = detector.scan(text, &Context::default());
+    if found.is_empty() {
+        return;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for f in &found {
+        if f.span.start < last || f.span.end > text.len() {
+            continue;
+        }
+        out.push_str(&text[last..f.span.start]);
+        out.push_str(&f.redacted);
+        last = f.span.end;
+    }
+    out.push_str(&text[last..]);
+    *text = out;
+}

@@ -1,0 +1,260 @@
+//! The pipeline's promises: a run stopped between its commits is completed by the next one,
+//! the clock alone settles meetings left open, and the incidents are the latest judgement.
+
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::config::{Config, Origin};
+use crate::detect::{Detector, HashKey};
+use crate::sources::{Adapter, native::Native};
+use crate::store::Store;
+
+fn config() -> Config {
+    Config::parse(
+        "internal_domains = [\"region.se\"]\nprofiles = [\"vgr-samsa\", \"halland\"]\n",
+        Origin::BuiltIn,
+    )
+    .unwrap()
+}
+
+fn detector(config: &Config) -> Detector {
+    Detector::new(&config.detect, HashKey::from_bytes([7; 32])).unwrap()
+}
+
+fn line(meeting: &str, time: &str, actor: &str, ty: &str, extra: &str) -> String {
+    format!(
+        r#"{{"time":"{time}","platform":"teams","meeting":"{meeting}","type":"{ty}","actor":{{"id":"{actor}"}}{extra}}}"#
+    )
+}
+
+/// Observes `lines` in one transaction and commits.
+fn observe(store: &Store, pipeline: &mut Pipeline<'_>, lines: &[String]) {
+    let data = lines.join("\n");
+    let tx = store.transaction().unwrap();
+    let mut counts = FormatCounts::default();
+    Native
+        .read(&mut data.as_bytes(), &mut |record| {
+            pipeline
+                .observe(&tx, Path::new("t"), record, &mut counts, &mut |d| {
+                    panic!("unexpected diagnostic {d}")
+                })
+                .unwrap();
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    pipeline.commit(tx).unwrap();
+}
+
+/// Settles everything due at the store's clock; returns `rule meeting severity status`.
+fn settle(store: &Store, pipeline: &mut Pipeline<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    loop {
+        let tx = store.transaction().unwrap();
+        let clock = tx.clock().unwrap().unwrap();
+        let s = pipeline.settle(&tx, clock, Timestamp::now(), 2).unwrap();
+        tx.commit().unwrap();
+        out.extend(s.reported.iter().map(|r| {
+            format!(
+                "{} {} {} {}",
+                r.incident.rule,
+                r.incident.meeting,
+                r.incident.severity,
+                r.outcome.as_str()
+            )
+        }));
+        if !s.more {
+            break;
+        }
+    }
+    out.sort();
+    out
+}
+
+fn current(store: &Store) -> Vec<String> {
+    let mut v: Vec<String> = store
+        .incidents(&crate::store::IncidentFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            format!(
+                "{} {} {} {}",
+                s.incident.id, s.incident.rule, s.incident.meeting, s.incident.severity
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn meeting_lines() -> Vec<String> {
+    vec![
+        line(
+            "m1",
+            "2024-05-02T10:00:00Z",
+            "anna@region.se",
+            "meeting_started",
+            "",
+        ),
+        line(
+            "m1",
+            "2024-05-02T10:01:00Z",
+            "anna@region.se",
+            "recording_started",
+            r#","media":"video""#,
+        ),
+        line(
+            "m1",
+            "2024-05-02T10:20:00Z",
+            "anna@region.se",
+            "chat_message",
+            r#","text":"pnr 19861208-2399 inför remissen""#,
+        ),
+        line(
+            "m1",
+            "2024-05-02T10:30:00Z",
+            "anna@region.se",
+            "meeting_ended",
+            "",
+        ),
+    ]
+}
+
+#[test]
+fn a_run_stopped_after_observing_is_completed_by_the_next_run() {
+    let config = config();
+    let d = detector(&config);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite");
+
+    // One uninterrupted run, for reference.
+    let reference = {
+        let store = Store::open(&dir.path().join("ref.sqlite")).unwrap();
+        let mut p = Pipeline::new(&config, &d, false);
+        observe(&store, &mut p, &meeting_lines());
+        settle(&store, &mut p);
+        current(&store)
+    };
+    assert!(reference.iter().any(|l| l.contains("chat-patient-data")));
+
+    // The observations are committed, then the process dies before settling.
+    {
+        let store = Store::open(&db).unwrap();
+        let mut p = Pipeline::new(&config, &d, false);
+        observe(&store, &mut p, &meeting_lines());
+    }
+    // A process that dies in the middle of settling: its transaction is never committed.
+    {
+        let store = Store::open(&db).unwrap();
+        let mut p = Pipeline::new(&config, &d, true);
+        let tx = store.transaction().unwrap();
+        let clock = tx.clock().unwrap().unwrap();
+        let s = p.settle(&tx, clock, Timestamp::now(), 100).unwrap();
+        assert!(!s.reported.is_empty());
+        drop(tx);
+    }
+    // The next run reads nothing new and still completes the incidents.
+    let store = Store::open(&db).unwrap();
+    assert!(current(&store).is_empty());
+    let mut p = Pipeline::new(&config, &d, true);
+    let reported = settle(&store, &mut p);
+    assert!(reported.iter().all(|r| r.ends_with(" new")), "{reported:?}");
+    assert_eq!(current(&store), reference);
+}
+
+#[test]
+fn the_clock_alone_settles_a_meeting_left_open_and_a_late_end_withdraws_it() {
+    let config = config();
+    let d = detector(&config);
+    let store = Store::in_memory().unwrap();
+    let mut p = Pipeline::new(&config, &d, false);
+    let day1 = vec![
+        line(
+            "m1",
+            "2024-05-02T10:00:00Z",
+            "anna@region.se",
+            "meeting_started",
+            "",
+        ),
+        line(
+            "m1",
+            "2024-05-02T10:30:00Z",
+            "anna@region.se",
+            "participant_left",
+            "",
+        ),
+    ];
+    observe(&store, &mut p, &day1);
+    assert_eq!(settle(&store, &mut p), Vec::<String>::new());
+    // Day 2 is about another meeting; m1 gets nothing new, but its timeout has passed.
+    let day2 = vec![line(
+        "m2",
+        "2024-05-03T09:00:00Z",
+        "bo@region.se",
+        "participant_left",
+        "",
+    )];
+    observe(&store, &mut p, &day2);
+    assert_eq!(
+        settle(&store, &mut p),
+        ["meeting-not-ended m1 low new"],
+        "fired once the clock passed the last event plus the timeout"
+    );
+    // The end, exported late, by the organiser: the incident no longer holds.
+    let end = vec![line(
+        "m1",
+        "2024-05-02T10:31:00Z",
+        "anna@region.se",
+        "meeting_ended",
+        r#","reason":"ended_by_host""#,
+    )];
+    observe(&store, &mut p, &end);
+    assert_eq!(
+        settle(&store, &mut p),
+        ["meeting-not-ended m1 low withdrawn"]
+    );
+    assert!(current(&store).is_empty());
+}
+
+#[test]
+fn the_subject_raises_a_chat_number_whichever_came_first() {
+    let config = config();
+    let d = detector(&config);
+    let subject = line(
+        "m1",
+        "2024-05-02T10:00:00Z",
+        "anna@region.se",
+        "meeting_started",
+        r#","subject":"Genomgång patient journal""#,
+    );
+    let chat = line(
+        "m1",
+        "2024-05-02T10:05:00Z",
+        "anna@region.se",
+        "chat_message",
+        r#","text":"ok 8612082399""#,
+    );
+    let mut results = Vec::new();
+    for batches in [
+        vec![vec![subject.clone(), chat.clone()]],
+        vec![vec![subject.clone()], vec![chat.clone()]],
+        vec![vec![chat.clone()], vec![subject.clone()]],
+    ] {
+        let store = Store::in_memory().unwrap();
+        let mut p = Pipeline::new(&config, &d, false);
+        for b in batches {
+            observe(&store, &mut p, &b);
+            settle(&store, &mut p);
+        }
+        results.push(current(&store));
+    }
+    assert!(
+        results[0].iter().any(|l| l.contains("chat-patient-data")),
+        "{:?}",
+        results[0]
+    );
+    assert_eq!(results[0], results[1]);
+    assert_eq!(results[0], results[2]);
+}

@@ -1,0 +1,255 @@
+//! Incidents in the store: each the latest judgement of its meeting, with the history of its
+//! changes (new, raised, lowered, withdrawn).
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError, Tx, decode_error};
+use crate::incident::{Incident, Outcome, Severity};
+use crate::meeting::MeetingKey;
+
+/// Which stored incidents to list.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Only incidents whose triggering event happened at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only incidents of this severity or higher.
+    pub min_severity: Option<Severity>,
+}
+
+/// An incident as the store holds it, with what the last change to it was.
+#[derive(Debug, Clone)]
+pub struct StoredIncident {
+    pub incident: Incident,
+    /// The last change: [`Outcome::New`], or raised or lowered from a severity.
+    pub last_change: Outcome,
+}
+
+impl Tx<'_> {
+    /// Records an incident as the current judgement: new (or seen again after a withdrawal),
+    /// raised or lowered (the change is kept in `incident_history`), or known. A known
+    /// incident's stored record is brought up to date (its meeting, when an alias moved it).
+    pub fn record_incident(&self, inc: &Incident, now: Timestamp) -> Result<Outcome, StoreError> {
+        let previous: Option<(String, String, Option<String>)> = self
+            .tx
+            .prepare_cached("SELECT severity, body, withdrawn FROM incidents WHERE id = ?1")
+            .and_then(|mut st| {
+                st.query_row([&inc.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()
+            })
+            .map_err(self.sql())?;
+        let body = serde_json::to_string(inc).map_err(|e| self.corrupt(decode_error(&e)))?;
+        let outcome = match &previous {
+            None => Outcome::New,
+            Some((_, _, Some(_))) => Outcome::New,
+            Some((sev, _, None)) => {
+                let from = Severity::from_name(sev).unwrap_or(Severity::Info);
+                match from.cmp(&inc.severity) {
+                    std::cmp::Ordering::Less => Outcome::Raised { from },
+                    std::cmp::Ordering::Greater => Outcome::Lowered { from },
+                    std::cmp::Ordering::Equal => Outcome::Known,
+                }
+            }
+        };
+        if outcome == Outcome::Known && previous.as_ref().is_some_and(|p| p.1 == body) {
+            return Ok(Outcome::Known);
+        }
+        let now_s = now.to_string();
+        let actor = serde_json::to_string(&inc.actor).unwrap_or_default();
+        self.tx
+            .prepare_cached(
+                "INSERT INTO incidents (id, rule, severity, platform, meeting, time, actor, profile,
+                     routine_file, routine_section, summary, body, first_seen, last_changed,
+                     withdrawn, time_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, NULL, ?14)
+                 ON CONFLICT (id) DO UPDATE SET severity = ?3, platform = ?4, meeting = ?5,
+                     time = ?6, actor = ?7, profile = ?8, routine_file = ?9,
+                     routine_section = ?10, summary = ?11, body = ?12, last_changed = ?13,
+                     withdrawn = NULL, time_us = ?14",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    inc.id,
+                    inc.rule,
+                    inc.severity.as_str(),
+                    inc.platform.as_str(),
+                    inc.meeting,
+                    inc.time.to_string(),
+                    actor,
+                    inc.profile,
+                    inc.routine.file,
+                    inc.routine.section,
+                    inc.summary,
+                    body,
+                    now_s,
+                    inc.time.as_microsecond(),
+                ])
+            })
+            .map_err(self.sql())?;
+        if outcome != Outcome::Known {
+            let from = match (&previous, outcome) {
+                (Some((sev, _, None)), _) => Some(sev.clone()),
+                _ => None,
+            };
+            self.history(&inc.id, &now_s, from.as_deref(), inc.severity, outcome)?;
+        }
+        Ok(outcome)
+    }
+
+    fn history(
+        &self,
+        id: &str,
+        at: &str,
+        from: Option<&str>,
+        to: Severity,
+        change: Outcome,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO incident_history (incident, at, severity_from, severity_to, change)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut st| st.execute(params![id, at, from, to.as_str(), change.as_str()]))
+            .map_err(self.sql())?;
+        Ok(())
+    }
+
+    /// The current (not withdrawn) incidents filed under any of `meetings` (one platform):
+    /// `(id, incident)`.
+    pub fn current_incidents_of(
+        &self,
+        platform: crate::event::Platform,
+        meetings: &[String],
+    ) -> Result<Vec<Incident>, StoreError> {
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT body FROM incidents
+                 WHERE platform = ?1 AND meeting = ?2 AND withdrawn IS NULL ORDER BY id",
+            )
+            .map_err(self.sql())?;
+        let mut out = Vec::new();
+        for m in meetings {
+            let rows = st
+                .query_map(params![platform.as_str(), m], |r| r.get::<_, String>(0))
+                .map_err(self.sql())?;
+            for body in rows {
+                let body = body.map_err(self.sql())?;
+                out.push(serde_json::from_str(&body).map_err(|e| self.corrupt(decode_error(&e)))?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Withdraws a current incident: later evidence no longer gives it.
+    pub fn withdraw_incident(&self, inc: &Incident, now: Timestamp) -> Result<(), StoreError> {
+        let now_s = now.to_string();
+        self.tx
+            .prepare_cached(
+                "UPDATE incidents SET withdrawn = ?2, last_changed = ?2
+                 WHERE id = ?1 AND withdrawn IS NULL",
+            )
+            .and_then(|mut st| st.execute(params![inc.id, now_s]))
+            .map_err(self.sql())?;
+        self.history(
+            &inc.id,
+            &now_s,
+            Some(inc.severity.as_str()),
+            inc.severity,
+            Outcome::Withdrawn,
+        )
+    }
+
+    /// The meetings whose incidents must be looked at when `key` is judged: the meeting and
+    /// its aliases.
+    pub fn meeting_and_aliases(&self, key: &MeetingKey) -> Result<Vec<String>, StoreError> {
+        let mut ids = vec![key.id.clone()];
+        ids.extend(self.aliases(key)?);
+        Ok(ids)
+    }
+}
+
+impl Store {
+    /// The current incidents, oldest first (by the time of their triggering event).
+    pub fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<StoredIncident>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT i.body,
+                     (SELECT h.change || ':' || COALESCE(h.severity_from, '') FROM incident_history h
+                      WHERE h.incident = i.id ORDER BY h.rowid DESC LIMIT 1)
+                 FROM incidents i
+                 WHERE i.withdrawn IS NULL AND (?1 IS NULL OR i.time_us >= ?1)
+                 ORDER BY i.time_us, i.id",
+            )
+            .map_err(self.sql())?;
+        let since = filter.since.map(|t| t.as_microsecond());
+        let rows = st
+            .query_map([since], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            })
+            .map_err(self.sql())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (body, change) = row.map_err(self.sql())?;
+            let incident: Incident =
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    reason: decode_error(&e),
+                })?;
+            if filter.min_severity.is_some_and(|m| incident.severity < m) {
+                continue;
+            }
+            let (kind, from) = change
+                .as_deref()
+                .and_then(|c| c.split_once(':'))
+                .unwrap_or(("new", ""));
+            let from = Severity::from_name(from);
+            let last_change = match (kind, from) {
+                ("raised", Some(from)) => Outcome::Raised { from },
+                ("lowered", Some(from)) => Outcome::Lowered { from },
+                // Schema 2 wrote no change; a row with a previous severity was a raise.
+                ("", Some(from)) if from < incident.severity => Outcome::Raised { from },
+                _ => Outcome::New,
+            };
+            out.push(StoredIncident {
+                incident,
+                last_change,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The changes of one incident, oldest first: `(change, from, to)`.
+    pub fn incident_history(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(String, Option<Severity>, Severity)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT COALESCE(change, ''), severity_from, severity_to FROM incident_history
+                 WHERE incident = ?1 ORDER BY rowid",
+            )
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(self.sql())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (change, from, to) = row.map_err(self.sql())?;
+            out.push((
+                change,
+                from.and_then(|s| Severity::from_name(&s)),
+                Severity::from_name(&to).unwrap_or(Severity::Info),
+            ));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,83 @@
+//! The store's schema, as a list of migrations.
+
+/// Schema migrations, in order. Entry `i` takes the schema from version `i` to `i + 1`.
+/// Never edit a migration that has shipped; add a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: observations (meeting state) and incidents with their severity history.
+    "CREATE TABLE observations (
+         key       TEXT PRIMARY KEY,
+         platform  TEXT NOT NULL,
+         meeting   TEXT NOT NULL,
+         time      TEXT NOT NULL,
+         body      TEXT NOT NULL
+     );
+     CREATE INDEX observations_meeting ON observations (platform, meeting, time);
+     CREATE TABLE incidents (
+         id              TEXT PRIMARY KEY,
+         rule            TEXT NOT NULL,
+         severity        TEXT NOT NULL,
+         platform        TEXT NOT NULL,
+         meeting         TEXT NOT NULL,
+         time            TEXT NOT NULL,
+         actor           TEXT NOT NULL,
+         profile         TEXT NOT NULL,
+         routine_file    TEXT NOT NULL,
+         routine_section TEXT NOT NULL,
+         summary         TEXT NOT NULL,
+         body            TEXT NOT NULL,
+         first_seen      TEXT NOT NULL,
+         last_changed    TEXT NOT NULL
+     );
+     CREATE INDEX incidents_meeting ON incidents (platform, meeting);
+     CREATE TABLE incident_history (
+         incident  TEXT NOT NULL REFERENCES incidents (id),
+         at        TEXT NOT NULL,
+         severity_from TEXT,
+         severity_to   TEXT NOT NULL
+     );",
+    // 2: other ids of a meeting (a Teams meeting's chat thread id), so that events filed under
+    // them are judged with the meeting.
+    "CREATE TABLE meeting_aliases (
+         platform TEXT NOT NULL,
+         alias    TEXT NOT NULL,
+         meeting  TEXT NOT NULL,
+         PRIMARY KEY (platform, alias)
+     );",
+    // 3: event identity from the source record, and meeting-level state in the store.
+    // - Observations are keyed on the source key (record key + place, 18 bytes) instead of a
+    //   hash of what the detector made of them. Observations of schema 2 cannot be given
+    //   their source key (the records are not kept), so they are dropped: scan the exports
+    //   again to rebuild meeting state. Incidents are kept.
+    // - `pending`: meetings to judge, in the same transaction as what made them so; `due_at`
+    //   (Unix microseconds) is when the clock alone may change the verdict (i64::MIN: now).
+    // - `meta`: the store's clock (the latest event time it has seen).
+    // - Incidents are the latest judgement of their meeting: `withdrawn` is set when later
+    //   evidence no longer gives one; `time_us` orders and filters them; the history says what
+    //   each change was.
+    "DROP TABLE observations;
+     CREATE TABLE observations (
+         key       BLOB PRIMARY KEY,
+         platform  TEXT NOT NULL,
+         meeting   TEXT NOT NULL,
+         time_us   INTEGER NOT NULL,
+         body      TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX observations_meeting ON observations (platform, meeting);
+     CREATE INDEX meeting_aliases_meeting ON meeting_aliases (platform, meeting);
+     CREATE TABLE pending (
+         platform TEXT NOT NULL,
+         meeting  TEXT NOT NULL,
+         due_at   INTEGER NOT NULL,
+         PRIMARY KEY (platform, meeting)
+     ) WITHOUT ROWID;
+     CREATE INDEX pending_due ON pending (due_at);
+     CREATE TABLE meta (
+         key   TEXT PRIMARY KEY,
+         value INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     ALTER TABLE incidents ADD COLUMN withdrawn TEXT;
+     ALTER TABLE incidents ADD COLUMN time_us INTEGER;
+     UPDATE incidents SET time_us = CAST(unixepoch(time, 'subsec') * 1000000 AS INTEGER);
+     CREATE INDEX incidents_time ON incidents (time_us, id);
+     ALTER TABLE incident_history ADD COLUMN change TEXT;",
+];

@@ -1,0 +1,248 @@
+use jiff::Timestamp;
+use rusqlite::Connection;
+
+use super::*;
+use crate::event::{Actor, Event, EventKind, Platform};
+use crate::incident::{Evidence, Incident, Outcome, Routine, Severity};
+use crate::meeting::{MeetingKey, Observation, SourceKey};
+use crate::sources::RecordKey;
+
+fn incident(severity: Severity) -> Incident {
+    Incident {
+        id: "abc".into(),
+        rule: "recording-video".into(),
+        severity,
+        platform: Platform::Teams,
+        meeting: "m".into(),
+        time: "2024-01-01T00:00:00Z".parse().unwrap(),
+        actor: Actor::new("a@b.se"),
+        profile: "halland".into(),
+        routine: Routine {
+            file: "f".into(),
+            section: "s".into(),
+            profile_file: "p".into(),
+        },
+        summary: "x".into(),
+        evidence: Evidence::default(),
+    }
+}
+
+fn obs(n: u8, meeting: &str) -> Observation {
+    Observation {
+        key: SourceKey::new(RecordKey::from_bytes([n; 16]), 0),
+        event: Event {
+            time: "2024-01-01T00:00:00Z".parse().unwrap(),
+            platform: Platform::Teams,
+            meeting: meeting.into(),
+            actor: Actor::new("a"),
+            kind: EventKind::ParticipantLeft,
+        },
+        findings: vec![],
+        signals: vec![],
+        context: Default::default(),
+    }
+}
+
+fn key(id: &str) -> MeetingKey {
+    MeetingKey {
+        platform: Platform::Teams,
+        id: id.into(),
+    }
+}
+
+#[test]
+fn migrates_a_new_file_and_reopens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+}
+
+#[test]
+fn a_schema_2_database_keeps_its_incidents() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(MIGRATIONS[0]).unwrap();
+    conn.execute_batch(MIGRATIONS[1]).unwrap();
+    conn.pragma_update(None, "user_version", 2).unwrap();
+    let body = serde_json::to_string(&incident(Severity::High)).unwrap();
+    conn.execute(
+        "INSERT INTO incidents VALUES ('abc', 'recording-video', 'high', 'teams', 'm',
+         '2024-01-01T00:00:00.5Z', '{}', 'halland', 'f', 's', 'x', ?1, 't', 't')",
+        [body],
+    )
+    .unwrap();
+    drop(conn);
+    let store = Store::open(&path).unwrap();
+    let listed = store.incidents(&IncidentFilter::default()).unwrap();
+    assert_eq!(listed.len(), 1);
+    let since = IncidentFilter {
+        since: Some("2024-01-01T00:00:01Z".parse().unwrap()),
+        ..IncidentFilter::default()
+    };
+    assert!(
+        store.incidents(&since).unwrap().is_empty(),
+        "time_us backfilled"
+    );
+}
+
+#[test]
+fn refuses_a_newer_schema_and_a_non_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.sqlite");
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = Store::open(&path).err().unwrap().to_string();
+    assert!(err.contains("schema version 99"), "{err}");
+    let junk = dir.path().join("junk.sqlite");
+    std::fs::write(&junk, vec![b'x'; 4096]).unwrap();
+    let err = Store::open(&junk).err().unwrap().to_string();
+    assert!(err.contains("junk.sqlite"), "{err}");
+}
+
+#[test]
+fn incidents_are_the_latest_judgement_with_history() {
+    let store = Store::in_memory().unwrap();
+    let now = Timestamp::now();
+    let tx = store.transaction().unwrap();
+    let r = |s| tx.record_incident(&incident(s), now).unwrap();
+    assert_eq!(r(Severity::Info), Outcome::New);
+    assert_eq!(r(Severity::Info), Outcome::Known);
+    assert_eq!(
+        r(Severity::High),
+        Outcome::Raised {
+            from: Severity::Info
+        }
+    );
+    assert_eq!(
+        r(Severity::Low),
+        Outcome::Lowered {
+            from: Severity::High
+        }
+    );
+    tx.withdraw_incident(&incident(Severity::Low), now).unwrap();
+    assert!(
+        tx.current_incidents_of(Platform::Teams, &["m".into()])
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        r(Severity::Medium),
+        Outcome::New,
+        "seen again after a withdrawal"
+    );
+    tx.commit().unwrap();
+    let listed = store.incidents(&IncidentFilter::default()).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].incident.severity, Severity::Medium);
+    let changes: Vec<String> = store
+        .incident_history("abc")
+        .unwrap()
+        .into_iter()
+        .map(|(c, _, to)| format!("{c} {to}"))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "new info",
+            "raised high",
+            "lowered low",
+            "withdrawn low",
+            "new medium"
+        ]
+    );
+    let high = IncidentFilter {
+        min_severity: Some(Severity::High),
+        ..IncidentFilter::default()
+    };
+    assert!(store.incidents(&high).unwrap().is_empty());
+}
+
+#[test]
+fn a_transaction_not_committed_leaves_nothing() {
+    let store = Store::in_memory().unwrap();
+    {
+        let tx = store.transaction().unwrap();
+        tx.put_observation(&obs(1, "m")).unwrap();
+        tx.mark_pending(&key("m"), i64::MIN).unwrap();
+        // Dropped: an error path, a panic, a kill.
+    }
+    assert!(!store.has_observations().unwrap());
+    let tx = store.transaction().unwrap();
+    assert!(tx.due(0, 10).unwrap().is_empty());
+    // A second transaction while one is open is an error, not a silent nesting.
+    assert!(store.transaction().is_err());
+}
+
+#[test]
+fn observations_are_kept_by_source_key() {
+    let store = Store::in_memory().unwrap();
+    let tx = store.transaction().unwrap();
+    assert_eq!(tx.put_observation(&obs(1, "m")).unwrap(), Put::New);
+    assert_eq!(tx.put_observation(&obs(1, "m")).unwrap(), Put::Same);
+    let mut changed = obs(1, "m2");
+    changed.event.actor = Actor::new("b");
+    assert_eq!(
+        tx.put_observation(&changed).unwrap(),
+        Put::Changed { was: key("m") }
+    );
+    assert!(tx.observations_of(&key("m")).unwrap().is_empty());
+    let back = tx.observations_of(&key("m2")).unwrap();
+    assert_eq!(back, vec![changed.clone()]);
+    assert_eq!(back[0].key, changed.key);
+    assert_eq!(tx.remove_observation(changed.key).unwrap(), Some(key("m2")));
+    assert_eq!(tx.remove_observation(changed.key).unwrap(), None);
+}
+
+#[test]
+fn an_alias_goes_to_the_smallest_meeting_id_whatever_the_order() {
+    for order in [["m1", "m2"], ["m2", "m1"]] {
+        let store = Store::in_memory().unwrap();
+        let tx = store.transaction().unwrap();
+        let chat = "19:meeting_x@thread.v2";
+        for m in order {
+            tx.add_alias(&key(m), chat).unwrap();
+        }
+        assert_eq!(tx.canonical(&key(chat)).unwrap(), key("m1"));
+        assert_eq!(tx.aliases(&key("m1")).unwrap(), [chat]);
+        assert!(tx.aliases(&key("m2")).unwrap().is_empty());
+        assert!(
+            tx.add_alias(&key("m1"), chat).unwrap().is_empty(),
+            "no change"
+        );
+        assert!(
+            tx.add_alias(&key("m1"), "m1").unwrap().is_empty(),
+            "not its own alias"
+        );
+    }
+}
+
+#[test]
+fn pending_meetings_come_due_with_the_clock() {
+    let store = Store::in_memory().unwrap();
+    let tx = store.transaction().unwrap();
+    tx.mark_pending(&key("later"), 2_000).unwrap();
+    tx.mark_pending(&key("now"), i64::MIN).unwrap();
+    tx.mark_pending(&key("later"), 5_000).unwrap();
+    assert_eq!(tx.due(1_000, 10).unwrap(), [key("now")]);
+    assert_eq!(
+        tx.due(2_000, 10).unwrap(),
+        [key("now")],
+        "due strictly before the clock"
+    );
+    assert_eq!(tx.due(2_001, 10).unwrap(), [key("later"), key("now")]);
+    assert_eq!(tx.pending_counts(1_000).unwrap(), (1, 1));
+    tx.set_due(&key("now"), None).unwrap();
+    assert_eq!(tx.due(i64::MAX, 10).unwrap(), [key("later")]);
+    assert_eq!(tx.clock().unwrap(), None);
+    let t: Timestamp = "2024-01-01T00:00:00Z".parse().unwrap();
+    tx.advance_clock(t).unwrap();
+    tx.advance_clock("2023-01-01T00:00:00Z".parse().unwrap())
+        .unwrap();
+    assert_eq!(tx.clock().unwrap(), Some(t), "the clock never goes back");
+}
