@@ -82,7 +82,7 @@ fn parse_since(s: &str) -> Result<Timestamp, String> {
     parse_time_arg(s, Timestamp::now())
 }
 
-/// [`parse_since`] with "now" given.
+/// `--since` with "now" given.
 pub fn parse_time_arg(s: &str, now: Timestamp) -> Result<Timestamp, String> {
     let s = s.trim();
     let bad = || {
@@ -380,4 +380,32 @@ fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
         .unwrap_or_default();
     print_incidents(&listed, args.json, lang)?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time_arg;
+
+    #[test]
+    fn since_takes_swedish_dates_rfc_3339_and_times_ago() {
+        let now: jiff::Timestamp = "2024-07-01T12:00:00Z".parse().unwrap();
+        let t = |s: &str| parse_time_arg(s, now).map(|t| t.to_string());
+        // Summer time: Swedish midnight is 22:00 UTC the day before.
+        assert_eq!(t("2024-05-02").unwrap(), "2024-05-01T22:00:00Z");
+        assert_eq!(t("2024-01-02 10:00").unwrap(), "2024-01-02T09:00:00Z");
+        assert_eq!(t("2024-05-02T08:00:00Z").unwrap(), "2024-05-02T08:00:00Z");
+        assert_eq!(t("7d").unwrap(), "2024-06-24T12:00:00Z");
+        assert_eq!(t("12h").unwrap(), "2024-07-01T00:00:00Z");
+        assert_eq!(t("30m").unwrap(), "2024-07-01T11:30:00Z");
+        for bad in [
+            "yesterday",
+            "7x",
+            "d",
+            "",
+            "99999999999999999999d",
+            "2024-13-01",
+        ] {
+            assert!(t(bad).is_err(), "{bad}");
+        }
+    }
 }

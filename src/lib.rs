@@ -2,10 +2,13 @@
 //! Swedish health and social care organisations have written for remote meetings.
 //!
 //! Data flows one way:
-//! file → [`sources`] adapter → [`event::Event`] → [`rules`] (meeting state and routine rules)
-//! → [`rules::Incident`] → [`store`] → [`report`]. [`detect`] finds patient data in every text
-//! on the way and is the only place that sees it; [`ingest`] finds and reads the files, and
-//! [`config`] holds the settings and routine profiles.
+//! file → [`sources`] adapter ([`sources::Record`]: position, record key, items) →
+//! [`event::Event`] → [`meeting::Observation`] (the detector reads every text here, and only
+//! here) → [`store`] (meeting state, pending meetings, the clock) → [`meeting::MeetingView`]
+//! (a meeting in time order) → [`rules`] → [`incident::Incident`] → [`store`] → [`report`].
+//! [`pipeline`] is that flow, and the batch scan ([`scan`]) is a driver of it; the service
+//! will be another. [`ingest`] finds and reads the files, and [`config`] holds the settings
+//! and routine profiles.
 
 pub mod cli;
 pub mod config;

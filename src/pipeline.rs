@@ -32,7 +32,7 @@ use crate::incident::{Incident, Outcome};
 use crate::ingest::IngestError;
 use crate::meeting::{MeetingKey, MeetingView, Observation, SourceKey};
 use crate::rules::Judge;
-use crate::sources::{Item, Record};
+use crate::sources::{Identity, Item, Record, RecordKey};
 use crate::store::{Put, StoreError, Tx};
 
 /// `due_at` for a meeting to judge at the next settling.
@@ -180,23 +180,41 @@ impl<'a> Pipeline<'a> {
         &mut self,
         tx: &Tx<'_>,
         file: &Path,
-        record: Record,
+        record: Record<'_>,
         counts: &mut FormatCounts,
         diagnostic: &mut dyn FnMut(Diagnostic),
     ) -> Result<(), StoreError> {
         let mut event_index: u16 = 0;
-        for item in record.items {
+        // Hashed only when an event of the record is kept (or may have been, earlier).
+        let mut record_key = None;
+        let Record {
+            pos,
+            identity,
+            items,
+        } = record;
+        for item in items {
             counts.read += 1;
             match item {
                 Item::Event(event) => {
                     counts.mapped += 1;
                     self.stats.events += 1;
-                    let key = SourceKey::new(record.key, event_index);
+                    let index = event_index;
                     event_index = event_index.saturating_add(1);
                     self.latest = self.latest.max(Some(event.time));
-                    let obs =
-                        Observation::from_event(key, *event, self.detector, &self.config.signals);
-                    self.keep(tx, obs)?;
+                    let mut obs = Observation::from_event(
+                        SourceKey::default(),
+                        *event,
+                        self.detector,
+                        &self.config.signals,
+                    );
+                    if obs.worth_keeping() || self.store_had_state {
+                        let record = *record_key.get_or_insert_with(|| match identity {
+                            Identity::Key(k) => k,
+                            Identity::Json { family, json } => RecordKey::of_json(family, json),
+                        });
+                        obs.key = SourceKey::new(record, index);
+                        self.keep(tx, obs)?;
+                    }
                 }
                 Item::Unmapped(label) => {
                     counts.unmapped += 1;
@@ -210,7 +228,7 @@ impl<'a> Pipeline<'a> {
                     counts.rejected += 1;
                     diagnostic(Diagnostic::Record {
                         file: file.to_path_buf(),
-                        line: record.pos.line,
+                        line: pos.line,
                         reason,
                     });
                 }

@@ -473,3 +473,31 @@ fn the_leak_checker_itself_finds_planted_numbers() {
         assert!(leaks(clean.as_bytes()).is_empty(), "form #{}", clean.len());
     }
 }
+
+#[test]
+fn a_database_error_stops_the_scan_at_once_and_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..2000).map(|i| video(&format!("m{i}"), i % 60)).collect();
+    let file = write(dir.path(), "many.ndjson", &lines);
+    let db = dir.path().join("broken.sqlite");
+    let d = db.to_str().unwrap();
+    let out = motesvakt_paths(&["scan", "--db", d], &[&file]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A table gone: every write of meeting state fails.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("DROP TABLE pending;").unwrap();
+    drop(conn);
+    let out = motesvakt_paths(&["scan", "--db", d], &[&file]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the scan stopped") && err.contains("broken.sqlite"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("pending").count(),
+        1,
+        "one error, not one per record: {err}"
+    );
+    assert!(stdout(&out).is_empty());
+}

@@ -20,10 +20,8 @@
 //! text (only enums and numbers), and every failure message has its digits masked
 //! ([`mask`]) and is checked with [`leaks`] before it is shown.
 //!
-//! Reading the final incidents: by the `incidents --db FILE --json` contract. Setting
-//! `MOTESVAKT_TEST_READ_SQLITE=1` reads the `incidents` table directly instead (`SELECT id,
-//! rule, meeting, severity FROM incidents`), which lets these tests run against a motesvakt that
-//! has no `incidents` command yet; that reader cannot tell withdrawn incidents apart.
+//! Reading the final incidents: by the `incidents --db FILE --json` contract (withdrawn
+//! incidents are not listed).
 //!
 //! Run: `cargo test --locked --test split_invariance`. Environment:
 //! - `PROPTEST_CASES=N`: generated cases (24 by default); `PROPTEST_MAX_SHRINK_ITERS=N`: how
@@ -33,7 +31,6 @@
 //!   temporary folder and name it in the message.
 //! - `MOTESVAKT_KILL_SEED=N` (the kill delays; printed), `MOTESVAKT_KILL_MEETINGS=N` (size of
 //!   the kill test's input, 1500 meetings by default); `-- --nocapture` shows the delays used.
-//! - `MOTESVAKT_TEST_READ_SQLITE=1`: see above.
 
 mod common;
 
@@ -127,20 +124,8 @@ fn one_scan(dir: &Path, cfg: &Path, files: &[PathBuf]) -> (BTreeSet<Key>, String
     (set, stderr(&out))
 }
 
-/// The incidents the store in `db` holds now, as listed by `incidents --db DB --json` (or read
-/// from SQLite with `MOTESVAKT_TEST_READ_SQLITE=1`; see the module doc).
+/// The incidents the store in `db` holds now, as listed by `incidents --db DB --json`.
 fn stored(db: &Path) -> Vec<Key> {
-    if std::env::var_os("MOTESVAKT_TEST_READ_SQLITE").is_some_and(|v| v != "0") {
-        let conn = rusqlite::Connection::open(db).expect("the database opens");
-        let mut st = conn
-            .prepare("SELECT id, rule, meeting, severity FROM incidents ORDER BY id")
-            .expect("an incidents table");
-        return st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-    }
     let out = bin()
         .args(["incidents", "--db", &db.display().to_string(), "--json"])
         .output()

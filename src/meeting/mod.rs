@@ -3,7 +3,7 @@
 //!
 //! A view depends only on the set of the meeting's observations, never on the order, files or
 //! batches they arrived in: they are sorted by time and source key, pairing across records is
-//! derived from the sorted list ([`derive`]), the meeting's subject raises the findings of its
+//! derived from the sorted list ([`mod@derive`]), the meeting's subject raises the findings of its
 //! chat and file names ([`crate::detect::Finding::lift`]), and sensitivity is decided over the
 //! whole. That is what makes a batch scan and a service reading the same records in pieces
 //! agree.
@@ -28,7 +28,7 @@ pub struct MeetingKey {
 }
 
 /// The identity of one event: its source record's key and its place among the record's events.
-/// Derived events (see [`derive`]) have places from [`SourceKey::DERIVED`] up.
+/// Derived events (see [`mod@derive`]) have places from [`SourceKey::DERIVED`] up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SourceKey {
     pub record: RecordKey,
@@ -79,7 +79,7 @@ impl SourceKey {
 #[derive(Debug)]
 pub struct MeetingView {
     pub key: MeetingKey,
-    /// Observations sorted by time, ties broken by source key, after [`derive`]. Each keeps the
+    /// Observations sorted by time, ties broken by source key, after [`mod@derive`]. Each keeps the
     /// meeting id its source filed it under (an alias, for a Teams meeting's Graph chat).
     pub observations: Vec<Observation>,
     /// For each observation, how many earlier ones were filed under the same meeting id with

@@ -26,7 +26,7 @@ pub struct RuleDef {
     pub revisit: Option<fn(&MeetingView, &RuleContext<'_>) -> Option<jiff::Timestamp>>,
 }
 
-/// Every rule, in the order of [`super::RULE_IDS`].
+/// Every rule, in the order of [`crate::incident::RULE_IDS`].
 pub const RULES: &[RuleDef] = &[
     RuleDef {
         id: "chat-patient-data",

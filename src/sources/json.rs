@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use super::lines::MAX_LINE;
 use super::util::parse_object;
-use super::{Flow, Item, Position, Record, RecordKey};
+use super::{Flow, Identity, Item, Position, Record, RecordKey};
 
 /// The largest record accepted; a larger one is rejected (and skipped) instead of being held.
 pub const MAX_RECORD: usize = MAX_LINE;
@@ -43,27 +43,31 @@ pub struct RawRecord<'a> {
 pub fn read_objects(
     input: &mut dyn BufRead,
     wrappers: &[&str],
-    family: &str,
-    emit: &mut dyn FnMut(Record) -> Flow,
+    family: &'static str,
+    emit: &mut dyn FnMut(Record<'_>) -> Flow,
     mut map: impl FnMut(&Map<String, Value>, &mut Vec<Item>) -> Result<Option<RecordKey>, String>,
 ) -> io::Result<()> {
     read_records(input, wrappers, &mut |raw| {
         let mut items = Vec::new();
-        let mut key = None;
-        match raw.bytes.and_then(|b| parse_object(b).map(|obj| (b, obj))) {
-            Ok((bytes, obj)) => {
-                match map(&obj, &mut items) {
-                    Ok(k) => key = k,
-                    Err(reason) => items.push(Item::Rejected(reason)),
+        let identity = match raw.bytes.and_then(|b| parse_object(b).map(|obj| (b, obj))) {
+            Ok((json, obj)) => {
+                let key = map(&obj, &mut items).unwrap_or_else(|reason| {
+                    items.push(Item::Rejected(reason));
+                    None
+                });
+                match key {
+                    Some(k) => Identity::Key(k),
+                    None => Identity::Json { family, json },
                 }
-                key = key.or_else(|| Some(RecordKey::of_json(family, bytes)));
             }
-            Err(reason) => items.push(Item::Rejected(reason)),
-        }
-        let key = key.unwrap_or_else(|| position_key(family, raw.pos));
+            Err(reason) => {
+                items.push(Item::Rejected(reason));
+                Identity::Key(position_key(family, raw.pos))
+            }
+        };
         emit(Record {
             pos: raw.pos,
-            key,
+            identity,
             items,
         })
     })

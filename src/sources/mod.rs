@@ -103,26 +103,41 @@ impl RecordKey {
         h.update((family.len() as u64).to_le_bytes());
         h.update(family.as_bytes());
         h.update(b"json");
-        let mut in_string = false;
-        let mut escaped = false;
-        let mut from = 0;
-        for (i, &b) in json.iter().enumerate() {
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    in_string = false;
+        let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        // Outside strings, hash what is not blank; strings go whole (the closing quote is found
+        // with memchr, skipping escaped ones).
+        let mut i = 0;
+        while i < json.len() {
+            let quote = memchr::memchr(b'"', &json[i..]).map_or(json.len(), |q| i + q);
+            let outside = &json[i..quote];
+            if outside.iter().any(blank) {
+                for part in outside.split(blank) {
+                    h.update(part);
                 }
-            } else if b == b'"' {
-                in_string = true;
-            } else if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
-                h.update(&json[from..i]);
-                from = i + 1;
+            } else {
+                h.update(outside);
             }
+            if quote == json.len() {
+                break;
+            }
+            // The string, up to and including its closing quote.
+            let mut end = quote + 1;
+            loop {
+                match memchr::memchr2(b'"', b'\\', &json[end..]) {
+                    None => {
+                        end = json.len();
+                        break;
+                    }
+                    Some(k) if json[end + k] == b'\\' => end = (end + k + 2).min(json.len()),
+                    Some(k) => {
+                        end += k + 1;
+                        break;
+                    }
+                }
+            }
+            h.update(&json[quote..end]);
+            i = end;
         }
-        h.update(&json[from..]);
         RecordKey::from_digest(h)
     }
 
@@ -150,21 +165,41 @@ impl fmt::Debug for RecordKey {
     }
 }
 
+/// How a record is identified: by a key the adapter made (from the platform's id), or by its
+/// JSON, hashed only when the key is needed ([`Record::key`]): most chat messages are read,
+/// checked and dropped without ever needing one.
+#[derive(Debug, Clone, Copy)]
+pub enum Identity<'a> {
+    Key(RecordKey),
+    Json {
+        family: &'static str,
+        json: &'a [u8],
+    },
+}
+
 /// One record of an input file: where it was, what it is, what it gave.
 #[derive(Debug)]
-pub struct Record {
+pub struct Record<'a> {
     pub pos: Position,
-    pub key: RecordKey,
+    pub identity: Identity<'a>,
     pub items: Vec<Item>,
 }
 
-impl Record {
+impl<'a> Record<'a> {
     /// A record that gave one item.
-    pub fn one(pos: Position, key: RecordKey, item: Item) -> Record {
+    pub fn one(pos: Position, identity: Identity<'a>, item: Item) -> Record<'a> {
         Record {
             pos,
-            key,
+            identity,
             items: vec![item],
+        }
+    }
+
+    /// The record's key.
+    pub fn key(&self) -> RecordKey {
+        match self.identity {
+            Identity::Key(k) => k,
+            Identity::Json { family, json } => RecordKey::of_json(family, json),
         }
     }
 }
@@ -177,8 +212,11 @@ pub trait Adapter {
     /// Reads every record from `input`, calling `emit` for each, until the input ends or `emit`
     /// says stop. An `Err` is an I/O error that stops this file; bad records are reported
     /// through `emit` as [`Item::Rejected`] instead.
-    fn read(&self, input: &mut dyn BufRead, emit: &mut dyn FnMut(Record) -> Flow)
-    -> io::Result<()>;
+    fn read(
+        &self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()>;
 }
 
 /// Settings the adapters need to classify participants and map records. Read from the
@@ -379,6 +417,38 @@ mod tests {
         assert_eq!(s("hello world"), None);
         assert_eq!(s(r#"{"a":1}"#), None);
         assert_eq!(s(""), None);
+    }
+
+    #[test]
+    fn record_keys_ignore_blanks_outside_strings_only() {
+        let k = |s: &str| RecordKey::of_json("native", s.as_bytes());
+        let base = k(r#"{"a":"x y","b":[1,2],"c":"q\"z"}"#);
+        assert_eq!(
+            base,
+            k("{ \"a\" : \"x y\",\n  \"b\": [1, 2],\t\"c\":\"q\\\"z\" }\r")
+        );
+        assert_ne!(
+            base,
+            k(r#"{"a":"xy","b":[1,2],"c":"q\"z"}"#),
+            "blanks in strings count"
+        );
+        assert_ne!(
+            base,
+            k(r#"{"a":"x y","b":[1,2],"c":"q\" z"}"#),
+            "after an escaped quote"
+        );
+        assert_ne!(
+            base,
+            RecordKey::of_json("zoom", br#"{"a":"x y","b":[1,2],"c":"q\"z"}"#)
+        );
+        // An unclosed string or a trailing backslash do not panic.
+        let _ = k(r#"{"a":"x"#);
+        let _ = k("\"\\");
+        assert_ne!(
+            RecordKey::new("f", &[b"ab", b"c"]),
+            RecordKey::new("f", &[b"a", b"bc"]),
+            "parts are length-prefixed"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::io::{self, BufRead};
 
 use super::lines::{Line, LineReader, MAX_LINE};
-use super::{Adapter, Flow, Item, Record, RecordKey};
+use super::{Adapter, Flow, Identity, Item, Record, RecordKey};
 use crate::event::{self, Parsed};
 
 /// The family name in record keys: a native line's key is the hash of its JSON without blanks.
@@ -17,13 +17,18 @@ impl Adapter for Native {
     fn read(
         &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(Record) -> Flow,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
         let mut lines = LineReader::new();
         while let Some((pos, line)) = lines.next(input)? {
-            let key = match &line {
-                Line::Text(bytes) => RecordKey::of_json(KEY_FAMILY, bytes),
-                Line::TooLong => RecordKey::new(KEY_FAMILY, &[&pos.start.to_le_bytes()]),
+            let identity = match &line {
+                Line::Text(bytes) => Identity::Json {
+                    family: KEY_FAMILY,
+                    json: bytes,
+                },
+                Line::TooLong => {
+                    Identity::Key(RecordKey::new(KEY_FAMILY, &[&pos.start.to_le_bytes()]))
+                }
             };
             let item = match line {
                 Line::TooLong => Item::Rejected(format!("line longer than {MAX_LINE} bytes")),
@@ -42,7 +47,7 @@ impl Adapter for Native {
                     },
                 },
             };
-            if emit(Record::one(pos, key, item)).is_break() {
+            if emit(Record::one(pos, identity, item)).is_break() {
                 break;
             }
         }

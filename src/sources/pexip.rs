@@ -73,7 +73,7 @@ impl Adapter for Pexip {
     fn read(
         &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(Record) -> Flow,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
         read_objects(input, &["objects"], KEY_FAMILY, emit, |obj, out| {
             Ok(self.record(obj, out))

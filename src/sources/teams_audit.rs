@@ -11,7 +11,7 @@
 //!   (`{"events":[{"event":{"original":"<AuditData as a string>"}}]}`).
 //! - A record's key is its `Id` (the CSV's `RecordId`), the same in CSV and JSON: the same
 //!   record exported both ways, or twice, is read once.
-//! - Operations are mapped through the [`TeamsMapping`] table (see [`super::teams_map`]);
+//! - Operations are mapped through the [`TeamsMapping`] table (see `teams_map`);
 //!   operations missing from it are [`Item::Unmapped`] `operation NAME`, and fields of mapped
 //!   records it does not know are [`Item::UnmappedField`] `OPERATION.FIELD`.
 //! - The meeting id is `MeetingDetail.Id` = `MeetingParticipantDetail.MeetingDetailId`. Chat
@@ -36,7 +36,9 @@ use super::util::{
     actor, bool_field, event, json_error, obj_field, parse_object, parse_time, safe_word,
     str_field, time_value,
 };
-use super::{Adapter, Flow, Item, Position, Record, RecordKey, SourceSettings, TeamsMapping};
+use super::{
+    Adapter, Flow, Identity, Item, Position, Record, RecordKey, SourceSettings, TeamsMapping,
+};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
 
 type Obj = Map<String, Value>;
@@ -98,39 +100,47 @@ impl Adapter for TeamsAudit {
     fn read(
         &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(Record) -> Flow,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
         if self.csv {
             return self.read_csv(input, emit);
         }
         read_records(input, &["events"], &mut |raw| {
             let mut items = Vec::new();
-            let mut key = None;
-            match raw
+            let identity = match raw
                 .bytes
                 .and_then(|b| Ok((b, unwrap_elastic(parse_object(b)?)?)))
             {
-                Ok((bytes, obj)) => {
+                Ok((json, obj)) => {
                     let ctx = RowContext::default();
                     self.record(&obj, &ctx, &mut items);
-                    key = Some(record_key(&obj, &ctx, bytes));
+                    record_identity(&obj, &ctx, json)
                 }
-                Err(reason) => items.push(Item::Rejected(reason)),
-            }
+                Err(reason) => {
+                    items.push(Item::Rejected(reason));
+                    Identity::Key(position_key(KEY_FAMILY, raw.pos))
+                }
+            };
             emit(Record {
                 pos: raw.pos,
-                key: key.unwrap_or_else(|| position_key(KEY_FAMILY, raw.pos)),
+                identity,
                 items,
             })
         })
     }
 }
 
-/// A record's key: its `Id` (any case), else the hash of its JSON.
-fn record_key(obj: &Obj, ctx: &RowContext<'_>, json: &[u8]) -> RecordKey {
+/// A record's identity: its `Id` (any case), else its JSON.
+fn record_identity<'a>(obj: &Obj, ctx: &RowContext<'_>, json: &'a [u8]) -> Identity<'a> {
     match str_field(obj, "Id").or(ctx.record_id) {
-        Some(id) => RecordKey::new(KEY_FAMILY, &[id.trim().to_ascii_lowercase().as_bytes()]),
-        None => RecordKey::of_json(KEY_FAMILY, json),
+        Some(id) => Identity::Key(RecordKey::new(
+            KEY_FAMILY,
+            &[id.trim().to_ascii_lowercase().as_bytes()],
+        )),
+        None => Identity::Json {
+            family: KEY_FAMILY,
+            json,
+        },
     }
 }
 
@@ -152,7 +162,7 @@ impl TeamsAudit {
     fn read_csv(
         &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(Record) -> Flow,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
         let lines = Rc::new(RefCell::new(LineTracker::default()));
         let mut reader = csv::ReaderBuilder::new()
@@ -190,7 +200,7 @@ impl TeamsAudit {
                     None => {
                         let _ = emit(Record::one(
                             pos,
-                            position_key(KEY_FAMILY, pos),
+                            Identity::Key(position_key(KEY_FAMILY, pos)),
                             Item::Rejected(
                                 "CSV header has no AuditData column; file skipped".into(),
                             ),
@@ -210,7 +220,7 @@ impl TeamsAudit {
                     .filter(|s| !s.is_empty())
             };
             let mut out = Vec::new();
-            let mut key = position_key(KEY_FAMILY, pos);
+            let mut identity = Identity::Key(position_key(KEY_FAMILY, pos));
             match cell(Some(cols.audit_data)) {
                 None => out.push(Item::Rejected("empty or non-UTF-8 AuditData cell".into())),
                 Some(data) => match serde_json::from_str::<Value>(data) {
@@ -221,7 +231,7 @@ impl TeamsAudit {
                             operation: cell(cols.operation),
                         };
                         self.record(&obj, &ctx, &mut out);
-                        key = record_key(&obj, &ctx, data.as_bytes());
+                        identity = record_identity(&obj, &ctx, data.as_bytes());
                     }
                     Ok(_) => out.push(Item::Rejected("AuditData is not a JSON object".into())),
                     Err(e) => out.push(Item::Rejected(format!("AuditData: {}", json_error(&e)))),
@@ -229,7 +239,7 @@ impl TeamsAudit {
             }
             if emit(Record {
                 pos,
-                key,
+                identity,
                 items: out,
             })
             .is_break()

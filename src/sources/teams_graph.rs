@@ -64,7 +64,7 @@ impl Adapter for TeamsGraph {
     fn read(
         &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(Record) -> Flow,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
         read_objects(input, &["value"], KEY_FAMILY, emit, |obj, out| {
             self.map(obj, out)

@@ -60,7 +60,7 @@ impl Adapter for Webex {
     fn read(
         &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(Record) -> Flow,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
         read_objects(input, &["items"], KEY_FAMILY, emit, |obj, out| {
             self.map(obj, out)

@@ -53,7 +53,7 @@ impl Adapter for Zoom {
     fn read(
         &self,
         input: &mut dyn BufRead,
-        emit: &mut dyn FnMut(Record) -> Flow,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
         read_objects(input, &["events"], KEY_FAMILY, emit, |obj, out| {
             match self.map(obj) {

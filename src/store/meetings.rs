@@ -186,7 +186,7 @@ impl Tx<'_> {
     }
 
     /// Marks a meeting to be judged once the clock is past `due_at` (Unix µs;
-    /// [`DUE_NOW`]: at the next settling). An earlier due time wins over a later one.
+    /// `i64::MIN`: at the next settling). An earlier due time wins over a later one.
     pub fn mark_pending(&self, key: &MeetingKey, due_at: i64) -> Result<(), super::StoreError> {
         self.tx
             .prepare_cached(

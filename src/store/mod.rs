@@ -28,10 +28,11 @@ pub use schema::MIGRATIONS;
 /// Problems with the database. Messages name the file.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open database {path}: {source}")]
+    // The SQLite error is shown in the message and not chained, so that it is said once.
+    #[error("cannot open database {path}: {cause}")]
     Open {
         path: PathBuf,
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     #[error(
         "database {path} has schema version {found}, newer than this motesvakt knows ({known}); use a newer motesvakt"
@@ -41,10 +42,10 @@ pub enum StoreError {
         found: i64,
         known: usize,
     },
-    #[error("database {path}: {source}")]
+    #[error("database {path}: {cause}")]
     Sql {
         path: PathBuf,
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     #[error("database {path}: a stored record cannot be read back ({reason})")]
     Corrupt { path: PathBuf, reason: String },
@@ -58,11 +59,19 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// A new file is created readable and writable by its owner only (SQLite gives its `-wal`
+    /// and `-shm` files the same mode).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open {
+        let open_err = |cause| StoreError::Open {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
+        create_private(path).map_err(|e| {
+            open_err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!("cannot create the file: {e}")),
+            ))
+        })?;
         let conn = Connection::open(path).map_err(open_err)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
@@ -82,9 +91,9 @@ impl Store {
     /// A store that lives in memory for one run.
     pub fn in_memory() -> Result<Store, StoreError> {
         let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
+        let conn = Connection::open_in_memory().map_err(|cause| StoreError::Open {
             path: path.clone(),
-            source,
+            cause,
         })?;
         let mut store = Store { conn, path };
         store.migrate()?;
@@ -170,10 +179,25 @@ impl Tx<'_> {
     }
 }
 
+/// Creates `path` with mode 0600 if it does not exist yet.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 fn sql_error(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-    move |source| StoreError::Sql {
+    move |cause| StoreError::Sql {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 

@@ -56,10 +56,11 @@ pub fn read_keyed(
     let mut input = std::io::BufReader::with_capacity(7, data);
     adapter
         .read(&mut input, &mut |record| {
+            let key = record.key();
             for item in record.items {
                 out.push((
                     record.pos,
-                    record.key,
+                    key,
                     match item {
                         Item::Event(e) => Out::Event(e),
                         Item::Unmapped(s) => Out::Unmapped(s),

@@ -1,0 +1,289 @@
+//! `motesvakt incidents`: what the store holds, in `scan --json` form; filters; the
+//! configuration's `state_dir`; a rescan under another configuration judges again without
+//! filing anything twice; a late end withdraws an incident.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+fn recording(meeting: &str, minute: u32) -> String {
+    ev(
+        meeting,
+        minute,
+        "anna@region.se",
+        "recording_started",
+        json!({"media": "video"}),
+    )
+}
+
+fn chat(meeting: &str, minute: u32, text: &str) -> String {
+    ev(
+        meeting,
+        minute,
+        "anna@region.se",
+        "chat_message",
+        json!({ "text": text }),
+    )
+}
+
+fn lines(o: &std::process::Output) -> Vec<String> {
+    stdout(o).lines().map(str::to_string).collect()
+}
+
+fn ids(v: &[Value]) -> Vec<String> {
+    let mut ids: Vec<String> = v
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn incidents_lists_the_store_in_the_form_of_scan_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "day.ndjson",
+        &[
+            recording("m1", 0),
+            chat("m1", 20, &format!("pnr {PNR} inför remissen")),
+            recording("m2", 30),
+        ],
+    );
+    let cfg = config(dir.path(), &["vgr-samsa"]);
+    let db = dir.path().join("state/db.sqlite");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let c = cfg.to_str().unwrap();
+    let d = db.to_str().unwrap();
+    let scan = motesvakt_paths(&["scan", "--json", "--config", c, "--db", d], &[&file]);
+    assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
+    let listed = motesvakt(&["incidents", "--db", d, "--json"]);
+    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    // The same objects, line for line (both in time order).
+    assert_eq!(lines(&listed), lines(&scan));
+    assert_eq!(incidents(&listed).len(), 3);
+    // Newest last.
+    let times: Vec<String> = incidents(&listed)
+        .iter()
+        .map(|i| i["time"].as_str().unwrap().to_string())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted);
+
+    // Filters.
+    let high = motesvakt(&["incidents", "--db", d, "--json", "--severity", "critical"]);
+    assert_eq!(
+        triples(&incidents(&high)),
+        [] as [(String, String, String); 0],
+        "nothing critical: no one outside the organisation"
+    );
+    let since = motesvakt(&[
+        "incidents",
+        "--db",
+        d,
+        "--json",
+        "--since",
+        "2020-05-04T08:25:00Z",
+    ]);
+    assert_eq!(
+        triples(&incidents(&since)),
+        [t("recording-video", "m2", "high")]
+    );
+    let swedish = motesvakt(&[
+        "incidents",
+        "--db",
+        d,
+        "--json",
+        "--since",
+        "2020-05-04 10:25",
+    ]);
+    assert_eq!(
+        lines(&swedish),
+        lines(&since),
+        "Swedish local time (UTC+2 in May)"
+    );
+    let ago = motesvakt(&["incidents", "--db", d, "--json", "--since", "1d"]);
+    assert!(incidents(&ago).is_empty(), "nothing from the last day");
+
+    // The text form, and no leak anywhere.
+    let text = motesvakt(&["incidents", "--db", d]);
+    assert!(
+        stdout(&text).contains("recording-video"),
+        "{}",
+        stdout(&text)
+    );
+    assert_no_leaks(
+        Some(&dir.path().join("state")),
+        &[&scan.stdout, &listed.stdout, &text.stdout],
+    );
+
+    // The configuration's state_dir in place of --db.
+    let with_state = dir.path().join("with-state.toml");
+    std::fs::write(
+        &with_state,
+        format!(
+            "internal_domains = [\"region.se\"]\nstate_dir = {:?}\n",
+            dir.path().join("state").to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    std::fs::rename(&db, dir.path().join("state/motesvakt.sqlite")).unwrap();
+    let by_config = motesvakt(&[
+        "incidents",
+        "--config",
+        with_state.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(by_config.status.code(), Some(0), "{}", stderr(&by_config));
+    assert_eq!(lines(&by_config), lines(&scan));
+}
+
+#[test]
+fn incidents_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.sqlite");
+    let out = motesvakt(&["incidents", "--db", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no such database"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!missing.exists(), "listing does not create a database");
+    let cfg = config(dir.path(), &["vgr-samsa"]);
+    let out = motesvakt(&["incidents", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("state_dir"), "{}", stderr(&out));
+    let out = motesvakt(&["incidents"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = motesvakt(&["incidents", "--db", "x", "--since", "yesterday"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a time"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_rescan_under_other_profiles_judges_again_and_files_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "m.ndjson",
+        &[
+            recording("m1", 0),
+            chat("m1", 20, &format!("pnr {PNR} inför remissen")),
+        ],
+    );
+    let db = dir.path().join("db.sqlite");
+    let d = db.to_str().unwrap();
+    let halland = config(dir.path(), &["halland"]);
+    let first = motesvakt_paths(
+        &[
+            "scan",
+            "--json",
+            "--db",
+            d,
+            "--config",
+            halland.to_str().unwrap(),
+        ],
+        &[&file],
+    );
+    assert_eq!(
+        triples(&incidents(&first)),
+        [
+            t("chat-patient-data", "m1", "high"),
+            t("recording-video", "m1", "high")
+        ]
+    );
+    // The same file, with the rule switched off and then on again.
+    let off = dir.path().join("off.toml");
+    std::fs::write(
+        &off,
+        "internal_domains = [\"region.se\"]\nprofiles = [\"halland\"]\n[rules.recording-video]\nenabled = false\n",
+    )
+    .unwrap();
+    let second = motesvakt_paths(
+        &[
+            "scan",
+            "--json",
+            "--db",
+            d,
+            "--config",
+            off.to_str().unwrap(),
+        ],
+        &[&file],
+    );
+    let withdrawn = incidents(&second);
+    assert_eq!(withdrawn.len(), 1);
+    assert_eq!(withdrawn[0]["rule"], "recording-video");
+    assert_eq!(withdrawn[0]["status"], "withdrawn");
+    assert!(
+        stderr(&second).contains("2 events already seen"),
+        "{}",
+        stderr(&second)
+    );
+    let third = motesvakt_paths(
+        &[
+            "scan",
+            "--json",
+            "--db",
+            d,
+            "--config",
+            halland.to_str().unwrap(),
+        ],
+        &[&file],
+    );
+    assert_eq!(
+        ids(&incidents(&third)),
+        ids(&withdrawn),
+        "the same id comes back"
+    );
+    let now = incidents(&motesvakt(&["incidents", "--db", d, "--json"]));
+    assert_eq!(ids(&now), ids(&incidents(&first)));
+    // Every event is kept once, whatever the rescans.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM observations", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn a_late_end_withdraws_meeting_not_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &["vgr-samsa"]);
+    let c = cfg.to_str().unwrap();
+    let db = dir.path().join("db.sqlite");
+    let d = db.to_str().unwrap();
+    let day1 = write(
+        dir.path(),
+        "a.ndjson",
+        &[
+            ev("m1", 0, "anna@region.se", "meeting_started", json!({})),
+            ev("m1", 30, "anna@region.se", "participant_left", json!({})),
+            // A meeting more than eight hours later moves the clock past m1's timeout.
+            ev("m2", 600, "bo@region.se", "participant_left", json!({})),
+        ],
+    );
+    let out = motesvakt_paths(&["scan", "--json", "--db", d, "--config", c], &[&day1]);
+    assert_eq!(
+        triples(&incidents(&out)),
+        [t("meeting-not-ended", "m1", "low")]
+    );
+    let end = write(
+        dir.path(),
+        "b.ndjson",
+        &[ev(
+            "m1",
+            31,
+            "anna@region.se",
+            "meeting_ended",
+            json!({"reason": "ended_by_host"}),
+        )],
+    );
+    let out = motesvakt_paths(&["scan", "--db", d, "--config", c], &[&end]);
+    assert!(stdout(&out).contains("återkallad"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("1 withdrawn"), "{}", stderr(&out));
+    assert!(incidents(&motesvakt(&["incidents", "--db", d, "--json"])).is_empty());
+}
