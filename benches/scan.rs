@@ -63,6 +63,7 @@ fn child(path: &Path) {
     let options = ScanOptions {
         paths: vec![path.to_path_buf()],
         format: None,
+        threads: motesvakt::work::default_threads(),
     };
     let started = Instant::now();
     let (_, stats) = scan::run(&config, &detector, &store, &options, &mut |_| {}).unwrap();

@@ -165,6 +165,10 @@ pub struct ScanArgs {
     /// Language of summaries: sv or en (overrides the config's `language`).
     #[arg(long, value_name = "LANG", value_parser = parse_language)]
     pub lang: Option<Language>,
+    /// Threads for reading and judging; the incidents are the same whatever the number.
+    /// Default: the machine's cores (at most 8).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub threads: Option<u16>,
     /// Files or folders to scan (folders recursively).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -272,7 +276,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     let detector = Detector::new(&config.detect, key).map_err(|e| SetupError(e.to_string()))?;
     let store = match &args.db {
         Some(path) => Store::open(path).map_err(|e| SetupError(e.to_string()))?,
-        None => Store::in_memory()?,
+        None => Store::temporary()?,
     };
     let stderr = std::io::stderr();
     if config.classifier.is_empty() {
@@ -295,6 +299,9 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     let options = ScanOptions {
         paths: args.paths,
         format: args.format,
+        threads: args
+            .threads
+            .map_or_else(crate::work::default_threads, usize::from),
     };
     let (reported, stats) = scan::run(&config, &detector, &store, &options, &mut |d| {
         let _ = writeln!(stderr.lock(), "{d}");

@@ -26,3 +26,4 @@ pub mod rules;
 pub mod scan;
 pub mod sources;
 pub mod store;
+pub mod work;

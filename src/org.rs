@@ -11,6 +11,14 @@ pub fn domain_in(domain: &str, parent: &str) -> bool {
             && domain.as_bytes()[domain.len() - parent.len() - 1] == b'.')
 }
 
+/// [`domain_in`] with `domain` in any case (`parent` is lower case).
+fn domain_in_ignoring_case(domain: &str, parent: &str) -> bool {
+    let (d, p) = (domain.as_bytes(), parent.as_bytes());
+    d.len() >= p.len()
+        && d[d.len() - p.len()..].eq_ignore_ascii_case(p)
+        && (d.len() == p.len() || d[d.len() - p.len() - 1] == b'.')
+}
+
 /// Decides whether an actor is inside the organisation.
 #[derive(Debug, Clone, Default)]
 pub struct Classifier {
@@ -43,14 +51,22 @@ impl Classifier {
             return kind;
         }
         let id = actor.id.trim();
-        if id.to_ascii_lowercase().contains("#ext#") {
+        if memchr::memchr(b'#', id.as_bytes()).is_some()
+            && id
+                .as_bytes()
+                .windows(5)
+                .any(|w| w.eq_ignore_ascii_case(b"#ext#"))
+        {
             return ActorKind::Guest;
         }
         let Some((_, domain)) = id.rsplit_once('@') else {
             return ActorKind::External;
         };
-        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-        let internal = self.domains.iter().any(|d| domain_in(&domain, d));
+        let domain = domain.trim_end_matches('.');
+        let internal = self
+            .domains
+            .iter()
+            .any(|d| domain_in_ignoring_case(domain, d));
         if internal {
             ActorKind::Internal
         } else {

@@ -20,10 +20,11 @@
 //! service are two drivers of this module and cannot disagree. A run killed between two
 //! commits leaves its pending meetings in the store, and the next run settles them.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
+use sha2::Digest;
 
 use crate::config::Config;
 use crate::detect::Detector;
@@ -33,14 +34,10 @@ use crate::ingest::IngestError;
 use crate::meeting::{MeetingKey, MeetingView, Observation, SourceKey};
 use crate::rules::Judge;
 use crate::sources::{Identity, Item, Record, RecordKey};
-use crate::store::{Put, StoreError, Tx};
+use crate::store::{Store, StoreError, Tx};
 
 /// `due_at` for a meeting to judge at the next settling.
 const DUE_NOW: i64 = i64::MIN;
-
-/// How many meetings marked pending are remembered, so that the records of one meeting in a
-/// row mark it once.
-const MARKED_CACHE: usize = 4096;
 
 /// Per-format counts of what adapters emitted: items (an event, an unmapped record, a
 /// rejected record; one record may give several events), and what was not mapped, by label.
@@ -135,55 +132,86 @@ pub struct Settled {
     pub meetings: u64,
     /// Incidents judged again with nothing new to say.
     pub known: u64,
+    /// Events kept more than once (the same record read again), found while loading.
+    pub duplicates: u64,
+    /// Of those, events whose later version differs: the settings changed since.
+    pub changed: u64,
     /// Candidates not raised because an `[[exceptions]]` entry covers them.
     pub excepted: u64,
     /// More meetings are due: settle again.
     pub more: bool,
 }
 
-/// The pipeline: the configuration, the detector and the judge, and what it has seen of the
-/// current batch.
-pub struct Pipeline<'a> {
-    config: &'a Config,
-    detector: &'a Detector,
-    judge: Judge<'a>,
-    /// Whether the store may hold observations from earlier runs (then an event that is no
-    /// longer worth keeping must be removed from it).
-    store_had_state: bool,
-    /// The latest event time observed since the last commit.
-    latest: Option<Timestamp>,
-    /// Meetings marked pending in this batch.
-    marked: HashSet<MeetingKey>,
+/// A meeting's events in a batch, each under its source key: the observation to keep, or
+/// `None` to forget one kept earlier under another configuration.
+pub type Entries = Vec<(SourceKey, Option<Observation>)>;
+
+/// What records became before they are stored: observations grouped by the meeting their
+/// source filed them under, aliases learnt, and what there is to tell the operator. Built by
+/// an [`Observer`] (on any thread), written by [`Pipeline::store`].
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Per meeting, each event under its source key: the observation to keep, or `None` to
+    /// forget one kept earlier under another configuration.
+    pub meetings: HashMap<MeetingKey, Entries>,
+    /// `(meeting, alias)` pairs from `meeting_started`.
+    pub aliases: Vec<(MeetingKey, String)>,
+    /// Problems with the input, in the order of the records.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The latest event time.
+    pub latest: Option<Timestamp>,
+    /// Records taken.
+    pub records: u64,
     pub stats: ObserveStats,
 }
 
-impl<'a> Pipeline<'a> {
-    /// A pipeline over a store that holds (`store_had_state`) or does not hold meeting state
-    /// from earlier runs.
-    pub fn new(config: &'a Config, detector: &'a Detector, store_had_state: bool) -> Pipeline<'a> {
-        Pipeline {
+impl Batch {
+    /// Adds another batch (of records that came after this one's).
+    pub fn append(&mut self, other: Batch) {
+        for (k, v) in other.meetings {
+            self.meetings.entry(k).or_default().extend(v);
+        }
+        self.aliases.extend(other.aliases);
+        self.diagnostics.extend(other.diagnostics);
+        self.latest = self.latest.max(other.latest);
+        self.records += other.records;
+        self.stats.events += other.stats.events;
+        self.stats.duplicates += other.stats.duplicates;
+        self.stats.changed += other.stats.changed;
+    }
+}
+
+/// Turns records into observations: the adapters' events read by the detector. Holds no state
+/// between records, so it runs on any number of threads.
+pub struct Observer<'a> {
+    config: &'a Config,
+    detector: &'a Detector,
+    /// Whether an event that is not worth keeping must still be written (as a tombstone):
+    /// when the store's observations were made under other settings, so that one kept then
+    /// may need forgetting now.
+    tombstones: bool,
+}
+
+impl<'a> Observer<'a> {
+    pub fn new(config: &'a Config, detector: &'a Detector, tombstones: bool) -> Observer<'a> {
+        Observer {
             config,
             detector,
-            judge: Judge::new(config, detector.min_confidence()),
-            store_had_state,
-            latest: None,
-            marked: HashSet::new(),
-            stats: ObserveStats::default(),
+            tombstones,
         }
     }
 
-    /// Takes one record into `tx`: its events become observations stored under their source
-    /// keys, the meetings they touch are marked pending, and what was not mapped or could not
-    /// be read is counted in `counts` and, for bad records, passed to `diagnostic` with the
-    /// file and line. A store error is returned at once; the caller stops reading.
+    /// Takes one record into `batch`: its events become observations under their source keys,
+    /// what was not mapped is counted in `counts`, and bad records are noted with file and
+    /// line.
     pub fn observe(
-        &mut self,
-        tx: &Tx<'_>,
+        &self,
         file: &Path,
         record: Record<'_>,
         counts: &mut FormatCounts,
-        diagnostic: &mut dyn FnMut(Diagnostic),
-    ) -> Result<(), StoreError> {
+        batch: &mut Batch,
+    ) {
+        batch.records += 1;
         let mut event_index: u16 = 0;
         // Hashed only when an event of the record is kept (or may have been, earlier).
         let mut record_key = None;
@@ -197,24 +225,33 @@ impl<'a> Pipeline<'a> {
             match item {
                 Item::Event(event) => {
                     counts.mapped += 1;
-                    self.stats.events += 1;
+                    batch.stats.events += 1;
                     let index = event_index;
                     event_index = event_index.saturating_add(1);
-                    self.latest = self.latest.max(Some(event.time));
-                    let mut obs = Observation::from_event(
+                    batch.latest = batch.latest.max(Some(event.time));
+                    let obs = Observation::from_event(
                         SourceKey::default(),
                         *event,
                         self.detector,
                         &self.config.signals,
                     );
-                    if obs.worth_keeping() || self.store_had_state {
-                        let record = *record_key.get_or_insert_with(|| match identity {
-                            Identity::Key(k) => k,
-                            Identity::Json { family, json } => RecordKey::of_json(family, json),
-                        });
-                        obs.key = SourceKey::new(record, index);
-                        self.keep(tx, obs)?;
+                    let keep = obs.worth_keeping();
+                    if !keep && !self.tombstones {
+                        continue;
                     }
+                    let record = *record_key.get_or_insert_with(|| match identity {
+                        Identity::Key(k) => k,
+                        Identity::Json { family, json } => RecordKey::of_json(family, json),
+                    });
+                    let key = SourceKey::new(record, index);
+                    let meeting = obs.meeting_key();
+                    if let EventKind::MeetingStarted { aliases, .. } = &obs.event.kind {
+                        for alias in aliases {
+                            batch.aliases.push((meeting.clone(), alias.clone()));
+                        }
+                    }
+                    let entry = (key, keep.then_some(obs));
+                    batch.meetings.entry(meeting).or_default().push(entry);
                 }
                 Item::Unmapped(label) => {
                     counts.unmapped += 1;
@@ -226,7 +263,7 @@ impl<'a> Pipeline<'a> {
                 }
                 Item::Rejected(reason) => {
                     counts.rejected += 1;
-                    diagnostic(Diagnostic::Record {
+                    batch.diagnostics.push(Diagnostic::Record {
                         file: file.to_path_buf(),
                         line: pos.line,
                         reason,
@@ -234,60 +271,303 @@ impl<'a> Pipeline<'a> {
                 }
             }
         }
-        Ok(())
+    }
+}
+
+/// The pipeline: the configuration, the detector and the judge, and the batch being built.
+pub struct Pipeline<'a> {
+    config: &'a Config,
+    detector: &'a Detector,
+    judge: Judge<'a>,
+    observer: Observer<'a>,
+    fingerprint: String,
+    /// The batch [`Pipeline::observe`] adds to.
+    batch: Batch,
+    /// Whether the store held incidents before this pipeline judged anything: when not, a
+    /// meeting judged for the first time in this run has no incidents to look up.
+    store_had_incidents: bool,
+    /// Threads for judging.
+    threads: usize,
+    /// Meetings whose events were all stored in this run, kept in memory until judged.
+    cache: HashMap<MeetingKey, CacheEntry>,
+    /// Batches stored.
+    batches: u64,
+    /// Hashes of the meetings this pipeline wrote incidents for (a false match only costs a
+    /// lookup).
+    wrote_for: HashSet<u64>,
+    pub stats: ObserveStats,
+}
+
+impl<'a> Pipeline<'a> {
+    /// A pipeline over `store`: it looks once at what the store holds (whether its observations
+    /// were made under the same settings).
+    pub fn new(
+        config: &'a Config,
+        detector: &'a Detector,
+        store: &Store,
+    ) -> Result<Pipeline<'a>, StoreError> {
+        let fingerprint = fingerprint(config, detector);
+        let tx = store.transaction()?;
+        let tombstones = tx.has_chunks()? && tx.fingerprint()?.as_deref() != Some(&fingerprint);
+        let store_had_incidents = tx.has_incidents()?;
+        drop(tx);
+        Ok(Pipeline {
+            config,
+            detector,
+            judge: Judge::new(config, detector.min_confidence()),
+            observer: Observer::new(config, detector, tombstones),
+            fingerprint,
+            batch: Batch::default(),
+            store_had_incidents,
+            wrote_for: HashSet::new(),
+            threads: 1,
+            cache: HashMap::new(),
+            batches: 0,
+            stats: ObserveStats::default(),
+        })
     }
 
-    fn keep(&mut self, tx: &Tx<'_>, obs: Observation) -> Result<(), StoreError> {
-        let meeting = obs.meeting_key();
-        if !obs.worth_keeping() {
-            if self.store_had_state
-                && let Some(was) = tx.remove_observation(obs.key)?
-            {
-                self.pending(tx, &was)?;
-            }
-            return Ok(());
+    /// Judges on up to `threads` threads (1 by default).
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+    }
+
+    /// An observer like the pipeline's, for building batches on other threads while the
+    /// pipeline stores.
+    pub fn observer_handle(&self) -> Observer<'a> {
+        Observer::new(self.config, self.detector, self.observer.tombstones)
+    }
+
+    /// Adds a batch built by another observer to the current one.
+    pub fn add(&mut self, batch: Batch) {
+        self.batch.append(batch);
+    }
+
+    /// Takes one record into the current batch (see [`Observer::observe`]); diagnostics go to
+    /// `diagnostic` at once. [`Pipeline::commit`] stores the batch.
+    pub fn observe(
+        &mut self,
+        file: &Path,
+        record: Record<'_>,
+        counts: &mut FormatCounts,
+        diagnostic: &mut dyn FnMut(Diagnostic),
+    ) {
+        self.observer.observe(file, record, counts, &mut self.batch);
+        for d in self.batch.diagnostics.drain(..) {
+            diagnostic(d);
         }
-        match tx.put_observation(&obs)? {
-            Put::New => {}
-            Put::Same => self.stats.duplicates += 1,
-            Put::Changed { was } => {
-                self.stats.changed += 1;
-                self.pending(tx, &was)?;
+    }
+
+    /// Records taken into the current batch.
+    pub fn batch_records(&self) -> u64 {
+        self.batch.records
+    }
+
+    /// Writes a batch into `tx`: one chunk per meeting, the aliases, the meetings pending, the
+    /// clock. Diagnostics are the caller's (they are not stored).
+    pub fn store(&mut self, tx: &Tx<'_>, batch: Batch) -> Result<(), StoreError> {
+        let mut marked: HashSet<MeetingKey> = HashSet::new();
+        let mut meetings: Vec<(MeetingKey, Entries)> = batch.meetings.into_iter().collect();
+        // A stable order, so that a batch writes the same rows whatever the hash order.
+        meetings.sort_by(|a, b| a.0.cmp(&b.0));
+        self.batches += 1;
+        for (meeting, entries) in &meetings {
+            let refs: Vec<(SourceKey, Option<&Observation>)> =
+                entries.iter().map(|(k, o)| (*k, o.as_ref())).collect();
+            // Kept in memory too, for judging without reading back, if the store has nothing
+            // else of the meeting.
+            let cached = match self.cache.get_mut(meeting) {
+                Some(c) => Some(c),
+                None if !tx.has_meeting_chunks(meeting)? => {
+                    Some(self.cache.entry(meeting.clone()).or_default())
+                }
+                None => None,
+            };
+            if let Some(c) = cached {
+                c.batch = self.batches;
+                c.chunks += 1;
+                c.observations.extend(entries.iter().filter_map(|(k, o)| {
+                    o.clone().map(|mut o| {
+                        o.key = *k;
+                        o
+                    })
+                }));
+            }
+            tx.append_chunk(meeting, &refs)?;
+            // Judged again whenever its events are read, so that a changed configuration
+            // (profiles, rules, exceptions) is applied to it.
+            if marked.insert(meeting.clone()) {
+                tx.mark_pending(meeting, DUE_NOW)?;
             }
         }
-        // A meeting is judged again whenever its events are read, so that a changed
-        // configuration (profiles, rules, exceptions) is applied to it.
-        self.pending(tx, &meeting)?;
-        if let EventKind::MeetingStarted { aliases, .. } = &obs.event.kind {
-            for alias in aliases {
-                for changed in tx.add_alias(&meeting, alias)? {
-                    self.pending(tx, &changed)?;
+        for (meeting, alias) in &batch.aliases {
+            for changed in tx.add_alias(meeting, alias)? {
+                if marked.insert(changed.clone()) {
+                    tx.mark_pending(&changed, DUE_NOW)?;
                 }
             }
         }
-        Ok(())
-    }
-
-    fn pending(&mut self, tx: &Tx<'_>, key: &MeetingKey) -> Result<(), StoreError> {
-        if self.marked.contains(key) {
-            return Ok(());
-        }
-        tx.mark_pending(key, DUE_NOW)?;
-        if self.marked.len() >= MARKED_CACHE {
-            self.marked.clear();
-        }
-        self.marked.insert(key.clone());
-        Ok(())
-    }
-
-    /// Ends a batch: moves the store's clock to the latest event observed and commits, so that
-    /// the observations, the pending meetings and the clock become durable together.
-    pub fn commit(&mut self, tx: Tx<'_>) -> Result<(), StoreError> {
-        if let Some(t) = self.latest.take() {
+        if let Some(t) = batch.latest {
             tx.advance_clock(t)?;
         }
-        self.marked.clear();
+        self.stats.events += batch.stats.events;
+        Ok(())
+    }
+
+    /// Ends a transaction: stores the current batch and commits, so that the observations, the
+    /// pending meetings and the clock become durable together.
+    pub fn commit(&mut self, tx: Tx<'_>) -> Result<(), StoreError> {
+        let batch = std::mem::take(&mut self.batch);
+        self.store(&tx, batch)?;
         tx.commit()
+    }
+
+    /// Judges, from memory, the meetings whose events were all read in this run and that have
+    /// not been touched for two batches (the input has most likely moved on from them), so that
+    /// they need not be read back from the store at the end. A meeting that gets more events
+    /// later is judged again then. `clock` is the store's clock.
+    pub fn settle_cold(
+        &mut self,
+        tx: &Tx<'_>,
+        clock: Timestamp,
+        now: Timestamp,
+    ) -> Result<Settled, StoreError> {
+        let mut out = Settled::default();
+        let cold: Vec<MeetingKey> = self
+            .cache
+            .iter()
+            .filter(|(_, c)| c.batch + 2 <= self.batches)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut canonical = BTreeSet::new();
+        for key in cold {
+            // Meetings joined to others by aliases are judged with them, at the end.
+            if tx.canonical(&key)? != key || !tx.aliases(&key)?.is_empty() {
+                self.cache.remove(&key);
+                continue;
+            }
+            tx.set_due(&key, None)?;
+            canonical.insert(key);
+        }
+        self.judge_meetings(tx, canonical, clock, now, &mut out)?;
+        Ok(out)
+    }
+
+    /// Judges `canonical` meetings (with their aliases) and records the result.
+    fn judge_meetings(
+        &mut self,
+        tx: &Tx<'_>,
+        canonical: BTreeSet<MeetingKey>,
+        clock: Timestamp,
+        now: Timestamp,
+        out: &mut Settled,
+    ) -> Result<(), StoreError> {
+        // Read on this thread (the store's connection), judge on all of them.
+        let mut work = Vec::with_capacity(canonical.len());
+        for key in canonical {
+            let ids = tx.meeting_and_aliases(&key)?;
+            let keys: Vec<MeetingKey> = ids
+                .iter()
+                .map(|id| MeetingKey {
+                    platform: key.platform,
+                    id: id.clone(),
+                })
+                .collect();
+            for k in &keys {
+                tx.set_due(k, None)?;
+            }
+            // From memory when every id's events are there, else from the store.
+            let all_cached = keys.iter().all(|k| self.cache.contains_key(k));
+            let source = if all_cached {
+                let mut observations = Vec::new();
+                let mut chunks = 0;
+                for k in &keys {
+                    if let Some(c) = self.cache.remove(k) {
+                        observations.extend(c.observations);
+                        chunks = chunks.max(c.chunks);
+                    }
+                }
+                Source::Cached {
+                    observations,
+                    chunks,
+                }
+            } else {
+                let mut chunks = Vec::with_capacity(keys.len());
+                for k in &keys {
+                    self.cache.remove(k);
+                    chunks.push((k.clone(), tx.chunk_bodies(k)?));
+                }
+                Source::Chunks(chunks)
+            };
+            // A meeting can hold incidents only if the store had some, or this run wrote some
+            // for it or one of its aliases.
+            let may_have = self.store_had_incidents
+                || ids
+                    .iter()
+                    .any(|id| self.wrote_for.contains(&meeting_hash(key.platform, id)));
+            let before = if may_have {
+                tx.current_incidents_of(key.platform, &ids)?
+            } else {
+                Vec::new()
+            };
+            work.push(Work {
+                key,
+                source,
+                before,
+            });
+        }
+        let min = self.detector.min_confidence();
+        let (judge, care) = (&self.judge, &self.config.sensitivity);
+        let judged = crate::work::map_ordered(work, self.threads, |w| {
+            judge_meeting(w, judge, min, care, clock)
+        });
+        for j in judged {
+            let j = j.map_err(|reason| tx.corrupt_error(reason))?;
+            out.meetings += 1;
+            out.duplicates += j.duplicates;
+            out.changed += j.changed;
+            out.excepted += j.judgement.excepted;
+            for (k, body) in &j.rewrites {
+                tx.replace_chunks(k, body.as_deref())?;
+            }
+            let produced: HashSet<&str> = j
+                .judgement
+                .incidents
+                .iter()
+                .map(|i| i.id.as_str())
+                .collect();
+            for old in j.before {
+                if !produced.contains(old.id.as_str()) {
+                    tx.withdraw_incident(&old, now)?;
+                    out.reported.push(Reported {
+                        incident: old,
+                        outcome: Outcome::Withdrawn,
+                    });
+                }
+            }
+            if !j.judgement.incidents.is_empty() {
+                self.wrote_for
+                    .insert(meeting_hash(j.key.platform, &j.key.id));
+            }
+            for incident in j.judgement.incidents {
+                let outcome = tx.record_incident(&incident, now)?;
+                if outcome == Outcome::Known {
+                    out.known += 1;
+                } else {
+                    out.reported.push(Reported { incident, outcome });
+                }
+            }
+            if let Some(at) = j.judgement.revisit_at {
+                tx.set_due(&j.key, Some(ceil_micros(at)))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes in `tx` that every input has been read under the current settings: later runs
+    /// need write no tombstones. Call after the last batch of a complete read.
+    pub fn finish(&self, tx: &Tx<'_>) -> Result<(), StoreError> {
+        tx.set_fingerprint(&self.fingerprint)
     }
 
     /// Judges up to `limit` meetings that are due at `clock` ("now" for rules about time
@@ -313,52 +593,188 @@ impl<'a> Pipeline<'a> {
             tx.set_due(key, None)?;
             canonical.insert(tx.canonical(key)?);
         }
-        for key in canonical {
-            let ids = tx.meeting_and_aliases(&key)?;
-            let mut observations = Vec::new();
-            for id in &ids {
-                let k = MeetingKey {
-                    platform: key.platform,
-                    id: id.clone(),
-                };
-                tx.set_due(&k, None)?;
-                observations.extend(tx.observations_of(&k)?);
-            }
-            let before = tx.current_incidents_of(key.platform, &ids)?;
-            let view = MeetingView::new(
-                key.clone(),
-                observations,
-                self.detector.min_confidence(),
-                &self.config.sensitivity,
-            );
-            let judgement = self.judge.judge(&view, clock);
-            out.meetings += 1;
-            out.excepted += judgement.excepted;
-            let produced: HashSet<&str> =
-                judgement.incidents.iter().map(|i| i.id.as_str()).collect();
-            for old in before {
-                if !produced.contains(old.id.as_str()) {
-                    tx.withdraw_incident(&old, now)?;
-                    out.reported.push(Reported {
-                        incident: old,
-                        outcome: Outcome::Withdrawn,
-                    });
-                }
-            }
-            for incident in judgement.incidents {
-                let outcome = tx.record_incident(&incident, now)?;
-                if outcome == Outcome::Known {
-                    out.known += 1;
-                } else {
-                    out.reported.push(Reported { incident, outcome });
-                }
-            }
-            if let Some(at) = judgement.revisit_at {
-                tx.set_due(&key, Some(ceil_micros(at)))?;
-            }
-        }
+        self.judge_meetings(tx, canonical, clock, now, &mut out)?;
         Ok(out)
     }
+}
+
+/// The net change of each incident over a run that judged some meetings more than once (early,
+/// then again when more of them came): what the store held before the run against what it
+/// holds after, in the order of each incident's first change. An incident raised then
+/// withdrawn in the same run, for example, was never news.
+pub fn net_changes(changes: Vec<Reported>) -> Vec<Reported> {
+    use crate::incident::Severity;
+    // Per incident: its severity before the run (`None`: it did not hold), and its last change.
+    let mut order: Vec<String> = Vec::new();
+    let mut seen: HashMap<String, (Option<Severity>, Reported)> = HashMap::new();
+    for r in changes {
+        match seen.get_mut(&r.incident.id) {
+            Some(entry) => entry.1 = r,
+            None => {
+                let before = match r.outcome {
+                    Outcome::New => None,
+                    Outcome::Raised { from } | Outcome::Lowered { from } => Some(from),
+                    Outcome::Withdrawn | Outcome::Known => Some(r.incident.severity),
+                };
+                order.push(r.incident.id.clone());
+                seen.insert(r.incident.id.clone(), (before, r));
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(order.len());
+    for id in order {
+        let Some((before, mut r)) = seen.remove(&id) else {
+            continue;
+        };
+        let after = (r.outcome != Outcome::Withdrawn).then_some(r.incident.severity);
+        r.outcome = match (before, after) {
+            (None, None) => continue,
+            (None, Some(_)) => Outcome::New,
+            (Some(_), None) => Outcome::Withdrawn,
+            (Some(from), Some(to)) if from < to => Outcome::Raised { from },
+            (Some(from), Some(to)) if from > to => Outcome::Lowered { from },
+            (Some(_), Some(_)) => continue,
+        };
+        out.push(r);
+    }
+    out
+}
+
+/// A meeting to judge, as read from the store.
+struct Work {
+    key: MeetingKey,
+    source: Source,
+    /// Its current incidents (those of its aliases too).
+    before: Vec<Incident>,
+}
+
+/// Where a meeting's events come from.
+enum Source {
+    /// The chunks of the meeting and of each alias, by the id they are filed under.
+    Chunks(Vec<(MeetingKey, Vec<Vec<u8>>)>),
+    /// All read in this run and kept in memory, in the order they were stored, with the number
+    /// of chunks they were stored in.
+    Cached {
+        observations: Vec<Observation>,
+        chunks: usize,
+    },
+}
+
+/// A meeting's events kept in memory since they were stored in this run.
+#[derive(Default)]
+struct CacheEntry {
+    observations: Vec<Observation>,
+    /// The batch that last touched the meeting.
+    batch: u64,
+    /// Chunks written for it.
+    chunks: usize,
+}
+
+/// A meeting judged.
+struct Judged {
+    key: MeetingKey,
+    before: Vec<Incident>,
+    judgement: crate::rules::Judgement,
+    /// Chunks to replace (compaction): the id's one new chunk, or none.
+    rewrites: Vec<(MeetingKey, Option<Vec<u8>>)>,
+    duplicates: u64,
+    changed: u64,
+}
+
+/// Decodes a meeting's chunks and judges it: pure, for any thread.
+fn judge_meeting(
+    w: Work,
+    judge: &Judge<'_>,
+    min: crate::detect::Confidence,
+    care: &crate::config::SensitivitySettings,
+    clock: Timestamp,
+) -> Result<Judged, String> {
+    let mut observations = Vec::new();
+    let mut rewrites = Vec::new();
+    let (mut duplicates, mut changed) = (0, 0);
+    let chunked = match w.source {
+        Source::Chunks(c) => c,
+        Source::Cached {
+            observations: cached,
+            chunks,
+        } => {
+            // Each event once, the latest version winning, as when read from the store.
+            let n = cached.len();
+            let mut latest: HashMap<SourceKey, (usize, Observation)> = HashMap::with_capacity(n);
+            for (i, o) in cached.into_iter().enumerate() {
+                if let Some((_, before)) = latest.insert(o.key, (i, o)) {
+                    duplicates += 1;
+                    if before != latest[&before.key].1 {
+                        changed += 1;
+                    }
+                }
+            }
+            let mut kept: Vec<(usize, Observation)> = latest.into_values().collect();
+            kept.sort_by_key(|(i, _)| *i);
+            observations = kept.into_iter().map(|(_, o)| o).collect();
+            if duplicates > 0 || chunks > COMPACT_AT {
+                let entries: Vec<(SourceKey, Option<&Observation>)> =
+                    observations.iter().map(|o| (o.key, Some(o))).collect();
+                let body = crate::store::encode_chunk(&entries)
+                    .map_err(|e| format!("cannot encode a chunk at column {}", e.column()))?;
+                rewrites.push((w.key.clone(), Some(body)));
+            }
+            Vec::new()
+        }
+    };
+    for (k, bodies) in chunked {
+        let loaded = crate::store::decode_chunks(&bodies)?;
+        duplicates += loaded.duplicates;
+        changed += loaded.changed;
+        if loaded.duplicates > 0 || loaded.chunks > COMPACT_AT {
+            let entries: Vec<(SourceKey, Option<&Observation>)> = loaded
+                .observations
+                .iter()
+                .map(|o| (o.key, Some(o)))
+                .collect();
+            let body = (!entries.is_empty())
+                .then(|| crate::store::encode_chunk(&entries))
+                .transpose()
+                .map_err(|e| format!("cannot encode a chunk at column {}", e.column()))?;
+            rewrites.push((k, body));
+        }
+        observations.extend(loaded.observations);
+    }
+    let view = MeetingView::new(w.key.clone(), observations, min, care);
+    let judgement = judge.judge(&view, clock);
+    Ok(Judged {
+        key: w.key,
+        before: w.before,
+        judgement,
+        rewrites,
+        duplicates,
+        changed,
+    })
+}
+
+/// A meeting's chunks are merged into one when it has more than this many.
+const COMPACT_AT: usize = 4;
+
+/// A stable 64-bit hash of a meeting key.
+fn meeting_hash(platform: crate::event::Platform, id: &str) -> u64 {
+    let d = sha2::Sha256::digest([platform.as_str().as_bytes(), b"\0", id.as_bytes()].concat());
+    u64::from_le_bytes(d[..8].try_into().unwrap_or_default())
+}
+
+/// What the kept observations depend on besides the records: the adapters' settings, the
+/// detector's settings and key, the phrase lists, and this version. A store whose observations
+/// were made under another fingerprint may keep events that are no longer worth keeping.
+fn fingerprint(config: &Config, detector: &Detector) -> String {
+    let parts = format!(
+        "{}\n{:?}\n{:?}\n{:?}\n{:?}\n{}",
+        env!("CARGO_PKG_VERSION"),
+        config.sources,
+        config.detect,
+        config.rules,
+        config.sensitivity,
+        detector.key_fingerprint()
+    );
+    crate::detect::hex(&sha2::Sha256::digest(parts.as_bytes())[..16])
 }
 
 /// `t` in Unix microseconds, rounded up: a meeting due at `t` is looked at only once the clock

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -16,8 +16,8 @@ use jiff::Timestamp;
 use crate::config::Config;
 use crate::detect::Detector;
 use crate::incident::{Outcome, Severity};
-use crate::ingest;
-use crate::pipeline::{Diagnostic, FormatCounts, Pipeline, Reported};
+use crate::ingest::{self, IngestError};
+use crate::pipeline::{Batch, Diagnostic, FormatCounts, Observer, Pipeline, Reported, Settled};
 use crate::sources::Format;
 use crate::store::{Store, StoreError};
 
@@ -70,6 +70,182 @@ pub struct ScanOptions {
     pub paths: Vec<PathBuf>,
     /// Read every file as this format instead of detecting it.
     pub format: Option<Format>,
+    /// Threads for reading and judging (1: all on the calling thread). The incidents are the
+    /// same whatever the number.
+    pub threads: usize,
+}
+
+/// Reads one file into the pipeline, committing every [`BATCH`] records and at the end. An
+/// outer `Err` is a store error (the scan stops); an inner one a file that could not be read
+/// (the scan goes on).
+fn read_file(
+    file: &Path,
+    options: &ScanOptions,
+    config: &Config,
+    pipeline: &mut Pipeline<'_>,
+    writer: &mut Writer<'_>,
+    counts: &mut FormatCounts,
+    diagnostic: &mut dyn FnMut(Diagnostic),
+) -> Result<Result<Format, IngestError>, StoreError> {
+    let io_err = |source| IngestError::Io {
+        path: file.to_path_buf(),
+        source,
+    };
+    let opened = match ingest::open(file, options.format) {
+        Ok(Some(o)) => o,
+        Ok(None) => return Ok(Ok(Format::Native)),
+        Err(e) => return Ok(Err(e)),
+    };
+    let format = opened.format;
+    let adapter = format.adapter(&config.sources);
+    let read = if opened.by_lines && options.threads > 1 {
+        let mut blocks = ingest::LineBlocks::new(opened.reader);
+        let mut waiting: Vec<(Batch, FormatCounts)> = Vec::new();
+        let observer = pipeline.observer_handle();
+        loop {
+            let next = match blocks.next_block() {
+                Ok(n) => n,
+                Err(e) => break Err(io_err(e)),
+            };
+            let ingest::Next::Block(block) = next else {
+                // The end, or a line too long to cut: then the rest in one piece.
+                absorb(pipeline, std::mem::take(&mut waiting), counts, diagnostic);
+                writer.commit_if_full(pipeline)?;
+                if let ingest::Next::LongLine = next {
+                    let (offset, line, mut rest) = blocks.rest();
+                    let mut failure = None;
+                    let r = adapter.read_lines(&mut rest, &mut |mut record| {
+                        shift(&mut record.pos, offset, line);
+                        pipeline.observe(file, record, counts, diagnostic);
+                        match writer.commit_if_full(pipeline) {
+                            Ok(()) => ControlFlow::Continue(()),
+                            Err(e) => {
+                                failure = Some(e);
+                                ControlFlow::Break(())
+                            }
+                        }
+                    });
+                    if let Some(e) = failure {
+                        return Err(e);
+                    }
+                    break r.map_err(io_err);
+                }
+                break Ok(());
+            };
+            let parts = ingest::split_block(block, options.threads);
+            let adapter = &*adapter;
+            let observer = &observer;
+            let done = std::thread::scope(|s| {
+                let handles: Vec<_> = parts
+                    .into_iter()
+                    .map(|part| s.spawn(move || observe_block(adapter, observer, file, part)))
+                    .collect();
+                // While the threads read this block, the last one is stored.
+                absorb(pipeline, std::mem::take(&mut waiting), counts, diagnostic);
+                let stored = writer.commit_if_full(pipeline);
+                let done: Vec<(Batch, FormatCounts)> = handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect();
+                stored.map(|()| done)
+            })?;
+            waiting = done;
+        }
+    } else {
+        let mut reader = opened.reader;
+        let mut failure = None;
+        let r = adapter.read(&mut reader, &mut |record| {
+            pipeline.observe(file, record, counts, diagnostic);
+            match writer.commit_if_full(pipeline) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failure = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        r.map_err(io_err)
+    };
+    writer.commit(pipeline)?;
+    Ok(read.map(|()| format))
+}
+
+/// Writes the pipeline's batches to the store, and keeps what judging while reading gave.
+struct Writer<'s> {
+    store: &'s Store,
+    early: Vec<Settled>,
+}
+
+impl Writer<'_> {
+    /// Commits the pipeline's batch, then judges the meetings the input has moved on from.
+    fn commit(&mut self, pipeline: &mut Pipeline<'_>) -> Result<(), StoreError> {
+        pipeline.commit(self.store.transaction()?)?;
+        let tx = self.store.transaction()?;
+        if let Some(clock) = tx.clock()? {
+            let settled = pipeline.settle_cold(&tx, clock, Timestamp::now())?;
+            tx.commit()?;
+            self.early.push(settled);
+        }
+        Ok(())
+    }
+
+    /// [`Writer::commit`] once the batch holds [`BATCH`] records.
+    fn commit_if_full(&mut self, pipeline: &mut Pipeline<'_>) -> Result<(), StoreError> {
+        if pipeline.batch_records() >= BATCH as u64 {
+            self.commit(pipeline)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads one block of lines on a worker thread.
+fn observe_block(
+    adapter: &dyn crate::sources::Adapter,
+    observer: &Observer<'_>,
+    file: &Path,
+    block: ingest::Block,
+) -> (Batch, FormatCounts) {
+    let mut batch = Batch::default();
+    let mut counts = FormatCounts::default();
+    let mut input: &[u8] = &block.bytes;
+    let mut emit = |mut record: crate::sources::Record<'_>| {
+        shift(&mut record.pos, block.offset, block.line);
+        observer.observe(file, record, &mut counts, &mut batch);
+        ControlFlow::Continue(())
+    };
+    // Reading from memory cannot fail.
+    let _ = if block.file_start {
+        adapter.read(&mut input, &mut emit)
+    } else {
+        adapter.read_lines(&mut input, &mut emit)
+    };
+    (batch, counts)
+}
+
+/// Moves a position read from a piece of a file to where the piece is in the file.
+fn shift(pos: &mut crate::sources::Position, offset: u64, line: u64) {
+    pos.start += offset;
+    pos.end += offset;
+    pos.line += line - 1;
+}
+
+/// Takes blocks read by the threads into the pipeline, in order.
+fn absorb(
+    pipeline: &mut Pipeline<'_>,
+    done: Vec<(Batch, FormatCounts)>,
+    counts: &mut FormatCounts,
+    diagnostic: &mut dyn FnMut(Diagnostic),
+) {
+    for (mut batch, c) in done {
+        for d in batch.diagnostics.drain(..) {
+            diagnostic(d);
+        }
+        counts.add(c);
+        pipeline.add(batch);
+    }
 }
 
 /// Runs a batch scan. Input problems go to `diagnostic` and the scan goes on; a database
@@ -88,41 +264,27 @@ pub fn run(
         stats.files_skipped += 1;
         diagnostic(Diagnostic::Path(e));
     });
-    let mut pipeline = Pipeline::new(config, detector, store.has_observations()?);
+    let mut pipeline = Pipeline::new(config, detector, store)?;
+
+    pipeline.set_threads(options.threads);
+    let mut writer = Writer {
+        store,
+        early: Vec::new(),
+    };
 
     for file in files {
         stats.files += 1;
         let mut counts = FormatCounts::default();
-        let mut tx = Some(store.transaction()?);
-        let mut in_batch = 0usize;
-        let mut failure: Option<StoreError> = None;
-        let result = ingest::read_file(&file, options.format, &config.sources, &mut |record| {
-            let step = || -> Result<(), StoreError> {
-                let t = tx.as_ref().expect("a transaction is open while reading");
-                pipeline.observe(t, &file, record, &mut counts, diagnostic)?;
-                in_batch += 1;
-                if in_batch >= BATCH {
-                    in_batch = 0;
-                    pipeline.commit(tx.take().expect("open"))?;
-                    tx = Some(store.transaction()?);
-                }
-                Ok(())
-            };
-            match step() {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(e) => {
-                    failure = Some(e);
-                    ControlFlow::Break(())
-                }
-            }
-        });
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        if let Some(tx) = tx {
-            pipeline.commit(tx)?;
-        }
-        match result {
+        let read = read_file(
+            &file,
+            options,
+            config,
+            &mut pipeline,
+            &mut writer,
+            &mut counts,
+            diagnostic,
+        )?;
+        match read {
             Ok(format) => stats.formats.entry(format).or_default().add(counts),
             Err(e) => {
                 stats.files_skipped += 1;
@@ -131,10 +293,20 @@ pub fn run(
         }
     }
     stats.events = pipeline.stats.events;
-    stats.duplicate_events = pipeline.stats.duplicates;
+    // Every file was read under the current settings.
+    let tx = store.transaction()?;
+    pipeline.finish(&tx)?;
+    tx.commit()?;
 
     let now = Timestamp::now();
     let mut reported = Vec::new();
+    for settled in writer.early {
+        stats.meetings += settled.meetings;
+        stats.known += settled.known;
+        stats.duplicate_events += settled.duplicates;
+        stats.excepted += settled.excepted;
+        reported.extend(settled.reported);
+    }
     loop {
         let tx = store.transaction()?;
         let clock = tx.clock()?.unwrap_or(now);
@@ -142,12 +314,14 @@ pub fn run(
         tx.commit()?;
         stats.meetings += settled.meetings;
         stats.known += settled.known;
+        stats.duplicate_events += settled.duplicates;
         stats.excepted += settled.excepted;
         reported.extend(settled.reported);
         if !settled.more {
             break;
         }
     }
+    let mut reported = crate::pipeline::net_changes(reported);
     for r in &reported {
         match r.outcome {
             Outcome::New => stats.new += 1,

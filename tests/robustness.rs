@@ -82,6 +82,7 @@ fn run_pipeline(data: &[u8]) {
     let options = ScanOptions {
         paths: vec![path],
         format: None,
+        threads: motesvakt::work::default_threads(),
     };
     scan::run(&config, &detector, &store, &options, &mut |_| {}).unwrap();
 }

@@ -398,6 +398,12 @@ impl Detector {
         })
     }
 
+    /// A fingerprint of the hash key (a keyed hash of a constant): changes when the key does,
+    /// says nothing about the key.
+    pub fn key_fingerprint(&self) -> String {
+        self.key.hash_hex(b"motesvakt-key-fingerprint")
+    }
+
     /// The lowest confidence that makes a finding count as patient data.
     pub fn min_confidence(&self) -> Confidence {
         self.min_confidence
@@ -481,6 +487,41 @@ impl Detector {
             resolve_overlaps(&mut out);
         }
         out
+    }
+
+    /// `text` with every identity number, interim or reserve number and custom-pattern match
+    /// replaced by its redacted form, whatever the keywords around it: for identifiers and
+    /// names (an actor's id, a dial-in display name), where context says nothing. `None` when
+    /// there is nothing to replace. Cheaper than [`Detector::scan`]: no keywords, no hashes.
+    pub fn redact(&self, text: &str) -> Option<String> {
+        let b = text.as_bytes();
+        let mut spans: Vec<Range<usize>> = Vec::new();
+        if b.iter().any(u8::is_ascii_digit) {
+            scanner::scan(b, &self.formats, &mut |hit| {
+                if let Hit::Id(c) = hit {
+                    spans.push(c.span);
+                }
+            });
+            if let Some(custom) = &self.custom {
+                custom.each_match(text, self.formats.max_year, |_, span| spans.push(span));
+            }
+        }
+        if spans.is_empty() {
+            return None;
+        }
+        spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for s in spans {
+            if s.start < last || s.end > text.len() || !text.is_char_boundary(s.start) {
+                continue;
+            }
+            out.push_str(&text[last..s.start]);
+            out.push_str(&redact(&text[s.start..s.end]));
+            last = s.end;
+        }
+        out.push_str(&text[last..]);
+        Some(out)
     }
 
     /// True when `findings` (of one text, or of all the texts of one meeting) hold patient data:

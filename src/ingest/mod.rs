@@ -96,6 +96,63 @@ fn walk(
     }
 }
 
+/// A file opened for reading, its format decided.
+pub struct Opened {
+    pub format: Format,
+    pub reader: BufReader<File>,
+    /// Whether the file can be cut at any line end and the pieces read apart: native NDJSON,
+    /// and JSON formats whose first record fits on its first line (NDJSON). CSV and other JSON
+    /// layouts (arrays, pretty-printed objects) are read from the start to the end.
+    pub by_lines: bool,
+}
+
+/// Opens `path` and decides its format from its content (or uses `format`). `None` for an
+/// empty file: nothing to read, not an error.
+pub fn open(path: &Path, format: Option<Format>) -> Result<Option<Opened>, IngestError> {
+    let io_err = |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io_err)?;
+    let mut reader = BufReader::with_capacity(SNIFF_BYTES, file);
+    let head = reader.fill_buf().map_err(io_err)?;
+    if head.is_empty() && format.is_none() {
+        return Ok(None);
+    }
+    let format = match format {
+        Some(f) => f,
+        None => Format::sniff(head).ok_or_else(|| IngestError::UnknownFormat {
+            path: path.to_path_buf(),
+        })?,
+    };
+    let by_lines = match format {
+        Format::Native => true,
+        Format::TeamsAuditCsv => false,
+        _ => first_line_is_a_record(head),
+    };
+    Ok(Some(Opened {
+        format,
+        reader,
+        by_lines,
+    }))
+}
+
+/// True when the first non-blank line of `head` is a whole JSON object (so the file is
+/// NDJSON: JSON readers take it line by line from there on).
+fn first_line_is_a_record(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(head.len());
+    let rest = &head[start..];
+    let Some(end) = memchr::memchr(b'\n', rest) else {
+        return false;
+    };
+    let line = rest[..end].trim_ascii();
+    line.starts_with(b"{") && serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok()
+}
+
 /// Reads one file: decides its format (or uses `format`), then hands every record to `emit`
 /// until the file ends or `emit` says stop. Returns the format used.
 pub fn read_file(
@@ -104,30 +161,159 @@ pub fn read_file(
     settings: &SourceSettings,
     emit: &mut dyn FnMut(Record) -> Flow,
 ) -> Result<Format, IngestError> {
-    let io_err = |source| IngestError::Io {
-        path: path.to_path_buf(),
-        source,
+    let Some(mut opened) = open(path, format)? else {
+        return Ok(Format::Native);
     };
-    let file = File::open(path).map_err(io_err)?;
-    let mut reader = BufReader::with_capacity(SNIFF_BYTES, file);
-    let format = match format {
-        Some(f) => f,
-        None => {
-            let head = reader.fill_buf().map_err(io_err)?;
-            if head.is_empty() {
-                // An empty file is nothing to read, not an error.
-                return Ok(Format::Native);
-            }
-            Format::sniff(head).ok_or_else(|| IngestError::UnknownFormat {
-                path: path.to_path_buf(),
-            })?
-        }
-    };
-    format
+    opened
+        .format
         .adapter(settings)
-        .read(&mut reader, emit)
-        .map_err(io_err)?;
-    Ok(format)
+        .read(&mut opened.reader, emit)
+        .map_err(|source| IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(opened.format)
+}
+
+/// How much a block of lines holds, about: enough that a thread has a good while of work.
+pub const BLOCK_BYTES: usize = 4 * 1024 * 1024;
+
+/// A line longer than this (without its end) stops the cutting into blocks; the rest of the
+/// file is then read from that line on by one reader, which handles overlong lines in bounded
+/// memory.
+pub const LONGEST_CUT_LINE: usize = 2 * BLOCK_BYTES;
+
+/// A piece of a file made of whole lines.
+pub struct Block {
+    pub bytes: Vec<u8>,
+    /// The file offset of its first byte.
+    pub offset: u64,
+    /// The line number of its first line, from 1.
+    pub line: u64,
+    /// Whether it starts the file (its first line may begin with a BOM).
+    pub file_start: bool,
+}
+
+/// What [`LineBlocks::next_block`] gives.
+pub enum Next {
+    Block(Block),
+    /// A line longer than [`LONGEST_CUT_LINE`] comes next: read the rest with
+    /// [`LineBlocks::rest`].
+    LongLine,
+    End,
+}
+
+/// Cuts a file into [`Block`]s at line ends.
+pub struct LineBlocks {
+    reader: BufReader<File>,
+    /// Bytes read and not yet handed out: whole lines, then the start of the next.
+    carry: Vec<u8>,
+    offset: u64,
+    line: u64,
+    eof: bool,
+    file_start: bool,
+}
+
+impl LineBlocks {
+    pub fn new(reader: BufReader<File>) -> LineBlocks {
+        LineBlocks {
+            reader,
+            carry: Vec::new(),
+            offset: 0,
+            line: 1,
+            eof: false,
+            file_start: true,
+        }
+    }
+
+    /// The next block of about [`BLOCK_BYTES`], cut after its last line end.
+    pub fn next_block(&mut self) -> io::Result<Next> {
+        use std::io::Read;
+        loop {
+            if self.carry.len() > LONGEST_CUT_LINE
+                && memchr::memchr(b'\n', &self.carry[..=LONGEST_CUT_LINE]).is_none()
+            {
+                return Ok(Next::LongLine);
+            }
+            let full = self.carry.len() >= BLOCK_BYTES || self.eof;
+            if full {
+                let cut = if self.eof {
+                    self.carry.len()
+                } else {
+                    memchr::memrchr(b'\n', &self.carry).map_or(0, |i| i + 1)
+                };
+                if cut > 0 {
+                    let rest = self.carry.split_off(cut);
+                    let bytes = std::mem::replace(&mut self.carry, rest);
+                    let block = Block {
+                        offset: self.offset,
+                        line: self.line,
+                        file_start: self.file_start,
+                        bytes,
+                    };
+                    self.offset += cut as u64;
+                    self.line += memchr::memchr_iter(b'\n', &block.bytes).count() as u64;
+                    self.file_start = false;
+                    return Ok(Next::Block(block));
+                }
+                if self.eof {
+                    return Ok(Next::End);
+                }
+            }
+            let want = BLOCK_BYTES.saturating_sub(self.carry.len()).max(64 * 1024);
+            let n = self
+                .reader
+                .by_ref()
+                .take(want as u64)
+                .read_to_end(&mut self.carry)?;
+            if n == 0 {
+                self.eof = true;
+            }
+        }
+    }
+
+    /// The rest of the file, from the first byte not handed out in a block: its offset, line
+    /// and a reader over it.
+    pub fn rest(self) -> (u64, u64, impl BufRead) {
+        use std::io::Read;
+        (
+            self.offset,
+            self.line,
+            BufReader::with_capacity(SNIFF_BYTES, io::Cursor::new(self.carry).chain(self.reader)),
+        )
+    }
+}
+
+/// Cuts `block` into up to `n` blocks of whole lines, about equal in size.
+pub fn split_block(block: Block, n: usize) -> Vec<Block> {
+    let n = n.max(1);
+    let target = block.bytes.len().div_ceil(n).max(1);
+    let mut out = Vec::with_capacity(n);
+    let (mut offset, mut line, mut file_start) = (block.offset, block.line, block.file_start);
+    let mut rest: &[u8] = &block.bytes;
+    while !rest.is_empty() {
+        let cut = if out.len() + 1 == n || rest.len() <= target {
+            rest.len()
+        } else {
+            match memchr::memchr(b'\n', &rest[target..]) {
+                Some(i) => target + i + 1,
+                None => rest.len(),
+            }
+        };
+        let bytes = rest[..cut].to_vec();
+        let lines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        out.push(Block {
+            bytes,
+            offset,
+            line,
+            file_start,
+        });
+        offset += cut as u64;
+        line += lines;
+        file_start = false;
+        rest = &rest[cut..];
+    }
+    out
 }
 
 #[cfg(test)]
@@ -161,6 +347,61 @@ mod tests {
         let missing = discover(&[root.join("nope")], &mut |e| problems.push(e.to_string()));
         assert!(missing.is_empty());
         assert!(problems[0].contains("nope") && problems[0].contains("cannot read"));
+    }
+
+    #[test]
+    fn blocks_cut_at_line_ends_and_know_where_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lines.ndjson");
+        let mut data = Vec::new();
+        for i in 0..300_000u32 {
+            data.extend_from_slice(format!("line {i} with some text\n").as_bytes());
+        }
+        data.extend_from_slice(b"no end");
+        std::fs::write(&path, &data).unwrap();
+        let opened = open(&path, Some(Format::Native)).unwrap().unwrap();
+        let mut blocks = LineBlocks::new(opened.reader);
+        let mut all = Vec::new();
+        let mut n = 0;
+        while let Next::Block(b) = blocks.next_block().unwrap() {
+            assert_eq!(b.offset as usize, all.len());
+            let lines_before = memchr::memchr_iter(b'\n', &all).count() as u64;
+            assert_eq!(b.line, lines_before + 1);
+            assert_eq!(b.file_start, n == 0);
+            let parts = split_block(b, 3);
+            for p in &parts {
+                assert!(p.bytes.ends_with(b"\n") || p.bytes.ends_with(b"no end"));
+            }
+            for p in parts {
+                assert_eq!(p.offset as usize, all.len());
+                all.extend_from_slice(&p.bytes);
+            }
+            n += 1;
+        }
+        assert!(n > 1, "several blocks");
+        assert_eq!(all, data);
+    }
+
+    #[test]
+    fn a_line_too_long_to_cut_leaves_the_rest_to_one_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.ndjson");
+        let mut data = b"short\n".to_vec();
+        data.extend(std::iter::repeat_n(b'x', LONGEST_CUT_LINE + 10));
+        data.extend_from_slice(b"\nafter\n");
+        std::fs::write(&path, &data).unwrap();
+        let opened = open(&path, Some(Format::Native)).unwrap().unwrap();
+        let mut blocks = LineBlocks::new(opened.reader);
+        let Next::Block(first) = blocks.next_block().unwrap() else {
+            panic!("a first block")
+        };
+        assert_eq!(first.bytes, b"short\n");
+        assert!(matches!(blocks.next_block().unwrap(), Next::LongLine));
+        let (offset, line, mut rest) = blocks.rest();
+        assert_eq!((offset, line), (6, 2));
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(&mut rest, &mut back).unwrap();
+        assert_eq!(back, data[6..]);
     }
 
     #[test]

@@ -40,7 +40,8 @@ impl From<&FieldFinding> for EvidenceFinding {
 }
 
 /// An event as motesvakt keeps it: free text removed, findings and phrase signals attached.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Read from JSON in one pass with the event's fields (see `event/de.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Observation {
     /// The source record's key and the event's place in it; stored beside the body, not in it.
     #[serde(skip)]
@@ -55,6 +56,19 @@ pub struct Observation {
     /// (identity and patient keywords), for meetings whose subject this event gives.
     #[serde(default, skip_serializing_if = "TextContext::is_empty")]
     pub context: TextContext,
+}
+
+impl<'de> Deserialize<'de> for Observation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Observation, D::Error> {
+        let r = crate::event::Read::deserialize(d)?;
+        Ok(Observation {
+            key: SourceKey::default(),
+            event: r.event,
+            findings: r.findings,
+            signals: r.signals,
+            context: r.context,
+        })
+    }
 }
 
 impl Observation {
@@ -173,20 +187,7 @@ fn redact_actor(actor: &mut Actor, detector: &Detector) {
 }
 
 fn redact_in_place(text: &mut String, detector: &Detector) {
-    let found = detector.scan(text, &Context::default());
-    if found.is_empty() {
-        return;
+    if let Some(redacted) = detector.redact(text) {
+        *text = redacted;
     }
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for f in &found {
-        if f.span.start < last || f.span.end > text.len() {
-            continue;
-        }
-        out.push_str(&text[last..f.span.start]);
-        out.push_str(&f.redacted);
-        last = f.span.end;
-    }
-    out.push_str(&text[last..]);
-    *text = out;
 }

@@ -33,19 +33,16 @@ fn line(meeting: &str, time: &str, actor: &str, ty: &str, extra: &str) -> String
 /// Observes `lines` in one transaction and commits.
 fn observe(store: &Store, pipeline: &mut Pipeline<'_>, lines: &[String]) {
     let data = lines.join("\n");
-    let tx = store.transaction().unwrap();
     let mut counts = FormatCounts::default();
     Native
         .read(&mut data.as_bytes(), &mut |record| {
-            pipeline
-                .observe(&tx, Path::new("t"), record, &mut counts, &mut |d| {
-                    panic!("unexpected diagnostic {d}")
-                })
-                .unwrap();
+            pipeline.observe(Path::new("t"), record, &mut counts, &mut |d| {
+                panic!("unexpected diagnostic {d}")
+            });
             ControlFlow::Continue(())
         })
         .unwrap();
-    pipeline.commit(tx).unwrap();
+    pipeline.commit(store.transaction().unwrap()).unwrap();
 }
 
 /// Settles everything due at the store's clock; returns `rule meeting severity status`.
@@ -132,7 +129,7 @@ fn a_run_stopped_after_observing_is_completed_by_the_next_run() {
     // One uninterrupted run, for reference.
     let reference = {
         let store = Store::open(&dir.path().join("ref.sqlite")).unwrap();
-        let mut p = Pipeline::new(&config, &d, false);
+        let mut p = Pipeline::new(&config, &d, &store).unwrap();
         observe(&store, &mut p, &meeting_lines());
         settle(&store, &mut p);
         current(&store)
@@ -142,13 +139,13 @@ fn a_run_stopped_after_observing_is_completed_by_the_next_run() {
     // The observations are committed, then the process dies before settling.
     {
         let store = Store::open(&db).unwrap();
-        let mut p = Pipeline::new(&config, &d, false);
+        let mut p = Pipeline::new(&config, &d, &store).unwrap();
         observe(&store, &mut p, &meeting_lines());
     }
     // A process that dies in the middle of settling: its transaction is never committed.
     {
         let store = Store::open(&db).unwrap();
-        let mut p = Pipeline::new(&config, &d, true);
+        let mut p = Pipeline::new(&config, &d, &store).unwrap();
         let tx = store.transaction().unwrap();
         let clock = tx.clock().unwrap().unwrap();
         let s = p.settle(&tx, clock, Timestamp::now(), 100).unwrap();
@@ -158,7 +155,7 @@ fn a_run_stopped_after_observing_is_completed_by_the_next_run() {
     // The next run reads nothing new and still completes the incidents.
     let store = Store::open(&db).unwrap();
     assert!(current(&store).is_empty());
-    let mut p = Pipeline::new(&config, &d, true);
+    let mut p = Pipeline::new(&config, &d, &store).unwrap();
     let reported = settle(&store, &mut p);
     assert!(reported.iter().all(|r| r.ends_with(" new")), "{reported:?}");
     assert_eq!(current(&store), reference);
@@ -169,7 +166,7 @@ fn the_clock_alone_settles_a_meeting_left_open_and_a_late_end_withdraws_it() {
     let config = config();
     let d = detector(&config);
     let store = Store::in_memory().unwrap();
-    let mut p = Pipeline::new(&config, &d, false);
+    let mut p = Pipeline::new(&config, &d, &store).unwrap();
     let day1 = vec![
         line(
             "m1",
@@ -243,7 +240,7 @@ fn the_subject_raises_a_chat_number_whichever_came_first() {
         vec![vec![chat.clone()], vec![subject.clone()]],
     ] {
         let store = Store::in_memory().unwrap();
-        let mut p = Pipeline::new(&config, &d, false);
+        let mut p = Pipeline::new(&config, &d, &store).unwrap();
         for b in batches {
             observe(&store, &mut p, &b);
             settle(&store, &mut p);

@@ -43,11 +43,12 @@ pub struct RawRecord<'a> {
 pub fn read_objects(
     input: &mut dyn BufRead,
     wrappers: &[&str],
+    layout: Layout,
     family: &'static str,
     emit: &mut dyn FnMut(Record<'_>) -> Flow,
     mut map: impl FnMut(&Map<String, Value>, &mut Vec<Item>) -> Result<Option<RecordKey>, String>,
 ) -> io::Result<()> {
-    read_records(input, wrappers, &mut |raw| {
+    read_records(input, wrappers, layout, &mut |raw| {
         let mut items = Vec::new();
         let identity = match raw.bytes.and_then(|b| parse_object(b).map(|obj| (b, obj))) {
             Ok((json, obj)) => {
@@ -78,6 +79,17 @@ pub fn position_key(family: &str, pos: Position) -> RecordKey {
     RecordKey::new(family, &[b"unreadable", &pos.start.to_le_bytes()])
 }
 
+/// How the records of a file are laid out, as far as the reader knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Anything (NDJSON, arrays, pretty-printed objects): found out from the first record.
+    Any,
+    /// NDJSON, known already (a block cut from a file at line ends, the file's first record
+    /// having fit on one line): a record left open at the end of its line is an error from the
+    /// first line on.
+    Lines,
+}
+
 /// Reads every JSON record in `input` and calls `emit` with each one's position, until the
 /// input ends or `emit` says stop.
 ///
@@ -87,19 +99,23 @@ pub fn position_key(family: &str, pos: Position) -> RecordKey {
 pub fn read_records(
     input: &mut dyn BufRead,
     wrappers: &[&str],
+    layout: Layout,
     emit: &mut dyn FnMut(RawRecord<'_>) -> Flow,
 ) -> io::Result<()> {
     let mut s = Scanner {
         input,
         newlines: 0,
         offset: 0,
-        strict_lines: false,
+        strict_lines: layout == Layout::Lines,
         at_line_start: true,
     };
     let mut outer = Buf::default();
     let mut inner = Buf::default();
-    let mut layout_known = false;
-    s.skip_bom()?;
+    let mut layout_known = layout == Layout::Lines;
+    if layout == Layout::Any {
+        // A block from the middle of a file has no BOM to skip.
+        s.skip_bom()?;
+    }
     loop {
         let Some(b) = s.skip_ws_top()? else {
             return Ok(());
@@ -572,7 +588,7 @@ mod tests {
         // A tiny buffer makes every chunk boundary case happen.
         let mut input = io::BufReader::with_capacity(3, data.as_bytes());
         let mut out = Vec::new();
-        read_records(&mut input, wrappers, &mut |rec| {
+        read_records(&mut input, wrappers, Layout::Any, &mut |rec| {
             out.push((
                 rec.pos.line,
                 match rec.bytes {
@@ -668,7 +684,7 @@ mod tests {
         let data = "{\"a\":1}\n[ {\"b\":2} , {\"c\":3} ]\n";
         let mut input = io::BufReader::with_capacity(3, data.as_bytes());
         let mut got = Vec::new();
-        read_records(&mut input, &[], &mut |rec| {
+        read_records(&mut input, &[], Layout::Any, &mut |rec| {
             got.push((rec.pos.line, rec.pos.start, rec.pos.end));
             Flow::Continue(())
         })
@@ -678,7 +694,7 @@ mod tests {
         assert_eq!(&data[a..b], "{\"b\":2}");
         let mut n = 0;
         let mut input = io::BufReader::new(data.as_bytes());
-        read_records(&mut input, &[], &mut |_| {
+        read_records(&mut input, &[], Layout::Any, &mut |_| {
             n += 1;
             Flow::Break(())
         })
@@ -692,7 +708,7 @@ mod tests {
         let data = format!("{{\"a\":\"{big}\"}}\n{{\"b\":2}}\n");
         let mut input = io::BufReader::new(data.as_bytes());
         let mut out = Vec::new();
-        read_records(&mut input, &[], &mut |rec| {
+        read_records(&mut input, &[], Layout::Any, &mut |rec| {
             out.push((
                 rec.pos.line,
                 rec.bytes.map(|b| b.len()).map_err(|e| e.to_string()),

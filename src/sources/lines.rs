@@ -24,6 +24,8 @@ pub struct LineReader {
     number: u64,
     /// Bytes consumed so far.
     offset: u64,
+    /// Whether the input is the start of a file (its first line may begin with a BOM).
+    file_start: bool,
 }
 
 impl Default for LineReader {
@@ -38,6 +40,15 @@ impl LineReader {
             buf: Vec::new(),
             number: 0,
             offset: 0,
+            file_start: true,
+        }
+    }
+
+    /// A reader of lines from the middle of a file: no BOM is stripped.
+    pub fn continuing() -> LineReader {
+        LineReader {
+            file_start: false,
+            ..LineReader::new()
         }
     }
 
@@ -95,6 +106,7 @@ impl LineReader {
             line = rest;
         }
         if self.number == 1
+            && self.file_start
             && let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF")
         {
             line = rest;

@@ -208,7 +208,7 @@ impl<'a> Record<'a> {
 pub type Flow = ControlFlow<()>;
 
 /// A reader of one input format.
-pub trait Adapter {
+pub trait Adapter: Send + Sync {
     /// Reads every record from `input`, calling `emit` for each, until the input ends or `emit`
     /// says stop. An `Err` is an I/O error that stops this file; bad records are reported
     /// through `emit` as [`Item::Rejected`] instead.
@@ -217,6 +217,18 @@ pub trait Adapter {
         input: &mut dyn BufRead,
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()>;
+
+    /// Like [`Adapter::read`], for input known to be whole lines of NDJSON: a block cut from a
+    /// file at line ends, the file's first record having fit on one line. JSON formats then
+    /// take each line as a record on its own from the block's first line, as they do in the
+    /// whole file, so that blocks read apart give the records the whole file gives.
+    fn read_lines(
+        &self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()> {
+        self.read(input, emit)
+    }
 }
 
 /// Settings the adapters need to classify participants and map records. Read from the

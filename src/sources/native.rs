@@ -19,40 +19,51 @@ impl Adapter for Native {
         input: &mut dyn BufRead,
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
-        let mut lines = LineReader::new();
-        while let Some((pos, line)) = lines.next(input)? {
-            let identity = match &line {
-                Line::Text(bytes) => Identity::Json {
-                    family: KEY_FAMILY,
-                    json: bytes,
-                },
-                Line::TooLong => {
-                    Identity::Key(RecordKey::new(KEY_FAMILY, &[&pos.start.to_le_bytes()]))
-                }
-            };
-            let item = match line {
-                Line::TooLong => Item::Rejected(format!("line longer than {MAX_LINE} bytes")),
-                Line::Text(bytes) if bytes.trim_ascii().is_empty() => continue,
-                Line::Text(bytes) => match std::str::from_utf8(bytes) {
-                    Err(e) => Item::Rejected(format!(
-                        "not valid UTF-8 (bad byte at column {})",
-                        e.valid_up_to() + 1
-                    )),
-                    Ok(text) => match event::parse_line(text) {
-                        Ok(Parsed::Event(e)) => Item::Event(e),
-                        Ok(Parsed::UnknownType(t)) => {
-                            Item::Unmapped(format!("type {}", safe_word(&t)))
-                        }
-                        Err(e) => Item::Rejected(e.to_string()),
-                    },
-                },
-            };
-            if emit(Record::one(pos, identity, item)).is_break() {
-                break;
-            }
-        }
-        Ok(())
+        read_lines(LineReader::new(), input, emit)
     }
+
+    fn read_lines(
+        &self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()> {
+        read_lines(LineReader::continuing(), input, emit)
+    }
+}
+
+fn read_lines(
+    mut lines: LineReader,
+    input: &mut dyn BufRead,
+    emit: &mut dyn FnMut(Record<'_>) -> Flow,
+) -> io::Result<()> {
+    while let Some((pos, line)) = lines.next(input)? {
+        let identity = match &line {
+            Line::Text(bytes) => Identity::Json {
+                family: KEY_FAMILY,
+                json: bytes,
+            },
+            Line::TooLong => Identity::Key(RecordKey::new(KEY_FAMILY, &[&pos.start.to_le_bytes()])),
+        };
+        let item = match line {
+            Line::TooLong => Item::Rejected(format!("line longer than {MAX_LINE} bytes")),
+            Line::Text(bytes) if bytes.trim_ascii().is_empty() => continue,
+            Line::Text(bytes) => match std::str::from_utf8(bytes) {
+                Err(e) => Item::Rejected(format!(
+                    "not valid UTF-8 (bad byte at column {})",
+                    e.valid_up_to() + 1
+                )),
+                Ok(text) => match event::parse_line(text) {
+                    Ok(Parsed::Event(e)) => Item::Event(e),
+                    Ok(Parsed::UnknownType(t)) => Item::Unmapped(format!("type {}", safe_word(&t))),
+                    Err(e) => Item::Rejected(e.to_string()),
+                },
+            },
+        };
+        if emit(Record::one(pos, identity, item)).is_break() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// An unknown type name is shown in the summary; keep it only if it looks like a type name.

@@ -28,7 +28,7 @@ use std::io::{self, BufRead};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use super::json::read_objects;
+use super::json::{Layout, read_objects};
 use super::net::{Cidr, parse_address};
 use super::util::{
     actor, epoch_seconds, event, id_field, looks_like_phone, obj_field, safe_word, str_field,
@@ -75,7 +75,26 @@ impl Adapter for Pexip {
         input: &mut dyn BufRead,
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
-        read_objects(input, &["objects"], KEY_FAMILY, emit, |obj, out| {
+        self.objects(input, Layout::Any, emit)
+    }
+
+    fn read_lines(
+        &self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()> {
+        self.objects(input, Layout::Lines, emit)
+    }
+}
+
+impl Pexip {
+    fn objects(
+        &self,
+        input: &mut dyn BufRead,
+        layout: Layout,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()> {
+        read_objects(input, &["objects"], layout, KEY_FAMILY, emit, |obj, out| {
             Ok(self.record(obj, out))
         })
     }

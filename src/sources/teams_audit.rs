@@ -30,7 +30,7 @@ use std::rc::Rc;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use super::json::{position_key, read_records};
+use super::json::{Layout, position_key, read_records};
 use super::teams_map::{FieldMap, Handler, OperationMap, table_event};
 use super::util::{
     actor, bool_field, event, json_error, obj_field, parse_object, parse_time, safe_word,
@@ -105,7 +105,29 @@ impl Adapter for TeamsAudit {
         if self.csv {
             return self.read_csv(input, emit);
         }
-        read_records(input, &["events"], &mut |raw| {
+        self.read_json(input, Layout::Any, emit)
+    }
+
+    fn read_lines(
+        &self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()> {
+        if self.csv {
+            return self.read_csv(input, emit);
+        }
+        self.read_json(input, Layout::Lines, emit)
+    }
+}
+
+impl TeamsAudit {
+    fn read_json(
+        &self,
+        input: &mut dyn BufRead,
+        layout: Layout,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()> {
+        read_records(input, &["events"], layout, &mut |raw| {
             let mut items = Vec::new();
             let identity = match raw
                 .bytes

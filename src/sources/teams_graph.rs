@@ -28,7 +28,7 @@ use std::io::{self, BufRead};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value};
 
-use super::json::read_objects;
+use super::json::{Layout, read_objects};
 use super::util::{actor, event, html_to_text, obj_field, safe_word, str_field, time_value};
 use super::{Adapter, Flow, Item, Record, RecordKey, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform};
@@ -66,7 +66,26 @@ impl Adapter for TeamsGraph {
         input: &mut dyn BufRead,
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
-        read_objects(input, &["value"], KEY_FAMILY, emit, |obj, out| {
+        self.objects(input, Layout::Any, emit)
+    }
+
+    fn read_lines(
+        &self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()> {
+        self.objects(input, Layout::Lines, emit)
+    }
+}
+
+impl TeamsGraph {
+    fn objects(
+        &self,
+        input: &mut dyn BufRead,
+        layout: Layout,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()> {
+        read_objects(input, &["value"], layout, KEY_FAMILY, emit, |obj, out| {
             self.map(obj, out)
         })
     }

@@ -21,7 +21,7 @@ use std::io::{self, BufRead};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use super::json::read_objects;
+use super::json::{Layout, read_objects};
 use super::util::{
     Skip, actor, epoch_millis, event, id_field, obj_field, present, safe_word, str_field,
     time_value,
@@ -55,7 +55,26 @@ impl Adapter for Zoom {
         input: &mut dyn BufRead,
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
-        read_objects(input, &["events"], KEY_FAMILY, emit, |obj, out| {
+        self.objects(input, Layout::Any, emit)
+    }
+
+    fn read_lines(
+        &self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()> {
+        self.objects(input, Layout::Lines, emit)
+    }
+}
+
+impl Zoom {
+    fn objects(
+        &self,
+        input: &mut dyn BufRead,
+        layout: Layout,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()> {
+        read_objects(input, &["events"], layout, KEY_FAMILY, emit, |obj, out| {
             match self.map(obj) {
                 Ok(items) => out.extend(items),
                 Err(skip) => out.push(skip.item()),

@@ -114,8 +114,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// The current (not withdrawn) incidents filed under any of `meetings` (one platform):
-    /// `(id, incident)`.
+    /// The current (not withdrawn) incidents filed under any of `meetings` (one platform).
     pub fn current_incidents_of(
         &self,
         platform: crate::event::Platform,
@@ -139,6 +138,13 @@ impl Tx<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// Whether the store holds any incident.
+    pub fn has_incidents(&self) -> Result<bool, StoreError> {
+        self.tx
+            .query_row("SELECT EXISTS (SELECT 1 FROM incidents)", [], |r| r.get(0))
+            .map_err(self.sql())
     }
 
     /// Withdraws a current incident: later evidence no longer gives it.

@@ -1,92 +1,193 @@
 //! Meeting state in the store: observations keyed on their source, the aliases that join a
 //! meeting's ids, the meetings pending judgement and the store's clock.
 
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Tx, decode_error};
+use crate::detect::hex;
 use crate::event::Platform;
 use crate::meeting::{MeetingKey, Observation, SourceKey};
 
-/// What storing an observation did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Put {
-    /// The event was not known.
-    New,
-    /// The event was known with another content (the detector or a mapping changed); the
-    /// meeting it was filed under before is given, as it must be judged again too.
-    Changed { was: MeetingKey },
-    /// The event was known, with the same content.
-    Same,
+/// A meeting's observations as loaded from the store.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Each event once, under its source key: the latest version written.
+    pub observations: Vec<Observation>,
+    /// How many chunks the meeting is kept in.
+    pub chunks: usize,
+    /// Events written more than once (the same record read again).
+    pub duplicates: u64,
+    /// Of those, events whose later version differs (a configuration changed since).
+    pub changed: u64,
 }
 
 /// The clock's key in `meta`.
 const CLOCK: &str = "clock_us";
+/// The last chunk sequence number written.
+const SEQ: &str = "chunk_seq";
+/// What the kept observations were made with (see [`Tx::fingerprint`]).
+const FINGERPRINT: &str = "observation_fingerprint";
 
 fn platform(name: &str) -> Option<Platform> {
     serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
 }
 
+/// One entry of a chunk's body: the event's source key in hex, and its observation, or `None`
+/// for an event that is no longer worth keeping (a tombstone).
+type Entry = (String, Option<Observation>);
+
 impl Tx<'_> {
-    /// Keeps an observation under its source key, replacing what was kept under that key.
-    pub fn put_observation(&self, obs: &Observation) -> Result<Put, super::StoreError> {
-        let key = obs.key.to_bytes();
-        let body = serde_json::to_string(obs).map_err(|e| self.corrupt(decode_error(&e)))?;
-        let platform = obs.event.platform.as_str();
-        let time = obs.event.time.as_microsecond();
-        let inserted = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO observations (key, platform, meeting, time_us, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
-            )
-            .and_then(|mut st| st.execute(params![key, platform, obs.event.meeting, time, body]))
-            .map_err(self.sql())?;
-        if inserted == 1 {
-            return Ok(Put::New);
-        }
-        let old: (String, String, String) = self
-            .tx
-            .prepare_cached("SELECT platform, meeting, body FROM observations WHERE key = ?1")
-            .and_then(|mut st| st.query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
-            .map_err(self.sql())?;
-        if old.2 == body {
-            return Ok(Put::Same);
-        }
-        self.tx
-            .prepare_cached(
-                "UPDATE observations SET platform = ?2, meeting = ?3, time_us = ?4, body = ?5
-                 WHERE key = ?1",
-            )
-            .and_then(|mut st| st.execute(params![key, platform, obs.event.meeting, time, body]))
-            .map_err(self.sql())?;
-        let was = MeetingKey {
-            platform: platform_or(&old.0, obs.event.platform),
-            id: old.1,
-        };
-        Ok(Put::Changed { was })
+    /// Appends a chunk of a meeting's events: observations to keep (`Some`) and events to
+    /// forget (`None`), each under its source key. Later chunks win over earlier ones.
+    pub fn append_chunk(
+        &self,
+        meeting: &MeetingKey,
+        entries: &[(SourceKey, Option<&Observation>)],
+    ) -> Result<(), super::StoreError> {
+        let body = encode_chunk(entries).map_err(|e| self.corrupt(decode_error(&e)))?;
+        self.append_encoded(meeting, &body)
     }
 
-    /// Forgets the observation kept under `key`, if any (an event that is no longer worth
-    /// keeping under the current configuration). Returns the meeting it was filed under.
-    pub fn remove_observation(
+    /// Appends a chunk already encoded with [`encode_chunk`] (on another thread).
+    pub fn append_encoded(
         &self,
-        key: SourceKey,
-    ) -> Result<Option<MeetingKey>, super::StoreError> {
-        let old: Option<(String, String)> = self
-            .tx
-            .prepare_cached("DELETE FROM observations WHERE key = ?1 RETURNING platform, meeting")
+        meeting: &MeetingKey,
+        body: &[u8],
+    ) -> Result<(), super::StoreError> {
+        let seq = self.next_seq()?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO chunks (platform, meeting, seq, body) VALUES (?1, ?2, ?3, ?4)",
+            )
             .and_then(|mut st| {
-                st.query_row([key.to_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
+                st.execute(params![meeting.platform.as_str(), meeting.id, seq, body])
             })
             .map_err(self.sql())?;
-        Ok(old.and_then(|(p, id)| {
-            Some(MeetingKey {
-                platform: platform(&p)?,
-                id,
+        Ok(())
+    }
+
+    fn next_seq(&self) -> Result<i64, super::StoreError> {
+        let last = match self.seq.get() {
+            Some((last, _)) => last,
+            None => self
+                .tx
+                .prepare_cached("SELECT value FROM meta WHERE key = ?1")
+                .and_then(|mut st| st.query_row([SEQ], |r| r.get(0)).optional())
+                .map_err(self.sql())?
+                .unwrap_or(0),
+        };
+        self.seq.set(Some((last + 1, true)));
+        Ok(last + 1)
+    }
+
+    /// Writes the chunk sequence back, if chunks were written.
+    pub(super) fn write_seq(&self) -> Result<(), super::StoreError> {
+        if let Some((last, true)) = self.seq.get() {
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .and_then(|mut st| st.execute(params![SEQ, last]))
+                .map_err(self.sql())?;
+            self.seq.set(Some((last, false)));
+        }
+        Ok(())
+    }
+
+    /// The chunks of the meeting `key` itself, oldest first, as stored (decode them with
+    /// [`decode_chunks`], on any thread).
+    pub fn chunk_bodies(&self, key: &MeetingKey) -> Result<Vec<Vec<u8>>, super::StoreError> {
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT body FROM chunks WHERE platform = ?1 AND meeting = ?2 ORDER BY seq",
+            )
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map(params![key.platform.as_str(), key.id], |r| {
+                r.get::<_, Vec<u8>>(0)
             })
-        }))
+            .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// Every event filed under the meeting `key` itself, each once (the latest version), with
+    /// what was repeated.
+    pub fn load_meeting(&self, key: &MeetingKey) -> Result<Loaded, super::StoreError> {
+        decode_chunks(&self.chunk_bodies(key)?).map_err(|reason| self.corrupt(reason))
+    }
+
+    /// Replaces a meeting's chunks by one holding `observations` (after [`Tx::load_meeting`]
+    /// found duplicates or many chunks).
+    pub fn rewrite_meeting(
+        &self,
+        key: &MeetingKey,
+        observations: &[Observation],
+    ) -> Result<(), super::StoreError> {
+        let entries: Vec<(SourceKey, Option<&Observation>)> =
+            observations.iter().map(|o| (o.key, Some(o))).collect();
+        let body = (!entries.is_empty())
+            .then(|| encode_chunk(&entries))
+            .transpose()
+            .map_err(|e| self.corrupt(decode_error(&e)))?;
+        self.replace_chunks(key, body.as_deref())
+    }
+
+    /// Replaces a meeting's chunks by one already encoded, or by none.
+    pub fn replace_chunks(
+        &self,
+        key: &MeetingKey,
+        body: Option<&[u8]>,
+    ) -> Result<(), super::StoreError> {
+        self.tx
+            .prepare_cached("DELETE FROM chunks WHERE platform = ?1 AND meeting = ?2")
+            .and_then(|mut st| st.execute(params![key.platform.as_str(), key.id]))
+            .map_err(self.sql())?;
+        match body {
+            Some(b) => self.append_encoded(key, b),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the store keeps events filed under the meeting `key`.
+    pub fn has_meeting_chunks(&self, key: &MeetingKey) -> Result<bool, super::StoreError> {
+        self.tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM chunks WHERE platform = ?1 AND meeting = ?2)",
+            )
+            .and_then(|mut st| st.query_row(params![key.platform.as_str(), key.id], |r| r.get(0)))
+            .map_err(self.sql())
+    }
+
+    /// Whether the store keeps any meeting state.
+    pub fn has_chunks(&self) -> Result<bool, super::StoreError> {
+        self.tx
+            .query_row("SELECT EXISTS (SELECT 1 FROM chunks)", [], |r| r.get(0))
+            .map_err(self.sql())
+    }
+
+    /// The fingerprint of what the kept observations were made with (adapters' settings, the
+    /// detector and its key, the phrase lists, the version), if one was written.
+    pub fn fingerprint(&self) -> Result<Option<String>, super::StoreError> {
+        self.tx
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")
+            .and_then(|mut st| st.query_row([FINGERPRINT], |r| r.get(0)).optional())
+            .map_err(self.sql())
+    }
+
+    pub fn set_fingerprint(&self, fingerprint: &str) -> Result<(), super::StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .and_then(|mut st| st.execute(params![FINGERPRINT, fingerprint]))
+            .map_err(self.sql())?;
+        Ok(())
     }
 
     /// Records that `alias` is another id of `meeting` on the same platform. When two meetings
@@ -159,30 +260,6 @@ impl Tx<'_> {
             .query_map(params![key.platform.as_str(), key.id], |r| r.get(0))
             .map_err(self.sql())?;
         rows.collect::<Result<_, _>>().map_err(self.sql())
-    }
-
-    /// Every observation filed under the meeting `key` itself.
-    pub fn observations_of(&self, key: &MeetingKey) -> Result<Vec<Observation>, super::StoreError> {
-        let mut st = self
-            .tx
-            .prepare_cached(
-                "SELECT key, body FROM observations WHERE platform = ?1 AND meeting = ?2",
-            )
-            .map_err(self.sql())?;
-        let rows = st
-            .query_map(params![key.platform.as_str(), key.id], |r| {
-                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(self.sql())?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (k, body) = row.map_err(self.sql())?;
-            let mut obs: Observation =
-                serde_json::from_str(&body).map_err(|e| self.corrupt(decode_error(&e)))?;
-            obs.key = SourceKey::from_bytes(&k).ok_or_else(|| self.corrupt("a bad source key"))?;
-            out.push(obs);
-        }
-        Ok(out)
     }
 
     /// Marks a meeting to be judged once the clock is past `due_at` (Unix µs;
@@ -274,6 +351,60 @@ impl Tx<'_> {
     }
 }
 
-fn platform_or(name: &str, or: Platform) -> Platform {
-    platform(name).unwrap_or(or)
+/// A chunk's body: a JSON array of `[key, observation or null]`.
+pub fn encode_chunk(
+    entries: &[(SourceKey, Option<&Observation>)],
+) -> Result<Vec<u8>, serde_json::Error> {
+    let list: Vec<(String, Option<&Observation>)> = entries
+        .iter()
+        .map(|(k, o)| (hex(&k.to_bytes()), *o))
+        .collect();
+    serde_json::to_vec(&list)
+}
+
+/// A meeting's chunks, oldest first, decoded: each event once, the latest version winning,
+/// tombstones removing. Pure, so it runs on any thread. The error says what was wrong without
+/// quoting the row.
+pub fn decode_chunks(bodies: &[Vec<u8>]) -> Result<Loaded, String> {
+    let mut out = Loaded::default();
+    let mut latest: HashMap<SourceKey, (usize, Option<Observation>)> = HashMap::new();
+    let mut order = 0usize;
+    for body in bodies {
+        out.chunks += 1;
+        let entries: Vec<Entry> = serde_json::from_slice(body).map_err(|e| decode_error(&e))?;
+        for (hex_key, obs) in entries {
+            let source = parse_key(&hex_key).ok_or("a bad source key")?;
+            order += 1;
+            if let Some((_, before)) = latest.insert(source, (order, obs)) {
+                out.duplicates += 1;
+                if before != latest[&source].1 {
+                    out.changed += 1;
+                }
+            }
+        }
+    }
+    let mut kept: Vec<(usize, SourceKey, Observation)> = latest
+        .into_iter()
+        .filter_map(|(k, (order, obs))| obs.map(|o| (order, k, o)))
+        .collect();
+    kept.sort_by_key(|(order, _, _)| *order);
+    out.observations = kept
+        .into_iter()
+        .map(|(_, k, mut o)| {
+            o.key = k;
+            o
+        })
+        .collect();
+    Ok(out)
+}
+
+fn parse_key(hex_key: &str) -> Option<SourceKey> {
+    if hex_key.len() != 36 || !hex_key.is_ascii() {
+        return None;
+    }
+    let mut bytes = [0u8; 18];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex_key[2 * i..2 * i + 2], 16).ok()?;
+    }
+    SourceKey::from_bytes(&bytes)
 }

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 pub use incidents::{IncidentFilter, StoredIncident};
-pub use meetings::Put;
+pub use meetings::{Loaded, decode_chunks, encode_chunk};
 pub use schema::MIGRATIONS;
 
 /// Problems with the database. Messages name the file.
@@ -84,11 +84,30 @@ impl Store {
             conn,
             path: path.to_path_buf(),
         };
+        store.tune()?;
         store.migrate()?;
         Ok(store)
     }
 
-    /// A store that lives in memory for one run.
+    /// Settings for every connection: plans that do not depend on bound values (SQLite built
+    /// with STAT4 otherwise prepares a statement again whenever a bound value changes), and a
+    /// bounded page cache.
+    fn tune(&mut self) -> Result<(), StoreError> {
+        let sql = sql_error(&self.path);
+        self.conn
+            .set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+                true,
+            )
+            .map_err(&sql)?;
+        self.conn
+            .execute_batch("PRAGMA cache_size = -16384;")
+            .map_err(&sql)?;
+        self.conn.set_prepared_statement_cache_capacity(64);
+        Ok(())
+    }
+
+    /// A store that lives in memory for one run (for tests and small inputs).
     pub fn in_memory() -> Result<Store, StoreError> {
         let path = PathBuf::from(":memory:");
         let conn = Connection::open_in_memory().map_err(|cause| StoreError::Open {
@@ -96,6 +115,26 @@ impl Store {
             cause,
         })?;
         let mut store = Store { conn, path };
+        store.tune()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// A store for one run, in a private temporary file that SQLite deletes when the store is
+    /// closed (and the system, if the process dies): its page cache is bounded, so memory
+    /// does not grow with the input. The folder is `$SQLITE_TMPDIR` or `$TMPDIR`, else
+    /// `/var/tmp` or `/tmp`. Nothing here needs to survive a crash, so nothing is synced.
+    pub fn temporary() -> Result<Store, StoreError> {
+        let path = PathBuf::from("(temporary database)");
+        let open_err = |cause| StoreError::Open {
+            path: path.clone(),
+            cause,
+        };
+        let conn = Connection::open("").map_err(open_err)?;
+        conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+            .map_err(open_err)?;
+        let mut store = Store { conn, path };
+        store.tune()?;
         store.migrate()?;
         Ok(store)
     }
@@ -149,6 +188,7 @@ impl Store {
         Ok(Tx {
             tx,
             path: &self.path,
+            seq: std::cell::Cell::new(None),
         })
     }
 }
@@ -158,17 +198,25 @@ impl Store {
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
     path: &'a Path,
+    /// The chunk sequence: read at the first chunk written, written back at commit.
+    seq: std::cell::Cell<Option<(i64, bool)>>,
 }
 
 impl Tx<'_> {
     /// Makes everything written in this transaction durable.
     pub fn commit(self) -> Result<(), StoreError> {
+        self.write_seq()?;
         let sql = sql_error(self.path);
         self.tx.commit().map_err(sql)
     }
 
     fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
         sql_error(self.path)
+    }
+
+    /// A stored record that cannot be read back, as an error naming the database.
+    pub fn corrupt_error(&self, reason: impl std::fmt::Display) -> StoreError {
+        self.corrupt(reason)
     }
 
     fn corrupt(&self, reason: impl std::fmt::Display) -> StoreError {
@@ -198,17 +246,6 @@ fn sql_error(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |cause| StoreError::Sql {
         path: path.to_path_buf(),
         cause,
-    }
-}
-
-impl Store {
-    /// Whether the store holds any meeting state (observations) yet.
-    pub fn has_observations(&self) -> Result<bool, StoreError> {
-        self.conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM observations)", [], |r| {
-                r.get(0)
-            })
-            .map_err(self.sql())
     }
 }
 

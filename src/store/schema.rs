@@ -44,26 +44,28 @@ pub const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (platform, alias)
      );",
     // 3: event identity from the source record, and meeting-level state in the store.
-    // - Observations are keyed on the source key (record key + place, 18 bytes) instead of a
-    //   hash of what the detector made of them. Observations of schema 2 cannot be given
-    //   their source key (the records are not kept), so they are dropped: scan the exports
-    //   again to rebuild meeting state. Incidents are kept.
+    // - Observations are kept in chunks, one row per meeting per batch, each observation under
+    //   its source key (record key + place, 18 bytes) instead of a hash of what the detector
+    //   made of it; a later chunk's version of a key wins, and judging a meeting compacts its
+    //   chunks. Observations of schema 2 cannot be given their source key (the records are not
+    //   kept), so they are dropped: scan the exports again to rebuild meeting state.
+    //   Incidents are kept.
     // - `pending`: meetings to judge, in the same transaction as what made them so; `due_at`
     //   (Unix microseconds) is when the clock alone may change the verdict (i64::MIN: now).
-    // - `meta`: the store's clock (the latest event time it has seen).
+    // - `meta`: the store's clock (the latest event time it has seen), the chunk sequence, and
+    //   the fingerprint of the settings the observations were made with.
     // - Incidents are the latest judgement of their meeting: `withdrawn` is set when later
     //   evidence no longer gives one; `time_us` orders and filters them; the history says what
     //   each change was.
     "DROP TABLE observations;
-     CREATE TABLE observations (
-         key       BLOB PRIMARY KEY,
+     CREATE TABLE chunks (
          platform  TEXT NOT NULL,
          meeting   TEXT NOT NULL,
-         time_us   INTEGER NOT NULL,
-         body      TEXT NOT NULL
+         seq       INTEGER NOT NULL,
+         body      BLOB NOT NULL,
+         PRIMARY KEY (platform, meeting, seq)
      ) WITHOUT ROWID;
-     CREATE INDEX observations_meeting ON observations (platform, meeting);
-     CREATE INDEX meeting_aliases_meeting ON meeting_aliases (platform, meeting);
+     CREATE INDEX meeting_aliases_meeting ON meeting_aliases (platform, meeting, alias);
      CREATE TABLE pending (
          platform TEXT NOT NULL,
          meeting  TEXT NOT NULL,
@@ -73,7 +75,7 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE INDEX pending_due ON pending (due_at);
      CREATE TABLE meta (
          key   TEXT PRIMARY KEY,
-         value INTEGER NOT NULL
+         value NOT NULL
      ) WITHOUT ROWID;
      ALTER TABLE incidents ADD COLUMN withdrawn TEXT;
      ALTER TABLE incidents ADD COLUMN time_us INTEGER;

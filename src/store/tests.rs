@@ -171,35 +171,53 @@ fn a_transaction_not_committed_leaves_nothing() {
     let store = Store::in_memory().unwrap();
     {
         let tx = store.transaction().unwrap();
-        tx.put_observation(&obs(1, "m")).unwrap();
+        tx.append_chunk(&key("m"), &[(obs(1, "m").key, Some(&obs(1, "m")))])
+            .unwrap();
         tx.mark_pending(&key("m"), i64::MIN).unwrap();
         // Dropped: an error path, a panic, a kill.
     }
-    assert!(!store.has_observations().unwrap());
     let tx = store.transaction().unwrap();
+    assert!(!tx.has_chunks().unwrap());
     assert!(tx.due(0, 10).unwrap().is_empty());
     // A second transaction while one is open is an error, not a silent nesting.
     assert!(store.transaction().is_err());
 }
 
 #[test]
-fn observations_are_kept_by_source_key() {
+fn observations_are_kept_by_source_key_the_latest_version_winning() {
     let store = Store::in_memory().unwrap();
     let tx = store.transaction().unwrap();
-    assert_eq!(tx.put_observation(&obs(1, "m")).unwrap(), Put::New);
-    assert_eq!(tx.put_observation(&obs(1, "m")).unwrap(), Put::Same);
-    let mut changed = obs(1, "m2");
+    let a = obs(1, "m");
+    let b = obs(2, "m");
+    tx.append_chunk(&key("m"), &[(a.key, Some(&a)), (b.key, Some(&b))])
+        .unwrap();
+    // The same record read again, and once more under other settings.
+    tx.append_chunk(&key("m"), &[(a.key, Some(&a))]).unwrap();
+    let mut changed = obs(1, "m");
     changed.event.actor = Actor::new("b");
-    assert_eq!(
-        tx.put_observation(&changed).unwrap(),
-        Put::Changed { was: key("m") }
+    tx.append_chunk(&key("m"), &[(changed.key, Some(&changed))])
+        .unwrap();
+    let loaded = tx.load_meeting(&key("m")).unwrap();
+    assert_eq!(loaded.chunks, 3);
+    assert_eq!(loaded.duplicates, 2);
+    assert_eq!(loaded.changed, 1);
+    assert_eq!(loaded.observations.len(), 2);
+    let back = loaded.observations.iter().find(|o| o.key == a.key).unwrap();
+    assert_eq!(back.event.actor.id, "b", "the latest version wins");
+    // A tombstone forgets one; compaction keeps what is left in one chunk.
+    tx.append_chunk(&key("m"), &[(b.key, None)]).unwrap();
+    let loaded = tx.load_meeting(&key("m")).unwrap();
+    assert_eq!(loaded.observations, vec![changed.clone()]);
+    tx.rewrite_meeting(&key("m"), &loaded.observations).unwrap();
+    let again = tx.load_meeting(&key("m")).unwrap();
+    assert_eq!((again.chunks, again.duplicates), (1, 0));
+    assert_eq!(again.observations, vec![changed]);
+    assert!(
+        tx.load_meeting(&key("other"))
+            .unwrap()
+            .observations
+            .is_empty()
     );
-    assert!(tx.observations_of(&key("m")).unwrap().is_empty());
-    let back = tx.observations_of(&key("m2")).unwrap();
-    assert_eq!(back, vec![changed.clone()]);
-    assert_eq!(back[0].key, changed.key);
-    assert_eq!(tx.remove_observation(changed.key).unwrap(), Some(key("m2")));
-    assert_eq!(tx.remove_observation(changed.key).unwrap(), None);
 }
 
 #[test]

@@ -12,8 +12,11 @@
 //! Parsing a line is done by [`parse_line`], which tells an unknown `type` (counted and skipped)
 //! apart from a broken line (reported and skipped).
 
+mod de;
+
 use std::fmt;
 
+pub(crate) use de::Read;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -165,8 +168,9 @@ impl TextField {
     }
 }
 
-/// One thing that happened in a meeting.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One thing that happened in a meeting. Read from JSON by a one-pass reader (`de.rs`), not
+/// serde's derive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     /// When it happened; kept as UTC.
     pub time: Timestamp,
