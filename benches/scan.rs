@@ -64,6 +64,7 @@ fn child(path: &Path) {
         paths: vec![path.to_path_buf()],
         format: None,
         threads: motesvakt::work::default_threads(),
+        progress: None,
     };
     let started = Instant::now();
     let (_, stats) = scan::run(&config, &detector, &store, &options, &mut |_| {}).unwrap();

@@ -296,17 +296,39 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             p.valid_until.map(|d| d.to_string()).unwrap_or_default()
         );
     }
+    // A progress bar for people watching a terminal; nothing when stderr goes to a file, a
+    // pipe or the journal, or with --json.
+    use std::io::IsTerminal;
+    let bar = (!args.json && stderr.is_terminal()).then(progress_bar);
     let options = ScanOptions {
         paths: args.paths,
         format: args.format,
         threads: args
             .threads
             .map_or_else(crate::work::default_threads, usize::from),
+        progress: bar.clone().map(|bar| {
+            let started = std::time::Instant::now();
+            Box::new(move |p: &scan::Progress| {
+                bar.set_length(p.total);
+                bar.set_position(p.bytes);
+                let secs = started.elapsed().as_secs_f64().max(0.001);
+                bar.set_message(format!("{:.0} events/s", p.events as f64 / secs));
+            }) as Box<dyn Fn(&scan::Progress)>
+        }),
     };
     let (reported, stats) = scan::run(&config, &detector, &store, &options, &mut |d| {
-        let _ = writeln!(stderr.lock(), "{d}");
+        let print = || {
+            let _ = writeln!(stderr.lock(), "{d}");
+        };
+        match &bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        }
     })
     .context("the scan stopped")?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
 
     print_incidents(&reported, args.json, config.language)?;
     let mut err = stderr.lock();
@@ -387,6 +409,20 @@ fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
         .unwrap_or_default();
     print_incidents(&listed, args.json, lang)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The scan's progress bar on stderr: bytes, events/s and time left.
+fn progress_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(0),
+        indicatif::ProgressDrawTarget::stderr_with_hz(4),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] [{wide_bar}] {bytes}/{total_bytes} {msg}, {eta} left",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }
 
 #[cfg(test)]

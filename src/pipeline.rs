@@ -288,6 +288,9 @@ pub struct Pipeline<'a> {
     store_had_incidents: bool,
     /// Threads for judging.
     threads: usize,
+    /// What this pipeline judged, so that a meeting or incident judged twice in a run (early,
+    /// then again when more of it came) is counted once.
+    run: RunTally,
     /// Meetings whose events were all stored in this run, kept in memory until judged.
     cache: HashMap<MeetingKey, CacheEntry>,
     /// Batches stored.
@@ -321,10 +324,16 @@ impl<'a> Pipeline<'a> {
             store_had_incidents,
             wrote_for: HashSet::new(),
             threads: 1,
+            run: RunTally::default(),
             cache: HashMap::new(),
             batches: 0,
             stats: ObserveStats::default(),
         })
+    }
+
+    /// Candidates excepted by configuration, at each meeting's latest judgement in this run.
+    pub fn excepted(&self) -> u64 {
+        self.run.excepted.values().sum()
     }
 
     /// Judges on up to `threads` threads (1 by default).
@@ -523,10 +532,19 @@ impl<'a> Pipeline<'a> {
         });
         for j in judged {
             let j = j.map_err(|reason| tx.corrupt_error(reason))?;
-            out.meetings += 1;
+            let meeting = meeting_hash(j.key.platform, &j.key.id);
+            // Counted once per meeting and incident however often a run judges them.
+            if self.run.meetings.insert(meeting) {
+                out.meetings += 1;
+            }
             out.duplicates += j.duplicates;
             out.changed += j.changed;
             out.excepted += j.judgement.excepted;
+            if j.judgement.excepted > 0 {
+                self.run.excepted.insert(meeting, j.judgement.excepted);
+            } else {
+                self.run.excepted.remove(&meeting);
+            }
             for (k, body) in &j.rewrites {
                 tx.replace_chunks(k, body.as_deref())?;
             }
@@ -551,8 +569,11 @@ impl<'a> Pipeline<'a> {
             }
             for incident in j.judgement.incidents {
                 let outcome = tx.record_incident(&incident, now)?;
+                let first = self.run.incidents.insert(id_hash(&incident.id));
                 if outcome == Outcome::Known {
-                    out.known += 1;
+                    if first {
+                        out.known += 1;
+                    }
                 } else {
                     out.reported.push(Reported { incident, outcome });
                 }
@@ -750,6 +771,20 @@ fn judge_meeting(
         duplicates,
         changed,
     })
+}
+
+/// Hashes of what a pipeline judged (8 bytes each, not the keys).
+#[derive(Default)]
+struct RunTally {
+    meetings: HashSet<u64>,
+    incidents: HashSet<u64>,
+    /// Candidates excepted at each meeting's latest judgement, for meetings that had some.
+    excepted: HashMap<u64, u64>,
+}
+
+fn id_hash(id: &str) -> u64 {
+    let d = sha2::Sha256::digest(id.as_bytes());
+    u64::from_le_bytes(d[..8].try_into().unwrap_or_default())
 }
 
 /// A meeting's chunks are merged into one when it has more than this many.

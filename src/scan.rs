@@ -73,6 +73,23 @@ pub struct ScanOptions {
     /// Threads for reading and judging (1: all on the calling thread). The incidents are the
     /// same whatever the number.
     pub threads: usize,
+    /// Told how far the scan has come, after every batch written (about every [`BATCH`]
+    /// records) and every file.
+    pub progress: Option<ProgressHook>,
+}
+
+/// What [`ScanOptions::progress`] calls.
+pub type ProgressHook = Box<dyn Fn(&Progress)>;
+
+/// How far a scan has come.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    /// Bytes of input read.
+    pub bytes: u64,
+    /// Bytes of input in all.
+    pub total: u64,
+    /// Events read.
+    pub events: u64,
 }
 
 /// Reads one file into the pipeline, committing every [`BATCH`] records and at the end. An
@@ -98,8 +115,11 @@ fn read_file(
     };
     let format = opened.format;
     let adapter = format.adapter(&config.sources);
-    let read = if opened.by_lines && options.threads > 1 {
-        let mut blocks = ingest::LineBlocks::new(opened.reader);
+    let read = if opened.cut != ingest::Cut::No && options.threads > 1 {
+        let rows = opened.cut == ingest::Cut::Rows;
+        let mut blocks = ingest::LineBlocks::new(opened.reader, opened.cut);
+        // CSV: each piece is read after the file's header row.
+        let mut header: Option<Vec<u8>> = None;
         let mut waiting: Vec<(Batch, FormatCounts)> = Vec::new();
         let observer = pipeline.observer_handle();
         loop {
@@ -112,10 +132,37 @@ fn read_file(
                 absorb(pipeline, std::mem::take(&mut waiting), counts, diagnostic);
                 writer.commit_if_full(pipeline)?;
                 if let ingest::Next::LongLine = next {
-                    let (offset, line, mut rest) = blocks.rest();
+                    let (offset, line, rest) = blocks.rest();
+                    let mut rest: Box<dyn std::io::BufRead> = match &header {
+                        // The header again before the rest, and positions moved back by it.
+                        Some(h) => {
+                            Box::new(std::io::Read::chain(std::io::Cursor::new(h.clone()), rest))
+                        }
+                        None => Box::new(rest),
+                    };
+                    let (offset, line) = match &header {
+                        Some(h) => (
+                            offset - h.len() as u64,
+                            line - memchr::memchr_iter(b'\n', h).count() as u64,
+                        ),
+                        None => (offset, line),
+                    };
+                    let read_rest = |a: &dyn crate::sources::Adapter,
+                                     input: &mut dyn std::io::BufRead,
+                                     emit: &mut dyn FnMut(
+                        crate::sources::Record<'_>,
+                    )
+                        -> ControlFlow<()>| {
+                        if header.is_some() {
+                            a.read(input, emit)
+                        } else {
+                            a.read_lines(input, emit)
+                        }
+                    };
                     let mut failure = None;
-                    let r = adapter.read_lines(&mut rest, &mut |mut record| {
+                    let r = read_rest(&*adapter, &mut rest, &mut |mut record| {
                         shift(&mut record.pos, offset, line);
+                        writer.at = record.pos.end;
                         pipeline.observe(file, record, counts, diagnostic);
                         match writer.commit_if_full(pipeline) {
                             Ok(()) => ControlFlow::Continue(()),
@@ -132,13 +179,20 @@ fn read_file(
                 }
                 break Ok(());
             };
-            let parts = ingest::split_block(block, options.threads);
+            let end = block.offset + block.bytes.len() as u64;
+            if rows && block.file_start {
+                header = Some(ingest::first_row(&block.bytes).to_vec());
+            }
+            let parts = ingest::split_block(block, options.threads, rows);
+            let header = header.as_deref();
             let adapter = &*adapter;
             let observer = &observer;
             let done = std::thread::scope(|s| {
                 let handles: Vec<_> = parts
                     .into_iter()
-                    .map(|part| s.spawn(move || observe_block(adapter, observer, file, part)))
+                    .map(|part| {
+                        s.spawn(move || observe_block(adapter, observer, file, part, header))
+                    })
                     .collect();
                 // While the threads read this block, the last one is stored.
                 absorb(pipeline, std::mem::take(&mut waiting), counts, diagnostic);
@@ -150,11 +204,13 @@ fn read_file(
                 stored.map(|()| done)
             })?;
             waiting = done;
+            writer.at = end;
         }
     } else {
         let mut reader = opened.reader;
         let mut failure = None;
         let r = adapter.read(&mut reader, &mut |record| {
+            writer.at = record.pos.end;
             pipeline.observe(file, record, counts, diagnostic);
             match writer.commit_if_full(pipeline) {
                 Ok(()) => ControlFlow::Continue(()),
@@ -173,10 +229,17 @@ fn read_file(
     Ok(read.map(|()| format))
 }
 
-/// Writes the pipeline's batches to the store, and keeps what judging while reading gave.
+/// Writes the pipeline's batches to the store, keeps what judging while reading gave, and
+/// says how far the scan has come.
 struct Writer<'s> {
     store: &'s Store,
     early: Vec<Settled>,
+    progress: Option<&'s dyn Fn(&Progress)>,
+    /// Bytes of the files done, and the total.
+    done: u64,
+    total: u64,
+    /// How far into the current file the last record taken ends.
+    at: u64,
 }
 
 impl Writer<'_> {
@@ -188,6 +251,13 @@ impl Writer<'_> {
             let settled = pipeline.settle_cold(&tx, clock, Timestamp::now())?;
             tx.commit()?;
             self.early.push(settled);
+        }
+        if let Some(report) = self.progress {
+            report(&Progress {
+                bytes: (self.done + self.at).min(self.total),
+                total: self.total,
+                events: pipeline.stats.events,
+            });
         }
         Ok(())
     }
@@ -201,23 +271,35 @@ impl Writer<'_> {
     }
 }
 
-/// Reads one block of lines on a worker thread.
+/// Reads one block of lines on a worker thread. A CSV block after the first is read after
+/// the file's `header` row, as if the two made a file.
 fn observe_block(
     adapter: &dyn crate::sources::Adapter,
     observer: &Observer<'_>,
     file: &Path,
     block: ingest::Block,
+    header: Option<&[u8]>,
 ) -> (Batch, FormatCounts) {
     let mut batch = Batch::default();
     let mut counts = FormatCounts::default();
-    let mut input: &[u8] = &block.bytes;
+    let header = header.filter(|_| !block.file_start);
+    let joined;
+    let (bytes, offset, line): (&[u8], u64, u64) = match header {
+        Some(h) => {
+            joined = [h, &block.bytes].concat();
+            let lines = memchr::memchr_iter(b'\n', h).count() as u64;
+            (&joined, block.offset - h.len() as u64, block.line - lines)
+        }
+        None => (&block.bytes, block.offset, block.line),
+    };
+    let mut input: &[u8] = bytes;
     let mut emit = |mut record: crate::sources::Record<'_>| {
-        shift(&mut record.pos, block.offset, block.line);
+        shift(&mut record.pos, offset, line);
         observer.observe(file, record, &mut counts, &mut batch);
         ControlFlow::Continue(())
     };
     // Reading from memory cannot fail.
-    let _ = if block.file_start {
+    let _ = if block.file_start || header.is_some() {
         adapter.read(&mut input, &mut emit)
     } else {
         adapter.read_lines(&mut input, &mut emit)
@@ -267,9 +349,18 @@ pub fn run(
     let mut pipeline = Pipeline::new(config, detector, store)?;
 
     pipeline.set_threads(options.threads);
+    let total = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
     let mut writer = Writer {
         store,
         early: Vec::new(),
+        progress: options.progress.as_deref(),
+        done: 0,
+        total,
+        at: 0,
     };
 
     for file in files {
@@ -284,6 +375,8 @@ pub fn run(
             &mut counts,
             diagnostic,
         )?;
+        writer.done += std::fs::metadata(&file).map_or(0, |m| m.len());
+        writer.at = 0;
         match read {
             Ok(format) => stats.formats.entry(format).or_default().add(counts),
             Err(e) => {
@@ -304,7 +397,6 @@ pub fn run(
         stats.meetings += settled.meetings;
         stats.known += settled.known;
         stats.duplicate_events += settled.duplicates;
-        stats.excepted += settled.excepted;
         reported.extend(settled.reported);
     }
     loop {
@@ -315,12 +407,13 @@ pub fn run(
         stats.meetings += settled.meetings;
         stats.known += settled.known;
         stats.duplicate_events += settled.duplicates;
-        stats.excepted += settled.excepted;
+
         reported.extend(settled.reported);
         if !settled.more {
             break;
         }
     }
+    stats.excepted = pipeline.excepted();
     let mut reported = crate::pipeline::net_changes(reported);
     for r in &reported {
         match r.outcome {

@@ -83,6 +83,7 @@ fn run_pipeline(data: &[u8]) {
         paths: vec![path],
         format: None,
         threads: motesvakt::work::default_threads(),
+        progress: None,
     };
     scan::run(&config, &detector, &store, &options, &mut |_| {}).unwrap();
 }

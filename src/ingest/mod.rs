@@ -100,10 +100,21 @@ fn walk(
 pub struct Opened {
     pub format: Format,
     pub reader: BufReader<File>,
-    /// Whether the file can be cut at any line end and the pieces read apart: native NDJSON,
-    /// and JSON formats whose first record fits on its first line (NDJSON). CSV and other JSON
-    /// layouts (arrays, pretty-printed objects) are read from the start to the end.
-    pub by_lines: bool,
+    /// How the file can be cut into pieces that are read apart.
+    pub cut: Cut,
+}
+
+/// How a file can be cut into pieces read apart (on several threads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// Not at all: JSON arrays or pretty-printed objects over several lines are read from the
+    /// start to the end by one reader.
+    No,
+    /// At any line end: native NDJSON, and JSON formats whose first record fits on its first
+    /// line (NDJSON).
+    Lines,
+    /// At line ends outside quotes, each piece read after the file's header row: CSV.
+    Rows,
 }
 
 /// Opens `path` and decides its format from its content (or uses `format`). `None` for an
@@ -125,20 +136,21 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<Option<Opened>, Inges
             path: path.to_path_buf(),
         })?,
     };
-    let by_lines = match format {
-        Format::Native => true,
-        Format::TeamsAuditCsv => false,
-        _ => first_line_is_a_record(head),
+    let cut = match format {
+        Format::Native => Cut::Lines,
+        Format::TeamsAuditCsv => Cut::Rows,
+        _ if first_line_is_a_record(head) => Cut::Lines,
+        _ => Cut::No,
     };
     Ok(Some(Opened {
         format,
         reader,
-        by_lines,
+        cut,
     }))
 }
 
-/// True when the first non-blank line of `head` is a whole JSON object (so the file is
-/// NDJSON: JSON readers take it line by line from there on).
+/// True when the first non-blank line of `head` is a whole JSON object or array (so the file
+/// is NDJSON: JSON readers take it line by line from there on).
 fn first_line_is_a_record(head: &[u8]) -> bool {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let start = head
@@ -150,7 +162,8 @@ fn first_line_is_a_record(head: &[u8]) -> bool {
         return false;
     };
     let line = rest[..end].trim_ascii();
-    line.starts_with(b"{") && serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok()
+    (line.starts_with(b"{") || line.starts_with(b"["))
+        && serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok()
 }
 
 /// Reads one file: decides its format (or uses `format`), then hands every record to `emit`
@@ -203,9 +216,11 @@ pub enum Next {
     End,
 }
 
-/// Cuts a file into [`Block`]s at line ends.
+/// Cuts a file into [`Block`]s at line ends (outside quotes, for CSV).
 pub struct LineBlocks {
     reader: BufReader<File>,
+    /// Cut only where the quotes since the start of the block are balanced (CSV rows).
+    rows: bool,
     /// Bytes read and not yet handed out: whole lines, then the start of the next.
     carry: Vec<u8>,
     offset: u64,
@@ -215,9 +230,10 @@ pub struct LineBlocks {
 }
 
 impl LineBlocks {
-    pub fn new(reader: BufReader<File>) -> LineBlocks {
+    pub fn new(reader: BufReader<File>, cut: Cut) -> LineBlocks {
         LineBlocks {
             reader,
+            rows: cut == Cut::Rows,
             carry: Vec::new(),
             offset: 0,
             line: 1,
@@ -231,7 +247,11 @@ impl LineBlocks {
         use std::io::Read;
         loop {
             if self.carry.len() > LONGEST_CUT_LINE
-                && memchr::memchr(b'\n', &self.carry[..=LONGEST_CUT_LINE]).is_none()
+                && (if self.rows {
+                    last_row_end(&self.carry[..=LONGEST_CUT_LINE]) == 0
+                } else {
+                    memchr::memchr(b'\n', &self.carry[..=LONGEST_CUT_LINE]).is_none()
+                })
             {
                 return Ok(Next::LongLine);
             }
@@ -239,6 +259,8 @@ impl LineBlocks {
             if full {
                 let cut = if self.eof {
                     self.carry.len()
+                } else if self.rows {
+                    last_row_end(&self.carry)
                 } else {
                     memchr::memrchr(b'\n', &self.carry).map_or(0, |i| i + 1)
                 };
@@ -284,8 +306,41 @@ impl LineBlocks {
     }
 }
 
-/// Cuts `block` into up to `n` blocks of whole lines, about equal in size.
-pub fn split_block(block: Block, n: usize) -> Vec<Block> {
+/// Just after the last line end of `data` outside quotes (CSV: `"` opens and closes a quoted
+/// field, `""` inside one is a quote and leaves it open), or 0 when there is none.
+fn last_row_end(data: &[u8]) -> usize {
+    let mut open = false;
+    let mut last = 0;
+    for i in memchr::memchr2_iter(b'"', b'\n', data) {
+        if data[i] == b'"' {
+            open = !open;
+        } else if !open {
+            last = i + 1;
+        }
+    }
+    last
+}
+
+/// The length of the first row of `data` (with its line end), or all of it.
+fn first_row_len(data: &[u8]) -> usize {
+    first_row(data).len()
+}
+
+/// The first row of a CSV block (its header), with its line end.
+pub fn first_row(data: &[u8]) -> &[u8] {
+    let mut open = false;
+    for i in memchr::memchr2_iter(b'"', b'\n', data) {
+        if data[i] == b'"' {
+            open = !open;
+        } else if !open {
+            return &data[..=i];
+        }
+    }
+    data
+}
+
+/// Cuts `block` into up to `n` blocks of whole lines (rows, with `rows`), about equal in size.
+pub fn split_block(block: Block, n: usize, rows: bool) -> Vec<Block> {
     let n = n.max(1);
     let target = block.bytes.len().div_ceil(n).max(1);
     let mut out = Vec::with_capacity(n);
@@ -295,10 +350,15 @@ pub fn split_block(block: Block, n: usize) -> Vec<Block> {
         let cut = if out.len() + 1 == n || rest.len() <= target {
             rest.len()
         } else {
-            match memchr::memchr(b'\n', &rest[target..]) {
-                Some(i) => target + i + 1,
-                None => rest.len(),
-            }
+            let end = if rows {
+                // The end of the row that runs over `target` (quotes counted from the start
+                // of `rest`, which starts a row).
+                let upto = last_row_end(&rest[..target]);
+                upto + first_row_len(&rest[upto..])
+            } else {
+                memchr::memchr(b'\n', &rest[target..]).map_or(rest.len(), |i| target + i + 1)
+            };
+            if end == 0 { rest.len() } else { end }
         };
         let bytes = rest[..cut].to_vec();
         let lines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
@@ -360,7 +420,7 @@ mod tests {
         data.extend_from_slice(b"no end");
         std::fs::write(&path, &data).unwrap();
         let opened = open(&path, Some(Format::Native)).unwrap().unwrap();
-        let mut blocks = LineBlocks::new(opened.reader);
+        let mut blocks = LineBlocks::new(opened.reader, Cut::Lines);
         let mut all = Vec::new();
         let mut n = 0;
         while let Next::Block(b) = blocks.next_block().unwrap() {
@@ -368,7 +428,7 @@ mod tests {
             let lines_before = memchr::memchr_iter(b'\n', &all).count() as u64;
             assert_eq!(b.line, lines_before + 1);
             assert_eq!(b.file_start, n == 0);
-            let parts = split_block(b, 3);
+            let parts = split_block(b, 3, false);
             for p in &parts {
                 assert!(p.bytes.ends_with(b"\n") || p.bytes.ends_with(b"no end"));
             }
@@ -383,6 +443,40 @@ mod tests {
     }
 
     #[test]
+    fn csv_is_cut_only_at_row_ends() {
+        let data = b"h1,h2\n\"a\nb\",1\n\"c \"\"q\"\"\nd\",2\nplain,3\n";
+        assert_eq!(first_row(data), b"h1,h2\n");
+        // Row ends: after the header (6), after row 1 (14), row 2 (28), row 3 (36).
+        assert_eq!(last_row_end(data), data.len());
+        assert_eq!(last_row_end(&data[..20]), 14);
+        let block = Block {
+            bytes: data.to_vec(),
+            offset: 100,
+            line: 10,
+            file_start: false,
+        };
+        for n in 1..6 {
+            let parts = split_block(
+                Block {
+                    bytes: block.bytes.clone(),
+                    ..block
+                },
+                n,
+                true,
+            );
+            let mut joined = Vec::new();
+            for p in &parts {
+                assert!(
+                    [6usize, 14, 28, 36].contains(&(p.offset as usize - 100 + p.bytes.len())),
+                    "{n}: a piece ends inside a row"
+                );
+                joined.extend_from_slice(&p.bytes);
+            }
+            assert_eq!(joined, data);
+        }
+    }
+
+    #[test]
     fn a_line_too_long_to_cut_leaves_the_rest_to_one_reader() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("long.ndjson");
@@ -391,7 +485,7 @@ mod tests {
         data.extend_from_slice(b"\nafter\n");
         std::fs::write(&path, &data).unwrap();
         let opened = open(&path, Some(Format::Native)).unwrap().unwrap();
-        let mut blocks = LineBlocks::new(opened.reader);
+        let mut blocks = LineBlocks::new(opened.reader, Cut::Lines);
         let Next::Block(first) = blocks.next_block().unwrap() else {
             panic!("a first block")
         };

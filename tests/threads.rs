@@ -1,0 +1,231 @@
+//! The scan reads blocks of lines and judges meetings on several threads; the incidents, the
+//! counts and the messages about bad records must be the same on one thread and on many.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde_json::json;
+
+/// Native NDJSON with many meetings, a share of them with patient data, bad lines here and
+/// there, spread over several blocks of lines.
+fn many_meetings(dir: &Path, meetings: u32) -> PathBuf {
+    let mut lines = Vec::new();
+    for m in 0..meetings {
+        let id = format!("m{m}");
+        let minute = m % 50;
+        lines.push(ev(
+            &id,
+            minute,
+            "anna@region.se",
+            "meeting_started",
+            json!({}),
+        ));
+        let guest = if m % 3 == 0 {
+            "ext@example.com"
+        } else {
+            "bo@region.se"
+        };
+        lines.push(ev(
+            &id,
+            minute + 1,
+            guest,
+            "participant_joined",
+            json!({"via_lobby": m % 5 == 0}),
+        ));
+        if m % 7 == 0 {
+            lines.push(ev(
+                &id,
+                minute + 2,
+                "anna@region.se",
+                "recording_started",
+                json!({"media": "video"}),
+            ));
+        }
+        let text = if m % 11 == 0 {
+            format!("pnr {PNR} inför remissen")
+        } else {
+            "hej, hör ni mig?".to_string()
+        };
+        lines.push(ev(
+            &id,
+            minute + 3,
+            "anna@region.se",
+            "chat_message",
+            json!({ "text": text }),
+        ));
+        if m % 13 == 0 {
+            lines.push("{\"time\": oops".to_string());
+        }
+        if m % 4 != 0 {
+            lines.push(ev(
+                &id,
+                minute + 9,
+                "anna@region.se",
+                "meeting_ended",
+                json!({"reason": "ended_by_host"}),
+            ));
+        }
+    }
+    write(dir, "many.ndjson", &lines)
+}
+
+/// `(id, rule, meeting, severity)` of every incident, sorted.
+fn keys(out: &std::process::Output) -> Vec<(String, String, String, String)> {
+    let mut v: Vec<_> = incidents(out)
+        .iter()
+        .map(|i| {
+            (
+                i["id"].as_str().unwrap().to_string(),
+                i["rule"].as_str().unwrap().to_string(),
+                i["meeting"].as_str().unwrap().to_string(),
+                i["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// stderr without the summary's elapsed time.
+fn messages(out: &std::process::Output) -> String {
+    stderr(out)
+        .lines()
+        .map(|l| match l.rfind(", ") {
+            Some(i) if l.ends_with(" s") => &l[..i],
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn scan(dir: &Path, name: &str, threads: u32, inputs: &[&Path]) -> std::process::Output {
+    let cfg = config(dir, &["vgr-samsa", "halland", "kronoberg", "sas"]);
+    let db = dir.join(format!("{name}-{threads}.sqlite"));
+    let t = threads.to_string();
+    let out = motesvakt_paths(
+        &[
+            "scan",
+            "--json",
+            "--threads",
+            &t,
+            "--config",
+            cfg.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+        ],
+        inputs,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    out
+}
+
+#[test]
+fn the_incidents_are_the_same_on_any_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = many_meetings(dir.path(), 20_000);
+    assert!(
+        std::fs::metadata(&big).unwrap().len() > 9 << 20,
+        "several blocks"
+    );
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sources");
+    let inputs: Vec<&Path> = vec![&big, &fixtures];
+    let one = scan(dir.path(), "all", 1, &inputs);
+    assert!(keys(&one).len() > 5_000, "{}", keys(&one).len());
+    for threads in [2, 3] {
+        let many = scan(dir.path(), "all", threads, &inputs);
+        assert!(
+            keys(&many) == keys(&one),
+            "{threads} threads: other incidents"
+        );
+        assert_eq!(
+            messages(&many),
+            messages(&one),
+            "{threads} threads: other messages"
+        );
+    }
+    assert_no_leaks(None, &[&one.stdout, &one.stderr]);
+}
+
+#[test]
+fn a_line_too_long_to_cut_is_read_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines: Vec<String> = (0..2000)
+        .map(|i| {
+            ev(
+                &format!("a{i}"),
+                i % 60,
+                "anna@region.se",
+                "recording_started",
+                json!({"media": "video"}),
+            )
+        })
+        .collect();
+    lines.push(format!("{{\"junk\":\"{}\"}}", "x".repeat(9 << 20)));
+    lines.extend((0..2000).map(|i| {
+        ev(
+            &format!("b{i}"),
+            i % 60,
+            "anna@region.se",
+            "recording_started",
+            json!({"media": "audio"}),
+        )
+    }));
+    let file = write(dir.path(), "long.ndjson", &lines);
+    let one = scan(dir.path(), "long", 1, &[&file]);
+    let two = scan(dir.path(), "long", 2, &[&file]);
+    assert_eq!(keys(&two), keys(&one));
+    assert_eq!(messages(&two), messages(&one));
+    assert!(
+        stderr(&one).contains(":2001: line longer than"),
+        "{}",
+        stderr(&one)
+    );
+    assert_eq!(keys(&one).len(), 4000);
+}
+
+/// A Teams audit CSV of many copies of the fixture's rows (ids renumbered), some with a line
+/// break inside a quoted cell, over more than one block.
+fn big_csv(dir: &Path) -> PathBuf {
+    let fixture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sources/teams/audit.csv"),
+    )
+    .unwrap();
+    let mut lines = fixture.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let mut out = String::from(header);
+    out.push('\n');
+    let mut copy = 0u32;
+    while out.len() < 6 << 20 {
+        for row in &rows {
+            // Each copy its own meetings and records: the ids end in the copy's number.
+            let row = row.replace("-000000000", &format!("-{copy:09}"));
+            // A line break inside the quoted AuditData, where JSON allows blanks.
+            let row = if copy % 3 == 0 {
+                row.replacen(", ", ",\n ", 1)
+            } else {
+                row
+            };
+            out.push_str(&row);
+            out.push('\n');
+        }
+        copy += 1;
+    }
+    let path = dir.join("big.csv");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn a_csv_cut_into_rows_gives_what_one_reader_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = big_csv(dir.path());
+    let one = scan(dir.path(), "csv", 1, &[&csv]);
+    let two = scan(dir.path(), "csv", 2, &[&csv]);
+    assert!(keys(&one).len() > 500, "{}", keys(&one).len());
+    assert!(keys(&two) == keys(&one), "other incidents");
+    let (a, b) = (messages(&one), messages(&two));
+    assert!(a == b, "other messages:\n{a}\n---\n{b}");
+}
