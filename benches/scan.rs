@@ -67,7 +67,15 @@ fn child(path: &Path) {
         progress: None,
     };
     let started = Instant::now();
-    let (_, stats) = scan::run(&config, &detector, &store, &options, &mut |_| {}).unwrap();
+    let stats = scan::run(
+        &config,
+        &detector,
+        &store,
+        &options,
+        &mut |_| {},
+        &mut |_| {},
+    )
+    .unwrap();
     let secs = started.elapsed().as_secs_f64();
     println!("{} {secs} {}", stats.events, peak_rss_kib());
 }

@@ -316,59 +316,95 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             }) as Box<dyn Fn(&scan::Progress)>
         }),
     };
-    let (reported, stats) = scan::run(&config, &detector, &store, &options, &mut |d| {
-        let print = || {
-            let _ = writeln!(stderr.lock(), "{d}");
-        };
-        match &bar {
-            Some(bar) => bar.suspend(print),
-            None => print(),
-        }
-    })
+    let threshold = args.fail_on.map(Severity::from);
+    let mut failed = false;
+    let mut out = IncidentWriter::new(args.json, config.language);
+    let stats = scan::run(
+        &config,
+        &detector,
+        &store,
+        &options,
+        &mut |d| {
+            let print = || {
+                let _ = writeln!(stderr.lock(), "{d}");
+            };
+            match &bar {
+                Some(bar) => bar.suspend(print),
+                None => print(),
+            }
+        },
+        &mut |r| {
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            failed |= r.outcome.is_news() && threshold.is_some_and(|t| r.incident.severity >= t);
+            out.write(r);
+        },
+    )
     .context("the scan stopped")?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-
-    print_incidents(&reported, args.json, config.language)?;
+    out.finish()?;
     let mut err = stderr.lock();
     for line in report::format_lines(&stats) {
         let _ = writeln!(err, "{line}");
     }
     let _ = writeln!(err, "{}", report::summary_line(&stats));
 
-    if let Some(threshold) = args.fail_on {
-        let threshold = Severity::from(threshold);
-        if reported
-            .iter()
-            .any(|r| r.outcome.is_news() && r.incident.severity >= threshold)
-        {
-            return Ok(ExitCode::from(1));
-        }
+    if failed {
+        return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes incidents to stdout, as JSON lines or text blocks. A closed pipe ends the output
-/// quietly.
-fn print_incidents(reported: &[Reported], json: bool, lang: Language) -> Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for r in reported {
-        let written = if json {
-            writeln!(out, "{}", report::json_line(r))
-        } else {
-            writeln!(out, "{}", report::text_block(r, lang))
-        };
-        if let Err(e) = written {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                return Ok(());
-            }
-            return Err(e.into());
+/// Writes incidents to stdout as they come, as JSON lines or text blocks. A closed pipe ends
+/// the output quietly; another write error is kept for [`IncidentWriter::finish`].
+struct IncidentWriter {
+    out: std::io::BufWriter<std::io::Stdout>,
+    json: bool,
+    lang: Language,
+    closed: bool,
+    error: Option<std::io::Error>,
+}
+
+impl IncidentWriter {
+    fn new(json: bool, lang: Language) -> IncidentWriter {
+        IncidentWriter {
+            out: std::io::BufWriter::new(std::io::stdout()),
+            json,
+            lang,
+            closed: false,
+            error: None,
         }
     }
-    out.flush().ok();
-    Ok(())
+
+    fn write(&mut self, r: &Reported) {
+        if self.closed {
+            return;
+        }
+        let written = if self.json {
+            writeln!(self.out, "{}", report::json_line(r))
+        } else {
+            writeln!(self.out, "{}", report::text_block(r, self.lang))
+        };
+        if let Err(e) = written {
+            self.closed = true;
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn finish(mut self) -> Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e.into());
+        }
+        if !self.closed {
+            let _ = self.out.flush();
+        }
+        Ok(())
+    }
 }
 
 fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
@@ -394,20 +430,20 @@ fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
         since: args.since,
         min_severity: args.severity.map(Severity::from),
     };
-    let listed: Vec<Reported> = store
-        .incidents(&filter)
-        .context("cannot list the incidents")?
-        .into_iter()
-        .map(|s| Reported {
-            incident: s.incident,
-            outcome: s.last_change,
-        })
-        .collect();
     let lang = args
         .lang
         .or(config.as_ref().map(|c| c.language))
         .unwrap_or_default();
-    print_incidents(&listed, args.json, lang)?;
+    let mut out = IncidentWriter::new(args.json, lang);
+    store
+        .each_incident(&filter, &mut |s| {
+            out.write(&Reported {
+                incident: s.incident,
+                outcome: s.last_change,
+            })
+        })
+        .context("cannot list the incidents")?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 

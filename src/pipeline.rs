@@ -291,8 +291,14 @@ pub struct Pipeline<'a> {
     /// What this pipeline judged, so that a meeting or incident judged twice in a run (early,
     /// then again when more of it came) is counted once.
     run: RunTally,
+    /// The number of this run in the store: its changes to incidents are kept under it.
+    run_id: i64,
     /// Meetings whose events were all stored in this run, kept in memory until judged.
     cache: HashMap<MeetingKey, CacheEntry>,
+    /// Hashes of the meetings stored in this run and no longer in the cache.
+    released: HashSet<u64>,
+    /// Whether the store held meeting state when the pipeline started.
+    store_had_chunks: bool,
     /// Batches stored.
     batches: u64,
     /// Hashes of the meetings this pipeline wrote incidents for (a false match only costs a
@@ -311,9 +317,11 @@ impl<'a> Pipeline<'a> {
     ) -> Result<Pipeline<'a>, StoreError> {
         let fingerprint = fingerprint(config, detector);
         let tx = store.transaction()?;
-        let tombstones = tx.has_chunks()? && tx.fingerprint()?.as_deref() != Some(&fingerprint);
+        let store_had_chunks = tx.has_chunks()?;
+        let tombstones = store_had_chunks && tx.fingerprint()?.as_deref() != Some(&fingerprint);
         let store_had_incidents = tx.has_incidents()?;
-        drop(tx);
+        let run_id = tx.start_run()?;
+        tx.commit()?;
         Ok(Pipeline {
             config,
             detector,
@@ -325,7 +333,10 @@ impl<'a> Pipeline<'a> {
             wrote_for: HashSet::new(),
             threads: 1,
             run: RunTally::default(),
+            run_id,
             cache: HashMap::new(),
+            released: HashSet::new(),
+            store_had_chunks,
             batches: 0,
             stats: ObserveStats::default(),
         })
@@ -334,6 +345,11 @@ impl<'a> Pipeline<'a> {
     /// Candidates excepted by configuration, at each meeting's latest judgement in this run.
     pub fn excepted(&self) -> u64 {
         self.run.excepted.values().sum()
+    }
+
+    /// The number of this run in the store ([`crate::store::Store::run_changes`]).
+    pub fn run_id(&self) -> i64 {
+        self.run_id
     }
 
     /// Judges on up to `threads` threads (1 by default).
@@ -385,13 +401,9 @@ impl<'a> Pipeline<'a> {
                 entries.iter().map(|(k, o)| (*k, o.as_ref())).collect();
             // Kept in memory too, for judging without reading back, if the store has nothing
             // else of the meeting.
-            let cached = match self.cache.get_mut(meeting) {
-                Some(c) => Some(c),
-                None if !tx.has_meeting_chunks(meeting)? => {
-                    Some(self.cache.entry(meeting.clone()).or_default())
-                }
-                None => None,
-            };
+            let cacheable =
+                self.cache.contains_key(meeting) || !self.may_have_chunks(tx, meeting)?;
+            let cached = cacheable.then(|| self.cache.entry(meeting.clone()).or_default());
             if let Some(c) = cached {
                 c.batch = self.batches;
                 c.chunks += 1;
@@ -423,6 +435,20 @@ impl<'a> Pipeline<'a> {
         Ok(())
     }
 
+    /// Whether the store may keep events of `meeting` (then they are not all in the cache). In
+    /// a store that had none when the pipeline started, only meetings this run stored and let
+    /// go of from the cache can.
+    fn may_have_chunks(&self, tx: &Tx<'_>, meeting: &MeetingKey) -> Result<bool, StoreError> {
+        if !self.store_had_chunks
+            && !self
+                .released
+                .contains(&meeting_hash(meeting.platform, &meeting.id))
+        {
+            return Ok(false);
+        }
+        tx.has_meeting_chunks(meeting)
+    }
+
     /// Ends a transaction: stores the current batch and commits, so that the observations, the
     /// pending meetings and the clock become durable together.
     pub fn commit(&mut self, tx: Tx<'_>) -> Result<(), StoreError> {
@@ -452,7 +478,13 @@ impl<'a> Pipeline<'a> {
         for key in cold {
             // Meetings joined to others by aliases are judged with them, at the end.
             if tx.canonical(&key)? != key || !tx.aliases(&key)?.is_empty() {
+                // Counted now: when judged with its aliases it is no longer new to this run.
                 self.cache.remove(&key);
+                if self.released.insert(meeting_hash(key.platform, &key.id))
+                    && tx.canonical(&key)? == key
+                {
+                    out.meetings += 1;
+                }
                 continue;
             }
             tx.set_due(&key, None)?;
@@ -487,6 +519,11 @@ impl<'a> Pipeline<'a> {
             }
             // From memory when every id's events are there, else from the store.
             let all_cached = keys.iter().all(|k| self.cache.contains_key(k));
+            let mut first = false;
+            for (i, k) in keys.iter().enumerate() {
+                let new = self.released.insert(meeting_hash(k.platform, &k.id));
+                first |= i == 0 && new;
+            }
             let source = if all_cached {
                 let mut observations = Vec::new();
                 let mut chunks = 0;
@@ -523,6 +560,7 @@ impl<'a> Pipeline<'a> {
                 key,
                 source,
                 before,
+                first,
             });
         }
         let min = self.detector.min_confidence();
@@ -534,7 +572,7 @@ impl<'a> Pipeline<'a> {
             let j = j.map_err(|reason| tx.corrupt_error(reason))?;
             let meeting = meeting_hash(j.key.platform, &j.key.id);
             // Counted once per meeting and incident however often a run judges them.
-            if self.run.meetings.insert(meeting) {
+            if j.first {
                 out.meetings += 1;
             }
             out.duplicates += j.duplicates;
@@ -556,7 +594,7 @@ impl<'a> Pipeline<'a> {
                 .collect();
             for old in j.before {
                 if !produced.contains(old.id.as_str()) {
-                    tx.withdraw_incident(&old, now)?;
+                    tx.withdraw_incident(&old, now, self.run_id)?;
                     out.reported.push(Reported {
                         incident: old,
                         outcome: Outcome::Withdrawn,
@@ -568,7 +606,7 @@ impl<'a> Pipeline<'a> {
                     .insert(meeting_hash(j.key.platform, &j.key.id));
             }
             for incident in j.judgement.incidents {
-                let outcome = tx.record_incident(&incident, now)?;
+                let outcome = tx.record_incident(&incident, now, self.run_id)?;
                 let first = self.run.incidents.insert(id_hash(&incident.id));
                 if outcome == Outcome::Known {
                     if first {
@@ -667,6 +705,8 @@ struct Work {
     source: Source,
     /// Its current incidents (those of its aliases too).
     before: Vec<Incident>,
+    /// The first time this run judges it.
+    first: bool,
 }
 
 /// Where a meeting's events come from.
@@ -694,6 +734,7 @@ struct CacheEntry {
 /// A meeting judged.
 struct Judged {
     key: MeetingKey,
+    first: bool,
     before: Vec<Incident>,
     judgement: crate::rules::Judgement,
     /// Chunks to replace (compaction): the id's one new chunk, or none.
@@ -765,6 +806,7 @@ fn judge_meeting(
     let judgement = judge.judge(&view, clock);
     Ok(Judged {
         key: w.key,
+        first: w.first,
         before: w.before,
         judgement,
         rewrites,
@@ -776,7 +818,6 @@ fn judge_meeting(
 /// Hashes of what a pipeline judged (8 bytes each, not the keys).
 #[derive(Default)]
 struct RunTally {
-    meetings: HashSet<u64>,
     incidents: HashSet<u64>,
     /// Candidates excepted at each meeting's latest judgement, for meetings that had some.
     excepted: HashMap<u64, u64>,

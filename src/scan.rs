@@ -233,7 +233,7 @@ fn read_file(
 /// says how far the scan has come.
 struct Writer<'s> {
     store: &'s Store,
-    early: Vec<Settled>,
+    early: Settled,
     progress: Option<&'s dyn Fn(&Progress)>,
     /// Bytes of the files done, and the total.
     done: u64,
@@ -250,7 +250,10 @@ impl Writer<'_> {
         if let Some(clock) = tx.clock()? {
             let settled = pipeline.settle_cold(&tx, clock, Timestamp::now())?;
             tx.commit()?;
-            self.early.push(settled);
+            // What changed is listed from the store at the end; only the counts are kept.
+            self.early.meetings += settled.meetings;
+            self.early.known += settled.known;
+            self.early.duplicates += settled.duplicates;
         }
         if let Some(report) = self.progress {
             report(&Progress {
@@ -331,15 +334,17 @@ fn absorb(
 }
 
 /// Runs a batch scan. Input problems go to `diagnostic` and the scan goes on; a database
-/// failure stops it at once. Returns every change to the store's incidents (new, raised,
-/// lowered, withdrawn), in time order.
+/// failure stops it at once. Every change the run made to the store's incidents (new, raised,
+/// lowered, withdrawn; net, when a meeting was judged more than once) goes to `report`, in time
+/// order, at the end.
 pub fn run(
     config: &Config,
     detector: &Detector,
     store: &Store,
     options: &ScanOptions,
     diagnostic: &mut dyn FnMut(Diagnostic),
-) -> Result<(Vec<Reported>, Stats), StoreError> {
+    report: &mut dyn FnMut(&Reported),
+) -> Result<Stats, StoreError> {
     let started = Instant::now();
     let mut stats = Stats::default();
     let files = ingest::discover(&options.paths, &mut |e| {
@@ -356,7 +361,7 @@ pub fn run(
         .sum();
     let mut writer = Writer {
         store,
-        early: Vec::new(),
+        early: Settled::default(),
         progress: options.progress.as_deref(),
         done: 0,
         total,
@@ -392,13 +397,9 @@ pub fn run(
     tx.commit()?;
 
     let now = Timestamp::now();
-    let mut reported = Vec::new();
-    for settled in writer.early {
-        stats.meetings += settled.meetings;
-        stats.known += settled.known;
-        stats.duplicate_events += settled.duplicates;
-        reported.extend(settled.reported);
-    }
+    stats.meetings += writer.early.meetings;
+    stats.known += writer.early.known;
+    stats.duplicate_events += writer.early.duplicates;
     loop {
         let tx = store.transaction()?;
         let clock = tx.clock()?.unwrap_or(now);
@@ -407,15 +408,17 @@ pub fn run(
         stats.meetings += settled.meetings;
         stats.known += settled.known;
         stats.duplicate_events += settled.duplicates;
-
-        reported.extend(settled.reported);
         if !settled.more {
             break;
         }
     }
     stats.excepted = pipeline.excepted();
-    let mut reported = crate::pipeline::net_changes(reported);
-    for r in &reported {
+    // What this run changed, net, from the store, in time order: nothing is held in memory.
+    store.run_changes(pipeline.run_id(), &mut |s| {
+        let r = Reported {
+            incident: s.incident,
+            outcome: s.last_change,
+        };
         match r.outcome {
             Outcome::New => stats.new += 1,
             Outcome::Raised { .. } => stats.raised += 1,
@@ -426,21 +429,8 @@ pub fn run(
         if r.outcome.is_news() {
             *stats.by_severity.entry(r.incident.severity).or_default() += 1;
         }
-    }
-    reported.sort_by(|a, b| {
-        (
-            a.incident.time,
-            a.incident.platform,
-            &a.incident.meeting,
-            &a.incident.rule,
-        )
-            .cmp(&(
-                b.incident.time,
-                b.incident.platform,
-                &b.incident.meeting,
-                &b.incident.rule,
-            ))
-    });
+        report(&r);
+    })?;
     stats.elapsed = started.elapsed();
-    Ok((reported, stats))
+    Ok(stats)
 }

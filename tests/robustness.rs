@@ -85,7 +85,15 @@ fn run_pipeline(data: &[u8]) {
         threads: motesvakt::work::default_threads(),
         progress: None,
     };
-    scan::run(&config, &detector, &store, &options, &mut |_| {}).unwrap();
+    scan::run(
+        &config,
+        &detector,
+        &store,
+        &options,
+        &mut |_| {},
+        &mut |_| {},
+    )
+    .unwrap();
 }
 
 proptest! {

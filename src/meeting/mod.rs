@@ -92,6 +92,8 @@ pub struct MeetingView {
     pub sensitive: Option<Sensitivity>,
     /// The organiser, when the events say who it is.
     pub organizer: Option<Actor>,
+    /// The replay's [`replay::Moment`]s, made the first time a rule asks.
+    moments: std::sync::OnceLock<Vec<replay::Moment>>,
 }
 
 impl MeetingView {
@@ -128,7 +130,14 @@ impl MeetingView {
             ordinals,
             sensitive,
             organizer,
+            moments: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The replay's moment after each observation (one replay, shared by every rule).
+    pub fn moments(&self, classifier: &crate::org::Classifier) -> &[replay::Moment] {
+        self.moments
+            .get_or_init(|| replay::moments(self, classifier))
     }
 
     /// Whether `actor` is the meeting's organiser or a chair.

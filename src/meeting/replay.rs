@@ -64,6 +64,62 @@ impl State {
     }
 }
 
+/// What the rules ask of the replay after one observation: computed once per meeting
+/// ([`MeetingView::moments`]) and shared by every rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Moment {
+    /// Someone not internal is or was in the meeting.
+    pub ever_not_internal: bool,
+    /// Distinct participants who have joined so far.
+    pub joined_count: u32,
+    not_internal_present: bool,
+    unadmitted_present: bool,
+    actor_is_participant: bool,
+}
+
+impl Moment {
+    /// See [`State::not_internal_present`].
+    pub fn not_internal_present(&self) -> bool {
+        self.not_internal_present
+    }
+
+    /// See [`State::unadmitted_present`].
+    pub fn unadmitted_present(&self) -> bool {
+        self.unadmitted_present
+    }
+
+    /// Whether the observation's own actor is in the meeting then ([`State::is_participant`]).
+    pub fn actor_is_participant(&self) -> bool {
+        self.actor_is_participant
+    }
+}
+
+/// The [`Moment`] after each observation of `m`, from one replay.
+pub fn moments(m: &MeetingView, classifier: &Classifier) -> Vec<Moment> {
+    let mut out = Vec::with_capacity(m.observations.len());
+    replay(m, classifier, |_, o, s| {
+        out.push(Moment {
+            ever_not_internal: s.ever_not_internal,
+            joined_count: s.joined_count,
+            not_internal_present: s.not_internal_present(),
+            unadmitted_present: s.unadmitted_present(),
+            actor_is_participant: s.is_participant(&o.event.actor.id),
+        });
+    });
+    out
+}
+
+/// Calls `f(index, observation, moment after it)` for every observation, in time order.
+pub fn each_moment(
+    m: &MeetingView,
+    classifier: &Classifier,
+    mut f: impl FnMut(usize, &Observation, &Moment),
+) {
+    for (i, (o, moment)) in m.observations.iter().zip(m.moments(classifier)).enumerate() {
+        f(i, o, moment);
+    }
+}
+
 /// Walks the meeting in time order and calls `f(index, observation, state after it)`.
 pub fn replay(
     m: &MeetingView,
@@ -86,16 +142,21 @@ pub fn replay(
     for (i, o) in m.observations.iter().enumerate() {
         let e = &o.event;
         let kind = classifier.kind(&e.actor);
-        let entry = state
-            .participants
-            .entry(e.actor.id.clone())
-            .or_insert(Participant {
-                kind,
-                role: None,
-                present: false,
-                in_lobby: false,
-                joined: false,
-            });
+        if !state.participants.contains_key(&e.actor.id) {
+            state.participants.insert(
+                e.actor.id.clone(),
+                Participant {
+                    kind,
+                    role: None,
+                    present: false,
+                    in_lobby: false,
+                    joined: false,
+                },
+            );
+        }
+        let Some(entry) = state.participants.get_mut(&e.actor.id) else {
+            continue;
+        };
         match &e.kind {
             EventKind::ParticipantJoined { role, via_lobby } => {
                 state.has_joins = true;

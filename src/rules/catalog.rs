@@ -9,7 +9,7 @@ use crate::config::{DEFAULT_MAX_PARTICIPANTS, DEFAULT_MEETING_TIMEOUT, Language}
 use crate::event::{Actor, ActorKind, EndReason, EventKind, Media, ShareScope, TextField};
 use crate::i18n::{field_word, kind_word, who};
 use crate::incident::{Evidence, EvidenceFinding};
-use crate::meeting::replay::{State, replay};
+use crate::meeting::replay::{Moment, each_moment};
 use crate::meeting::{MeetingView, Observation};
 use crate::phrases::SignalKind;
 
@@ -227,7 +227,7 @@ fn kinds(findings: &[EvidenceFinding]) -> String {
 /// can read the chat (in Teams also after leaving), so an external participant makes it
 /// critical.
 fn chat_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
-    replay(m, ctx.classifier, |index, obs, state| {
+    each_moment(m, ctx.classifier, |index, obs, state| {
         if !matches!(obs.event.kind, EventKind::ChatMessage { .. }) {
             return;
         }
@@ -299,7 +299,7 @@ fn invitation_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec
 /// `file-patient-data`: a file whose name holds patient data, or any file shared in a
 /// sensitive meeting where someone external is or was present.
 fn file_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
-    replay(m, ctx.classifier, |index, obs, state| {
+    each_moment(m, ctx.classifier, |index, obs, state| {
         if !matches!(obs.event.kind, EventKind::FileShared { .. }) {
             return;
         }
@@ -422,7 +422,7 @@ fn already_recording(m: &MeetingView, index: usize, media: Media) -> bool {
 /// `recording-audio`: an audio-only recording was started. Under vgr-samsa it is allowed if
 /// the one recording takes part and no third party is concerned.
 fn recording_audio(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
-    replay(m, ctx.classifier, |index, obs, state| {
+    each_moment(m, ctx.classifier, |index, obs, state| {
         if obs.event.kind
             != (EventKind::RecordingStarted {
                 media: Media::Audio,
@@ -432,7 +432,7 @@ fn recording_audio(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
             return;
         }
         let actor = who(&obs.event.actor);
-        let outsider = !state.is_participant(&obs.event.actor.id);
+        let outsider = !state.actor_is_participant();
         let why = why_sensitive(m, ctx.language);
         let mut sv = format!("{actor} startade en ljudinspelning av mötet");
         let mut en = format!("{actor} started an audio recording of the meeting");
@@ -560,10 +560,10 @@ fn control_sensitive(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candi
 fn for_each_share(
     m: &MeetingView,
     ctx: &RuleContext<'_>,
-    mut f: impl FnMut(usize, &Observation, Option<ShareScope>, &State),
+    mut f: impl FnMut(usize, &Observation, Option<ShareScope>, &Moment),
 ) {
     let mut current: Option<usize> = None;
-    replay(m, ctx.classifier, |index, obs, state| {
+    each_moment(m, ctx.classifier, |index, obs, state| {
         match obs.event.kind {
             EventKind::ScreenShareStarted { .. } => current = Some(index),
             EventKind::ScreenShareStopped => current = None,
@@ -934,7 +934,7 @@ fn large_sensitive_meeting(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec
         .unwrap_or(DEFAULT_MAX_PARTICIPANTS);
     let mut trigger = None;
     let mut total = 0;
-    replay(m, ctx.classifier, |index, _, state| {
+    each_moment(m, ctx.classifier, |index, _, state| {
         if trigger.is_none() && state.joined_count > max {
             trigger = Some(index);
         }

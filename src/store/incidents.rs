@@ -29,7 +29,12 @@ impl Tx<'_> {
     /// Records an incident as the current judgement: new (or seen again after a withdrawal),
     /// raised or lowered (the change is kept in `incident_history`), or known. A known
     /// incident's stored record is brought up to date (its meeting, when an alias moved it).
-    pub fn record_incident(&self, inc: &Incident, now: Timestamp) -> Result<Outcome, StoreError> {
+    pub fn record_incident(
+        &self,
+        inc: &Incident,
+        now: Timestamp,
+        run: i64,
+    ) -> Result<Outcome, StoreError> {
         let previous: Option<(String, String, Option<String>)> = self
             .tx
             .prepare_cached("SELECT severity, body, withdrawn FROM incidents WHERE id = ?1")
@@ -60,12 +65,14 @@ impl Tx<'_> {
             .prepare_cached(
                 "INSERT INTO incidents (id, rule, severity, platform, meeting, time, actor, profile,
                      routine_file, routine_section, summary, body, first_seen, last_changed,
-                     withdrawn, time_us)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, NULL, ?14)
+                     withdrawn, time_us, changed_run)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, NULL, ?14,
+                     ?15)
                  ON CONFLICT (id) DO UPDATE SET severity = ?3, platform = ?4, meeting = ?5,
                      time = ?6, actor = ?7, profile = ?8, routine_file = ?9,
                      routine_section = ?10, summary = ?11, body = ?12, last_changed = ?13,
-                     withdrawn = NULL, time_us = ?14",
+                     withdrawn = NULL, time_us = ?14,
+                     changed_run = CASE WHEN ?16 THEN ?15 ELSE changed_run END",
             )
             .and_then(|mut st| {
                 st.execute(params![
@@ -83,6 +90,8 @@ impl Tx<'_> {
                     body,
                     now_s,
                     inc.time.as_microsecond(),
+                    run,
+                    outcome != Outcome::Known,
                 ])
             })
             .map_err(self.sql())?;
@@ -91,7 +100,7 @@ impl Tx<'_> {
                 (Some((sev, _, None)), _) => Some(sev.clone()),
                 _ => None,
             };
-            self.history(&inc.id, &now_s, from.as_deref(), inc.severity, outcome)?;
+            self.history(&inc.id, &now_s, from.as_deref(), inc.severity, outcome, run)?;
         }
         Ok(outcome)
     }
@@ -103,13 +112,16 @@ impl Tx<'_> {
         from: Option<&str>,
         to: Severity,
         change: Outcome,
+        run: i64,
     ) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(
-                "INSERT INTO incident_history (incident, at, severity_from, severity_to, change)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO incident_history (incident, at, severity_from, severity_to, change, run)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
-            .and_then(|mut st| st.execute(params![id, at, from, to.as_str(), change.as_str()]))
+            .and_then(|mut st| {
+                st.execute(params![id, at, from, to.as_str(), change.as_str(), run])
+            })
             .map_err(self.sql())?;
         Ok(())
     }
@@ -148,14 +160,19 @@ impl Tx<'_> {
     }
 
     /// Withdraws a current incident: later evidence no longer gives it.
-    pub fn withdraw_incident(&self, inc: &Incident, now: Timestamp) -> Result<(), StoreError> {
+    pub fn withdraw_incident(
+        &self,
+        inc: &Incident,
+        now: Timestamp,
+        run: i64,
+    ) -> Result<(), StoreError> {
         let now_s = now.to_string();
         self.tx
             .prepare_cached(
-                "UPDATE incidents SET withdrawn = ?2, last_changed = ?2
+                "UPDATE incidents SET withdrawn = ?2, last_changed = ?2, changed_run = ?3
                  WHERE id = ?1 AND withdrawn IS NULL",
             )
-            .and_then(|mut st| st.execute(params![inc.id, now_s]))
+            .and_then(|mut st| st.execute(params![inc.id, now_s, run]))
             .map_err(self.sql())?;
         self.history(
             &inc.id,
@@ -163,7 +180,19 @@ impl Tx<'_> {
             Some(inc.severity.as_str()),
             inc.severity,
             Outcome::Withdrawn,
+            run,
         )
+    }
+
+    /// Starts a run: the number under which its changes to incidents are kept.
+    pub fn start_run(&self) -> Result<i64, StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES ('run', 1)
+                 ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value",
+            )
+            .and_then(|mut st| st.query_row([], |r| r.get(0)))
+            .map_err(self.sql())
     }
 
     /// The meetings whose incidents must be looked at when `key` is judged: the meeting and
@@ -176,8 +205,78 @@ impl Tx<'_> {
 }
 
 impl Store {
+    /// What run `run` changed, net (the incident before the run against after it), oldest
+    /// first, one at a time: an incident raised then withdrawn in the same run is not listed.
+    pub fn run_changes(
+        &self,
+        run: i64,
+        each: &mut dyn FnMut(StoredIncident),
+    ) -> Result<(), StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT i.body, i.withdrawn IS NOT NULL,
+                     (SELECT h.change || ':' || COALESCE(h.severity_from, '') FROM incident_history h
+                      WHERE h.incident = i.id AND h.run = ?1 ORDER BY h.rowid LIMIT 1)
+                 FROM incidents i WHERE i.changed_run = ?1
+                 ORDER BY i.time_us, i.platform, i.meeting, i.rule, i.id",
+            )
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map([run], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
+            .map_err(self.sql())?;
+        for row in rows {
+            let (body, withdrawn, first) = row.map_err(self.sql())?;
+            let incident: Incident =
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    reason: decode_error(&e),
+                })?;
+            let (change, from) = first
+                .as_deref()
+                .and_then(|c| c.split_once(':'))
+                .unwrap_or(("new", ""));
+            // Before the run: absent for a first `new`, else at the first change's `from`.
+            let before = match change {
+                "new" => None,
+                _ => Severity::from_name(from),
+            };
+            let after = (!withdrawn).then_some(incident.severity);
+            let last_change = match (before, after) {
+                (None, None) => continue,
+                (None, Some(_)) => Outcome::New,
+                (Some(_), None) => Outcome::Withdrawn,
+                (Some(f), Some(t)) if f < t => Outcome::Raised { from: f },
+                (Some(f), Some(t)) if f > t => Outcome::Lowered { from: f },
+                (Some(_), Some(_)) => continue,
+            };
+            each(StoredIncident {
+                incident,
+                last_change,
+            });
+        }
+        Ok(())
+    }
+
     /// The current incidents, oldest first (by the time of their triggering event).
     pub fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<StoredIncident>, StoreError> {
+        let mut out = Vec::new();
+        self.each_incident(filter, &mut |i| out.push(i))?;
+        Ok(out)
+    }
+
+    /// [`Store::incidents`], one at a time, holding none in memory.
+    pub fn each_incident(
+        &self,
+        filter: &IncidentFilter,
+        each: &mut dyn FnMut(StoredIncident),
+    ) -> Result<(), StoreError> {
         let mut st = self
             .conn
             .prepare(
@@ -195,7 +294,6 @@ impl Store {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
             })
             .map_err(self.sql())?;
-        let mut out = Vec::new();
         for row in rows {
             let (body, change) = row.map_err(self.sql())?;
             let incident: Incident =
@@ -218,12 +316,12 @@ impl Store {
                 ("", Some(from)) if from < incident.severity => Outcome::Raised { from },
                 _ => Outcome::New,
             };
-            out.push(StoredIncident {
+            each(StoredIncident {
                 incident,
                 last_change,
             });
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The changes of one incident, oldest first: `(change, from, to)`.

@@ -56,15 +56,16 @@ pub const MIGRATIONS: &[&str] = &[
     //   the fingerprint of the settings the observations were made with.
     // - Incidents are the latest judgement of their meeting: `withdrawn` is set when later
     //   evidence no longer gives one; `time_us` orders and filters them; the history says what
-    //   each change was.
+    //   each change was and in which run (`meta` counts runs), so that a run can list what it
+    //   changed without holding it in memory.
     "DROP TABLE observations;
      CREATE TABLE chunks (
+         seq       INTEGER PRIMARY KEY,
          platform  TEXT NOT NULL,
          meeting   TEXT NOT NULL,
-         seq       INTEGER NOT NULL,
-         body      BLOB NOT NULL,
-         PRIMARY KEY (platform, meeting, seq)
-     ) WITHOUT ROWID;
+         body      BLOB NOT NULL
+     );
+     CREATE INDEX chunks_meeting ON chunks (platform, meeting, seq);
      CREATE INDEX meeting_aliases_meeting ON meeting_aliases (platform, meeting, alias);
      CREATE TABLE pending (
          platform TEXT NOT NULL,
@@ -79,7 +80,11 @@ pub const MIGRATIONS: &[&str] = &[
      ) WITHOUT ROWID;
      ALTER TABLE incidents ADD COLUMN withdrawn TEXT;
      ALTER TABLE incidents ADD COLUMN time_us INTEGER;
+     ALTER TABLE incidents ADD COLUMN changed_run INTEGER;
+     CREATE INDEX incidents_changed_run ON incidents (changed_run, time_us, id);
      UPDATE incidents SET time_us = CAST(unixepoch(time, 'subsec') * 1000000 AS INTEGER);
      CREATE INDEX incidents_time ON incidents (time_us, id);
-     ALTER TABLE incident_history ADD COLUMN change TEXT;",
+     ALTER TABLE incident_history ADD COLUMN change TEXT;
+     ALTER TABLE incident_history ADD COLUMN run INTEGER;
+     CREATE INDEX incident_history_incident ON incident_history (incident, run);",
 ];

@@ -113,7 +113,7 @@ fn incidents_are_the_latest_judgement_with_history() {
     let store = Store::in_memory().unwrap();
     let now = Timestamp::now();
     let tx = store.transaction().unwrap();
-    let r = |s| tx.record_incident(&incident(s), now).unwrap();
+    let r = |s| tx.record_incident(&incident(s), now, 1).unwrap();
     assert_eq!(r(Severity::Info), Outcome::New);
     assert_eq!(r(Severity::Info), Outcome::Known);
     assert_eq!(
@@ -128,7 +128,8 @@ fn incidents_are_the_latest_judgement_with_history() {
             from: Severity::High
         }
     );
-    tx.withdraw_incident(&incident(Severity::Low), now).unwrap();
+    tx.withdraw_incident(&incident(Severity::Low), now, 1)
+        .unwrap();
     assert!(
         tx.current_incidents_of(Platform::Teams, &["m".into()])
             .unwrap()
