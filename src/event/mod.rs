@@ -13,11 +13,13 @@
 //! apart from a broken line (reported and skipped).
 
 mod de;
+mod ser;
 
 use std::fmt;
 
 pub(crate) use de::Read;
 use jiff::Timestamp;
+pub(crate) use ser::write_event;
 use serde::{Deserialize, Serialize};
 
 /// The meeting platform an event came from.
@@ -168,9 +170,9 @@ impl TextField {
     }
 }
 
-/// One thing that happened in a meeting. Read from JSON by a one-pass reader (`de.rs`), not
-/// serde's derive.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One thing that happened in a meeting. Read from and written to JSON by hand (`de.rs`,
+/// `ser.rs`) in the form serde's derive would use, without its buffering.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// When it happened; kept as UTC.
     pub time: Timestamp,
@@ -179,8 +181,7 @@ pub struct Event {
     pub meeting: String,
     /// Who did it.
     pub actor: Actor,
-    /// What happened, with the fields of that type.
-    #[serde(flatten)]
+    /// What happened, with the fields of that type (beside the common ones in JSON).
     pub kind: EventKind,
 }
 
@@ -466,6 +467,104 @@ mod tests {
         let e = ok(line);
         let again = ok(&serde_json::to_string(&e).unwrap());
         assert_eq!(e, again);
+    }
+
+    #[test]
+    fn every_type_round_trips_through_json_with_and_without_its_optional_fields() {
+        let t: Timestamp = "2024-05-02T08:20:00.123456Z".parse().unwrap();
+        let who = Actor {
+            id: "a@x.se".into(),
+            name: Some("A".into()),
+            kind: Some(ActorKind::Guest),
+        };
+        let kinds = vec![
+            EventKind::MeetingStarted {
+                subject: Some("s".into()),
+                organizer: Some(who.clone()),
+                aliases: vec!["19:x".into()],
+            },
+            EventKind::MeetingStarted {
+                subject: None,
+                organizer: None,
+                aliases: vec![],
+            },
+            EventKind::MeetingEnded {
+                reason: Some(EndReason::LastLeft),
+            },
+            EventKind::ParticipantJoined {
+                role: Some(Role::Chair),
+                via_lobby: Some(false),
+            },
+            EventKind::ParticipantAdmitted {
+                target: who.clone(),
+            },
+            EventKind::ParticipantLeft,
+            EventKind::ParticipantState {
+                presenting: Some(true),
+                streaming: None,
+                waiting: Some(false),
+            },
+            EventKind::RecordingStarted {
+                media: Media::Audio,
+            },
+            EventKind::RecordingStopped,
+            EventKind::RecordingCompleted {
+                media: Media::Video,
+                started: Some(t),
+                ended: None,
+            },
+            EventKind::TranscriptionStarted,
+            EventKind::TranscriptionStopped,
+            EventKind::ScreenShareStarted {
+                scope: Some(ShareScope::Desktop),
+            },
+            EventKind::ScreenShareStopped,
+            EventKind::ControlGranted {
+                target: who.clone(),
+            },
+            EventKind::ControlRevoked {
+                target: who.clone(),
+            },
+            EventKind::ChatMessage {
+                text: "hej \"där\"\n".into(),
+                message_id: Some("1".into()),
+            },
+            EventKind::ChatMessageDeleted { message_id: None },
+            EventKind::FileShared {
+                name: "f.pdf".into(),
+            },
+            EventKind::Invitation {
+                subject: "s".into(),
+                body: Some("b".into()),
+            },
+        ];
+        let mut types = std::collections::BTreeSet::new();
+        for kind in kinds {
+            types.insert(kind.type_name());
+            let e = Event {
+                time: t,
+                platform: Platform::Webex,
+                meeting: "m".into(),
+                actor: who.clone(),
+                kind,
+            };
+            let json = serde_json::to_string(&e).unwrap();
+            assert!(
+                json.contains(&format!("\"type\":\"{}\"", e.kind.type_name())),
+                "{json}"
+            );
+            assert_eq!(ok(&json), e, "{json}");
+            // The derive's form of the kind (the same field names) reads the same.
+            let mut derived = serde_json::to_value(&e.kind).unwrap();
+            let common =
+                serde_json::json!({"time": t, "platform": "webex", "meeting": "m", "actor": who});
+            derived
+                .as_object_mut()
+                .unwrap()
+                .extend(common.as_object().unwrap().clone());
+            assert_eq!(ok(&derived.to_string()), e);
+        }
+        assert_eq!(types.len(), EVENT_TYPES.len(), "every type");
     }
 
     #[test]

@@ -40,22 +40,36 @@ impl From<&FieldFinding> for EvidenceFinding {
 }
 
 /// An event as motesvakt keeps it: free text removed, findings and phrase signals attached.
-/// Read from JSON in one pass with the event's fields (see `event/de.rs`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Its JSON is the event's, with `findings`, `signals` and `context` beside its fields (read and
+/// written by hand, see `event/de.rs` and `event/ser.rs`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
     /// The source record's key and the event's place in it; stored beside the body, not in it.
-    #[serde(skip)]
     pub key: SourceKey,
-    #[serde(flatten)]
     pub event: Event,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<FieldFinding>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signals: Vec<Signal>,
     /// What the event's subject says about the numbers in the meeting's chat and file names
     /// (identity and patient keywords), for meetings whose subject this event gives.
-    #[serde(default, skip_serializing_if = "TextContext::is_empty")]
     pub context: TextContext,
+}
+
+impl Serialize for Observation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        crate::event::write_event(&mut m, &self.event)?;
+        if !self.findings.is_empty() {
+            m.serialize_entry("findings", &self.findings)?;
+        }
+        if !self.signals.is_empty() {
+            m.serialize_entry("signals", &self.signals)?;
+        }
+        if !self.context.is_empty() {
+            m.serialize_entry("context", &self.context)?;
+        }
+        m.end()
+    }
 }
 
 impl<'de> Deserialize<'de> for Observation {
