@@ -14,12 +14,12 @@
 //! | `webex` | `tests/fixtures/sources/webex/webhooks.ndjson`, `chats.json`, `recordings.json`, `transcripts.json` (webhooks, and post-meeting chat list pages `{"items":[...]}`, NDJSON) |
 
 use super::model::{
-    Ev, FILES, FIRST, Meeting, OTHER_TENANTS, Part, SUBJECTS, Scope, TENANT,
-    Users, WEBEX_ORG, WEBEX_OTHER_ORG, Who,
+    Ev, FILES, FIRST, Meeting, OTHER_TENANTS, Part, SUBJECTS, Scope, TENANT, Users, WEBEX_ORG,
+    WEBEX_OTHER_ORG, Who,
 };
 use super::util::{
-    TimeStyle, ascii_fold, finalize, mix, put_b64, put_csv_escaped, put_duration,
-    put_epoch_secs, put_guid, put_hex, put_pad, put_time, put_u64,
+    TimeStyle, ascii_fold, finalize, mix, put_b64, put_csv_escaped, put_duration, put_epoch_secs,
+    put_guid, put_hex, put_pad, put_time, put_u64,
 };
 
 /// An export format.
@@ -93,17 +93,43 @@ pub struct Rec {
 pub enum RK {
     Ev(u32),
     ZoomJoinAfterAdmit(u16),
-    ZoomRecCompleted { start: u32, stop: u32 },
-    ZoomTranscript { start: u32, stop: u32 },
-    PexipNode2 { end: bool },
-    PexipUpdate { p: u16, presenting: bool, muted: bool },
-    PexipStream { leave: bool },
-    WebexChats { from: u32, to: u32 },
-    WebexRecording { start: u32, stop: u32 },
-    WebexTranscript { start: u32 },
+    ZoomRecCompleted {
+        start: u32,
+        stop: u32,
+    },
+    ZoomTranscript {
+        start: u32,
+        stop: u32,
+    },
+    PexipNode2 {
+        end: bool,
+    },
+    PexipUpdate {
+        p: u16,
+        presenting: bool,
+        muted: bool,
+    },
+    PexipStream {
+        leave: bool,
+    },
+    WebexChats {
+        from: u32,
+        to: u32,
+    },
+    WebexRecording {
+        start: u32,
+        stop: u32,
+    },
+    WebexTranscript {
+        start: u32,
+    },
     AuditDetail,
     AuditPart(u16),
-    AuditBot { start: u32, stop: u32, recorder: bool },
+    AuditBot {
+        start: u32,
+        stop: u32,
+        recorder: bool,
+    },
     AuditSession(u16),
 }
 
@@ -137,7 +163,10 @@ pub fn plan(fmt: Format, m: &Meeting, stream: u8, out: &mut Vec<Rec>) {
                         let stop = find_after(m, i, |e| matches!(e, Ev::TransStop));
                         out.push(rec(
                             after + 15 * MIN,
-                            RK::ZoomTranscript { start: i as u32, stop },
+                            RK::ZoomTranscript {
+                                start: i as u32,
+                                stop,
+                            },
                         ));
                     }
                     Ev::Admit { p } => {
@@ -149,7 +178,10 @@ pub fn plan(fmt: Format, m: &Meeting, stream: u8, out: &mut Vec<Rec>) {
                         let stop = find_after(m, i, |e| matches!(e, Ev::RecStop));
                         out.push(rec(
                             after + 10 * MIN,
-                            RK::ZoomRecCompleted { start: i as u32, stop },
+                            RK::ZoomRecCompleted {
+                                start: i as u32,
+                                stop,
+                            },
                         ));
                     }
                     _ => out.push(rec(e.t, RK::Ev(i as u32))),
@@ -159,7 +191,7 @@ pub fn plan(fmt: Format, m: &Meeting, stream: u8, out: &mut Vec<Rec>) {
         Format::Pexip => {
             let mut presenting = vec![false; m.parts.len()];
             let mut muted = vec![false; m.parts.len()];
-            let two_nodes = m.h % 10 == 0;
+            let two_nodes = m.h.is_multiple_of(10);
             for (i, e) in m.evs.iter().enumerate() {
                 let update = |p: u16, presenting: &[bool], muted: &[bool]| RK::PexipUpdate {
                     p,
@@ -213,18 +245,17 @@ pub fn plan(fmt: Format, m: &Meeting, stream: u8, out: &mut Vec<Rec>) {
                         let stop = find_after(m, i, |e| matches!(e, Ev::RecStop));
                         out.push(rec(
                             after + 10 * MIN,
-                            RK::WebexRecording { start: i as u32, stop },
+                            RK::WebexRecording {
+                                start: i as u32,
+                                stop,
+                            },
                         ));
                     }
                     Ev::TransStart => out.push(rec(
                         after + 20 * MIN,
                         RK::WebexTranscript { start: i as u32 },
                     )),
-                    Ev::Chat { .. } => {
-                        if chat_from == NONE {
-                            chat_from = i as u32;
-                        }
-                    }
+                    Ev::Chat { .. } if chat_from == NONE => chat_from = i as u32,
                     _ => {}
                 }
             }
@@ -239,7 +270,10 @@ pub fn plan(fmt: Format, m: &Meeting, stream: u8, out: &mut Vec<Rec>) {
                         if n == 100 {
                             out.push(rec(
                                 after + 5 * MIN + page,
-                                RK::WebexChats { from: from as u32, to: i as u32 + 1 },
+                                RK::WebexChats {
+                                    from: from as u32,
+                                    to: i as u32 + 1,
+                                },
                             ));
                             page += 1;
                             from = i + 1;
@@ -250,7 +284,10 @@ pub fn plan(fmt: Format, m: &Meeting, stream: u8, out: &mut Vec<Rec>) {
                 if n > 0 {
                     out.push(rec(
                         after + 5 * MIN + page,
-                        RK::WebexChats { from: from as u32, to: m.evs.len() as u32 },
+                        RK::WebexChats {
+                            from: from as u32,
+                            to: m.evs.len() as u32,
+                        },
                     ));
                 }
             }
@@ -264,7 +301,7 @@ pub fn plan(fmt: Format, m: &Meeting, stream: u8, out: &mut Vec<Rec>) {
                     Ev::Chat { .. } | Ev::Deleted { .. } => out.push(rec(e.t, RK::Ev(i as u32))),
                     Ev::Join { p } => {
                         let part = &m.parts[p as usize];
-                        if part.is_user() && mix(part.h, 7) % 20 == 0 {
+                        if part.is_user() && mix(part.h, 7).is_multiple_of(20) {
                             out.push(rec(e.t - 30_000, RK::AuditSession(p)));
                         }
                     }
@@ -276,21 +313,31 @@ pub fn plan(fmt: Format, m: &Meeting, stream: u8, out: &mut Vec<Rec>) {
                         });
                         out.push(rec(
                             after + delay + 500,
-                            RK::AuditBot { start: i as u32, stop, recorder },
+                            RK::AuditBot {
+                                start: i as u32,
+                                stop,
+                                recorder,
+                            },
                         ));
                     }
                     _ => {}
                 }
             }
             for p in 0..m.parts.len() {
-                out.push(rec(after + delay + 1_000 + p as i64 * 700, RK::AuditPart(p as u16)));
+                out.push(rec(
+                    after + delay + 1_000 + p as i64 * 700,
+                    RK::AuditPart(p as u16),
+                ));
             }
             out.push(rec(after + delay + 30 * MIN, RK::AuditDetail));
         }
         Format::Graph => {
             for (i, e) in m.evs.iter().enumerate() {
                 match e.ev {
-                    Ev::Admit { .. } | Ev::ShareStart { .. } | Ev::ShareStop { .. } | Ev::TransStop => {}
+                    Ev::Admit { .. }
+                    | Ev::ShareStart { .. }
+                    | Ev::ShareStop { .. }
+                    | Ev::TransStop => {}
                     Ev::Join { p } => out.push(rec(m.parts[p as usize].admit, RK::Ev(i as u32))),
                     _ => out.push(rec(e.t, RK::Ev(i as u32))),
                 }
@@ -367,7 +414,10 @@ impl<'a> Render<'a> {
             pexip_seq: [0; 4],
             serial: 0,
             json: Vec::with_capacity(4096),
-            subject_slugs: SUBJECTS.iter().map(|s| ascii_fold(s).replace('.', "-")).collect(),
+            subject_slugs: SUBJECTS
+                .iter()
+                .map(|s| ascii_fold(s).replace('.', "-"))
+                .collect(),
         }
     }
 
@@ -404,7 +454,8 @@ impl<'a> Render<'a> {
                 buf.s(&self.users.all[u as usize].name);
             }
             Who::Anonymous => {
-                buf.s(FIRST[(p.h % FIRST.len() as u64) as usize]).s(" (gäst)");
+                buf.s(FIRST[(p.h % FIRST.len() as u64) as usize])
+                    .s(" (gäst)");
             }
             Who::Phone => put_phone(buf, p.h, true),
         }
@@ -418,7 +469,8 @@ impl<'a> Render<'a> {
             }
             Who::Guest(u) => {
                 let e = &self.users.all[u as usize].email;
-                buf.s(&e.replace('@', "_")).s("#EXT#@regionse.onmicrosoft.com");
+                buf.s(&e.replace('@', "_"))
+                    .s("#EXT#@regionse.onmicrosoft.com");
             }
             Who::Anonymous => {
                 buf.s("anonymous-");
@@ -472,9 +524,16 @@ impl<'a> Render<'a> {
     fn native(&mut self, m: &Meeting, r: &Rec, buf: &mut Vec<u8>) -> Counts {
         let RK::Ev(i) = r.kind else { unreachable!() };
         let e = m.evs[i as usize];
-        let mut c = Counts { records: 1, events: 1, ..Counts::default() };
+        let mut c = Counts {
+            records: 1,
+            events: 1,
+            ..Counts::default()
+        };
         let platform = ["teams", "teams", "teams", "zoom", "pexip", "webex"][(m.h % 6) as usize];
-        buf.s("{\"time\":\"").t(e.t, ZMS).s("\",\"platform\":\"").s(platform);
+        buf.s("{\"time\":\"")
+            .t(e.t, ZMS)
+            .s("\",\"platform\":\"")
+            .s(platform);
         buf.s("\",\"meeting\":\"m-");
         put_hex(buf, m.h, 8);
         buf.push(b'-');
@@ -511,7 +570,9 @@ impl<'a> Render<'a> {
         self.native_actor(actor, buf);
         match e.ev {
             Ev::Start => {
-                buf.s(",\"subject\":\"").s(SUBJECTS[m.subject as usize]).s("\",\"organizer\":");
+                buf.s(",\"subject\":\"")
+                    .s(SUBJECTS[m.subject as usize])
+                    .s("\",\"organizer\":");
                 self.native_actor(org, buf);
             }
             Ev::Join { p } => {
@@ -523,7 +584,10 @@ impl<'a> Render<'a> {
                 } else {
                     "attendee"
                 };
-                buf.s(",\"role\":\"").s(role).s("\",\"via_lobby\":").b(part.lobby);
+                buf.s(",\"role\":\"")
+                    .s(role)
+                    .s("\",\"via_lobby\":")
+                    .b(part.lobby);
             }
             Ev::Admit { p } => {
                 buf.s(",\"target\":");
@@ -556,7 +620,9 @@ impl<'a> Render<'a> {
                 buf.push(b'"');
             }
             Ev::RecStart { audio } => {
-                buf.s(",\"media\":\"").s(if audio { "audio" } else { "video" }).push(b'"');
+                buf.s(",\"media\":\"")
+                    .s(if audio { "audio" } else { "video" })
+                    .push(b'"');
             }
             Ev::File { name, .. } => {
                 buf.s(",\"name\":\"").s(FILES[name as usize]).push(b'"');
@@ -577,10 +643,14 @@ impl<'a> Render<'a> {
         buf.s("{\"id\":").u(800_000_000 + m.h % 199_999_999);
         buf.s(",\"uuid\":\"");
         put_b64(buf, m.h, 22, false);
-        buf.s("==\",\"host_id\":\"").s(&self.zoom_host(org)).s("\",\"topic\":\"");
+        buf.s("==\",\"host_id\":\"")
+            .s(&self.zoom_host(org))
+            .s("\",\"topic\":\"");
         buf.s(SUBJECTS[m.subject as usize]);
-        buf.s("\",\"type\":2,\"timezone\":\"Europe/Stockholm\",\"start_time\":\"").t(m.start, Z);
-        buf.s("\",\"duration\":").u(((m.end - m.start) / MIN) as u64);
+        buf.s("\",\"type\":2,\"timezone\":\"Europe/Stockholm\",\"start_time\":\"")
+            .t(m.start, Z);
+        buf.s("\",\"duration\":")
+            .u(((m.end - m.start) / MIN) as u64);
     }
 
     fn zoom_host(&self, p: &Part) -> String {
@@ -611,7 +681,11 @@ impl<'a> Render<'a> {
     }
 
     fn zoom(&mut self, m: &Meeting, r: &Rec, buf: &mut Vec<u8>) -> Counts {
-        let mut c = Counts { records: 1, events: 1, ..Counts::default() };
+        let mut c = Counts {
+            records: 1,
+            events: 1,
+            ..Counts::default()
+        };
         let (name, t) = match r.kind {
             RK::Ev(i) => {
                 let e = m.evs[i as usize];
@@ -639,17 +713,22 @@ impl<'a> Render<'a> {
             RK::ZoomTranscript { .. } => ("recording.transcript_completed", r.t),
             _ => unreachable!(),
         };
-        buf.s("{\"event\":\"").s(name).s("\",\"event_ts\":").u(r.t as u64);
+        buf.s("{\"event\":\"")
+            .s(name)
+            .s("\",\"event_ts\":")
+            .u(r.t as u64);
         buf.s(",\"payload\":{\"account_id\":\"acc0Region\",\"object\":");
         let org = m.organizer();
-        match r.kind {
-            RK::Ev(i) => match m.evs[i as usize].ev {
+        if let RK::Ev(i) = r.kind {
+            match m.evs[i as usize].ev {
                 Ev::Chat { p, msg, text } => {
                     let part = &m.parts[p as usize];
                     buf.s("{\"id\":").u(800_000_000 + m.h % 199_999_999);
                     buf.s(",\"uuid\":\"");
                     put_b64(buf, m.h, 22, false);
-                    buf.s("==\",\"host_id\":\"").s(&self.zoom_host(org)).s("\",\"topic\":\"");
+                    buf.s("==\",\"host_id\":\"")
+                        .s(&self.zoom_host(org))
+                        .s("\",\"topic\":\"");
                     buf.s(SUBJECTS[m.subject as usize]);
                     buf.s("\",\"chat_message\":{\"date_time\":\"").t(t, Z);
                     buf.s("\",\"message_content\":\"");
@@ -658,9 +737,15 @@ impl<'a> Render<'a> {
                     put_guid(buf, mix(m.h, u64::from(msg)));
                     buf.s("\",\"sender_name\":\"");
                     self.put_name(part, buf);
-                    buf.s("\",\"sender_email\":\"").s(self.email(part).unwrap_or(""));
-                    buf.s("\",\"sender_session_id\":\"").u(16_700_000 + part.h % 99_999);
-                    buf.s("\",\"sender_type\":\"").s(if part.organizer { "host" } else { "participant" });
+                    buf.s("\",\"sender_email\":\"")
+                        .s(self.email(part).unwrap_or(""));
+                    buf.s("\",\"sender_session_id\":\"")
+                        .u(16_700_000 + part.h % 99_999);
+                    buf.s("\",\"sender_type\":\"").s(if part.organizer {
+                        "host"
+                    } else {
+                        "participant"
+                    });
                     buf.s("\",\"recipient_type\":\"everyone\"}}}}");
                     c.chats = 1;
                     c.pnr = u64::from(text.has_pnr());
@@ -671,20 +756,26 @@ impl<'a> Render<'a> {
                     buf.s("{\"meeting_id\":").u(800_000_000 + m.h % 199_999_999);
                     buf.s(",\"meeting_uuid\":\"");
                     put_b64(buf, m.h, 22, false);
-                    buf.s("==\",\"chat_message_file\":{\"date_time\":\"").t(t, Z);
+                    buf.s("==\",\"chat_message_file\":{\"date_time\":\"")
+                        .t(t, Z);
                     let file = FILES[name as usize];
-                    buf.s("\",\"file_name\":\"").s(file).s("\",\"file_size\":").u(20_000 + part.h % 900_000);
-                    buf.s(",\"file_type\":\"").s(file.rsplit('.').next().unwrap_or("bin"));
+                    buf.s("\",\"file_name\":\"")
+                        .s(file)
+                        .s("\",\"file_size\":")
+                        .u(20_000 + part.h % 900_000);
+                    buf.s(",\"file_type\":\"")
+                        .s(file.rsplit('.').next().unwrap_or("bin"));
                     buf.s("\",\"sender_name\":\"");
                     self.put_name(part, buf);
-                    buf.s("\",\"sender_email\":\"").s(self.email(part).unwrap_or(""));
-                    buf.s("\",\"sender_session_id\":\"").u(16_700_000 + part.h % 99_999);
+                    buf.s("\",\"sender_email\":\"")
+                        .s(self.email(part).unwrap_or(""));
+                    buf.s("\",\"sender_session_id\":\"")
+                        .u(16_700_000 + part.h % 99_999);
                     buf.s("\"}}}}");
                     return c;
                 }
                 _ => {}
-            },
-            _ => {}
+            }
         }
         self.zoom_object_head(m, buf);
         match r.kind {
@@ -710,7 +801,9 @@ impl<'a> Render<'a> {
                     Ev::Leave { p } => {
                         buf.push(b',');
                         self.zoom_participant(&m.parts[p as usize], buf);
-                        buf.s(",\"leave_time\":\"").t(t, Z).s("\",\"leave_reason\":\"left the meeting\"}");
+                        buf.s(",\"leave_time\":\"")
+                            .t(t, Z)
+                            .s("\",\"leave_reason\":\"left the meeting\"}");
                     }
                     Ev::ShareStart { p, .. } | Ev::ShareStop { p } => {
                         buf.push(b',');
@@ -730,7 +823,8 @@ impl<'a> Render<'a> {
                             .rev()
                             .find(|e| matches!(e.ev, Ev::RecStart { .. }))
                             .map_or(m.start, |e| e.t);
-                        buf.s(",\"recording_file\":{\"recording_start\":\"").t(start, Z);
+                        buf.s(",\"recording_file\":{\"recording_start\":\"")
+                            .t(start, Z);
                         buf.s("\",\"recording_end\":\"").t(t, Z).s("\"}");
                     }
                     _ => unreachable!(),
@@ -739,33 +833,51 @@ impl<'a> Render<'a> {
             RK::ZoomJoinAfterAdmit(p) => {
                 buf.push(b',');
                 self.zoom_participant(&m.parts[p as usize], buf);
-                buf.s(",\"join_time\":\"").t(m.parts[p as usize].admit + 400, Z).s("\"}");
+                buf.s(",\"join_time\":\"")
+                    .t(m.parts[p as usize].admit + 400, Z)
+                    .s("\"}");
             }
             RK::ZoomRecCompleted { start, stop } => {
                 let (s, e, audio) = rec_span(m, start, stop);
                 buf.s(",\"host_email\":\"").s(self.email(org).unwrap_or(""));
-                buf.s("\",\"recording_count\":").u(if audio { 1 } else { 2 });
+                buf.s("\",\"recording_count\":")
+                    .u(if audio { 1 } else { 2 });
                 buf.s(",\"recording_files\":[");
                 if !audio {
                     buf.s("{\"id\":\"");
                     put_guid(buf, mix(m.h, 0x6d70));
-                    buf.s("\",\"recording_start\":\"").t(s, Z).s("\",\"recording_end\":\"").t(e, Z);
-                    buf.s("\",\"file_type\":\"MP4\",\"file_size\":").u(50_000_000 + m.h % 500_000_000);
+                    buf.s("\",\"recording_start\":\"")
+                        .t(s, Z)
+                        .s("\",\"recording_end\":\"")
+                        .t(e, Z);
+                    buf.s("\",\"file_type\":\"MP4\",\"file_size\":")
+                        .u(50_000_000 + m.h % 500_000_000);
                     buf.s(",\"recording_type\":\"shared_screen_with_speaker_view\",\"status\":\"completed\"},");
                 }
                 buf.s("{\"id\":\"");
                 put_guid(buf, mix(m.h, 0x6d34));
-                buf.s("\",\"recording_start\":\"").t(s, Z).s("\",\"recording_end\":\"").t(e, Z);
-                buf.s("\",\"file_type\":\"M4A\",\"file_size\":").u(5_000_000 + m.h % 50_000_000);
+                buf.s("\",\"recording_start\":\"")
+                    .t(s, Z)
+                    .s("\",\"recording_end\":\"")
+                    .t(e, Z);
+                buf.s("\",\"file_type\":\"M4A\",\"file_size\":")
+                    .u(5_000_000 + m.h % 50_000_000);
                 buf.s(",\"recording_type\":\"audio_only\",\"status\":\"completed\"}]");
             }
             RK::ZoomTranscript { start, stop } => {
                 let s = m.evs[start as usize].t;
-                let e = if stop == NONE { m.end } else { m.evs[stop as usize].t };
+                let e = if stop == NONE {
+                    m.end
+                } else {
+                    m.evs[stop as usize].t
+                };
                 buf.s(",\"host_email\":\"").s(self.email(org).unwrap_or(""));
                 buf.s("\",\"recording_files\":[{\"id\":\"");
                 put_guid(buf, mix(m.h, 0x7472));
-                buf.s("\",\"recording_start\":\"").t(s, Z).s("\",\"recording_end\":\"").t(e, Z);
+                buf.s("\",\"recording_start\":\"")
+                    .t(s, Z)
+                    .s("\",\"recording_end\":\"")
+                    .t(e, Z);
                 buf.s("\",\"file_type\":\"TRANSCRIPT\",\"recording_type\":\"audio_transcript\",\"status\":\"completed\"}]");
                 c.events = 2;
             }
@@ -779,7 +891,10 @@ impl<'a> Render<'a> {
 
     fn pexip_head(&mut self, node: usize, t: i64, event: &str, buf: &mut Vec<u8>) {
         self.pexip_seq[node] += 1;
-        buf.s("{\"node\":\"10.1.0.").u(11 + node as u64).s("\",\"seq\":").u(self.pexip_seq[node]);
+        buf.s("{\"node\":\"10.1.0.")
+            .u(11 + node as u64)
+            .s("\",\"seq\":")
+            .u(self.pexip_seq[node]);
         buf.s(",\"version\":2,\"time\":");
         put_epoch_secs(buf, t);
         buf.s(",\"event\":\"").s(event).s("\",\"data\":");
@@ -826,8 +941,13 @@ impl<'a> Render<'a> {
         self.pexip_conf(m, buf);
         buf.s("@region.se\",\"display_name\":\"");
         self.put_name(p, buf);
-        buf.s("\",\"role\":\"").s(if p.organizer { "chair" } else { "guest" });
-        buf.s("\",\"service_type\":\"").s(if waiting { "waiting_room" } else { "conference" });
+        buf.s("\",\"role\":\"")
+            .s(if p.organizer { "chair" } else { "guest" });
+        buf.s("\",\"service_type\":\"").s(if waiting {
+            "waiting_room"
+        } else {
+            "conference"
+        });
         buf.s("\",\"remote_address\":\"");
         let o = p.h >> 8;
         match (internal, p.who) {
@@ -836,8 +956,10 @@ impl<'a> Render<'a> {
             _ => buf.s("203.0.113.").u(o % 250).push(b'1'),
         }
         buf.u(o >> 8 & 7);
-        buf.s("\",\"protocol\":\"").s(if p.who == Who::Phone { "SIP" } else { "WebRTC" });
-        buf.s("\",\"call_direction\":\"in\",\"is_presenting\":").b(presenting);
+        buf.s("\",\"protocol\":\"")
+            .s(if p.who == Who::Phone { "SIP" } else { "WebRTC" });
+        buf.s("\",\"call_direction\":\"in\",\"is_presenting\":")
+            .b(presenting);
         buf.s(",\"is_streaming\":false,\"is_muted\":").b(muted);
         buf.s(",\"has_media\":true,\"system_location\":\"Växjö\",\"media_node\":\"10.1.0.11\",\"signalling_node\":\"10.1.0.11\"");
         if let Some(end) = end {
@@ -850,14 +972,22 @@ impl<'a> Render<'a> {
 
     fn pexip(&mut self, m: &Meeting, r: &Rec, buf: &mut Vec<u8>) -> Counts {
         let node = (m.h % 4) as usize;
-        let mut c = Counts { records: 1, events: 1, ..Counts::default() };
+        let mut c = Counts {
+            records: 1,
+            events: 1,
+            ..Counts::default()
+        };
         match r.kind {
             RK::Ev(i) => {
                 let e = m.evs[i as usize];
                 match e.ev {
                     Ev::Start | Ev::End => {
                         let start = matches!(e.ev, Ev::Start);
-                        let name = if start { "conference_started" } else { "conference_ended" };
+                        let name = if start {
+                            "conference_started"
+                        } else {
+                            "conference_ended"
+                        };
                         self.pexip_head(node, e.t, name, buf);
                         buf.s("{\"name\":\"");
                         self.pexip_conf(m, buf);
@@ -886,21 +1016,45 @@ impl<'a> Render<'a> {
             }
             RK::PexipNode2 { end } => {
                 let other = (node + 1) % 4;
-                let name = if end { "conference_ended" } else { "conference_started" };
+                let name = if end {
+                    "conference_ended"
+                } else {
+                    "conference_started"
+                };
                 self.pexip_head(other, r.t, name, buf);
                 buf.s("{\"name\":\"");
                 self.pexip_conf(m, buf);
                 buf.s("\",\"service_type\":\"conference\",\"tag\":\"\",");
-                buf.s(if end { "\"end_time\":" } else { "\"start_time\":" });
+                buf.s(if end {
+                    "\"end_time\":"
+                } else {
+                    "\"start_time\":"
+                });
                 put_epoch_secs(buf, r.t);
                 buf.push(b'}');
             }
-            RK::PexipUpdate { p, presenting, muted } => {
+            RK::PexipUpdate {
+                p,
+                presenting,
+                muted,
+            } => {
                 self.pexip_head(node, r.t, "participant_updated", buf);
-                self.pexip_participant(m, &m.parts[p as usize], false, presenting, muted, None, buf);
+                self.pexip_participant(
+                    m,
+                    &m.parts[p as usize],
+                    false,
+                    presenting,
+                    muted,
+                    None,
+                    buf,
+                );
             }
             RK::PexipStream { leave } => {
-                let name = if leave { "participant_disconnected" } else { "participant_connected" };
+                let name = if leave {
+                    "participant_disconnected"
+                } else {
+                    "participant_connected"
+                };
                 self.pexip_head(node, r.t, name, buf);
                 buf.s("{\"uuid\":\"");
                 put_guid(buf, m.h ^ 0x7374);
@@ -940,7 +1094,8 @@ impl<'a> Render<'a> {
         buf.s(resource).s("\",\"event\":\"").s(event);
         buf.s("\",\"filter\":\"\",\"orgId\":\"").s(WEBEX_ORG);
         buf.s("\",\"createdBy\":\"Y2lz-admin\",\"appId\":\"Y2lz-app\",\"ownedBy\":\"org\",\"status\":\"active\",\"created\":\"");
-        buf.t(created, ZMS).s("\",\"actorId\":\"Y2lz-admin\",\"data\":");
+        buf.t(created, ZMS)
+            .s("\",\"actorId\":\"Y2lz-admin\",\"data\":");
     }
 
     fn webex_person(&self, p: &Part, buf: &mut Vec<u8>) {
@@ -953,13 +1108,21 @@ impl<'a> Render<'a> {
         put_b64(buf, p.h, 20, false);
         buf.push(b'"');
         if p.is_user() {
-            let org = if p.is_internal(self.users) { WEBEX_ORG } else { WEBEX_OTHER_ORG };
+            let org = if p.is_internal(self.users) {
+                WEBEX_ORG
+            } else {
+                WEBEX_OTHER_ORG
+            };
             buf.s(",\"orgId\":\"").s(org).push(b'"');
         }
     }
 
     fn webex(&mut self, m: &Meeting, r: &Rec, buf: &mut Vec<u8>) -> Counts {
-        let mut c = Counts { records: 1, events: 1, ..Counts::default() };
+        let mut c = Counts {
+            records: 1,
+            events: 1,
+            ..Counts::default()
+        };
         let org = m.organizer();
         let host = self.email(org).unwrap_or("");
         match r.kind {
@@ -968,7 +1131,12 @@ impl<'a> Render<'a> {
                 match e.ev {
                     Ev::Start | Ev::End => {
                         let start = matches!(e.ev, Ev::Start);
-                        self.webex_hook("meetings", if start { "started" } else { "ended" }, r.t, buf);
+                        self.webex_hook(
+                            "meetings",
+                            if start { "started" } else { "ended" },
+                            r.t,
+                            buf,
+                        );
                         buf.s("{\"id\":\"");
                         self.webex_meeting_id(m, buf);
                         if start {
@@ -976,22 +1144,36 @@ impl<'a> Render<'a> {
                             put_hex(buf, m.h, 32);
                             buf.s("\",\"title\":\"").s(SUBJECTS[m.subject as usize]);
                             buf.s("\",\"start\":\"").t(m.start, Z);
-                            buf.s("\",\"end\":\"").t(m.start + (m.end - m.start) / MIN * MIN, Z);
+                            buf.s("\",\"end\":\"")
+                                .t(m.start + (m.end - m.start) / MIN * MIN, Z);
                         }
-                        buf.s("\",\"hostEmail\":\"").s(host).s("\",\"meetingType\":\"meeting\"}}");
+                        buf.s("\",\"hostEmail\":\"")
+                            .s(host)
+                            .s("\",\"meetingType\":\"meeting\"}}");
                     }
                     Ev::Join { p } | Ev::Leave { p } => {
                         let join = matches!(e.ev, Ev::Join { .. });
                         let part = &m.parts[p as usize];
-                        self.webex_hook("meetingParticipants", if join { "joined" } else { "left" }, r.t, buf);
+                        self.webex_hook(
+                            "meetingParticipants",
+                            if join { "joined" } else { "left" },
+                            r.t,
+                            buf,
+                        );
                         buf.s("{\"id\":\"");
                         self.webex_meeting_id(m, buf);
                         buf.push(b'_');
                         put_hex(buf, part.h, 8);
-                        buf.s("\",\"host\":").b(part.organizer).s(",\"coHost\":false,");
+                        buf.s("\",\"host\":")
+                            .b(part.organizer)
+                            .s(",\"coHost\":false,");
                         self.webex_person(part, buf);
                         buf.s(",\"invitee\":").b(!part.organizer && part.is_user());
-                        buf.s(",\"muted\":false,\"state\":\"").s(if join { "joined" } else { "end" });
+                        buf.s(",\"muted\":false,\"state\":\"").s(if join {
+                            "joined"
+                        } else {
+                            "end"
+                        });
                         buf.s("\",\"joinedTime\":\"").t(part.admit, ZMS);
                         buf.s("\",\"leftTime\":\"");
                         if join {
@@ -1001,7 +1183,9 @@ impl<'a> Render<'a> {
                         }
                         buf.s("\",\"meetingId\":\"");
                         self.webex_meeting_id(m, buf);
-                        buf.s("\",\"hostEmail\":\"").s(host).s("\",\"devices\":[{\"correlationId\":\"");
+                        buf.s("\",\"hostEmail\":\"")
+                            .s(host)
+                            .s("\",\"devices\":[{\"correlationId\":\"");
                         put_guid(buf, part.h ^ 3);
                         if part.who == Who::Phone {
                             buf.s("\",\"deviceType\":\"tp_phone\",\"audioType\":\"pstn\",\"callType\":\"callIn\",\"phoneNumber\":\"");
@@ -1009,7 +1193,9 @@ impl<'a> Render<'a> {
                         } else {
                             buf.s("\",\"deviceType\":\"webex_meeting\",\"audioType\":\"voip");
                         }
-                        buf.s("\",\"joinedTime\":\"").t(part.admit, ZMS).s("\",\"leftTime\":\"");
+                        buf.s("\",\"joinedTime\":\"")
+                            .t(part.admit, ZMS)
+                            .s("\",\"leftTime\":\"");
                         if join {
                             buf.s("1970-01-01T00:00:00.000Z");
                         } else {
@@ -1030,18 +1216,28 @@ impl<'a> Render<'a> {
                 buf.s("\",\"meetingSeriesId\":\"");
                 put_hex(buf, m.h, 32);
                 buf.s("\",\"topic\":\"").s(SUBJECTS[m.subject as usize]);
-                buf.s("\",\"createTime\":\"").t(r.t, Z).s("\",\"timeRecorded\":\"").t(s, Z);
-                buf.s("\",\"format\":\"MP4\",\"serviceType\":\"MeetingCenter\",\"durationSeconds\":").u(((e - s) / 1000) as u64);
+                buf.s("\",\"createTime\":\"")
+                    .t(r.t, Z)
+                    .s("\",\"timeRecorded\":\"")
+                    .t(s, Z);
+                buf.s(
+                    "\",\"format\":\"MP4\",\"serviceType\":\"MeetingCenter\",\"durationSeconds\":",
+                )
+                .u(((e - s) / 1000) as u64);
                 buf.s(",\"sizeBytes\":").u(40_000_000 + m.h % 400_000_000);
-                buf.s(",\"hostEmail\":\"").s(host).s("\",\"status\":\"available\"}}");
+                buf.s(",\"hostEmail\":\"")
+                    .s(host)
+                    .s("\",\"status\":\"available\"}}");
                 c.events = 2;
             }
             RK::WebexTranscript { start } => {
                 self.webex_hook("meetingTranscripts", "created", r.t, buf);
                 buf.s("{\"id\":\"");
                 put_hex(buf, m.h ^ 0x7472, 32);
-                buf.s("\",\"siteUrl\":\"region.webex.com\",\"startTime\":\"").t(m.evs[start as usize].t, Z);
-                buf.s("\",\"meetingTopic\":\"").s(SUBJECTS[m.subject as usize]);
+                buf.s("\",\"siteUrl\":\"region.webex.com\",\"startTime\":\"")
+                    .t(m.evs[start as usize].t, Z);
+                buf.s("\",\"meetingTopic\":\"")
+                    .s(SUBJECTS[m.subject as usize]);
                 buf.s("\",\"meetingId\":\"");
                 self.webex_meeting_id(m, buf);
                 buf.s("\",\"hostUserId\":\"Y2lz");
@@ -1054,7 +1250,9 @@ impl<'a> Render<'a> {
                 buf.s("{\"items\":[");
                 let mut first = true;
                 for e in &m.evs[from as usize..to as usize] {
-                    let Ev::Chat { p, msg, text } = e.ev else { continue };
+                    let Ev::Chat { p, msg, text } = e.ev else {
+                        continue;
+                    };
                     if !first {
                         buf.push(b',');
                     }
@@ -1092,9 +1290,14 @@ impl<'a> Render<'a> {
     fn audit_common(&mut self, op: &str, created: i64, id: u64, user: &[u8], guest: bool) {
         let j = &mut self.json;
         j.clear();
-        j.s("{\"CreationTime\":\"").t(created, NAIVE).s("\",\"Id\":\"");
+        j.s("{\"CreationTime\":\"")
+            .t(created, NAIVE)
+            .s("\",\"Id\":\"");
         put_guid(j, id);
-        j.s("\",\"Operation\":\"").s(op).s("\",\"OrganizationId\":\"").s(TENANT);
+        j.s("\",\"Operation\":\"")
+            .s(op)
+            .s("\",\"OrganizationId\":\"")
+            .s(TENANT);
         j.s("\",\"RecordType\":25,\"UserKey\":\"");
         put_guid(j, finalize(id ^ 0x756b));
         j.s("\",\"UserType\":").u(if guest { 10 } else { 0 });
@@ -1134,7 +1337,11 @@ impl<'a> Render<'a> {
     }
 
     fn audit(&mut self, m: &Meeting, r: &Rec, buf: &mut Vec<u8>, csv: bool) -> Counts {
-        let mut c = Counts { records: 1, events: 1, ..Counts::default() };
+        let mut c = Counts {
+            records: 1,
+            events: 1,
+            ..Counts::default()
+        };
         let id = self.next_serial();
         let org = m.organizer();
         let mut user = Vec::with_capacity(64);
@@ -1149,7 +1356,11 @@ impl<'a> Render<'a> {
                 };
                 let part = &m.parts[p as usize];
                 self.put_upn(part, &mut user);
-                op = if deleted { "MessageDeleted" } else { "MessageSent" };
+                op = if deleted {
+                    "MessageDeleted"
+                } else {
+                    "MessageSent"
+                };
                 self.audit_common(op, e.t, id, &user, matches!(part.who, Who::Guest(_)));
                 let j = &mut self.json;
                 j.s(",\"ChatThreadId\":\"");
@@ -1161,9 +1372,14 @@ impl<'a> Render<'a> {
                 });
                 j.s("\",\"MessageId\":\"").u(sent.unwrap_or(e.t) as u64);
                 j.s("\",\"MessageSizeInBytes\":").u(40 + (id % 200));
-                let foreign = m.parts.iter().any(|p| p.is_user() && !p.is_internal(self.users));
-                j.s(",\"ParticipantInfo\":{\"HasForeignTenantUsers\":").b(foreign);
-                j.s(",\"HasGuestUsers\":").b(m.parts.iter().any(|p| matches!(p.who, Who::Guest(_))));
+                let foreign = m
+                    .parts
+                    .iter()
+                    .any(|p| p.is_user() && !p.is_internal(self.users));
+                j.s(",\"ParticipantInfo\":{\"HasForeignTenantUsers\":")
+                    .b(foreign);
+                j.s(",\"HasGuestUsers\":")
+                    .b(m.parts.iter().any(|p| matches!(p.who, Who::Guest(_))));
                 j.s(",\"HasOtherGuestUsers\":false,\"HasUnauthenticatedUsers\":");
                 j.b(m.parts.iter().any(|p| p.who == Who::Anonymous)).s("}}");
             }
@@ -1184,7 +1400,8 @@ impl<'a> Render<'a> {
                 j.s(",\"ChatThreadId\":\"");
                 self.thread_id_into_json(m);
                 let j = &mut self.json;
-                j.s("\",\"CommunicationType\":\"GroupCall\",\"StartTime\":\"").t(m.start, NAIVE);
+                j.s("\",\"CommunicationType\":\"GroupCall\",\"StartTime\":\"")
+                    .t(m.start, NAIVE);
                 if m.ended {
                     j.s("\",\"EndTime\":\"").t(m.end, NAIVE);
                     c.events = 2;
@@ -1214,7 +1431,7 @@ impl<'a> Render<'a> {
                 j.s("],\"ExtraProperties\":[{\"Key\":\"UserAgent\",\"Value\":\"");
                 j.s(if part.who == Who::Phone {
                     "PSTN"
-                } else if part.h % 5 == 0 {
+                } else if part.h.is_multiple_of(5) {
                     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Teams/6.9.1"
                 } else {
                     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Teams/24215.1007.3082.1590"
@@ -1226,27 +1443,46 @@ impl<'a> Render<'a> {
                         if k > 0 {
                             j.push(b',');
                         }
-                        j.s("{\"StartTime\":\"").t(*s, NAIVE).s("\",\"EndTime\":\"").t(*e, NAIVE).s("\"}");
+                        j.s("{\"StartTime\":\"")
+                            .t(*s, NAIVE)
+                            .s("\",\"EndTime\":\"")
+                            .t(*e, NAIVE)
+                            .s("\"}");
                     }
                     j.push(b']');
                 }
                 j.push(b'}');
                 c.events = 2;
             }
-            RK::AuditBot { start, stop, recorder } => {
+            RK::AuditBot {
+                start,
+                stop,
+                recorder,
+            } => {
                 self.put_upn(org, &mut user);
                 op = "MeetingParticipantDetail";
                 self.audit_common(op, r.t, id, &user, false);
                 let s = m.evs[start as usize].t;
-                let e = if stop == NONE { m.end } else { m.evs[stop as usize].t };
+                let e = if stop == NONE {
+                    m.end
+                } else {
+                    m.evs[stop as usize].t
+                };
                 let j = &mut self.json;
                 j.s(",\"MeetingDetailId\":\"");
                 put_guid(j, meeting_id(m));
-                j.s("\",\"JoinTime\":\"").t(s, NAIVE).s("\",\"LeaveTime\":\"").t(e, NAIVE);
+                j.s("\",\"JoinTime\":\"")
+                    .t(s, NAIVE)
+                    .s("\",\"LeaveTime\":\"")
+                    .t(e, NAIVE);
                 j.s("\",\"IsJoinedFromLobby\":false,\"Attendees\":[{\"RecipientType\":\"Applications\",\"DisplayName\":\"");
                 put_guid(j, m.h ^ u64::from(recorder));
                 j.s("\",\"UPN\":\"\"}],\"ExtraProperties\":[{\"Key\":\"UserAgent\",\"Value\":\"");
-                j.s(if recorder { "SkypeBot Call Recorder Teams" } else { "SkypeBot Transcription Bot Teams" });
+                j.s(if recorder {
+                    "SkypeBot Call Recorder Teams"
+                } else {
+                    "SkypeBot Transcription Bot Teams"
+                });
                 j.s("\"}],\"ItemName\":\"ScheduledMeeting\"}");
                 c.events = 2;
             }
@@ -1300,7 +1536,9 @@ impl<'a> Render<'a> {
                 buf.s("aadUser\",\"tenantId\":\"").s(TENANT).push(b'"');
             }
             Who::User(u) => {
-                buf.s("federatedUser\",\"tenantId\":\"").s(self.users.all[u as usize].tenant).push(b'"');
+                buf.s("federatedUser\",\"tenantId\":\"")
+                    .s(self.users.all[u as usize].tenant)
+                    .push(b'"');
             }
             Who::Guest(u) => {
                 let t = OTHER_TENANTS[(u % 3) as usize];
@@ -1323,7 +1561,11 @@ impl<'a> Render<'a> {
     }
 
     fn graph(&mut self, m: &Meeting, r: &Rec, buf: &mut Vec<u8>) -> Counts {
-        let mut c = Counts { records: 1, events: 1, ..Counts::default() };
+        let mut c = Counts {
+            records: 1,
+            events: 1,
+            ..Counts::default()
+        };
         let RK::Ev(i) = r.kind else { unreachable!() };
         let e = m.evs[i as usize];
         let org = m.organizer();
@@ -1342,8 +1584,15 @@ impl<'a> Render<'a> {
             _ => (r.t, false),
         };
         let system = !matches!(e.ev, Ev::Chat { .. } | Ev::Deleted { .. } | Ev::File { .. });
-        buf.s("{\"id\":\"").u(id_t as u64).s("\",\"replyToId\":null,\"etag\":\"").u(r.t as u64);
-        buf.s("\",\"messageType\":\"").s(if system { "systemEventMessage" } else { "message" });
+        buf.s("{\"id\":\"")
+            .u(id_t as u64)
+            .s("\",\"replyToId\":null,\"etag\":\"")
+            .u(r.t as u64);
+        buf.s("\",\"messageType\":\"").s(if system {
+            "systemEventMessage"
+        } else {
+            "message"
+        });
         buf.s("\",\"createdDateTime\":\"").t(id_t, ZMS);
         buf.s("\",\"lastModifiedDateTime\":\"").t(r.t, ZMS);
         buf.s("\",\"lastEditedDateTime\":null,\"deletedDateTime\":");
@@ -1357,7 +1606,9 @@ impl<'a> Render<'a> {
         self.thread_id(m, buf);
         buf.s("\",\"importance\":\"normal\",\"locale\":\"en-us\",\"webUrl\":null,\"channelIdentity\":null,\"policyViolation\":null,\"eventDetail\":");
         let detail = |buf: &mut Vec<u8>, ty: &str| {
-            buf.s("{\"@odata.type\":\"#microsoft.graph.").s(ty).s("\",\"callId\":\"");
+            buf.s("{\"@odata.type\":\"#microsoft.graph.")
+                .s(ty)
+                .s("\",\"callId\":\"");
             put_guid(buf, m.h ^ 0x6361);
             buf.push(b'"');
         };
@@ -1382,7 +1633,9 @@ impl<'a> Render<'a> {
                 } else {
                     "membersLeftEventMessageDetail"
                 };
-                buf.s("{\"@odata.type\":\"#microsoft.graph.").s(ty).s("\",\"members\":[");
+                buf.s("{\"@odata.type\":\"#microsoft.graph.")
+                    .s(ty)
+                    .s("\",\"members\":[");
                 let part = &m.parts[p as usize];
                 let mut id = Vec::new();
                 self.graph_identity(part, &mut id);
@@ -1460,7 +1713,8 @@ impl<'a> Render<'a> {
                 put_guid(buf, m.h ^ 0x6174);
                 buf.s("\",\"contentType\":\"reference\",\"contentUrl\":\"https://regionse.sharepoint.com/sites/vard/Delade%20dokument/");
                 put_hex(buf, m.h ^ 0x6174, 16);
-                buf.s("\",\"content\":null,\"name\":\"").s(FILES[name as usize]);
+                buf.s("\",\"content\":null,\"name\":\"")
+                    .s(FILES[name as usize]);
                 buf.s("\",\"thumbnailUrl\":null}]");
             }
             Ev::Deleted { .. } => {
@@ -1501,7 +1755,11 @@ fn share_spans(m: &Meeting, p: u16) -> Vec<(i64, i64)> {
 /// Start, stop and audio-only of the recording started by event `start`.
 fn rec_span(m: &Meeting, start: u32, stop: u32) -> (i64, i64, bool) {
     let s = m.evs[start as usize];
-    let e = if stop == NONE { m.end } else { m.evs[stop as usize].t };
+    let e = if stop == NONE {
+        m.end
+    } else {
+        m.evs[stop as usize].t
+    };
     let audio = matches!(s.ev, Ev::RecStart { audio: true });
     (s.t, e.max(s.t + 1_000), audio)
 }
@@ -1556,4 +1814,3 @@ fn put_phone(buf: &mut Vec<u8>, h: u64, spaced: bool) {
         buf.extend_from_slice(&d);
     }
 }
-

@@ -76,7 +76,9 @@ pub struct FileStats {
 /// with `i`.
 pub fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
@@ -331,7 +333,12 @@ fn generate(fmts: &[Format], opts: &Options) -> io::Result<Vec<FileStats>> {
         }
         let next = pos + 1;
         if (next as usize) < active.recs.len() {
-            heap.push(Reverse((active.recs[next as usize].t, active.m.idx, next, slot)));
+            heap.push(Reverse((
+                active.recs[next as usize].t,
+                active.m.idx,
+                next,
+                slot,
+            )));
         } else {
             slots[slot as usize] = None;
             free.push(slot);

@@ -46,18 +46,52 @@ pub fn config_toml() -> String {
 }
 
 pub const FIRST: [&str; 40] = [
-    "Anna", "Eva", "Maria", "Karin", "Sara", "Lena", "Kerstin", "Åsa", "Märta", "Ingrid",
-    "Elin", "Sofia", "Johanna", "Linnéa", "Birgitta", "Malin", "Emma", "Ida", "Hanna", "Ylva",
-    "Erik", "Lars", "Karl", "Anders", "Johan", "Per", "Björn", "Jörgen", "Mikael", "Nils",
-    "Olof", "Stefan", "Mats", "Göran", "Håkan", "Fredrik", "Jonas", "Ali", "Mohammed", "Ahmed",
+    "Anna", "Eva", "Maria", "Karin", "Sara", "Lena", "Kerstin", "Åsa", "Märta", "Ingrid", "Elin",
+    "Sofia", "Johanna", "Linnéa", "Birgitta", "Malin", "Emma", "Ida", "Hanna", "Ylva", "Erik",
+    "Lars", "Karl", "Anders", "Johan", "Per", "Björn", "Jörgen", "Mikael", "Nils", "Olof",
+    "Stefan", "Mats", "Göran", "Håkan", "Fredrik", "Jonas", "Ali", "Mohammed", "Ahmed",
 ];
 const LAST: [&str; 40] = [
-    "Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson",
-    "Persson", "Svensson", "Gustafsson", "Pettersson", "Jonsson", "Jansson", "Hansson",
-    "Bengtsson", "Jönsson", "Lindberg", "Jakobsson", "Magnusson", "Olofsson", "Lindström",
-    "Lindqvist", "Lindgren", "Berg", "Axelsson", "Bergström", "Lundberg", "Lind", "Lundgren",
-    "Lundqvist", "Mattsson", "Berglund", "Fredriksson", "Sandberg", "Henriksson", "Ström",
-    "Ågren", "Öberg", "Åberg", "Hosseini",
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Pettersson",
+    "Jonsson",
+    "Jansson",
+    "Hansson",
+    "Bengtsson",
+    "Jönsson",
+    "Lindberg",
+    "Jakobsson",
+    "Magnusson",
+    "Olofsson",
+    "Lindström",
+    "Lindqvist",
+    "Lindgren",
+    "Berg",
+    "Axelsson",
+    "Bergström",
+    "Lundberg",
+    "Lind",
+    "Lundgren",
+    "Lundqvist",
+    "Mattsson",
+    "Berglund",
+    "Fredriksson",
+    "Sandberg",
+    "Henriksson",
+    "Ström",
+    "Ågren",
+    "Öberg",
+    "Åberg",
+    "Hosseini",
 ];
 
 /// Meeting subjects; some carry care keywords (vårdplanering, SIP, MDK), which make the
@@ -301,7 +335,11 @@ impl Users {
             let last = *rng.pick(&LAST);
             let is_internal = i < 2 || rng.per_mille(850);
             let domain = if is_internal {
-                if rng.per_mille(100) { SUBDOMAIN } else { DOMAIN }
+                if rng.per_mille(100) {
+                    SUBDOMAIN
+                } else {
+                    DOMAIN
+                }
             } else {
                 *rng.pick(&EXTERNAL_DOMAINS)
             };
@@ -444,7 +482,13 @@ const MIN: i64 = 60_000;
 
 /// Plans meeting `idx` starting at `start` (ms). With `chat = Some(n)`, the meeting is one long
 /// meeting (a standing chat) with exactly `n` chat messages and ten participants.
-pub fn plan_meeting(shape: &Shape, users: &Users, idx: u64, start: i64, chat: Option<u64>) -> Meeting {
+pub fn plan_meeting(
+    shape: &Shape,
+    users: &Users,
+    idx: u64,
+    start: i64,
+    chat: Option<u64>,
+) -> Meeting {
     let mut rng = Rng::new(mix(shape.seed, idx.wrapping_mul(0x9E37_79B9) ^ 0x6d656574));
     let h = rng.next_u64();
     // Meetings of 5-30 events (one long meeting for `chat`).
@@ -485,7 +529,11 @@ pub fn plan_meeting(shape: &Shape, users: &Users, idx: u64, start: i64, chat: Op
                 continue;
             }
             used.push(u);
-            if roll < 800 { Who::User(u) } else { Who::Guest(u) }
+            if roll < 800 {
+                Who::User(u)
+            } else {
+                Who::Guest(u)
+            }
         } else if roll < 940 {
             Who::Anonymous
         } else {
@@ -532,23 +580,43 @@ pub fn plan_meeting(shape: &Shape, users: &Users, idx: u64, start: i64, chat: Op
     let ended = rng.per_mille(850);
 
     let mut evs: Vec<TimedEv> = Vec::with_capacity(target as usize + 8);
-    evs.push(TimedEv { t: start, ev: Ev::Start });
+    evs.push(TimedEv {
+        t: start,
+        ev: Ev::Start,
+    });
     for (i, p) in parts.iter().enumerate() {
         let p16 = i as u16;
-        evs.push(TimedEv { t: p.join, ev: Ev::Join { p: p16 } });
+        evs.push(TimedEv {
+            t: p.join,
+            ev: Ev::Join { p: p16 },
+        });
         if p.lobby {
-            evs.push(TimedEv { t: p.admit, ev: Ev::Admit { p: p16 } });
+            evs.push(TimedEv {
+                t: p.admit,
+                ev: Ev::Admit { p: p16 },
+            });
         }
-        evs.push(TimedEv { t: p.leave, ev: Ev::Leave { p: p16 } });
+        evs.push(TimedEv {
+            t: p.leave,
+            ev: Ev::Leave { p: p16 },
+        });
     }
     let last_leave = parts.iter().map(|p| p.leave).max().unwrap_or(end);
-    let end_t = if ended { end.max(last_leave) } else { last_leave };
+    let end_t = if ended {
+        end.max(last_leave)
+    } else {
+        last_leave
+    };
     // The rest of the event budget: screen shares, a recording now and then, transcription,
     // files, and chat.
     let fixed = evs.len() as i64 + i64::from(ended);
     let mut budget = (target - fixed).max(1);
     let inside = |rng: &mut Rng, from: i64, to: i64| -> i64 {
-        if to <= from { from } else { from + rng.below((to - from) as u64) as i64 }
+        if to <= from {
+            from
+        } else {
+            from + rng.below((to - from) as u64) as i64
+        }
     };
     let present = |rng: &mut Rng, parts: &[Part], t: i64, chat: bool| -> u16 {
         for _ in 0..8 {
@@ -564,18 +632,36 @@ pub fn plan_meeting(shape: &Shape, users: &Users, idx: u64, start: i64, chat: Op
         if rng.per_mille(60) {
             let s = inside(&mut rng, start + 2 * MIN, start + dur / 3);
             let e = inside(&mut rng, s + 5 * MIN, end_t);
-            evs.push(TimedEv { t: s, ev: Ev::RecStart { audio: rng.per_mille(100) } });
-            evs.push(TimedEv { t: e.min(end_t), ev: Ev::RecStop });
+            evs.push(TimedEv {
+                t: s,
+                ev: Ev::RecStart {
+                    audio: rng.per_mille(100),
+                },
+            });
+            evs.push(TimedEv {
+                t: e.min(end_t),
+                ev: Ev::RecStop,
+            });
             budget -= 2;
         }
         if rng.per_mille(40) {
             let s = inside(&mut rng, start + MIN, start + dur / 2);
-            evs.push(TimedEv { t: s, ev: Ev::TransStart });
-            evs.push(TimedEv { t: end_t - 1_000, ev: Ev::TransStop });
+            evs.push(TimedEv {
+                t: s,
+                ev: Ev::TransStart,
+            });
+            evs.push(TimedEv {
+                t: end_t - 1_000,
+                ev: Ev::TransStop,
+            });
             budget -= 2;
         }
         if budget >= 2 && rng.per_mille(350) {
-            let shares = if budget >= 6 && rng.per_mille(300) { 2 } else { 1 };
+            let shares = if budget >= 6 && rng.per_mille(300) {
+                2
+            } else {
+                1
+            };
             let mut from = start + MIN;
             for _ in 0..shares {
                 let s = inside(&mut rng, from, start + dur * 2 / 3);
@@ -586,8 +672,14 @@ pub fn plan_meeting(shape: &Shape, users: &Users, idx: u64, start: i64, chat: Op
                     4..=7 => Scope::Application,
                     _ => Scope::Document,
                 };
-                evs.push(TimedEv { t: s, ev: Ev::ShareStart { p, scope } });
-                evs.push(TimedEv { t: e.max(s + 1_000), ev: Ev::ShareStop { p } });
+                evs.push(TimedEv {
+                    t: s,
+                    ev: Ev::ShareStart { p, scope },
+                });
+                evs.push(TimedEv {
+                    t: e.max(s + 1_000),
+                    ev: Ev::ShareStop { p },
+                });
                 from = e + 1_000;
                 budget -= 2;
             }
@@ -595,7 +687,13 @@ pub fn plan_meeting(shape: &Shape, users: &Users, idx: u64, start: i64, chat: Op
         if budget >= 1 && rng.per_mille(80) {
             let t = inside(&mut rng, start + MIN, end_t - MIN);
             let p = present(&mut rng, &parts, t, true);
-            evs.push(TimedEv { t, ev: Ev::File { p, name: rng.below(FILES.len() as u64) as u16 } });
+            evs.push(TimedEv {
+                t,
+                ev: Ev::File {
+                    p,
+                    name: rng.below(FILES.len() as u64) as u16,
+                },
+            });
             budget -= 1;
         }
     }
@@ -622,30 +720,53 @@ pub fn plan_meeting(shape: &Shape, users: &Users, idx: u64, start: i64, chat: Op
                 85..=94 => PnrForm::ShortBare,
                 _ => PnrForm::Spaced,
             };
-            let keyword = matches!(form, PnrForm::ShortBare | PnrForm::Spaced) || rng.per_mille(600);
+            let keyword =
+                matches!(form, PnrForm::ShortBare | PnrForm::Spaced) || rng.per_mille(600);
             let template = if keyword {
                 rng.below(BREACH_KEYWORD.len() as u64)
             } else {
                 rng.below(BREACH_PLAIN.len() as u64)
             } as u16;
-            Text::Breach { keyword, template, pnr, form }
+            Text::Breach {
+                keyword,
+                template,
+                pnr,
+                form,
+            }
         } else if rng.per_mille(300) {
             Text::Clinical(rng.below(CLINICAL.len() as u64) as u16)
         } else {
             Text::Everyday(rng.below(EVERYDAY.len() as u64) as u16)
         };
-        evs.push(TimedEv { t, ev: Ev::Chat { p, msg: msg as u32, text } });
+        evs.push(TimedEv {
+            t,
+            ev: Ev::Chat {
+                p,
+                msg: msg as u32,
+                text,
+            },
+        });
     }
     // Now and then (in about 6 % of meetings) a message is deleted a little later.
     if n_chat > 0 && chat.is_none() && rng.per_mille(60) {
         let i = chat_from + rng.below(n_chat) as usize;
-        if let TimedEv { t, ev: Ev::Chat { p, msg, .. } } = evs[i] {
+        if let TimedEv {
+            t,
+            ev: Ev::Chat { p, msg, .. },
+        } = evs[i]
+        {
             let when = (t + rng.range(5_000, 60_000) as i64).min(end_t - 1);
-            evs.push(TimedEv { t: when.max(t + 1), ev: Ev::Deleted { p, msg } });
+            evs.push(TimedEv {
+                t: when.max(t + 1),
+                ev: Ev::Deleted { p, msg },
+            });
         }
     }
     if ended {
-        evs.push(TimedEv { t: end_t, ev: Ev::End });
+        evs.push(TimedEv {
+            t: end_t,
+            ev: Ev::End,
+        });
     }
     // Time order; at the same time, the plan's order (start first, end last).
     evs.sort_by_key(|e| (e.t, rank(&e.ev)));
@@ -690,7 +811,7 @@ impl Calendar {
     pub fn new(seed: u64, users: u32) -> Calendar {
         let per_day = (i64::from(users) / 2).max(20);
         Calendar {
-            rng: Rng::new(mix(seed, 0x6361_6c)),
+            rng: Rng::new(mix(seed, 0x0063_616c)),
             now: BASE_DAY * DAY_MS + OPEN,
             mean_gap: (CLOSE - OPEN) / per_day,
         }

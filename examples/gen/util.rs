@@ -99,7 +99,11 @@ pub fn put_hex(buf: &mut Vec<u8>, seed: u64, len: usize) {
         let nib = (h & 0xF) as usize;
         h >>= 4;
         bits -= 4;
-        buf.push(if i % 4 == 3 { LETTERS[nib % 6] } else { HEX[nib] });
+        buf.push(if i % 4 == 3 {
+            LETTERS[nib % 6]
+        } else {
+            HEX[nib]
+        });
     }
 }
 
