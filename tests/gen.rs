@@ -227,3 +227,14 @@ fn sizes_parse() {
     assert_eq!(parse_size("2.5MB"), Some(2_500_000));
     assert_eq!(parse_size("lots"), None);
 }
+
+#[test]
+fn civil_dates_round_trip() {
+    use generator::util::{civil, days_from_civil};
+    for days in [-1000i64, 0, 19_849, 20_000, 30_000] {
+        let (y, m, d) = civil(days);
+        assert_eq!(days_from_civil(y, m, d), days);
+    }
+    assert_eq!(civil(19_845), (2024, 5, 2));
+    assert_eq!(civil(model::BASE_DAY), (2024, 5, 6));
+}
