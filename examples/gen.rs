@@ -47,8 +47,8 @@
 //! - **Chat**: Swedish everyday and clinical messages (weak clinical signals, phone numbers,
 //!   times, order numbers: no identity number); `--breach-rate` of them (default 2 %) name a
 //!   patient by one of 128 Skatteverket test personnummer (`gen/pnr.rs`) in the forms
-//!   `19861208-2399` (35 %), `861208-2399` (35 %), `198612082399` (15 %), `8612082399` (10 %)
-//!   and `861208 2399` (5 %); the bare and spaced forms always with an identity or patient
+//!   `YYYYMMDD-NNNC` (35 %), `YYMMDD-NNNC` (35 %), `YYYYMMDDNNNC` (15 %), `YYMMDDNNNC` (10 %)
+//!   and `YYMMDD NNNC` (5 %); the bare and spaced forms always with an identity or patient
 //!   keyword, so every one is patient data at the default confidence.
 //! - **Per format** (what each record imitates is in `gen/formats.rs`; the fixtures it follows
 //!   are `tests/fixtures/sources/*/` and `../shared/formats/`):

@@ -226,15 +226,15 @@ pub const FILES: [&str; 10] = [
 /// How an identity number is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PnrForm {
-    /// `19861208-2399`
+    /// `YYYYMMDD-NNNC`
     Long,
-    /// `861208-2399`
+    /// `YYMMDD-NNNC`
     Short,
-    /// `198612082399`
+    /// `YYYYMMDDNNNC`
     LongBare,
-    /// `8612082399` (only with a keyword)
+    /// `YYMMDDNNNC` (only with a keyword)
     ShortBare,
-    /// `861208 2399` (only with a keyword)
+    /// `YYMMDD NNNC` (only with a keyword)
     Spaced,
 }
 
