@@ -51,7 +51,41 @@ pub enum Command {
     /// List the incidents a database holds (the latest judgement of each meeting), oldest
     /// first.
     Incidents(IncidentsArgs),
+    /// Run the service: follow the folders of the config's [[watch]] blocks and keep the
+    /// incidents in the state folder's database, until SIGTERM or SIGINT (SIGHUP reloads the
+    /// configuration).
+    Run(RunArgs),
+    /// Show the service's state: the files it follows, the meetings waiting for judgement,
+    /// the last batch, the store's size.
+    Status {
+        /// Configuration file (TOML) whose state folder to read. Without it, the built-in
+        /// default's (`$STATE_DIRECTORY`, else ./motesvakt-state).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The status as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Configuration file (TOML). Without it, the built-in default is used (which watches
+    /// nothing).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// How log lines are written on stderr. `auto`: journald's form (`<6>message`) when stderr
+    /// is the journal, else text with Swedish local times.
+    #[arg(long, value_name = "FORMAT", default_value = "auto")]
+    pub log_format: crate::logging::LogFormat,
+}
+
+/// `run`'s exit code for a configuration that cannot be used (EX_CONFIG): systemd does not
+/// restart the service for it (`RestartPreventExitStatus=78`).
+pub const EXIT_CONFIG: u8 = 78;
+
+/// `run`'s exit code for a database error (EX_TEMPFAIL): systemd restarts the service.
+pub const EXIT_STORE: u8 = 75;
 
 #[derive(Debug, Args)]
 pub struct IncidentsArgs {
@@ -195,6 +229,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan_command(args),
         Command::Incidents(args) => incidents_command(args),
+        Command::Run(args) => Ok(run_command(args)),
+        Command::Status { config, json } => {
+            let config = load_config(config.as_deref())?;
+            let status = crate::service::status::read(&config.service_state_dir())
+                .map_err(|e| SetupError(e.to_string()))?;
+            if json {
+                println!("{}", serde_json::to_string(&status)?);
+            } else {
+                print!("{}", crate::service::status::text(&status));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Rules { config, profile } => {
             let config = load_config(config.as_deref())?;
             let profiles: Vec<crate::config::Profile> = match &profile {
@@ -241,25 +287,11 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
     }
 }
 
-/// The hash key: from config, else kept beside the database, else fresh for this run.
+/// The hash key: from config or a credential, else kept beside the database, else fresh for
+/// this run.
 fn hash_key(config: &Config, db: Option<&Path>) -> Result<HashKey> {
-    if let Some(secret) = &config.detect.secret {
-        return Ok(HashKey::from_bytes(secret.as_bytes()));
-    }
-    let file = match (&config.detect.secret_file, db) {
-        (Some(f), _) => Some(f.clone()),
-        (None, Some(db)) => Some(
-            db.parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-                .join("motesvakt.key"),
-        ),
-        (None, None) => None,
-    };
-    match file {
-        Some(f) => HashKey::load_or_create(&f).map_err(|e| SetupError(e.to_string()).into()),
-        None => Ok(HashKey::random()?),
-    }
+    let dir = db.map(crate::setup::db_dir);
+    crate::setup::hash_key(config, dir.as_deref()).map_err(|e| SetupError(e.0).into())
 }
 
 fn scan_command(args: ScanArgs) -> Result<ExitCode> {
@@ -407,6 +439,44 @@ impl IncidentWriter {
     }
 }
 
+/// `motesvakt run`: the service, with its exit codes (0 stopped; [`EXIT_CONFIG`];
+/// [`EXIT_STORE`]).
+fn run_command(args: RunArgs) -> ExitCode {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    crate::logging::init(args.log_format);
+    let path = args.config.clone();
+    let load = move || match &path {
+        Some(p) => Config::load(p).map_err(|e| e.to_string()),
+        None => Ok(Config::builtin()),
+    };
+    let config = match load() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    if let Err(e) = crate::service::signals::listen(tx.clone(), stop.clone()) {
+        tracing::error!("cannot listen for signals: {e}");
+        return ExitCode::from(EXIT_STORE);
+    }
+    match crate::service::serve(config, Box::new(load), tx, rx, stop.clone()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(crate::service::ServiceError::Setup(e)) => {
+            tracing::error!("{e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+        Err(e) => {
+            tracing::error!("{e}; stopping (systemd restarts the service)");
+            let _ = stop.load(Ordering::Relaxed);
+            ExitCode::from(EXIT_STORE)
+        }
+    }
+}
+
 fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
     let config = match &args.config {
         Some(p) => Some(load_config(Some(p))?),
@@ -414,16 +484,19 @@ fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
     };
     let db = match (&args.db, &config) {
         (Some(db), _) => db.clone(),
-        (None, Some(c)) => c.state_db().ok_or_else(|| {
-            SetupError(format!(
-                "{} sets no state_dir; give the database with --db FILE",
-                c.origin
-            ))
-        })?,
+        (None, Some(c)) => c.service_state_dir().join(crate::config::STATE_DB),
         (None, None) => return Err(SetupError("give --db FILE or --config FILE".into()).into()),
     };
     if !db.is_file() {
-        return Err(SetupError(format!("{}: no such database", db.display())).into());
+        let hint = match (&args.db, &config) {
+            (None, Some(c)) => format!(
+                " (the database in the state folder of {}: its state_dir, else $STATE_DIRECTORY, else ./{})",
+                c.origin,
+                crate::config::DEFAULT_STATE_DIR
+            ),
+            _ => String::new(),
+        };
+        return Err(SetupError(format!("{}: no such database{hint}", db.display())).into());
     }
     let store = Store::open(&db).map_err(|e| SetupError(e.to_string()))?;
     let filter = IncidentFilter {

@@ -6,9 +6,10 @@
 //! [`event::Event`] → [`meeting::Observation`] (the detector reads every text here, and only
 //! here) → [`store`] (meeting state, pending meetings, the clock) → [`meeting::MeetingView`]
 //! (a meeting in time order) → [`rules`] → [`incident::Incident`] → [`store`] → [`report`].
-//! [`pipeline`] is that flow, and the batch scan ([`scan`]) is a driver of it; the service
-//! will be another. [`ingest`] finds and reads the files, and [`config`] holds the settings
-//! and routine profiles.
+//! [`pipeline`] is that flow; the batch scan ([`scan`]) and the service ([`service`], fed by
+//! [`ingest::tailer`] and [`ingest::watch`]) are its two drivers. [`ingest`] finds and reads
+//! the files, [`config`] holds the settings and routine profiles, and [`setup`] builds the
+//! parts every command shares (hash key, detector, store).
 
 pub mod cli;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod event;
 pub mod i18n;
 pub mod incident;
 pub mod ingest;
+pub mod logging;
 pub mod meeting;
 pub mod org;
 pub mod phrases;
@@ -24,6 +26,8 @@ pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod service;
+pub mod setup;
 pub mod sources;
 pub mod store;
 pub mod work;

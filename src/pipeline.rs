@@ -114,6 +114,9 @@ pub struct ObserveStats {
     pub duplicates: u64,
     /// Events known with another content: the detector or a mapping changed since.
     pub changed: u64,
+    /// Events refused as too late: older than the horizon, for a meeting whose state the store
+    /// no longer keeps (see [`Pipeline::set_horizon`]).
+    pub too_late: u64,
 }
 
 /// An incident and what recording it did.
@@ -304,6 +307,8 @@ pub struct Pipeline<'a> {
     /// Hashes of the meetings this pipeline wrote incidents for (a false match only costs a
     /// lookup).
     wrote_for: HashSet<u64>,
+    /// Events older than this, of a meeting the store keeps nothing of, are refused.
+    horizon: Option<Timestamp>,
     pub stats: ObserveStats,
 }
 
@@ -338,13 +343,48 @@ impl<'a> Pipeline<'a> {
             released: HashSet::new(),
             store_had_chunks,
             batches: 0,
+            horizon: None,
             stats: ObserveStats::default(),
         })
+    }
+
+    /// Refuses events older than `horizon` for meetings the store keeps no state of: the
+    /// service prunes meeting state some time after a meeting's last event, and a late record
+    /// of a pruned meeting must not have it judged on that record alone (which could withdraw
+    /// its incidents). `None` (the default, and `scan`) refuses nothing.
+    pub fn set_horizon(&mut self, horizon: Option<Timestamp>) {
+        self.horizon = horizon;
+    }
+
+    /// Starts a new run in `tx` for what follows: the run's tallies (what was judged, counted
+    /// once per run) start again, so that a pipeline that lives for days (the service) does not
+    /// grow with what it has judged. Call between batches, with nothing left to settle.
+    pub fn next_run(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
+        self.run = RunTally::default();
+        self.released.clear();
+        self.wrote_for.clear();
+        self.store_had_chunks = self.store_had_chunks || tx.has_chunks()?;
+        self.store_had_incidents = self.store_had_incidents || tx.has_incidents()?;
+        self.run_id = tx.start_run()?;
+        Ok(())
+    }
+
+    /// Stores the current batch in `tx` without committing (the service commits it together
+    /// with the file offsets and the judgements).
+    pub fn store_batch(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
+        let batch = std::mem::take(&mut self.batch);
+        self.store(tx, batch)
     }
 
     /// Candidates excepted by configuration, at each meeting's latest judgement in this run.
     pub fn excepted(&self) -> u64 {
         self.run.excepted.values().sum()
+    }
+
+    /// Whether events not worth keeping are written as tombstones (the store's observations
+    /// were made under other settings).
+    pub fn writes_tombstones(&self) -> bool {
+        self.observer.tombstones
     }
 
     /// The number of this run in the store ([`crate::store::Store::run_changes`]).
@@ -396,7 +436,22 @@ impl<'a> Pipeline<'a> {
         // A stable order, so that a batch writes the same rows whatever the hash order.
         meetings.sort_by(|a, b| a.0.cmp(&b.0));
         self.batches += 1;
-        for (meeting, entries) in &meetings {
+        for (meeting, entries) in &mut meetings {
+            if let Some(horizon) = self.horizon
+                && entries
+                    .iter()
+                    .any(|(_, o)| o.as_ref().is_some_and(|o| o.event.time < horizon))
+                && !self.cache.contains_key(meeting)
+                && !tx.has_meeting_chunks(meeting)?
+                && !tx.has_meeting_chunks(&tx.canonical(meeting)?)?
+            {
+                let before = entries.len();
+                entries.retain(|(_, o)| o.as_ref().is_none_or(|o| o.event.time >= horizon));
+                self.stats.too_late += (before - entries.len()) as u64;
+                if entries.is_empty() {
+                    continue;
+                }
+            }
             let refs: Vec<(SourceKey, Option<&Observation>)> =
                 entries.iter().map(|(k, o)| (*k, o.as_ref())).collect();
             // Kept in memory too, for judging without reading back, if the store has nothing
@@ -586,6 +641,9 @@ impl<'a> Pipeline<'a> {
             for (k, body) in &j.rewrites {
                 tx.replace_chunks(k, body.as_deref())?;
             }
+            if let Some(last) = j.last {
+                tx.set_meeting_last(&j.key, last.as_microsecond())?;
+            }
             let produced: HashSet<&str> = j
                 .judgement
                 .incidents
@@ -741,6 +799,8 @@ struct Judged {
     rewrites: Vec<(MeetingKey, Option<Vec<u8>>)>,
     duplicates: u64,
     changed: u64,
+    /// The time of its latest event.
+    last: Option<Timestamp>,
 }
 
 /// Decodes a meeting's chunks and judges it: pure, for any thread.
@@ -802,9 +862,11 @@ fn judge_meeting(
         }
         observations.extend(loaded.observations);
     }
+    let last = observations.iter().map(|o| o.event.time).max();
     let view = MeetingView::new(w.key.clone(), observations, min, care);
     let judgement = judge.judge(&view, clock);
     Ok(Judged {
+        last,
         key: w.key,
         first: w.first,
         before: w.before,

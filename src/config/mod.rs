@@ -6,6 +6,7 @@
 //! the routine profiles, the compiled phrase sets and the participant [`Classifier`].
 
 pub mod profile;
+pub mod service;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,6 +23,7 @@ use crate::org::{Classifier, domain_in};
 use crate::phrases::{PhraseSet, Signals};
 use crate::sources::{Cidr, SourceSettings, TeamsMapping};
 pub use profile::{Profile, ProfileRule};
+pub use service::{ServiceSettings, Watch, WatchMode};
 
 /// The built-in default configuration (the text of `config/motesvakt.toml`).
 pub const DEFAULT_CONFIG: &str = include_str!("../../config/motesvakt.toml");
@@ -250,6 +252,11 @@ pub struct RawConfig {
     pub teams: Option<TeamsMapping>,
     /// The folder of the service's state: the database and the hash key.
     pub state_dir: Option<PathBuf>,
+    /// `[service]`: the service's timings, limits and retention.
+    pub service: Option<service::RawServiceSettings>,
+    /// `[[watch]]`: the folders the service reads.
+    #[serde(default)]
+    pub watch: Vec<service::RawWatch>,
 }
 
 /// A checked configuration, ready to use.
@@ -273,15 +280,40 @@ pub struct Config {
     pub signals: Signals,
     /// `state_dir`: where the database ([`STATE_DB`]) and the hash key live.
     pub state_dir: Option<PathBuf>,
+    pub service: ServiceSettings,
+    /// The folders the service reads, in configured order.
+    pub watches: Vec<Watch>,
 }
 
 /// The database's file name in `state_dir`.
 pub const STATE_DB: &str = "motesvakt.sqlite";
 
+/// The hash key's file name in `state_dir` (and in `$CREDENTIALS_DIRECTORY`).
+pub const KEY_FILE: &str = "motesvakt.key";
+
+/// The service's state folder when the config sets none and systemd gives no
+/// `$STATE_DIRECTORY`.
+pub const DEFAULT_STATE_DIR: &str = "motesvakt-state";
+
 impl Config {
     /// The database in `state_dir`, when one is configured.
     pub fn state_db(&self) -> Option<PathBuf> {
         self.state_dir.as_ref().map(|d| d.join(STATE_DB))
+    }
+
+    /// The state folder the service and `status` use: `state_dir`, else the first folder of
+    /// `$STATE_DIRECTORY` (set by systemd's `StateDirectory=`), else `./motesvakt-state`.
+    pub fn service_state_dir(&self) -> PathBuf {
+        if let Some(d) = &self.state_dir {
+            return d.clone();
+        }
+        if let Some(dirs) = std::env::var_os("STATE_DIRECTORY") {
+            let dirs = dirs.to_string_lossy().into_owned();
+            if let Some(first) = dirs.split(':').find(|d| !d.is_empty()) {
+                return PathBuf::from(first);
+            }
+        }
+        PathBuf::from(DEFAULT_STATE_DIR)
     }
 }
 
@@ -472,6 +504,19 @@ impl Config {
             teams_mapping.merge(extra);
         }
 
+        let service = ServiceSettings::from_raw(raw.service, &invalid)?;
+        let mut watches: Vec<Watch> = Vec::new();
+        for (i, w) in raw.watch.into_iter().enumerate() {
+            let w = Watch::from_raw(w, &format!("watch[{i}]"), &invalid)?;
+            if let Some(j) = watches.iter().position(|o| o.path == w.path) {
+                return Err(invalid(
+                    &format!("watch[{i}].path"),
+                    format!("{} is watched already by watch[{j}]", w.path.display()),
+                ));
+            }
+            watches.push(w);
+        }
+
         Ok(Config {
             origin,
             sources: SourceSettings {
@@ -492,6 +537,8 @@ impl Config {
             exceptions: raw.exceptions,
             signals,
             state_dir: raw.state_dir.filter(|d| !d.as_os_str().is_empty()),
+            service,
+            watches,
         })
     }
 
@@ -576,6 +623,20 @@ mod tests {
                 "config/motesvakt.toml lacks [rules.{id}]"
             );
         }
+        let service = raw.service.clone().expect("the default file has [service]");
+        let d = ServiceSettings::default();
+        let written =
+            ServiceSettings::from_raw(Some(service.clone()), &|k, m| format!("{k}: {m}")).unwrap();
+        assert_eq!(written, d);
+        for key in [
+            &service.rescan,
+            &service.quiescence,
+            &service.keep_meetings,
+            &service.keep_incidents,
+        ] {
+            assert!(key.is_some(), "[service] states every default");
+        }
+        assert_eq!(service.max_line_bytes, Some(d.max_line_bytes));
     }
 
     #[test]

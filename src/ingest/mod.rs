@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 
 use crate::sources::{Flow, Format, Record, SourceSettings};
 
+pub mod fingerprint;
+pub mod tailer;
+pub mod watch;
+
 /// How much of a file is read to decide its format.
 pub const SNIFF_BYTES: usize = 64 * 1024;
 
@@ -99,7 +103,8 @@ fn walk(
 /// A file opened for reading, its format decided.
 pub struct Opened {
     pub format: Format,
-    pub reader: BufReader<File>,
+    /// The content (decompressed, for a `.gz`).
+    pub reader: Box<dyn BufRead + Send>,
     /// How the file can be cut into pieces that are read apart.
     pub cut: Cut,
 }
@@ -125,7 +130,7 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<Option<Opened>, Inges
         source,
     };
     let file = File::open(path).map_err(io_err)?;
-    let mut reader = BufReader::with_capacity(SNIFF_BYTES, file);
+    let (mut reader, gzip) = content_reader(file).map_err(io_err)?;
     let head = reader.fill_buf().map_err(io_err)?;
     if head.is_empty() && format.is_none() {
         return Ok(None);
@@ -136,17 +141,59 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<Option<Opened>, Inges
             path: path.to_path_buf(),
         })?,
     };
-    let cut = match format {
-        Format::Native => Cut::Lines,
-        Format::TeamsAuditCsv => Cut::Rows,
-        _ if first_line_is_a_record(head) => Cut::Lines,
-        _ => Cut::No,
-    };
+    let cut = if gzip { Cut::No } else { cut_of(format, head) };
     Ok(Some(Opened {
         format,
         reader,
         cut,
     }))
+}
+
+/// How a file of `format` that starts with `head` can be cut into pieces read apart.
+pub fn cut_of(format: Format, head: &[u8]) -> Cut {
+    match format {
+        Format::Native => Cut::Lines,
+        Format::TeamsAuditCsv => Cut::Rows,
+        _ if first_line_is_a_record(head) => Cut::Lines,
+        _ => Cut::No,
+    }
+}
+
+/// Whether `head` starts like a gzip stream.
+pub fn is_gzip(head: &[u8]) -> bool {
+    head.starts_with(&[0x1f, 0x8b])
+}
+
+/// A reader over a file's content: decompressed when the file is gzip (one or more members,
+/// as `cat a.gz b.gz` makes).
+pub fn content_reader(file: File) -> io::Result<(Box<dyn BufRead + Send>, bool)> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = file;
+    let mut magic = [0u8; 2];
+    let n = {
+        use std::io::Read;
+        let mut got = 0;
+        loop {
+            match file.read(&mut magic[got..]) {
+                Ok(0) => break got,
+                Ok(k) => {
+                    got += k;
+                    if got == 2 {
+                        break got;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    file.seek(SeekFrom::Start(0))?;
+    if is_gzip(&magic[..n]) {
+        let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(SNIFF_BYTES, file));
+        Ok((Box::new(BufReader::with_capacity(SNIFF_BYTES, gz)), true))
+    } else {
+        Ok((Box::new(BufReader::with_capacity(SNIFF_BYTES, file)), false))
+    }
 }
 
 /// True when the first non-blank line of `head` is a whole JSON object or array (so the file
@@ -218,7 +265,7 @@ pub enum Next {
 
 /// Cuts a file into [`Block`]s at line ends (outside quotes, for CSV).
 pub struct LineBlocks {
-    reader: BufReader<File>,
+    reader: Box<dyn BufRead + Send>,
     /// Cut only where the quotes since the start of the block are balanced (CSV rows).
     rows: bool,
     /// Bytes read and not yet handed out: whole lines, then the start of the next.
@@ -230,7 +277,7 @@ pub struct LineBlocks {
 }
 
 impl LineBlocks {
-    pub fn new(reader: BufReader<File>, cut: Cut) -> LineBlocks {
+    pub fn new(reader: Box<dyn BufRead + Send>, cut: Cut) -> LineBlocks {
         LineBlocks {
             reader,
             rows: cut == Cut::Rows,

@@ -315,3 +315,37 @@ pub fn blind_spots(needs: &[&str]) -> Vec<String> {
         })
         .collect()
 }
+
+/// `text` safe to print on a terminal or in a log line: control characters (C0, DEL, C1) and
+/// the characters that reorder text (bidirectional overrides and isolates) are written as
+/// `\u{..}` escapes, so input cannot move the cursor, clear the screen or hide text.
+pub fn terminal_safe(text: &str) -> String {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod terminal_tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn control_and_reordering_characters_are_escaped() {
+        assert_eq!(terminal_safe("plain å ä ö"), "plain å ä ö");
+        assert_eq!(terminal_safe("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(terminal_safe("x\ny\u{7f}"), "x\\u{a}y\\u{7f}");
+        assert_eq!(terminal_safe("\u{202e}txt.exe"), "\\u{202e}txt.exe");
+        assert_eq!(terminal_safe("\u{85}"), "\\u{85}");
+    }
+}

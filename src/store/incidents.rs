@@ -184,6 +184,49 @@ impl Tx<'_> {
         )
     }
 
+    /// Deletes the incidents (and their history) last changed before `before`. Returns how
+    /// many were deleted.
+    pub fn prune_incidents(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let cutoff = before.as_second();
+        self.tx
+            .execute(
+                "DELETE FROM incident_history WHERE incident IN
+                     (SELECT id FROM incidents WHERE unixepoch(last_changed) < ?1)",
+                [cutoff],
+            )
+            .map_err(self.sql())?;
+        let n = self
+            .tx
+            .execute(
+                "DELETE FROM incidents WHERE unixepoch(last_changed) < ?1",
+                [cutoff],
+            )
+            .map_err(self.sql())?;
+        Ok(n as u64)
+    }
+
+    /// How many current (not withdrawn) incidents there are of each severity.
+    pub fn incident_counts(&self) -> Result<Vec<(Severity, u64)>, StoreError> {
+        let mut st = self
+            .tx
+            .prepare(
+                "SELECT severity, COUNT(*) FROM incidents WHERE withdrawn IS NULL GROUP BY severity",
+            )
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(self.sql())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (sev, n) = row.map_err(self.sql())?;
+            let sev =
+                Severity::from_name(&sev).ok_or_else(|| self.corrupt("an unknown severity"))?;
+            out.push((sev, n as u64));
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// Starts a run: the number under which its changes to incidents are kept.
     pub fn start_run(&self) -> Result<i64, StoreError> {
         self.tx

@@ -328,6 +328,78 @@ impl Tx<'_> {
             .map_err(self.sql())
     }
 
+    /// The earliest time a meeting waits for (Unix µs), if any waits on a timer.
+    pub fn next_due(&self) -> Result<Option<i64>, super::StoreError> {
+        self.tx
+            .query_row(
+                "SELECT MIN(due_at) FROM pending WHERE due_at > ?1",
+                [i64::MIN],
+                |r| r.get(0),
+            )
+            .map_err(self.sql())
+    }
+
+    /// Notes the latest event time of a judged meeting (its own and its aliases' events).
+    pub fn set_meeting_last(
+        &self,
+        key: &MeetingKey,
+        last_us: i64,
+    ) -> Result<(), super::StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO meeting_last (platform, meeting, last_us) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (platform, meeting) DO UPDATE SET last_us = excluded.last_us",
+            )
+            .and_then(|mut st| st.execute(params![key.platform.as_str(), key.id, last_us]))
+            .map_err(self.sql())?;
+        Ok(())
+    }
+
+    /// Forgets the state of up to `limit` meetings whose latest event is before `horizon`
+    /// (Unix µs) and that wait for no judgement: their events, aliases and the events filed
+    /// under those. Their incidents stay. Returns how many were pruned.
+    pub fn prune_meetings(&self, horizon: i64, limit: usize) -> Result<u64, super::StoreError> {
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT l.platform, l.meeting FROM meeting_last l
+                 WHERE l.last_us < ?1 AND NOT EXISTS
+                     (SELECT 1 FROM pending p WHERE p.platform = l.platform AND p.meeting = l.meeting)
+                 ORDER BY l.last_us LIMIT ?2",
+            )
+            .map_err(self.sql())?;
+        let old: Vec<(String, String)> = st
+            .query_map(params![horizon, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(self.sql())?
+            .collect::<Result<_, _>>()
+            .map_err(self.sql())?;
+        drop(st);
+        for (p, meeting) in &old {
+            let platform = platform(p).ok_or_else(|| self.corrupt("an unknown platform"))?;
+            let key = MeetingKey {
+                platform,
+                id: meeting.clone(),
+            };
+            for id in std::iter::once(meeting.clone()).chain(self.aliases(&key)?) {
+                self.tx
+                    .prepare_cached("DELETE FROM chunks WHERE platform = ?1 AND meeting = ?2")
+                    .and_then(|mut st| st.execute(params![p, id]))
+                    .map_err(self.sql())?;
+            }
+            self.tx
+                .prepare_cached("DELETE FROM meeting_aliases WHERE platform = ?1 AND meeting = ?2")
+                .and_then(|mut st| st.execute(params![p, meeting]))
+                .map_err(self.sql())?;
+            self.tx
+                .prepare_cached("DELETE FROM meeting_last WHERE platform = ?1 AND meeting = ?2")
+                .and_then(|mut st| st.execute(params![p, meeting]))
+                .map_err(self.sql())?;
+        }
+        Ok(old.len() as u64)
+    }
+
     /// The store's clock: the latest event time it has seen.
     pub fn clock(&self) -> Result<Option<Timestamp>, super::StoreError> {
         let us: Option<i64> = self

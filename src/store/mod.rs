@@ -13,6 +13,7 @@
 //! Only redacted data is ever written here: observations (no chat text, findings as redacted
 //! form and keyed hash) and incidents built from them. Source keys are hashes.
 
+mod files;
 mod incidents;
 mod meetings;
 pub mod schema;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
+pub use files::{FileKind, FileRow};
 pub use incidents::{IncidentFilter, StoredIncident};
 pub use meetings::{Loaded, decode_chunks, encode_chunk};
 pub use schema::MIGRATIONS;

@@ -87,4 +87,38 @@ pub const MIGRATIONS: &[&str] = &[
      ALTER TABLE incident_history ADD COLUMN change TEXT;
      ALTER TABLE incident_history ADD COLUMN run INTEGER;
      CREATE INDEX incident_history_incident ON incident_history (incident, run);",
+    // 4: the service. `files`: each input file the service follows, known by its content (a
+    // hash of its head; for whole documents, of all of it), with how far it has been read, in
+    // the same transaction as what those bytes produced. `meeting_last`: each judged meeting's
+    // latest event time (Unix µs), so that meeting state can be pruned some time after it.
+    "CREATE TABLE files (
+         id         INTEGER PRIMARY KEY,
+         kind       TEXT NOT NULL,
+         format     TEXT NOT NULL,
+         head_len   INTEGER NOT NULL,
+         head_hash  BLOB NOT NULL,
+         content    BLOB,
+         path       TEXT NOT NULL,
+         dev        INTEGER NOT NULL,
+         ino        INTEGER NOT NULL,
+         offset     INTEGER NOT NULL,
+         line       INTEGER NOT NULL,
+         skipping   INTEGER NOT NULL,
+         records    INTEGER NOT NULL,
+         errors     INTEGER NOT NULL,
+         done       INTEGER NOT NULL,
+         size       INTEGER NOT NULL,
+         first_seen INTEGER NOT NULL,
+         last_read  INTEGER,
+         gone_at    INTEGER
+     );
+     CREATE INDEX files_head ON files (head_len, head_hash);
+     CREATE INDEX files_content ON files (content);
+     CREATE TABLE meeting_last (
+         platform TEXT NOT NULL,
+         meeting  TEXT NOT NULL,
+         last_us  INTEGER NOT NULL,
+         PRIMARY KEY (platform, meeting)
+     ) WITHOUT ROWID;
+     CREATE INDEX meeting_last_time ON meeting_last (last_us);",
 ];

@@ -1,0 +1,196 @@
+//! `motesvakt status`: what the service's store says about the files it follows, the meetings
+//! waiting for judgement, the last batch and the store's size. Read from the database, so it
+//! works whether the service runs or not.
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::config::STATE_DB;
+use crate::incident::Severity;
+use crate::store::{FileKind, FileRow, Store, StoreError};
+
+/// The service's state as the store holds it.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub state_dir: PathBuf,
+    pub database_bytes: u64,
+    /// The write-ahead log beside the database.
+    pub wal_bytes: u64,
+    pub last_batch: Option<Timestamp>,
+    pub last_prune: Option<Timestamp>,
+    /// The latest event time seen.
+    pub clock: Option<Timestamp>,
+    /// Meetings to judge at the next batch, and meetings waiting on a timer.
+    pub pending_now: u64,
+    pub pending_later: u64,
+    /// When the next meeting on a timer is due (in event time).
+    pub next_due: Option<Timestamp>,
+    /// Current incidents by severity, most serious first.
+    pub incidents: Vec<(Severity, u64)>,
+    pub files: Vec<FileStatus>,
+}
+
+/// One file the service follows or followed.
+#[derive(Debug, Serialize)]
+pub struct FileStatus {
+    pub path: String,
+    pub kind: &'static str,
+    pub format: &'static str,
+    /// `reading`, `done` (a document read to its end), `waiting` (a document not read yet) or
+    /// `gone`.
+    pub state: &'static str,
+    pub offset: u64,
+    pub size: u64,
+    pub records: u64,
+    pub errors: u64,
+    pub last_read: Option<Timestamp>,
+}
+
+impl FileStatus {
+    fn of(f: &FileRow) -> FileStatus {
+        let state = match (f.gone_at, f.kind, f.done) {
+            (Some(_), _, _) => "gone",
+            (None, FileKind::Document, true) => "done",
+            (None, FileKind::Document, false) if f.offset == 0 => "waiting",
+            (None, _, _) => "reading",
+        };
+        FileStatus {
+            path: f.path.clone(),
+            kind: f.kind.as_str(),
+            format: f.format.name(),
+            state,
+            offset: f.offset,
+            size: f.size,
+            records: f.records,
+            errors: f.errors,
+            last_read: f
+                .last_read
+                .and_then(|us| Timestamp::from_microsecond(us).ok()),
+        }
+    }
+}
+
+/// Problems reading the status.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    #[error(
+        "no service state in {0}: the service has not run with this configuration (or state_dir points elsewhere)"
+    )]
+    NoState(PathBuf),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// Reads the status of the store in `state_dir`.
+pub fn read(state_dir: &Path) -> Result<Status, StatusError> {
+    let db = state_dir.join(STATE_DB);
+    if !db.is_file() {
+        return Err(StatusError::NoState(state_dir.to_path_buf()));
+    }
+    let store = Store::open(&db)?;
+    let tx = store.transaction()?;
+    let ts = |us: Option<i64>| us.and_then(|us| Timestamp::from_microsecond(us).ok());
+    let clock = tx.clock()?;
+    let (pending_now, pending_later) =
+        tx.pending_counts(clock.map_or(i64::MIN + 1, |c| c.as_microsecond()))?;
+    let mut incidents = tx.incident_counts()?;
+    incidents.reverse();
+    let status = Status {
+        state_dir: state_dir.to_path_buf(),
+        database_bytes: size(&db),
+        wal_bytes: size(&state_dir.join(format!("{STATE_DB}-wal"))),
+        last_batch: ts(tx.meta_value(super::LAST_BATCH)?),
+        last_prune: ts(tx.meta_value(super::LAST_PRUNE)?),
+        clock,
+        pending_now,
+        pending_later,
+        next_due: ts(tx.next_due()?),
+        incidents,
+        files: tx.files()?.iter().map(FileStatus::of).collect(),
+    };
+    tx.commit()?;
+    Ok(status)
+}
+
+/// The status as text for a terminal (times in Swedish time).
+pub fn text(s: &Status) -> String {
+    use std::fmt::Write;
+    let tz = crate::config::profile::swedish_tz();
+    let when = |t: Option<Timestamp>| {
+        t.map_or_else(
+            || "never".to_string(),
+            |t| {
+                t.to_zoned(tz.clone())
+                    .strftime("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            },
+        )
+    };
+    let mb = |b: u64| b as f64 / 1_000_000.0;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "state: {} (database {:.1} MB, write-ahead log {:.1} MB)",
+        crate::report::terminal_safe(&s.state_dir.to_string_lossy()),
+        mb(s.database_bytes),
+        mb(s.wal_bytes)
+    );
+    let _ = writeln!(out, "last batch: {}", when(s.last_batch));
+    let _ = writeln!(out, "last pruning: {}", when(s.last_prune));
+    let _ = writeln!(out, "latest event: {}", when(s.clock));
+    let _ = writeln!(
+        out,
+        "pending meetings: {} to judge now, {} waiting on a timer{}",
+        s.pending_now,
+        s.pending_later,
+        s.next_due
+            .map(|t| format!(" (next due {})", when(Some(t))))
+            .unwrap_or_default()
+    );
+    let total: u64 = s.incidents.iter().map(|(_, n)| n).sum();
+    let by: Vec<String> = s
+        .incidents
+        .iter()
+        .map(|(sev, n)| format!("{n} {}", sev.as_str()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "incidents: {total} current{}",
+        if by.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by.join(", "))
+        }
+    );
+    let gone = s.files.iter().filter(|f| f.state == "gone").count();
+    let _ = writeln!(out, "files: {} ({gone} gone)", s.files.len());
+    if !s.files.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {:<8} {:<9} {:<17} {:>12} {:>12} {:>9} {:>7}  {:<19}  path",
+            "state", "kind", "format", "offset", "size", "records", "errors", "last read"
+        );
+        for f in &s.files {
+            let _ = writeln!(
+                out,
+                "  {:<8} {:<9} {:<17} {:>12} {:>12} {:>9} {:>7}  {:<19}  {}",
+                f.state,
+                f.kind,
+                f.format,
+                f.offset,
+                f.size,
+                f.records,
+                f.errors,
+                when(f.last_read),
+                crate::report::terminal_safe(&f.path)
+            );
+        }
+    }
+    out
+}
