@@ -123,8 +123,8 @@ pub fn serve(
     loop {
         let notifications = start_notifications(&config, &wake_tx);
         let next = {
-            let mut engine = Engine::new(&config, &detector, &store, &stop)?;
-            engine.run(&mut tailer, &wake, &mut systemd, &mut first)?
+            let mut engine = Engine::new(&config, &detector, &store, &stop, &mut systemd)?;
+            engine.run(&mut tailer, &wake, &mut first)?
         };
         drop(notifications);
         match next {
@@ -231,6 +231,7 @@ struct Totals {
 /// One configuration's worth of service: the pipeline and what it needs.
 struct Engine<'a> {
     config: &'a Config,
+    systemd: &'a mut systemd::Systemd,
     store: &'a Store,
     pipeline: Pipeline<'a>,
     adapters: BTreeMap<Format, Box<dyn Adapter>>,
@@ -254,6 +255,7 @@ impl<'a> Engine<'a> {
         detector: &'a Detector,
         store: &'a Store,
         stop: &'a AtomicBool,
+        systemd: &'a mut systemd::Systemd,
     ) -> Result<Engine<'a>, StoreError> {
         let pipeline = Pipeline::new(config, detector, store)?;
         let settings_current = !pipeline.writes_tombstones();
@@ -273,6 +275,7 @@ impl<'a> Engine<'a> {
             .collect();
         Ok(Engine {
             config,
+            systemd,
             store,
             pipeline,
             adapters,
@@ -294,7 +297,6 @@ impl<'a> Engine<'a> {
         &mut self,
         tailer: &mut Tailer,
         wake: &Receiver<Wake>,
-        systemd: &mut systemd::Systemd,
         first: &mut bool,
     ) -> Result<Next, ServiceError> {
         let rescan = self.config.service.rescan;
@@ -303,7 +305,7 @@ impl<'a> Engine<'a> {
         let mut full = true;
         loop {
             if self.stopping() {
-                systemd.stopping();
+                self.systemd.stopping();
                 self.commit(tailer)?;
                 return Ok(Next::Stop);
             }
@@ -322,7 +324,7 @@ impl<'a> Engine<'a> {
                 if *first {
                     // Every watched folder has been looked at: ready.
                     self.prune_if_due(tailer, true)?;
-                    systemd.ready();
+                    self.systemd.ready();
                     info!(
                         "ready: {} file(s) known, {} open",
                         tailer.files.len(),
@@ -345,8 +347,9 @@ impl<'a> Engine<'a> {
                 self.commit(tailer)?;
             }
             self.prune_if_due(tailer, false)?;
-            systemd.ping();
-            systemd.status(&self.status_line(tailer));
+            self.systemd.ping();
+            let status = self.status_line(tailer);
+            self.systemd.status(&status);
 
             // Sleep until something may be ready.
             let mut wait = next_look.saturating_duration_since(Instant::now());
@@ -357,7 +360,7 @@ impl<'a> Engine<'a> {
                 let until = d.saturating_sub(Timestamp::now().as_microsecond()).max(0);
                 wait = wait.min(Duration::from_micros(until as u64));
             }
-            if let Some(p) = systemd.max_wait() {
+            if let Some(p) = self.systemd.max_wait() {
                 wait = wait.min(p / 2);
             }
             if more {
@@ -550,6 +553,8 @@ impl<'a> Engine<'a> {
         self.next_due = tx.next_due()?;
         self.pipeline.next_run(&tx)?;
         tx.commit()?;
+        // A long read commits often: the watchdog hears from it.
+        self.systemd.ping();
         self.totals.batches += 1;
         self.totals.events = self.pipeline.stats.events;
         if self.pipeline.stats.too_late > self.totals.too_late {

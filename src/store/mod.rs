@@ -168,7 +168,18 @@ impl Store {
         }
         let sql = sql_error(&self.path);
         for (i, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let tx = self.conn.transaction().map_err(&sql)?;
+            // The version is read again inside the write transaction: another process (the
+            // service and `motesvakt status`, say) may be migrating the same file.
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(&sql)?;
+            let now: i64 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(&sql)?;
+            if now > i as i64 {
+                continue;
+            }
             tx.execute_batch(migration).map_err(&sql)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)
                 .map_err(&sql)?;
