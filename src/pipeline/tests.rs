@@ -255,3 +255,78 @@ fn the_subject_raises_a_chat_number_whichever_came_first() {
     assert_eq!(results[0], results[1]);
     assert_eq!(results[0], results[2]);
 }
+
+#[test]
+fn a_late_record_of_a_pruned_meeting_is_refused_and_withdraws_nothing() {
+    let config = config();
+    let d = detector(&config);
+    let store = Store::in_memory().unwrap();
+    let mut p = Pipeline::new(&config, &d, &store).unwrap();
+    // m1 is judged (a number in the chat, a recording), then m2 goes on the next day.
+    observe(&store, &mut p, &meeting_lines());
+    settle(&store, &mut p);
+    let m2 = |time: &str, ty: &str| line("m2", time, "bo@region.se", ty, "");
+    observe(
+        &store,
+        &mut p,
+        &[
+            m2("2024-05-03T09:00:00Z", "meeting_started"),
+            m2("2024-05-03T09:30:00Z", "participant_left"),
+        ],
+    );
+    settle(&store, &mut p);
+    let judged = current(&store);
+    assert!(judged.iter().any(|l| l.contains("chat-patient-data m1")));
+
+    // The service prunes the state of meetings with no event since the horizon (m1, not m2)
+    // and from then on refuses older records of meetings it no longer follows.
+    let horizon: Timestamp = "2024-05-03T00:00:00Z".parse().unwrap();
+    {
+        let tx = store.transaction().unwrap();
+        assert_eq!(
+            tx.prune_meetings(horizon.as_microsecond(), 1000).unwrap(),
+            1
+        );
+        p.next_run(&tx).unwrap();
+        tx.commit().unwrap();
+    }
+    p.set_horizon(Some(horizon));
+
+    // A late audit record of m1 (its end, which alone would make the meeting look harmless),
+    // a late record of m2 from before the horizon (m2 is still followed), and a new meeting.
+    observe(
+        &store,
+        &mut p,
+        &[
+            line(
+                "m1",
+                "2024-05-02T10:31:00Z",
+                "anna@region.se",
+                "meeting_ended",
+                r#","reason":"ended_by_host""#,
+            ),
+            m2("2024-05-02T23:59:00Z", "participant_joined"),
+            line(
+                "m3",
+                "2024-05-03T10:00:00Z",
+                "cecilia@region.se",
+                "recording_started",
+                r#","media":"video""#,
+            ),
+        ],
+    );
+    assert_eq!(p.stats.too_late, 1, "only m1's record is refused");
+    let reported = settle(&store, &mut p);
+    assert!(
+        reported.iter().all(|r| !r.contains(" m1 ")),
+        "m1 is not judged again on its late record alone: {reported:?}"
+    );
+    let now = current(&store);
+    for l in &judged {
+        assert!(now.contains(l), "{l} is still held: {now:?}");
+    }
+    assert!(
+        now.iter().any(|l| l.contains(" m3 ")),
+        "a new meeting after the horizon is judged: {now:?}"
+    );
+}

@@ -200,7 +200,7 @@ fn start_notifications(config: &Config, wake: &Sender<Wake>) -> watch::Notificat
                 config.service.rescan.as_secs_f64()
             ),
             (Followed::Poll, Some(p)) => warn!(
-                "watching {path} ({fs}) by a full look every {} s only: inotify failed: {p}",
+                "watching {path} ({fs}) by a full look every {} s only: inotify failed: {p} (tried again at the next reload, SIGHUP)",
                 config.service.rescan.as_secs_f64()
             ),
         }
@@ -247,6 +247,9 @@ struct Engine<'a> {
     /// Meetings whose latest event is before this may have been pruned: older records of
     /// meetings the store keeps nothing of are refused.
     prune_horizon: Option<Timestamp>,
+    /// Paths the last look could not read, with why: each is logged when it starts failing
+    /// (or fails differently) and when it can be read again, not at every look.
+    problems: BTreeMap<PathBuf, String>,
 }
 
 impl<'a> Engine<'a> {
@@ -285,7 +288,31 @@ impl<'a> Engine<'a> {
             next_due,
             last_prune,
             prune_horizon: prune_horizon.and_then(|us| Timestamp::from_microsecond(us).ok()),
+            problems: BTreeMap::new(),
         })
+    }
+
+    /// Logs what a look could not read: a warning when a path starts failing or fails for
+    /// another reason, a line when it can be read again; nothing when nothing changed.
+    fn report_problems(&mut self, now: BTreeMap<PathBuf, String>) {
+        for (path, why) in &now {
+            if self.problems.get(path) != Some(why) {
+                warn!(
+                    "{}: cannot read: {why} (looked at again every {} s; logged again only when that changes)",
+                    crate::report::terminal_safe(&path.to_string_lossy()),
+                    self.config.service.rescan.as_secs_f64()
+                );
+            }
+        }
+        for path in self.problems.keys() {
+            if !now.contains_key(path) {
+                info!(
+                    "{}: readable again",
+                    crate::report::terminal_safe(&path.to_string_lossy())
+                );
+            }
+        }
+        self.problems = now;
     }
 
     fn stopping(&self) -> bool {
@@ -311,12 +338,11 @@ impl<'a> Engine<'a> {
             }
             let now = Instant::now();
             if full || now >= next_look {
+                let mut problems = BTreeMap::new();
                 let found = watch::walk(&self.config.watches, &mut |p, e| {
-                    warn!(
-                        "{}: cannot read: {e}",
-                        crate::report::terminal_safe(&p.to_string_lossy())
-                    )
+                    problems.insert(p.to_path_buf(), e.to_string());
                 });
+                self.report_problems(problems);
                 tailer.look(found, &mut log_event);
                 next_look = Instant::now() + rescan;
                 full = false;
