@@ -108,3 +108,38 @@ fn webhook_times_fall_back_to_created() {
             .contains("meetingId")
     );
 }
+
+#[test]
+fn a_recording_of_any_length_is_read_and_never_panics() {
+    let text = String::from_utf8(fixture("webex/recordings.json")).unwrap();
+    assert!(text.contains("\"durationSeconds\": 600"));
+    for (value, stopped) in [
+        ("600", true),
+        ("1e300", false),
+        ("18446744073709551616", false),
+        ("-5", false),
+        ("0", false),
+        ("\"600\"", false),
+    ] {
+        let data = text.replace(
+            "\"durationSeconds\": 600",
+            &format!("\"durationSeconds\": {value}"),
+        );
+        let out = read(Format::Webex, data.as_bytes());
+        let kinds: Vec<_> = events(&out).iter().map(|e| e.kind.clone()).collect();
+        assert!(
+            kinds
+                .iter()
+                .any(|k| matches!(k, EventKind::RecordingStarted { .. })),
+            "{value}: {kinds:?}"
+        );
+        assert_eq!(
+            kinds
+                .iter()
+                .any(|k| matches!(k, EventKind::RecordingStopped)),
+            stopped,
+            "{value}: {kinds:?}"
+        );
+        assert!(rejected(&out).is_empty(), "{value}");
+    }
+}

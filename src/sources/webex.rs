@@ -282,7 +282,8 @@ impl Webex {
                 ));
                 if let Some(secs) = o.get("durationSeconds").and_then(Value::as_f64)
                     && secs > 0.0
-                    && let Ok(end) = start.checked_add(SignedDuration::from_secs_f64(secs))
+                    && let Ok(duration) = SignedDuration::try_from_secs_f64(secs)
+                    && let Ok(end) = start.checked_add(duration)
                 {
                     out.push(ev(end, host(), EventKind::RecordingStopped));
                 }
