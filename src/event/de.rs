@@ -93,6 +93,36 @@ pub(crate) struct Read {
 
 struct ReadVisitor;
 
+/// A time field as read: parsed and checked by [`super::parse_event_time`] without allocating,
+/// the error named with its field by [`checked_time`].
+struct TimeField(Result<Timestamp, super::TimeError>);
+
+impl<'de> Deserialize<'de> for TimeField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<TimeField, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = TimeField;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an RFC 3339 time")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<TimeField, E> {
+                Ok(TimeField(super::parse_event_time(s)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+fn checked_time<'de, A: MapAccess<'de>>(
+    v: Option<TimeField>,
+    field: &str,
+) -> Result<Option<Timestamp>, A::Error> {
+    v.map(|t| {
+        t.0.map_err(|e| de::Error::custom(format_args!("field `{field}` {e}")))
+    })
+    .transpose()
+}
+
 impl<'de> Visitor<'de> for ReadVisitor {
     type Value = Read;
 
@@ -105,7 +135,7 @@ impl<'de> Visitor<'de> for ReadVisitor {
         while let Some(key) = map.next_key::<Field>()? {
             // `null` reads as absent for every optional field, as with serde's derive.
             match key {
-                Field::Time => f.time = map.next_value()?,
+                Field::Time => f.time = checked_time::<A>(map.next_value()?, "time")?,
                 Field::Platform => f.platform = map.next_value()?,
                 Field::Meeting => f.meeting = map.next_value()?,
                 Field::Actor => f.actor = map.next_value()?,
@@ -118,8 +148,8 @@ impl<'de> Visitor<'de> for ReadVisitor {
                 Field::ViaLobby => f.via_lobby = map.next_value()?,
                 Field::Target => f.target = map.next_value()?,
                 Field::Media => f.media = map.next_value()?,
-                Field::Started => f.started = map.next_value()?,
-                Field::Ended => f.ended = map.next_value()?,
+                Field::Started => f.started = checked_time::<A>(map.next_value()?, "started")?,
+                Field::Ended => f.ended = checked_time::<A>(map.next_value()?, "ended")?,
                 Field::Presenting => f.presenting = map.next_value()?,
                 Field::Streaming => f.streaming = map.next_value()?,
                 Field::Waiting => f.waiting = map.next_value()?,

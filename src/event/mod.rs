@@ -14,6 +14,7 @@
 
 mod de;
 mod ser;
+mod time;
 
 use std::fmt;
 
@@ -21,6 +22,7 @@ pub(crate) use de::Read;
 use jiff::Timestamp;
 pub(crate) use ser::write_event;
 use serde::{Deserialize, Serialize};
+pub use time::{TimeError, check_range, parse_event_time};
 
 /// The meeting platform an event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -346,8 +348,8 @@ pub enum LineError {
     Missing(&'static str),
     #[error("field `{0}` must be a string")]
     NotString(&'static str),
-    #[error("field `time` is not an RFC 3339 time with an offset (like 2024-05-02T10:20:00+02:00)")]
-    BadTime,
+    #[error("field `time` {0}")]
+    BadTime(TimeError),
     #[error("{0}")]
     Invalid(String),
 }
@@ -390,13 +392,8 @@ fn parse_line_carefully(line: &str) -> Result<Parsed, LineError> {
     if !EVENT_TYPES.contains(&ty) {
         return Ok(Parsed::UnknownType(ty.to_string()));
     }
-    if obj["time"]
-        .as_str()
-        .unwrap_or_default()
-        .parse::<Timestamp>()
-        .is_err()
-    {
-        return Err(LineError::BadTime);
+    if let Err(e) = parse_event_time(obj["time"].as_str().unwrap_or_default()) {
+        return Err(LineError::BadTime(e));
     }
     serde_json::from_value::<Event>(value)
         .map(|e| Parsed::Event(Box::new(e)))
@@ -618,9 +615,25 @@ mod tests {
             LineError::Missing("meeting")
         );
         let bad_time = base.replace("2024-05-02T08:20:00Z", "2024-05-02 08:20");
-        assert_eq!(parse_line(&bad_time).unwrap_err(), LineError::BadTime);
+        assert_eq!(
+            parse_line(&bad_time).unwrap_err(),
+            LineError::BadTime(TimeError::Form)
+        );
         let naive = base.replace("2024-05-02T08:20:00Z", "2024-05-02T08:20:00");
-        assert_eq!(parse_line(&naive).unwrap_err(), LineError::BadTime);
+        assert_eq!(
+            parse_line(&naive).unwrap_err(),
+            LineError::BadTime(TimeError::Form)
+        );
+        let early = base.replace("2024-05-02T08:20:00Z", "1969-07-20T20:17:00Z");
+        assert_eq!(
+            parse_line(&early).unwrap_err().to_string(),
+            "field `time` is before 1970 or after 9999"
+        );
+        let offset = base.replace("2024-05-02T08:20:00Z", "2024-05-02T08:20:00+25:00");
+        assert_eq!(
+            parse_line(&offset).unwrap_err().to_string(),
+            "field `time` has an offset beyond ±23:59"
+        );
         assert!(matches!(
             parse_line("{not json").unwrap_err(),
             LineError::Json(_)

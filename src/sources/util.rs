@@ -75,8 +75,10 @@ pub fn parse_time(text: &str) -> Option<Timestamp> {
         }
         _ => s,
     };
-    if let Ok(t) = s.parse::<Timestamp>() {
-        return Some(t);
+    match crate::event::parse_event_time(s) {
+        Ok(t) => return Some(t),
+        Err(crate::event::TimeError::Form) => {}
+        Err(_) => return None,
     }
     // No zone: UTC by the platforms' documentation.
     let naive = s.strip_suffix(['Z', 'z']).unwrap_or(s);
@@ -84,7 +86,7 @@ pub fn parse_time(text: &str) -> Option<Timestamp> {
         .parse::<DateTime>()
         .ok()
         .and_then(|dt| dt.to_zoned(TimeZone::UTC).ok())
-        .map(|z| z.timestamp())
+        .and_then(|z| crate::event::check_range(z.timestamp()).ok())
 }
 
 /// `M/D/YYYY h:mm:ss AM` (12-hour with AM/PM) or `M/D/YYYY H:mm:ss` (24-hour), as UTC.
@@ -112,7 +114,9 @@ fn parse_us_locale(s: &str) -> Option<Timestamp> {
     }
     let dt =
         jiff::civil::DateTime::new(year, month as i8, day as i8, hour, minute, second, 0).ok()?;
-    dt.to_zoned(TimeZone::UTC).ok().map(|z| z.timestamp())
+    dt.to_zoned(TimeZone::UTC)
+        .ok()
+        .and_then(|z| crate::event::check_range(z.timestamp()).ok())
 }
 
 /// A time in seconds since the Unix epoch with a fraction (Pexip's `time`), to the microsecond.
@@ -408,6 +412,11 @@ mod tests {
             "13/40/2023 4:05:03 AM",
             "2024-13-01T00:00:00",
             "9/20/2023 4:05 XM",
+            "1969-12-31T23:59:59",
+            "1969-12-31T23:59:59Z",
+            "12/31/1969 11:59:59 PM",
+            "2024-05-02T10:20:00+24:00",
+            "2024-257T10:00:00",
         ] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
