@@ -299,6 +299,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     if let Some(lang) = args.lang {
         config.language = lang;
     }
+    let mut out = IncidentWriter::new(args.json, config.language);
     for p in &args.paths {
         if !p.exists() {
             return Err(SetupError(format!("{}: no such file or folder", p.display())).into());
@@ -350,7 +351,6 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     };
     let threshold = args.fail_on.map(Severity::from);
     let mut failed = false;
-    let mut out = IncidentWriter::new(args.json, config.language);
     let stats = scan::run(
         &config,
         &detector,
@@ -377,12 +377,13 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    out.finish()?;
+    let printed = out.finish(args.db.is_some());
     let mut err = stderr.lock();
     for line in report::format_lines(&stats) {
         let _ = writeln!(err, "{line}");
     }
     let _ = writeln!(err, "{}", report::summary_line(&stats));
+    printed?;
 
     if failed {
         return Ok(ExitCode::from(1));
@@ -390,13 +391,13 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes incidents to stdout as they come, as JSON lines or text blocks. A closed pipe ends
-/// the output quietly; another write error is kept for [`IncidentWriter::finish`].
+/// Writes incidents to stdout as they come, as JSON lines or text blocks. A write error (a
+/// closed pipe, a full disk) stops the output, not the run (with `--db` the incidents are still
+/// stored), and [`IncidentWriter::finish`] reports it: exit code 2, never a quiet success.
 struct IncidentWriter {
     out: std::io::BufWriter<std::io::Stdout>,
     json: bool,
     lang: Language,
-    closed: bool,
     error: Option<std::io::Error>,
 }
 
@@ -406,13 +407,12 @@ impl IncidentWriter {
             out: std::io::BufWriter::new(std::io::stdout()),
             json,
             lang,
-            closed: false,
             error: None,
         }
     }
 
     fn write(&mut self, r: &Reported) {
-        if self.closed {
+        if self.error.is_some() {
             return;
         }
         let written = if self.json {
@@ -421,21 +421,30 @@ impl IncidentWriter {
             writeln!(self.out, "{}", report::text_block(r, self.lang))
         };
         if let Err(e) = written {
-            self.closed = true;
-            if e.kind() != std::io::ErrorKind::BrokenPipe {
-                self.error = Some(e);
-            }
+            self.error = Some(e);
         }
     }
 
-    fn finish(mut self) -> Result<()> {
-        if let Some(e) = self.error.take() {
-            return Err(e.into());
+    /// Flushes, and turns a write error into one that says what was lost.
+    fn finish(mut self, stored: bool) -> Result<()> {
+        if self.error.is_none()
+            && let Err(e) = self.out.flush()
+        {
+            self.error = Some(e);
         }
-        if !self.closed {
-            let _ = self.out.flush();
-        }
-        Ok(())
+        let Some(e) = self.error.take() else {
+            return Ok(());
+        };
+        let why = match e.kind() {
+            std::io::ErrorKind::BrokenPipe => "stdout was closed by the reader".to_string(),
+            _ => format!("cannot write to stdout: {e}"),
+        };
+        let hint = if stored {
+            "; they are in the database: `motesvakt incidents` lists them"
+        } else {
+            ""
+        };
+        Err(SetupError(format!("{why}: not every incident was printed{hint}")).into())
     }
 }
 
@@ -516,7 +525,7 @@ fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
             })
         })
         .context("cannot list the incidents")?;
-    out.finish()?;
+    out.finish(false)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -501,3 +501,66 @@ fn a_database_error_stops_the_scan_at_once_and_names_the_file() {
     );
     assert!(stdout(&out).is_empty());
 }
+
+/// Many incidents: one video recording per meeting.
+fn many_recordings(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let lines: Vec<String> = (0..n).map(|i| video(&format!("m{i}"), 1)).collect();
+    write(dir, "many.ndjson", &lines)
+}
+
+#[test]
+fn output_that_cannot_be_written_is_an_error_not_a_quiet_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = many_recordings(dir.path(), 3000);
+    let cfg = config(dir.path(), &["vgr-samsa"]);
+    let db = dir.path().join("m.sqlite");
+    let bin = env!("CARGO_BIN_EXE_motesvakt");
+    let args = |db: Option<&std::path::Path>| {
+        let mut a: Vec<std::ffi::OsString> =
+            vec!["scan".into(), "--config".into(), cfg.clone().into()];
+        if let Some(db) = db {
+            a.extend(["--db".into(), db.into()]);
+        }
+        a.push(input.clone().into());
+        a
+    };
+
+    // A full disk.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(bin)
+        .args(args(None))
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot write to stdout") && err.contains("not every incident was printed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("3000 meetings judged"),
+        "the summary still comes: {err}"
+    );
+
+    // A reader that goes away (`| head`): the scan goes on, stores everything, and says so.
+    let mut child = std::process::Command::new(bin)
+        .args(args(Some(&db)))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("stdout was closed by the reader") && err.contains("motesvakt incidents"),
+        "{err}"
+    );
+    let listed = motesvakt(&["incidents", "--db", db.to_str().unwrap(), "--json"]);
+    assert_eq!(incidents(&listed).len(), 3000, "every incident was stored");
+}
