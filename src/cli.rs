@@ -358,7 +358,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         &options,
         &mut |d| {
             let print = || {
-                let _ = writeln!(stderr.lock(), "{d}");
+                let _ = writeln!(stderr.lock(), "{}", report::terminal_safe(&d.to_string()));
             };
             match &bar {
                 Some(bar) => bar.suspend(print),

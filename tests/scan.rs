@@ -564,3 +564,48 @@ fn output_that_cannot_be_written_is_an_error_not_a_quiet_success() {
     let listed = motesvakt(&["incidents", "--db", db.to_str().unwrap(), "--json"]);
     assert_eq!(incidents(&listed).len(), 3000, "every incident was stored");
 }
+
+#[test]
+fn control_characters_from_input_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = "m\u{1b}[2J\u{9b}31m\r\u{8}\u{202e}x";
+    let lines = vec![
+        ev(
+            evil,
+            1,
+            "anna@region.se",
+            "recording_started",
+            json!({"media": "video", "actor": {"id": "anna@region.se", "name": "Anna\u{1b}]0;owned\u{7}"}}),
+        ),
+        ev(
+            evil,
+            2,
+            "anna@region.se",
+            "type\u{1b}[31m_unknown",
+            json!({}),
+        ),
+        format!("{{\"time\":\"x\u{1b}[1m\",\"platform\":\"teams\"}}"),
+    ];
+    let input = write(dir.path(), "evil.ndjson", &lines);
+    let cfg = config(dir.path(), &["vgr-samsa"]);
+    let raw = |c: char| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    for json in [false, true] {
+        let mut args = vec!["scan", "--config", cfg.to_str().unwrap()];
+        if json {
+            args.push("--json");
+        }
+        args.push(input.to_str().unwrap());
+        let out = motesvakt(&args);
+        let (o, e) = (stdout(&out), stderr(&out));
+        assert!(o.contains("recording-video"), "{o}");
+        assert!(
+            o.contains("\\u{1b}") || o.contains("\\u001b"),
+            "shown escaped: {o}"
+        );
+        assert!(!o.chars().any(raw), "stdout, json={json}: {o:?}");
+        assert!(!e.chars().any(raw), "stderr, json={json}: {e:?}");
+    }
+}

@@ -31,12 +31,33 @@ pub fn json_line(r: &Reported) -> String {
         Outcome::Raised { from } | Outcome::Lowered { from } => (r.outcome.as_str(), Some(from)),
         Outcome::Withdrawn => ("withdrawn", None),
     };
-    serde_json::to_string(&Line {
-        incident: &r.incident,
-        status,
-        previous_severity,
-    })
-    .unwrap_or_default()
+    json_safe(
+        serde_json::to_string(&Line {
+            incident: &r.incident,
+            status,
+            previous_severity,
+        })
+        .unwrap_or_default(),
+    )
+}
+
+/// Escapes, in JSON text, what serde_json writes raw but a terminal may act on: C1 controls,
+/// DEL and the bidirectional overrides. They can only be inside strings, where `\uXXXX` means
+/// the same character.
+pub fn json_safe(json: String) -> String {
+    let raw = |c: char| matches!(c, '\u{7f}'..='\u{9f}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if !json.chars().any(raw) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if raw(c) {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// One incident as a readable block of text.
@@ -61,9 +82,9 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
         i.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
         i.platform,
         if sv { "möte" } else { "meeting" },
-        i.meeting
+        terminal_safe(&i.meeting)
     );
-    let _ = writeln!(s, "    {}", i.summary);
+    let _ = writeln!(s, "    {}", terminal_safe(&i.summary));
     let _ = writeln!(
         s,
         "    {}: {}, {} ({} {}, {})",
@@ -91,8 +112,8 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
         evidence.push(format!(
             "{}: {} <{}> ({})",
             if sv { "mottagare" } else { "recipient" },
-            who(t),
-            t.id,
+            terminal_safe(who(t)),
+            terminal_safe(&t.id),
             t.kind.map_or("?", |k| kind_word(k, lang))
         ));
     }
@@ -103,7 +124,7 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
                 if sv { "i" } else { "in" },
                 field_word(field, lang)
             ),
-            _ => sens.reason.clone(),
+            _ => terminal_safe(&sens.reason),
         };
         evidence.push(format!(
             "{}: {what} {}",
@@ -116,7 +137,11 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
         ));
     }
     if let Some(p) = &i.evidence.phrase {
-        evidence.push(format!("{}: \"{p}\"", if sv { "fras" } else { "phrase" }));
+        evidence.push(format!(
+            "{}: \"{}\"",
+            if sv { "fras" } else { "phrase" },
+            terminal_safe(p)
+        ));
     }
     if !evidence.is_empty() {
         let _ = writeln!(
@@ -130,8 +155,8 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
         s,
         "    {}: {} <{}>, id {}",
         if sv { "Vem" } else { "Who" },
-        who(&i.actor),
-        i.actor.id,
+        terminal_safe(who(&i.actor)),
+        terminal_safe(&i.actor.id),
         i.id
     );
     s
@@ -203,7 +228,7 @@ pub fn format_lines(stats: &Stats) -> Vec<String> {
             let shown: Vec<String> = labels
                 .iter()
                 .take(12)
-                .map(|(l, n)| format!("{l} ×{n}"))
+                .map(|(l, n)| format!("{} ×{n}", terminal_safe(l)))
                 .collect();
             let more = labels.len().saturating_sub(12);
             let mut line = format!("motesvakt:   not mapped: {}", shown.join(", "));
@@ -347,5 +372,19 @@ mod terminal_tests {
         assert_eq!(terminal_safe("x\ny\u{7f}"), "x\\u{a}y\\u{7f}");
         assert_eq!(terminal_safe("\u{202e}txt.exe"), "\\u{202e}txt.exe");
         assert_eq!(terminal_safe("\u{85}"), "\\u{85}");
+    }
+}
+
+#[cfg(test)]
+mod json_safe_tests {
+    #[test]
+    fn c1_controls_and_overrides_are_escaped_and_the_json_means_the_same() {
+        let v = serde_json::json!({"name": "a\u{9b}2Jb\u{202e}c\u{1b}d"});
+        let text = super::json_safe(serde_json::to_string(&v).unwrap());
+        assert!(
+            text.chars().all(|c| !c.is_control() && c != '\u{202e}'),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), v);
     }
 }
