@@ -316,7 +316,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         let _ = writeln!(
             stderr.lock(),
             "motesvakt: warning: internal_domains is empty in {}; participants without an explicit kind count as external",
-            config.origin
+            report::terminal_safe(&config.origin.to_string())
         );
     }
     let today = crate::config::profile::swedish_date(jiff::Timestamp::now());

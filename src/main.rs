@@ -21,7 +21,11 @@ fn main() -> ExitCode {
     match cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("motesvakt: error: {e:#}");
+            // Errors may name files and values from outside: never raw control characters.
+            eprintln!(
+                "motesvakt: error: {}",
+                motesvakt::report::terminal_safe(&format!("{e:#}"))
+            );
             ExitCode::from(2)
         }
     }
