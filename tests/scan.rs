@@ -609,3 +609,44 @@ fn control_characters_from_input_never_reach_the_terminal_raw() {
         assert!(!e.chars().any(raw), "stderr, json={json}: {e:?}");
     }
 }
+
+#[test]
+fn lines_ended_by_a_lone_cr_are_lines_and_numbered_alike_on_every_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    // About 10 MB, so that the file is cut into blocks read on several threads: line ends
+    // `\n`, `\r\n` and `\r` alone in turn, a broken line near the end.
+    let mut data = String::new();
+    let n = 40_000;
+    for i in 0..n {
+        data.push_str(&video(&format!("m{}", i % 500), 1 + (i % 50) as u32));
+        data.push_str(&" ".repeat(200));
+        data.push_str(["\n", "\r\n", "\r"][i % 3]);
+    }
+    data.push_str("{broken\r");
+    data.push_str(&video("last", 1));
+    let path = dir.path().join("mixed.ndjson");
+    std::fs::write(&path, &data).unwrap();
+    let cfg = config(dir.path(), &["vgr-samsa"]);
+    let mut seen = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let out = motesvakt(&[
+            "scan",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--threads",
+            threads,
+            "--json",
+            path.to_str().unwrap(),
+        ]);
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("{} records read, {} mapped", n + 2, n + 1)),
+            "{err}"
+        );
+        let want = format!("mixed.ndjson:{}: not valid JSON", n + 1);
+        assert!(err.contains(&want), "{want} in {err}");
+        seen.push(triples(&incidents(&out)));
+    }
+    assert_eq!(seen[0].len(), 501);
+    assert!(seen.iter().all(|s| *s == seen[0]));
+}

@@ -321,7 +321,11 @@ impl LineBlocks {
                         bytes,
                     };
                     self.offset += cut as u64;
-                    self.line += memchr::memchr_iter(b'\n', &block.bytes).count() as u64;
+                    self.line += if self.rows {
+                        memchr::memchr_iter(b'\n', &block.bytes).count() as u64
+                    } else {
+                        crate::sources::lines::count_line_ends(&block.bytes)
+                    };
                     self.file_start = false;
                     return Ok(Next::Block(block));
                 }
@@ -408,7 +412,11 @@ pub fn split_block(block: Block, n: usize, rows: bool) -> Vec<Block> {
             if end == 0 { rest.len() } else { end }
         };
         let bytes = rest[..cut].to_vec();
-        let lines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        let lines = if rows {
+            memchr::memchr_iter(b'\n', &bytes).count() as u64
+        } else {
+            crate::sources::lines::count_line_ends(&bytes)
+        };
         out.push(Block {
             bytes,
             offset,

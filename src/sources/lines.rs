@@ -8,6 +8,18 @@ use super::Position;
 /// being held in memory.
 pub const MAX_LINE: usize = 4 * 1024 * 1024;
 
+/// The number of line ends in `bytes` as [`LineReader`] counts them: `\n`, `\r\n`, and a
+/// `\r` alone (one not followed by `\n` within `bytes`).
+pub fn count_line_ends(bytes: &[u8]) -> u64 {
+    let mut n = 0;
+    for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+        if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
+            n += 1;
+        }
+    }
+    n
+}
+
 /// One line read by [`LineReader`].
 pub enum Line<'a> {
     /// The line's bytes without the line ending (`\n` or `\r\n`); the first line's UTF-8 BOM is
@@ -68,9 +80,13 @@ impl LineReader {
                 break;
             }
             any = true;
-            let (take, done) = match memchr::memchr(b'\n', chunk) {
-                Some(i) => (i + 1, true),
-                None => (chunk.len(), false),
+            // A line ends at `\n`, `\r\n`, or a `\r` alone (files from old Mac tools): a lone
+            // `\r` must not make a whole file one line.
+            let (take, done, cr) = match memchr::memchr2(b'\n', b'\r', chunk) {
+                Some(i) if chunk[i] == b'\n' => (i + 1, true, false),
+                Some(i) if chunk.get(i + 1) == Some(&b'\n') => (i + 2, true, false),
+                Some(i) => (i + 1, true, i + 1 == chunk.len()),
+                None => (chunk.len(), false, false),
             };
             if !too_long {
                 if self.buf.len() + take > MAX_LINE + 2 {
@@ -82,6 +98,16 @@ impl LineReader {
             }
             input.consume(take);
             self.offset += take as u64;
+            if cr {
+                // The `\r` ended the buffer: its `\n`, if any, is in the next one.
+                if input.fill_buf()?.first() == Some(&b'\n') {
+                    if !too_long {
+                        self.buf.push(b'\n');
+                    }
+                    input.consume(1);
+                    self.offset += 1;
+                }
+            }
             if done {
                 break;
             }
@@ -133,6 +159,37 @@ mod tests {
             ));
         }
         out
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line_too_at_every_buffer_boundary() {
+        let data = b"one\rtwo\r\nthree\n\rfive\r\r\nseven-is-longer\rlast";
+        let want: Vec<&[u8]> = vec![
+            b"one",
+            b"two",
+            b"three",
+            b"",
+            b"five",
+            b"",
+            b"seven-is-longer",
+            b"last",
+        ];
+        for cap in 1..=data.len() + 1 {
+            let mut r = LineReader::new();
+            let mut input = io::BufReader::with_capacity(cap, &data[..]);
+            let mut got = Vec::new();
+            let mut end = 0;
+            while let Some((pos, line)) = r.next(&mut input).unwrap() {
+                assert_eq!(pos.start, end, "capacity {cap}");
+                end = pos.end;
+                match line {
+                    Line::Text(t) => got.push(t.to_vec()),
+                    Line::TooLong => panic!(),
+                }
+            }
+            assert_eq!(end, data.len() as u64);
+            assert_eq!(got, want, "capacity {cap}");
+        }
     }
 
     #[test]
