@@ -266,7 +266,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::CheckConfig { config } => {
             let config = load_config(config.as_deref())?;
-            println!("configuration OK: {}", config.origin);
+            // Everything scan and run check before reading: custom patterns, keyword lists
+            // (with a throwaway key: checking makes no key file).
+            Detector::new(&config.detect, HashKey::from_bytes([0; 32]))
+                .map_err(|e| SetupError(e.to_string()))?;
+            println!(
+                "configuration OK: {}",
+                report::terminal_safe(&config.origin.to_string())
+            );
             for p in config.profiles() {
                 println!("profile {}: {} ({})", p.id, p.name, p.routine);
             }

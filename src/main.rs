@@ -24,7 +24,7 @@ fn main() -> ExitCode {
             // Errors may name files and values from outside: never raw control characters.
             eprintln!(
                 "motesvakt: error: {}",
-                motesvakt::report::terminal_safe(&format!("{e:#}"))
+                motesvakt::report::terminal_safe_lines(&format!("{e:#}"))
             );
             ExitCode::from(2)
         }

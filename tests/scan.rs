@@ -650,3 +650,32 @@ fn lines_ended_by_a_lone_cr_are_lines_and_numbered_alike_on_every_thread_count()
     assert_eq!(seen[0].len(), 501);
     assert!(seen.iter().all(|s| *s == seen[0]));
 }
+
+#[test]
+fn check_config_refuses_what_scan_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.ndjson", &[video(M, 1)]);
+    for (name, body, says) in [
+        (
+            "regex.toml",
+            "[[detect.custom]]\nname = \"x\"\nregex = \"(unclosed\"\nkind = \"reservnummer\"\n",
+            "detect.custom[0]",
+        ),
+        (
+            "keywords.toml",
+            "[detect.keywords]\nnegative = [\"ok\", \"\"]\n",
+            "detect.keywords.negative",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let p = path.to_str().unwrap();
+        let check = motesvakt(&["check-config", "--config", p]);
+        let scan = motesvakt(&["scan", "--config", p, input.to_str().unwrap()]);
+        for (what, out) in [("check-config", &check), ("scan", &scan)] {
+            assert_eq!(out.status.code(), Some(2), "{what} {name}: {}", stderr(out));
+            assert!(stderr(out).contains(says), "{what} {name}: {}", stderr(out));
+        }
+        assert!(!stdout(&check).contains("OK"), "{}", stdout(&check));
+    }
+}

@@ -361,6 +361,16 @@ pub fn terminal_safe(text: &str) -> String {
     out
 }
 
+/// [`terminal_safe`] for a message of several lines (an error with its causes): line breaks
+/// stay, and every line after the first is indented, so that text from outside cannot pass
+/// for a line of its own.
+pub fn terminal_safe_lines(text: &str) -> String {
+    text.split('\n')
+        .map(terminal_safe)
+        .collect::<Vec<_>>()
+        .join("\n    ")
+}
+
 #[cfg(test)]
 mod terminal_tests {
     use super::terminal_safe;
