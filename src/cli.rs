@@ -307,6 +307,13 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         config.language = lang;
     }
     let mut out = IncidentWriter::new(args.json, config.language);
+    // `-` is standard input.
+    let mut args = args;
+    for p in &mut args.paths {
+        if p.as_os_str() == "-" {
+            *p = PathBuf::from("/dev/stdin");
+        }
+    }
     for p in &args.paths {
         if !p.exists() {
             return Err(SetupError(format!("{}: no such file or folder", p.display())).into());

@@ -679,3 +679,63 @@ fn check_config_refuses_what_scan_refuses() {
         assert!(!stdout(&check).contains("OK"), "{}", stdout(&check));
     }
 }
+
+#[test]
+fn standard_input_and_pipes_are_read_and_a_pipe_in_a_folder_is_named() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let lines = [video(M, 1), chat(M, 2, "hej")];
+    let data = lines.join("\n") + "\n";
+    let cfg = config(dir.path(), &["vgr-samsa"]);
+    let bin = env!("CARGO_BIN_EXE_motesvakt");
+    for name in ["-", "/dev/stdin"] {
+        let mut child = std::process::Command::new(bin)
+            .args(["scan", "--json", "--config", cfg.to_str().unwrap(), name])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(data.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(
+            triples(&incidents(&out)),
+            [t("recording-video", M, "high")],
+            "{name}"
+        );
+        assert!(
+            stderr(&out).contains("2 records read"),
+            "{name}: {}",
+            stderr(&out)
+        );
+    }
+    // A FIFO in a folder is not read (it could block for ever) but named, and counted.
+    let folder = dir.path().join("exports");
+    write(&folder, "a.ndjson", &lines);
+    let fifo = folder.join("pipe.ndjson");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = motesvakt(&[
+        "scan",
+        "--config",
+        cfg.to_str().unwrap(),
+        folder.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("pipe.ndjson: skipped: not a file or folder"),
+        "{err}"
+    );
+    assert!(err.contains("1 files skipped"), "{err}");
+}

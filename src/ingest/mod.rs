@@ -27,6 +27,10 @@ pub enum IngestError {
     Io { path: PathBuf, source: io::Error },
     #[error("{path}: skipped: not a format motesvakt recognises (use --format to name it)")]
     UnknownFormat { path: PathBuf },
+    #[error(
+        "{path}: skipped: not a file or folder (a pipe, socket or device in a folder is not read; name a pipe on the command line to read it)"
+    )]
+    NotAFile { path: PathBuf },
 }
 
 /// Lists the files under `paths` (files as given, folders recursively), in a stable order.
@@ -35,6 +39,15 @@ pub fn discover(paths: &[PathBuf], problem: &mut dyn FnMut(IngestError)) -> Vec<
     let mut out = Vec::new();
     let mut seen_dirs = HashSet::new();
     for path in paths {
+        use std::os::unix::fs::FileTypeExt;
+        // A pipe or a terminal named on the command line (`/dev/stdin`, a FIFO) is read as a
+        // stream; in a folder it is passed over (reading it could wait for ever).
+        if let Ok(meta) = std::fs::metadata(path)
+            && (meta.file_type().is_fifo() || meta.file_type().is_char_device())
+        {
+            out.push(path.clone());
+            continue;
+        }
         walk(path, &mut out, &mut seen_dirs, problem);
     }
     out
@@ -61,9 +74,14 @@ fn walk(
         out.push(path.to_path_buf());
         return;
     }
-    if !meta.is_dir() || !seen_dirs.insert((meta.dev(), meta.ino())) {
-        // Not a regular file or folder (a socket, a FIFO), or a folder already walked through
-        // a symlink loop.
+    if !meta.is_dir() {
+        problem(IngestError::NotAFile {
+            path: path.to_path_buf(),
+        });
+        return;
+    }
+    if !seen_dirs.insert((meta.dev(), meta.ino())) {
+        // A folder already walked through a symlink loop.
         return;
     }
     let entries = match std::fs::read_dir(path) {
@@ -167,32 +185,20 @@ pub fn is_gzip(head: &[u8]) -> bool {
 /// A reader over a file's content: decompressed when the file is gzip (one or more members,
 /// as `cat a.gz b.gz` makes).
 pub fn content_reader(file: File) -> io::Result<(Box<dyn BufRead + Send>, bool)> {
-    use std::io::{Seek, SeekFrom};
-    let mut file = file;
-    let mut magic = [0u8; 2];
-    let n = {
-        use std::io::Read;
-        let mut got = 0;
-        loop {
-            match file.read(&mut magic[got..]) {
-                Ok(0) => break got,
-                Ok(k) => {
-                    got += k;
-                    if got == 2 {
-                        break got;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+    // Peeked, not sought back: a pipe (`/dev/stdin`, a FIFO) cannot seek.
+    let mut buffered = BufReader::with_capacity(SNIFF_BYTES, file);
+    let gzip = loop {
+        match buffered.fill_buf() {
+            Ok(head) => break is_gzip(head),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     };
-    file.seek(SeekFrom::Start(0))?;
-    if is_gzip(&magic[..n]) {
-        let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(SNIFF_BYTES, file));
+    if gzip {
+        let gz = flate2::bufread::MultiGzDecoder::new(buffered);
         Ok((Box::new(BufReader::with_capacity(SNIFF_BYTES, gz)), true))
     } else {
-        Ok((Box::new(BufReader::with_capacity(SNIFF_BYTES, file)), false))
+        Ok((Box::new(buffered), false))
     }
 }
 

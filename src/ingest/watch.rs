@@ -50,7 +50,16 @@ fn walk_one(
         }
         return;
     }
-    if !meta.is_dir() || !dirs.insert((meta.dev(), meta.ino())) {
+    if !meta.is_dir() {
+        if w.wants(path) {
+            problem(
+                path,
+                io::Error::other("not a file or folder (a pipe, socket or device is not read)"),
+            );
+        }
+        return;
+    }
+    if !dirs.insert((meta.dev(), meta.ino())) {
         return;
     }
     let entries = match std::fs::read_dir(path) {
