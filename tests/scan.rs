@@ -739,3 +739,43 @@ fn standard_input_and_pipes_are_read_and_a_pipe_in_a_folder_is_named() {
     );
     assert!(err.contains("1 files skipped"), "{err}");
 }
+
+#[test]
+fn a_file_is_recognised_after_more_blank_space_than_its_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &["vgr-samsa"]);
+    // 100,000 blank lines (about 200 KB: more than the 64 KiB looked at first), then records.
+    let mut data = "\u{feff}".to_string() + &" \n".repeat(100_000);
+    data.push_str(&video(M, 1));
+    data.push_str("\n{broken\n");
+    let path = dir.path().join("padded.ndjson");
+    std::fs::write(&path, &data).unwrap();
+    let out = motesvakt(&[
+        "scan",
+        "--json",
+        "--config",
+        cfg.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(
+        triples(&incidents(&out)),
+        [t("recording-video", M, "high")],
+        "{err}"
+    );
+    assert!(
+        err.contains("padded.ndjson:100002: not valid JSON"),
+        "{err}"
+    );
+    // Blank to its end: nothing to read, not an unknown format.
+    let blank = dir.path().join("blank.ndjson");
+    std::fs::write(&blank, " \n".repeat(100_000)).unwrap();
+    let out = motesvakt(&[
+        "scan",
+        "--config",
+        cfg.to_str().unwrap(),
+        blank.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("not a format"), "{}", stderr(&out));
+}

@@ -153,6 +153,34 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<Option<Opened>, Inges
     if head.is_empty() && format.is_none() {
         return Ok(None);
     }
+    let blank = |b: &[u8]| {
+        b.strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(b)
+            .trim_ascii()
+            .is_empty()
+    };
+    let mut head_buf = Vec::new();
+    if format.is_none() && head.len() >= SNIFF_BYTES / 2 && blank(head) {
+        // A head of blank space only (padding before the data): recognise the file by what
+        // follows it, and give the adapter every byte, the blank ones too.
+        let Some((prefix, rest_head)) = skip_blank(&mut reader).map_err(io_err)? else {
+            return Ok(None);
+        };
+        head_buf = rest_head;
+        let rest = std::mem::replace(&mut reader, Box::new(io::empty()));
+        reader = Box::new(BufReader::with_capacity(
+            SNIFF_BYTES,
+            io::Read::chain(
+                io::Cursor::new(prefix),
+                io::Read::chain(io::Cursor::new(head_buf.clone()), rest),
+            ),
+        ));
+    }
+    let head: &[u8] = if head_buf.is_empty() {
+        reader.fill_buf().map_err(io_err)?
+    } else {
+        &head_buf
+    };
     let format = match format {
         Some(f) => f,
         None => Format::sniff(head).ok_or_else(|| IngestError::UnknownFormat {
@@ -165,6 +193,45 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<Option<Opened>, Inges
         reader,
         cut,
     }))
+}
+
+/// The most blank space read past at the start of a file to find what it holds.
+const MAX_BLANK_PREFIX: usize = 64 * 1024 * 1024;
+
+/// Reads past the blank space at the start of `reader`: returns it and up to [`SNIFF_BYTES`]
+/// of what follows, or `None` when the file is blank to its end (or beyond
+/// [`MAX_BLANK_PREFIX`]: then it is not read).
+fn skip_blank(reader: &mut Box<dyn BufRead + Send>) -> io::Result<Option<(Vec<u8>, Vec<u8>)>> {
+    use std::io::Read;
+    let mut prefix = Vec::new();
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() || prefix.len() > MAX_BLANK_PREFIX {
+            return Ok(None);
+        }
+        let start = if prefix.is_empty() && buf.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let n = start
+            + buf[start..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+        prefix.extend_from_slice(&buf[..n]);
+        let done = n < buf.len();
+        reader.consume(n);
+        if done {
+            break;
+        }
+    }
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    reader
+        .by_ref()
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)?;
+    Ok(Some((prefix, head)))
 }
 
 /// How a file of `format` that starts with `head` can be cut into pieces read apart.
