@@ -69,11 +69,17 @@ impl HashKey {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let key = HashKey::random()?;
                 let hex = hex(&key.0);
-                write_private(path, hex.as_bytes()).map_err(|source| KeyError::Create {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-                Ok(HashKey::from_bytes(hex.into_bytes()))
+                match write_private(path, hex.as_bytes()) {
+                    Ok(()) => Ok(HashKey::from_bytes(hex.into_bytes())),
+                    // Another process made it first: use that one.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                        HashKey::load_or_create(path)
+                    }
+                    Err(source) => Err(KeyError::Create {
+                        path: path.to_path_buf(),
+                        source,
+                    }),
+                }
             }
             Err(source) => Err(KeyError::Read {
                 path: path.to_path_buf(),
@@ -91,18 +97,41 @@ impl HashKey {
     }
 }
 
+/// Writes a new private file (mode 0600) all at once: the data goes to a temporary file in the
+/// same folder, synced, then linked to `path` (which fails if `path` exists), so that an
+/// interrupted write (a crash, a full disk) never leaves an empty or partial key behind.
 fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir)?;
-    }
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(data)?;
-    f.sync_all()
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.tmp-{}-{serial}", std::process::id()));
+    // A leftover of a process that crashed with this pid (no live process has it).
+    let _ = fs::remove_file(&tmp);
+    let written = (|| {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            // Only the final link's `AlreadyExists` means "made by another process".
+            .map_err(|e| io::Error::other(format!("{}: {e}", tmp.display())))?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        fs::hard_link(&tmp, path)?;
+        // The new name made durable too.
+        fs::File::open(dir)?.sync_all()
+    })();
+    let _ = fs::remove_file(&tmp);
+    written
 }
 
 /// Lower-case hex of `bytes`.
@@ -132,5 +161,23 @@ mod tests {
         assert_eq!(a.hash_hex(b"x"), b.hash_hex(b"x"));
         assert_ne!(a.hash_hex(b"x"), HashKey::random().unwrap().hash_hex(b"x"));
         assert_eq!(format!("{a:?}"), "HashKey(…)");
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["secret.key"], "no temporary file is left");
+    }
+
+    #[test]
+    fn processes_making_the_key_at_once_agree_on_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.key");
+        let keys: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| HashKey::load_or_create(&path).unwrap().hash_hex(b"x")))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
     }
 }
