@@ -93,8 +93,8 @@ pub fn read(state_dir: &Path) -> Result<Status, StatusError> {
     if !db.is_file() {
         return Err(StatusError::NoState(state_dir.to_path_buf()));
     }
-    let store = Store::open(&db)?;
-    let tx = store.transaction()?;
+    let store = Store::open_read_only(&db)?;
+    let tx = store.read_transaction()?;
     let ts = |us: Option<i64>| us.and_then(|us| Timestamp::from_microsecond(us).ok());
     let clock = tx.clock()?;
     let (pending_now, pending_later) =

@@ -51,6 +51,14 @@ pub enum StoreError {
     },
     #[error("database {path}: a stored record cannot be read back ({reason})")]
     Corrupt { path: PathBuf, reason: String },
+    #[error(
+        "database {path} has schema version {found}, older than this motesvakt's ({known}); start the service (or a scan with --db) once to bring it up to date"
+    )]
+    TooOld {
+        path: PathBuf,
+        found: i64,
+        known: usize,
+    },
 }
 
 /// The database.
@@ -89,6 +97,61 @@ impl Store {
         store.tune()?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Opens an existing database for reading only (`motesvakt status`): no schema change, no
+    /// write lock, so it never waits for nor holds up the service's batches. Its schema must
+    /// be this motesvakt's.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |cause| StoreError::Open {
+            path: path.to_path_buf(),
+            cause,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_err)?;
+        conn.execute_batch("PRAGMA busy_timeout = 5000;")
+            .map_err(open_err)?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.tune()?;
+        let found = store.schema_version()?;
+        let known = MIGRATIONS.len();
+        if found > known as i64 {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known,
+            });
+        }
+        if found < known as i64 {
+            return Err(StoreError::TooOld {
+                path: path.to_path_buf(),
+                found,
+                known,
+            });
+        }
+        Ok(store)
+    }
+
+    /// A transaction that only reads (deferred: it takes no write lock). Its changes, if any
+    /// were attempted, fail on a read-only store.
+    pub fn read_transaction(&self) -> Result<Tx<'_>, StoreError> {
+        let sql = sql_error(&self.path);
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Deferred,
+        )
+        .map_err(sql)?;
+        Ok(Tx {
+            tx,
+            path: &self.path,
+            seq: std::cell::Cell::new(None),
+        })
     }
 
     /// Settings for every connection: plans that do not depend on bound values (SQLite built
