@@ -259,7 +259,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                         })?;
                     vec![p]
                 }
-                None => config.catalog.clone(),
+                // The whole catalog: every built-in profile and the configuration's own.
+                None => {
+                    let mut all = config.catalog.clone();
+                    for id in crate::config::Profile::BUILTIN_IDS {
+                        if !all.iter().any(|p| p.id == *id)
+                            && let Some(p) = crate::config::Profile::builtin(id)
+                        {
+                            all.push(p);
+                        }
+                    }
+                    all
+                }
             };
             print!("{}", report::rules_table(&config, &profiles));
             Ok(ExitCode::SUCCESS)

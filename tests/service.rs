@@ -69,6 +69,19 @@ impl Service {
         }
     }
 
+    /// Waits for the service's `ready:` line (its first full look done, the store made).
+    fn wait_ready(&self) {
+        let started = Instant::now();
+        while !self.log().contains(" ready: ") {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "not ready after 30 s:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -541,6 +554,7 @@ fn an_appended_line_is_judged_at_once_and_an_open_meeting_by_the_wall_clock() {
     std::fs::create_dir_all(&input).unwrap();
     let cfg = service_config(dir.path(), &input, "");
     let service = Service::start(&cfg, &dir.path().join("log"), &[]);
+    service.wait_ready();
     let now = jiff::Timestamp::now();
     let at = |ago_min: i64| {
         now.checked_sub(jiff::SignedDuration::from_mins(ago_min))

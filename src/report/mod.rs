@@ -268,14 +268,17 @@ pub fn rules_table(config: &Config, profiles: &[Profile]) -> String {
         if profiles.len() == 1 && profiles[0].rule(rule.id).is_none() {
             continue;
         }
+        let applies = enabled && config.profiles().any(|a| a.rule(rule.id).is_some());
         let _ = writeln!(
             s,
             "{}{}\n  fires when {}",
             rule.id,
-            if enabled {
-                ""
-            } else {
+            if !enabled {
                 "  [disabled in config]"
+            } else if applies {
+                "  [applies: an active profile uses it]"
+            } else {
+                "  [no active profile uses it]"
             },
             rule.fires_when
         );
@@ -285,6 +288,7 @@ pub fn rules_table(config: &Config, profiles: &[Profile]) -> String {
                 continue;
             };
             any = true;
+            let active = config.profiles().any(|a| a.id == p.id);
             let mut sev = how.severity.as_str().to_string();
             for (cond, level) in [
                 ("sensitive", how.severity_if_sensitive),
@@ -310,6 +314,9 @@ pub fn rules_table(config: &Config, profiles: &[Profile]) -> String {
                     }
                     None => sev.push_str("; off: no approved platforms configured"),
                 }
+            }
+            if !active {
+                sev.push_str("  (profile not active)");
             }
             let _ = writeln!(s, "  {:<10} {sev}\n  {:<10} § {}", p.id, "", how.section);
         }
