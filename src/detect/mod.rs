@@ -690,18 +690,24 @@ fn redact(s: &str) -> String {
 fn resolve_overlaps(out: &mut Vec<Finding>) {
     out.sort_by_key(|f| f.span.start);
     let mut kept: Vec<Finding> = Vec::with_capacity(out.len());
+    // The kept identifiers never overlap and are in order of start, so only the last one can
+    // overlap the next (which starts at or after it): one comparison each, linear in the
+    // findings however many one text holds.
+    let mut last_strong: Option<usize> = None;
     for f in out.drain(..) {
         if f.is_weak_signal() {
             kept.push(f);
             continue;
         }
-        let clash = kept.iter().rposition(|k| {
-            !k.is_weak_signal() && k.span.start < f.span.end && f.span.start < k.span.end
-        });
+        let clash = last_strong
+            .filter(|&i| kept[i].span.start < f.span.end && f.span.start < kept[i].span.end);
         match clash {
             Some(i) if kept[i].confidence < f.confidence => kept[i] = f,
             Some(_) => {}
-            None => kept.push(f),
+            None => {
+                last_strong = Some(kept.len());
+                kept.push(f);
+            }
         }
     }
     *out = kept;

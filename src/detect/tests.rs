@@ -298,3 +298,62 @@ fn detector_is_shareable_between_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Detector>();
 }
+
+/// The overlap rule as first written (each finding against every kept one): the linear
+/// version must keep exactly what it kept.
+fn resolve_overlaps_naive(out: &mut Vec<Finding>) {
+    out.sort_by_key(|f| f.span.start);
+    let mut kept: Vec<Finding> = Vec::new();
+    for f in out.drain(..) {
+        if f.is_weak_signal() {
+            kept.push(f);
+            continue;
+        }
+        let clash = kept.iter().rposition(|k| {
+            !k.is_weak_signal() && k.span.start < f.span.end && f.span.start < k.span.end
+        });
+        match clash {
+            Some(i) if kept[i].confidence < f.confidence => kept[i] = f,
+            Some(_) => {}
+            None => kept.push(f),
+        }
+    }
+    *out = kept;
+}
+
+#[test]
+fn overlaps_are_resolved_as_before_in_linear_time() {
+    let mut seed = 7u64;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    for _ in 0..500 {
+        let mut findings = Vec::new();
+        for _ in 0..next(40) {
+            let start = next(200) as usize;
+            let len = 1 + next(15) as usize;
+            let kind = match next(4) {
+                0 => FindingKind::Icd10,
+                1 => FindingKind::Samordningsnummer,
+                _ => FindingKind::Personnummer,
+            };
+            findings.push(Finding {
+                kind,
+                confidence: [Low, Medium, High][next(3) as usize],
+                redacted: String::new(),
+                span: start..start + len,
+                hash: format!("{}", findings.len()),
+                lift: None,
+            });
+        }
+        let mut a = findings.clone();
+        let mut b = findings;
+        resolve_overlaps(&mut a);
+        resolve_overlaps_naive(&mut b);
+        let key = |v: &[Finding]| v.iter().map(|f| f.hash.clone()).collect::<Vec<_>>();
+        assert_eq!(key(&a), key(&b));
+    }
+}
