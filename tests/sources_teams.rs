@@ -332,3 +332,18 @@ fn csv_rows_are_numbered_by_their_first_line() {
         assert_eq!(lines, [2, 4, 6], "{eol:?}: {out:?}");
     }
 }
+
+#[test]
+fn a_quote_left_open_in_a_csv_row_names_the_rows_it_swallowed() {
+    let data = "RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n\
+        r1,2024-05-02T10:00:00,25,MeetingDetail,a@x.se,\"{\"\"Id\"\":\"\"1\"\"\n\
+        r2,2024-05-02T10:01:00,25,MeetingDetail,a@x.se,\"{}\"\n\
+        r3,2024-05-02T10:02:00,25,MeetingDetail,a@x.se,\"{}\"\n";
+    let out = read(Format::TeamsAuditCsv, data.as_bytes());
+    let rej = rejected(&out);
+    assert_eq!(rej[0].0, 2, "{rej:?}");
+    assert!(
+        rej[0].1.contains("a quote left open may have swallowed the row of line 3"),
+        "{rej:?}"
+    );
+}

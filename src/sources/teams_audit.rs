@@ -24,6 +24,7 @@
 //!   record's `UserId` (the organiser); the transcription bot likewise gives transcription.
 
 use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
 
@@ -256,7 +257,25 @@ impl TeamsAudit {
                         identity = record_identity(&obj, &ctx, data.as_bytes());
                     }
                     Ok(_) => out.push(Item::Rejected("AuditData is not a JSON object".into())),
-                    Err(e) => out.push(Item::Rejected(format!("AuditData: {}", json_error(&e)))),
+                    Err(e) => {
+                        let mut why = format!("AuditData: {}", json_error(&e));
+                        // A quote left open makes the cell run on over the next rows, which
+                        // would otherwise vanish inside this one without a word.
+                        let spanned = memchr::memchr_iter(b'\n', data.as_bytes()).count() as u64;
+                        let last = pos.line + spanned;
+                        if spanned > 0 {
+                            let rows = if spanned == 1 {
+                                format!("the row of line {last}")
+                            } else {
+                                format!("the rows of lines {}-{last}", pos.line + 1)
+                            };
+                            let _ = write!(
+                                why,
+                                "; the row runs on to line {last}: a quote left open may have swallowed {rows}"
+                            );
+                        }
+                        out.push(Item::Rejected(why));
+                    }
                 },
             }
             if emit(Record {
