@@ -627,3 +627,34 @@ fn a_configuration_that_cannot_be_used_exits_78_and_says_why() {
     let out = motesvakt(&["status", "--config", cfg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_watched_folder_made_after_the_start_is_followed_with_inotify_once_it_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("later");
+    let cfg = service_config(dir.path(), &input, "");
+    let service = Service::start(&cfg, &dir.path().join("log"), &[]);
+    service.wait_ready();
+    let log = service.log();
+    assert!(log.contains("later: cannot read"), "{log}");
+    assert!(log.contains("inotify failed"), "{log}");
+    std::fs::create_dir_all(&input).unwrap();
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/exports/teams");
+    for e in std::fs::read_dir(&samples).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), input.join(e.file_name())).unwrap();
+    }
+    wait_caught_up(&cfg, &input, &service);
+    let log = service.log();
+    let back = log.find("later: readable again").expect(&log);
+    let watching = log[back..].find("with inotify").map(|i| i + back);
+    assert!(watching.is_some(), "inotify set up again:\n{log}");
+    assert_eq!(
+        log.matches("cannot read").count(),
+        1,
+        "a missing folder is logged once, not at every look:\n{log}"
+    );
+    let (code, _) = service.terminate();
+    assert_eq!(code, Some(0));
+    assert_eq!(store_incidents(&cfg), scan_incidents(&cfg, &input));
+}

@@ -343,7 +343,9 @@ fn a_quote_left_open_in_a_csv_row_names_the_rows_it_swallowed() {
     let rej = rejected(&out);
     assert_eq!(rej[0].0, 2, "{rej:?}");
     assert!(
-        rej[0].1.contains("a quote left open may have swallowed the row of line 3"),
+        rej[0]
+            .1
+            .contains("a quote left open may have swallowed the row of line 3"),
         "{rej:?}"
     );
 }

@@ -132,6 +132,7 @@ pub fn serve(
                 info!("stopped");
                 return Ok(());
             }
+            Next::Renotify => continue,
             Next::Reload => {
                 systemd.reloading();
                 match load() {
@@ -200,7 +201,7 @@ fn start_notifications(config: &Config, wake: &Sender<Wake>) -> watch::Notificat
                 config.service.rescan.as_secs_f64()
             ),
             (Followed::Poll, Some(p)) => warn!(
-                "watching {path} ({fs}) by a full look every {} s only: inotify failed: {p} (tried again at the next reload, SIGHUP)",
+                "watching {path} ({fs}) by a full look every {} s only: inotify failed: {p} (tried again once the folder can be read, and at a reload)",
                 config.service.rescan.as_secs_f64()
             ),
         }
@@ -214,6 +215,8 @@ fn start_notifications(config: &Config, wake: &Sender<Wake>) -> watch::Notificat
 enum Next {
     Stop,
     Reload,
+    /// A watched folder that could not be read can be now: set up inotify again.
+    Renotify,
 }
 
 /// Totals since the service started, for STATUS= and the log.
@@ -294,7 +297,10 @@ impl<'a> Engine<'a> {
 
     /// Logs what a look could not read: a warning when a path starts failing or fails for
     /// another reason, a line when it can be read again; nothing when nothing changed.
-    fn report_problems(&mut self, now: BTreeMap<PathBuf, String>) {
+    /// Returns whether a watched folder itself can be read again (its inotify watch, which
+    /// failed, is then set up again).
+    fn report_problems(&mut self, now: BTreeMap<PathBuf, String>) -> bool {
+        let mut root_back = false;
         for (path, why) in &now {
             if self.problems.get(path) != Some(why) {
                 warn!(
@@ -310,9 +316,11 @@ impl<'a> Engine<'a> {
                     "{}: readable again",
                     crate::report::terminal_safe(&path.to_string_lossy())
                 );
+                root_back |= self.config.watches.iter().any(|w| &w.path == path);
             }
         }
         self.problems = now;
+        root_back
     }
 
     fn stopping(&self) -> bool {
@@ -342,7 +350,10 @@ impl<'a> Engine<'a> {
                 let found = watch::walk(&self.config.watches, &mut |p, e| {
                     problems.insert(p.to_path_buf(), e.to_string());
                 });
-                self.report_problems(problems);
+                if self.report_problems(problems) {
+                    self.commit(tailer)?;
+                    return Ok(Next::Renotify);
+                }
                 tailer.look(found, &mut log_event);
                 next_look = Instant::now() + rescan;
                 full = false;
