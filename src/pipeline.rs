@@ -224,7 +224,10 @@ impl<'a> Observer<'a> {
             items,
         } = record;
         for item in items {
-            counts.read += 1;
+            // A field note is about a record counted by its other items, not a record itself.
+            if !matches!(item, Item::UnmappedField(_)) {
+                counts.read += 1;
+            }
             match item {
                 Item::Event(event) => {
                     counts.mapped += 1;

@@ -1,6 +1,6 @@
 //! Bad input never panics: arbitrary bytes, and real records cut and corrupted at random, are
 //! fed to every adapter and through the whole pipeline (detector, rules, store). Each case must
-//! finish; what it reports is checked elsewhere.
+//! finish, and every record read must be mapped, counted as unmapped or rejected.
 
 mod common;
 
@@ -85,7 +85,7 @@ fn run_pipeline(data: &[u8]) {
         threads: motesvakt::work::default_threads(),
         progress: None,
     };
-    scan::run(
+    let stats = scan::run(
         &config,
         &detector,
         &store,
@@ -94,6 +94,15 @@ fn run_pipeline(data: &[u8]) {
         &mut |_| {},
     )
     .unwrap();
+    // Nothing vanishes: every record read is mapped, counted as unmapped, or rejected.
+    for (format, c) in &stats.formats {
+        assert_eq!(
+            c.read,
+            c.mapped + c.unmapped + c.rejected,
+            "{}: {c:?}",
+            format.name()
+        );
+    }
 }
 
 proptest! {
