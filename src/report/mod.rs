@@ -79,7 +79,9 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
         "{}{raised}  {}  {}  {} {} {}",
         i.severity.label(lang),
         i.rule,
-        i.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        i.time
+            .to_zoned(crate::config::profile::swedish_tz())
+            .strftime("%Y-%m-%d %H:%M:%S %Z"),
         i.platform,
         if sv { "möte" } else { "meeting" },
         terminal_safe(&i.meeting)
@@ -133,7 +135,9 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
             } else {
                 "sensitive meeting"
             },
-            sens.time.strftime("%H:%M:%S UTC")
+            sens.time
+                .to_zoned(crate::config::profile::swedish_tz())
+                .strftime("%H:%M:%S %Z")
         ));
     }
     if let Some(p) = &i.evidence.phrase {
