@@ -291,6 +291,9 @@ pub struct Pipeline<'a> {
     store_had_incidents: bool,
     /// Threads for judging.
     threads: usize,
+    /// Whether [`Settled::reported`] lists the changes (the scan reads them from the store at
+    /// the end instead, so that a meeting with thousands of incidents is not held twice).
+    list_changes: bool,
     /// What this pipeline judged, so that a meeting or incident judged twice in a run (early,
     /// then again when more of it came) is counted once.
     run: RunTally,
@@ -337,6 +340,7 @@ impl<'a> Pipeline<'a> {
             store_had_incidents,
             wrote_for: HashSet::new(),
             threads: 1,
+            list_changes: true,
             run: RunTally::default(),
             run_id,
             cache: HashMap::new(),
@@ -392,6 +396,12 @@ impl<'a> Pipeline<'a> {
         self.run_id
     }
 
+    /// Whether settling lists every change in [`Settled::reported`] (the default), or only
+    /// counts them.
+    pub fn set_list_changes(&mut self, list: bool) {
+        self.list_changes = list;
+    }
+
     /// Judges on up to `threads` threads (1 by default).
     pub fn set_threads(&mut self, threads: usize) {
         self.threads = threads.max(1);
@@ -437,6 +447,7 @@ impl<'a> Pipeline<'a> {
         meetings.sort_by(|a, b| a.0.cmp(&b.0));
         self.batches += 1;
         for (meeting, entries) in &mut meetings {
+            first_weak_only_entries(entries, self.observer.tombstones);
             if let Some(horizon) = self.horizon
                 && entries
                     .iter()
@@ -638,8 +649,8 @@ impl<'a> Pipeline<'a> {
             } else {
                 self.run.excepted.remove(&meeting);
             }
-            for (k, body) in &j.rewrites {
-                tx.replace_chunks(k, body.as_deref())?;
+            for (k, bodies) in &j.rewrites {
+                tx.replace_chunks_with(k, bodies)?;
             }
             if let Some(last) = j.last {
                 tx.set_meeting_last(&j.key, last.as_microsecond())?;
@@ -653,10 +664,12 @@ impl<'a> Pipeline<'a> {
             for old in j.before {
                 if !produced.contains(old.id.as_str()) {
                     tx.withdraw_incident(&old, now, self.run_id)?;
-                    out.reported.push(Reported {
-                        incident: old,
-                        outcome: Outcome::Withdrawn,
-                    });
+                    if self.list_changes {
+                        out.reported.push(Reported {
+                            incident: old,
+                            outcome: Outcome::Withdrawn,
+                        });
+                    }
                 }
             }
             if !j.judgement.incidents.is_empty() {
@@ -670,7 +683,7 @@ impl<'a> Pipeline<'a> {
                     if first {
                         out.known += 1;
                     }
-                } else {
+                } else if self.list_changes {
                     out.reported.push(Reported { incident, outcome });
                 }
             }
@@ -795,8 +808,8 @@ struct Judged {
     first: bool,
     before: Vec<Incident>,
     judgement: crate::rules::Judgement,
-    /// Chunks to replace (compaction): the id's one new chunk, or none.
-    rewrites: Vec<(MeetingKey, Option<Vec<u8>>)>,
+    /// Chunks to replace (compaction): the id's new chunks (none: it keeps none).
+    rewrites: Vec<(MeetingKey, Vec<Vec<u8>>)>,
     duplicates: u64,
     changed: u64,
     /// The time of its latest event.
@@ -834,31 +847,20 @@ fn judge_meeting(
             let mut kept: Vec<(usize, Observation)> = latest.into_values().collect();
             kept.sort_by_key(|(i, _)| *i);
             observations = kept.into_iter().map(|(_, o)| o).collect();
-            if duplicates > 0 || chunks > COMPACT_AT {
-                let entries: Vec<(SourceKey, Option<&Observation>)> =
-                    observations.iter().map(|o| (o.key, Some(o))).collect();
-                let body = crate::store::encode_chunk(&entries)
-                    .map_err(|e| format!("cannot encode a chunk at column {}", e.column()))?;
-                rewrites.push((w.key.clone(), Some(body)));
+            if duplicates > 0 || chunks >= COMPACT_AT + pieces(observations.len()) {
+                rewrites.push((w.key.clone(), encode_pieces(&observations)?));
             }
             Vec::new()
         }
     };
     for (k, bodies) in chunked {
         let loaded = crate::store::decode_chunks(&bodies)?;
+        drop(bodies);
         duplicates += loaded.duplicates;
         changed += loaded.changed;
-        if loaded.duplicates > 0 || loaded.chunks > COMPACT_AT {
-            let entries: Vec<(SourceKey, Option<&Observation>)> = loaded
-                .observations
-                .iter()
-                .map(|o| (o.key, Some(o)))
-                .collect();
-            let body = (!entries.is_empty())
-                .then(|| crate::store::encode_chunk(&entries))
-                .transpose()
-                .map_err(|e| format!("cannot encode a chunk at column {}", e.column()))?;
-            rewrites.push((k, body));
+        if loaded.duplicates > 0 || loaded.chunks >= COMPACT_AT + pieces(loaded.observations.len())
+        {
+            rewrites.push((k, encode_pieces(&loaded.observations)?));
         }
         observations.extend(loaded.observations);
     }
@@ -877,6 +879,48 @@ fn judge_meeting(
     })
 }
 
+/// Of a meeting's entries in a batch, keeps only the first weak-only chat message of each
+/// actor (see [`Observation::is_weak_only_chat`]): the view keeps no more of the whole meeting,
+/// and the first of the meeting is the first of some batch. With `tombstones` the others are
+/// written as tombstones (an earlier run may have kept them), else left out.
+fn first_weak_only_entries(entries: &mut Entries, tombstones: bool) {
+    if !entries
+        .iter()
+        .any(|(_, o)| o.as_ref().is_some_and(Observation::is_weak_only_chat))
+    {
+        return;
+    }
+    // Per actor, the index of the first so far.
+    let mut first: HashMap<String, usize> = HashMap::new();
+    for (i, (key, o)) in entries.iter().enumerate() {
+        let Some(o) = o.as_ref().filter(|o| o.is_weak_only_chat()) else {
+            continue;
+        };
+        match first.get_mut(&o.event.actor.id) {
+            None => {
+                first.insert(o.event.actor.id.clone(), i);
+            }
+            Some(j) => {
+                let (k, p) = (&entries[*j].0, entries[*j].1.as_ref());
+                if p.is_some_and(|p| (o.event.time, *key) < (p.event.time, *k)) {
+                    *j = i;
+                }
+            }
+        }
+    }
+    // By key, so that the same event read twice in the batch is kept twice, not forgotten.
+    let keep: HashSet<SourceKey> = first.into_values().map(|i| entries[i].0).collect();
+    entries.retain_mut(|(key, o)| {
+        if keep.contains(key) || !o.as_ref().is_some_and(Observation::is_weak_only_chat) {
+            return true;
+        }
+        if tombstones {
+            *o = None;
+        }
+        tombstones
+    });
+}
+
 /// Hashes of what a pipeline judged (8 bytes each, not the keys).
 #[derive(Default)]
 struct RunTally {
@@ -890,8 +934,32 @@ fn id_hash(id: &str) -> u64 {
     u64::from_le_bytes(d[..8].try_into().unwrap_or_default())
 }
 
-/// A meeting's chunks are merged into one when it has more than this many.
+/// A meeting's chunks are merged when it has more than this many, plus one for each further
+/// [`PIECE`] of observations.
 const COMPACT_AT: usize = 4;
+
+/// Observations per chunk when a meeting's chunks are merged: one huge meeting is written in
+/// pieces, so that neither its encoding nor SQLite's copy of it is large.
+const PIECE: usize = 2_000;
+
+/// The chunks `n` observations are merged into.
+fn pieces(n: usize) -> usize {
+    n.div_ceil(PIECE).max(1)
+}
+
+/// A meeting's observations encoded as merged chunks of up to [`PIECE`] each (none when there
+/// are none).
+fn encode_pieces(observations: &[Observation]) -> Result<Vec<Vec<u8>>, String> {
+    observations
+        .chunks(PIECE)
+        .map(|piece| {
+            let entries: Vec<(SourceKey, Option<&Observation>)> =
+                piece.iter().map(|o| (o.key, Some(o))).collect();
+            crate::store::encode_chunk(&entries)
+                .map_err(|e| format!("cannot encode a chunk at column {}", e.column()))
+        })
+        .collect()
+}
 
 /// A stable 64-bit hash of a meeting key.
 fn meeting_hash(platform: crate::event::Platform, id: &str) -> u64 {
