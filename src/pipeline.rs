@@ -305,6 +305,12 @@ pub struct Pipeline<'a> {
     released: HashSet<u64>,
     /// Whether the store held meeting state when the pipeline started.
     store_had_chunks: bool,
+    /// Whether meetings in the cache are written to the store only when they leave it: in a
+    /// store for this run only ([`Store::is_ephemeral`]), where no crash can lose them.
+    defer: bool,
+    /// Every input has been read ([`Pipeline::finish`]): in a store for this run only, a
+    /// meeting judged from memory then need not be written, as nothing more can come of it.
+    input_done: bool,
     /// Batches stored.
     batches: u64,
     /// Hashes of the meetings this pipeline wrote incidents for (a false match only costs a
@@ -346,6 +352,8 @@ impl<'a> Pipeline<'a> {
             cache: HashMap::new(),
             released: HashSet::new(),
             store_had_chunks,
+            defer: store.is_ephemeral(),
+            input_done: false,
             batches: 0,
             horizon: None,
             stats: ObserveStats::default(),
@@ -463,24 +471,35 @@ impl<'a> Pipeline<'a> {
                     continue;
                 }
             }
-            let refs: Vec<(SourceKey, Option<&Observation>)> =
-                entries.iter().map(|(k, o)| (*k, o.as_ref())).collect();
             // Kept in memory too, for judging without reading back, if the store has nothing
             // else of the meeting.
             let cacheable =
                 self.cache.contains_key(meeting) || !self.may_have_chunks(tx, meeting)?;
-            let cached = cacheable.then(|| self.cache.entry(meeting.clone()).or_default());
-            if let Some(c) = cached {
-                c.batch = self.batches;
-                c.chunks += 1;
-                c.observations.extend(entries.iter().filter_map(|(k, o)| {
-                    o.clone().map(|mut o| {
-                        o.key = *k;
-                        o
-                    })
-                }));
+            // In a store for this run only, a meeting in memory is written when it leaves
+            // memory ([`Pipeline::evict`]), not with every batch.
+            let defer =
+                cacheable && self.defer && self.cache.get(meeting).is_none_or(|c| c.unwritten);
+            if !defer {
+                let refs: Vec<(SourceKey, Option<&Observation>)> =
+                    entries.iter().map(|(k, o)| (*k, o.as_ref())).collect();
+                tx.append_chunk(meeting, &refs)?;
             }
-            tx.append_chunk(meeting, &refs)?;
+            if cacheable {
+                let c = self.cache.entry(meeting.clone()).or_default();
+                c.batch = self.batches;
+                if defer {
+                    c.unwritten = true;
+                } else {
+                    c.chunks += 1;
+                }
+                c.observations
+                    .extend(entries.iter_mut().filter_map(|(k, o)| {
+                        o.take().map(|mut o| {
+                            o.key = *k;
+                            o
+                        })
+                    }));
+            }
             // Judged again whenever its events are read, so that a changed configuration
             // (profiles, rules, exceptions) is applied to it.
             if marked.insert(meeting.clone()) {
@@ -515,6 +534,22 @@ impl<'a> Pipeline<'a> {
         tx.has_meeting_chunks(meeting)
     }
 
+    /// Takes a meeting out of the cache, first writing its observations to the store if they
+    /// were kept in memory only.
+    fn evict(&mut self, tx: &Tx<'_>, key: &MeetingKey) -> Result<Option<CacheEntry>, StoreError> {
+        let Some(mut c) = self.cache.remove(key) else {
+            return Ok(None);
+        };
+        if c.unwritten {
+            for body in encode_pieces(&c.observations).map_err(|e| tx.corrupt_error(e))? {
+                tx.append_encoded(key, &body)?;
+            }
+            c.chunks = pieces(c.observations.len());
+            c.unwritten = false;
+        }
+        Ok(Some(c))
+    }
+
     /// Ends a transaction: stores the current batch and commits, so that the observations, the
     /// pending meetings and the clock become durable together.
     pub fn commit(&mut self, tx: Tx<'_>) -> Result<(), StoreError> {
@@ -545,7 +580,7 @@ impl<'a> Pipeline<'a> {
             // Meetings joined to others by aliases are judged with them, at the end.
             if tx.canonical(&key)? != key || !tx.aliases(&key)?.is_empty() {
                 // Counted now: when judged with its aliases it is no longer new to this run.
-                self.cache.remove(&key);
+                self.evict(tx, &key)?;
                 if self.released.insert(meeting_hash(key.platform, &key.id))
                     && tx.canonical(&key)? == key
                 {
@@ -556,7 +591,13 @@ impl<'a> Pipeline<'a> {
             tx.set_due(&key, None)?;
             canonical.insert(key);
         }
-        self.judge_meetings(tx, canonical, clock, now, &mut out)?;
+        // In groups, so that what judging gives (incidents, chunks to write) is not held for
+        // every cold meeting at once.
+        let mut canonical = canonical.into_iter().peekable();
+        while canonical.peek().is_some() {
+            let group: BTreeSet<MeetingKey> = canonical.by_ref().take(JUDGE_GROUP).collect();
+            self.judge_meetings(tx, group, clock, now, &mut out)?;
+        }
         Ok(out)
     }
 
@@ -593,8 +634,17 @@ impl<'a> Pipeline<'a> {
             let source = if all_cached {
                 let mut observations = Vec::new();
                 let mut chunks = 0;
+                let mut unwritten = false;
                 for k in &keys {
-                    if let Some(c) = self.cache.remove(k) {
+                    // The meeting's own observations are written by the judging thread; those
+                    // of its aliases here, under their own ids.
+                    let c = if keys.len() == 1 {
+                        self.cache.remove(k)
+                    } else {
+                        self.evict(tx, k)?
+                    };
+                    if let Some(c) = c {
+                        unwritten |= c.unwritten;
                         observations.extend(c.observations);
                         chunks = chunks.max(c.chunks);
                     }
@@ -602,11 +652,12 @@ impl<'a> Pipeline<'a> {
                 Source::Cached {
                     observations,
                     chunks,
+                    unwritten: unwritten && !(self.defer && self.input_done),
                 }
             } else {
                 let mut chunks = Vec::with_capacity(keys.len());
                 for k in &keys {
-                    self.cache.remove(k);
+                    self.evict(tx, k)?;
                     chunks.push((k.clone(), tx.chunk_bodies(k)?));
                 }
                 Source::Chunks(chunks)
@@ -652,7 +703,10 @@ impl<'a> Pipeline<'a> {
             for (k, bodies) in &j.rewrites {
                 tx.replace_chunks_with(k, bodies)?;
             }
-            if let Some(last) = j.last {
+            // For pruning, which a store for this run only never needs.
+            if let Some(last) = j.last
+                && !self.defer
+            {
                 tx.set_meeting_last(&j.key, last.as_microsecond())?;
             }
             let produced: HashSet<&str> = j
@@ -696,7 +750,8 @@ impl<'a> Pipeline<'a> {
 
     /// Notes in `tx` that every input has been read under the current settings: later runs
     /// need write no tombstones. Call after the last batch of a complete read.
-    pub fn finish(&self, tx: &Tx<'_>) -> Result<(), StoreError> {
+    pub fn finish(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
+        self.input_done = true;
         tx.set_fingerprint(&self.fingerprint)
     }
 
@@ -789,6 +844,8 @@ enum Source {
     Cached {
         observations: Vec<Observation>,
         chunks: usize,
+        /// Not in the store yet: the judging thread encodes them for it.
+        unwritten: bool,
     },
 }
 
@@ -800,6 +857,9 @@ struct CacheEntry {
     batch: u64,
     /// Chunks written for it.
     chunks: usize,
+    /// Its observations are in memory only (a store for this run only: see
+    /// [`Pipeline::evict`]).
+    unwritten: bool,
 }
 
 /// A meeting judged.
@@ -832,6 +892,7 @@ fn judge_meeting(
         Source::Cached {
             observations: cached,
             chunks,
+            unwritten,
         } => {
             // Each event once, the latest version winning, as when read from the store.
             let n = cached.len();
@@ -847,7 +908,7 @@ fn judge_meeting(
             let mut kept: Vec<(usize, Observation)> = latest.into_values().collect();
             kept.sort_by_key(|(i, _)| *i);
             observations = kept.into_iter().map(|(_, o)| o).collect();
-            if duplicates > 0 || chunks >= COMPACT_AT + pieces(observations.len()) {
+            if unwritten || duplicates > 0 || chunks >= COMPACT_AT + pieces(observations.len()) {
                 rewrites.push((w.key.clone(), encode_pieces(&observations)?));
             }
             Vec::new()
@@ -933,6 +994,9 @@ fn id_hash(id: &str) -> u64 {
     let d = sha2::Sha256::digest(id.as_bytes());
     u64::from_le_bytes(d[..8].try_into().unwrap_or_default())
 }
+
+/// Cold meetings judged together (see [`Pipeline::settle_cold`]).
+const JUDGE_GROUP: usize = 500;
 
 /// A meeting's chunks are merged when it has more than this many, plus one for each further
 /// [`PIECE`] of observations.

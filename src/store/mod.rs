@@ -57,6 +57,8 @@ pub enum StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// In memory or in a temporary file: nothing of it outlives the process.
+    ephemeral: bool,
 }
 
 impl Store {
@@ -85,6 +87,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            ephemeral: false,
         };
         store.tune()?;
         store.migrate()?;
@@ -116,7 +119,11 @@ impl Store {
             path: path.clone(),
             cause,
         })?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            ephemeral: true,
+        };
         store.tune()?;
         store.migrate()?;
         Ok(store)
@@ -135,10 +142,20 @@ impl Store {
         let conn = Connection::open("").map_err(open_err)?;
         conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
             .map_err(open_err)?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            ephemeral: true,
+        };
         store.tune()?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Whether the store lives for this process only ([`Store::in_memory`],
+    /// [`Store::temporary`]).
+    pub fn is_ephemeral(&self) -> bool {
+        self.ephemeral
     }
 
     /// The database file (`:memory:` for a store in memory).
