@@ -311,6 +311,9 @@ pub struct Pipeline<'a> {
     /// Every input has been read ([`Pipeline::finish`]): in a store for this run only, a
     /// meeting judged from memory then need not be written, as nothing more can come of it.
     input_done: bool,
+    /// Whether the store holds aliases (`None`: not asked yet). See
+    /// [`Pipeline::may_have_aliases`].
+    aliases: std::cell::Cell<Option<bool>>,
     /// Batches stored.
     batches: u64,
     /// Hashes of the meetings this pipeline wrote incidents for (a false match only costs a
@@ -354,6 +357,7 @@ impl<'a> Pipeline<'a> {
             store_had_chunks,
             defer: store.is_ephemeral(),
             input_done: false,
+            aliases: std::cell::Cell::new(None),
             batches: 0,
             horizon: None,
             stats: ObserveStats::default(),
@@ -506,6 +510,9 @@ impl<'a> Pipeline<'a> {
                 tx.mark_pending(meeting, DUE_NOW)?;
             }
         }
+        if !batch.aliases.is_empty() {
+            self.aliases.set(Some(true));
+        }
         for (meeting, alias) in &batch.aliases {
             for changed in tx.add_alias(meeting, alias)? {
                 if marked.insert(changed.clone()) {
@@ -532,6 +539,17 @@ impl<'a> Pipeline<'a> {
             return Ok(false);
         }
         tx.has_meeting_chunks(meeting)
+    }
+
+    /// Whether any meeting may have aliases: the store's aliases are looked up only then (most
+    /// exports have none). Asked of the store once, then known from the batches stored.
+    fn may_have_aliases(&self, tx: &Tx<'_>) -> Result<bool, StoreError> {
+        if let Some(known) = self.aliases.get() {
+            return Ok(known);
+        }
+        let any = tx.has_aliases()?;
+        self.aliases.set(Some(any));
+        Ok(any)
     }
 
     /// Takes a meeting out of the cache, first writing its observations to the store if they
@@ -578,7 +596,9 @@ impl<'a> Pipeline<'a> {
         let mut canonical = BTreeSet::new();
         for key in cold {
             // Meetings joined to others by aliases are judged with them, at the end.
-            if tx.canonical(&key)? != key || !tx.aliases(&key)?.is_empty() {
+            if self.may_have_aliases(tx)?
+                && (tx.canonical(&key)? != key || !tx.aliases(&key)?.is_empty())
+            {
                 // Counted now: when judged with its aliases it is no longer new to this run.
                 self.evict(tx, &key)?;
                 if self.released.insert(meeting_hash(key.platform, &key.id))
@@ -588,7 +608,7 @@ impl<'a> Pipeline<'a> {
                 }
                 continue;
             }
-            tx.set_due(&key, None)?;
+            // Its pending mark is cleared when it is judged.
             canonical.insert(key);
         }
         // In groups, so that what judging gives (incidents, chunks to write) is not held for
@@ -613,7 +633,11 @@ impl<'a> Pipeline<'a> {
         // Read on this thread (the store's connection), judge on all of them.
         let mut work = Vec::with_capacity(canonical.len());
         for key in canonical {
-            let ids = tx.meeting_and_aliases(&key)?;
+            let ids = if self.may_have_aliases(tx)? {
+                tx.meeting_and_aliases(&key)?
+            } else {
+                vec![key.id.clone()]
+            };
             let keys: Vec<MeetingKey> = ids
                 .iter()
                 .map(|id| MeetingKey {

@@ -239,6 +239,15 @@ impl Tx<'_> {
         }
     }
 
+    /// Whether any meeting has an alias.
+    pub fn has_aliases(&self) -> Result<bool, super::StoreError> {
+        self.tx
+            .query_row("SELECT EXISTS (SELECT 1 FROM meeting_aliases)", [], |r| {
+                r.get(0)
+            })
+            .map_err(self.sql())
+    }
+
     /// The meeting `key` is an alias of, or `key` itself.
     pub fn canonical(&self, key: &MeetingKey) -> Result<MeetingKey, super::StoreError> {
         let meeting: Option<String> = self
