@@ -6,6 +6,7 @@ use clap::Parser;
 use motesvakt::cli::{self, Cli};
 
 fn main() -> ExitCode {
+    few_malloc_arenas();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -30,3 +31,22 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Two malloc arenas instead of glibc's eight per core: observations are made on reading
+/// threads and freed on judging threads, and with an arena per short-lived thread the freed
+/// memory stays resident in arenas no thread uses again (a fifth of the peak RSS of a scan).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn few_malloc_arenas() {
+    unsafe extern "C" {
+        fn mallopt(param: i32, value: i32) -> i32;
+    }
+    /// `M_ARENA_MAX` in glibc's `malloc.h`.
+    const M_ARENA_MAX: i32 = -8;
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread is started.
+    unsafe {
+        mallopt(M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn few_malloc_arenas() {}

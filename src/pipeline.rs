@@ -294,6 +294,9 @@ pub struct Pipeline<'a> {
     store_had_incidents: bool,
     /// Threads for judging.
     threads: usize,
+    /// Whether [`Settled::reported`] lists the changes (the scan reads them from the store at
+    /// the end instead, so that a meeting with thousands of incidents is not held twice).
+    list_changes: bool,
     /// What this pipeline judged, so that a meeting or incident judged twice in a run (early,
     /// then again when more of it came) is counted once.
     run: RunTally,
@@ -305,6 +308,15 @@ pub struct Pipeline<'a> {
     released: HashSet<u64>,
     /// Whether the store held meeting state when the pipeline started.
     store_had_chunks: bool,
+    /// Whether meetings in the cache are written to the store only when they leave it: in a
+    /// store for this run only ([`Store::is_ephemeral`]), where no crash can lose them.
+    defer: bool,
+    /// Every input has been read ([`Pipeline::finish`]): in a store for this run only, a
+    /// meeting judged from memory then need not be written, as nothing more can come of it.
+    input_done: bool,
+    /// Whether the store holds aliases (`None`: not asked yet). See
+    /// [`Pipeline::may_have_aliases`].
+    aliases: std::cell::Cell<Option<bool>>,
     /// Batches stored.
     batches: u64,
     /// Hashes of the meetings this pipeline wrote incidents for (a false match only costs a
@@ -340,11 +352,15 @@ impl<'a> Pipeline<'a> {
             store_had_incidents,
             wrote_for: HashSet::new(),
             threads: 1,
+            list_changes: true,
             run: RunTally::default(),
             run_id,
             cache: HashMap::new(),
             released: HashSet::new(),
             store_had_chunks,
+            defer: store.is_ephemeral(),
+            input_done: false,
+            aliases: std::cell::Cell::new(None),
             batches: 0,
             horizon: None,
             stats: ObserveStats::default(),
@@ -395,6 +411,12 @@ impl<'a> Pipeline<'a> {
         self.run_id
     }
 
+    /// Whether settling lists every change in [`Settled::reported`] (the default), or only
+    /// counts them.
+    pub fn set_list_changes(&mut self, list: bool) {
+        self.list_changes = list;
+    }
+
     /// Judges on up to `threads` threads (1 by default).
     pub fn set_threads(&mut self, threads: usize) {
         self.threads = threads.max(1);
@@ -440,6 +462,7 @@ impl<'a> Pipeline<'a> {
         meetings.sort_by(|a, b| a.0.cmp(&b.0));
         self.batches += 1;
         for (meeting, entries) in &mut meetings {
+            first_weak_only_entries(entries, self.observer.tombstones);
             if let Some(horizon) = self.horizon
                 && entries
                     .iter()
@@ -455,29 +478,43 @@ impl<'a> Pipeline<'a> {
                     continue;
                 }
             }
-            let refs: Vec<(SourceKey, Option<&Observation>)> =
-                entries.iter().map(|(k, o)| (*k, o.as_ref())).collect();
             // Kept in memory too, for judging without reading back, if the store has nothing
             // else of the meeting.
             let cacheable =
                 self.cache.contains_key(meeting) || !self.may_have_chunks(tx, meeting)?;
-            let cached = cacheable.then(|| self.cache.entry(meeting.clone()).or_default());
-            if let Some(c) = cached {
-                c.batch = self.batches;
-                c.chunks += 1;
-                c.observations.extend(entries.iter().filter_map(|(k, o)| {
-                    o.clone().map(|mut o| {
-                        o.key = *k;
-                        o
-                    })
-                }));
+            // In a store for this run only, a meeting in memory is written when it leaves
+            // memory ([`Pipeline::evict`]), not with every batch.
+            let defer =
+                cacheable && self.defer && self.cache.get(meeting).is_none_or(|c| c.unwritten);
+            if !defer {
+                let refs: Vec<(SourceKey, Option<&Observation>)> =
+                    entries.iter().map(|(k, o)| (*k, o.as_ref())).collect();
+                tx.append_chunk(meeting, &refs)?;
             }
-            tx.append_chunk(meeting, &refs)?;
+            if cacheable {
+                let c = self.cache.entry(meeting.clone()).or_default();
+                c.batch = self.batches;
+                if defer {
+                    c.unwritten = true;
+                } else {
+                    c.chunks += 1;
+                }
+                c.observations
+                    .extend(entries.iter_mut().filter_map(|(k, o)| {
+                        o.take().map(|mut o| {
+                            o.key = *k;
+                            o
+                        })
+                    }));
+            }
             // Judged again whenever its events are read, so that a changed configuration
             // (profiles, rules, exceptions) is applied to it.
             if marked.insert(meeting.clone()) {
                 tx.mark_pending(meeting, DUE_NOW)?;
             }
+        }
+        if !batch.aliases.is_empty() {
+            self.aliases.set(Some(true));
         }
         for (meeting, alias) in &batch.aliases {
             for changed in tx.add_alias(meeting, alias)? {
@@ -505,6 +542,33 @@ impl<'a> Pipeline<'a> {
             return Ok(false);
         }
         tx.has_meeting_chunks(meeting)
+    }
+
+    /// Whether any meeting may have aliases: the store's aliases are looked up only then (most
+    /// exports have none). Asked of the store once, then known from the batches stored.
+    fn may_have_aliases(&self, tx: &Tx<'_>) -> Result<bool, StoreError> {
+        if let Some(known) = self.aliases.get() {
+            return Ok(known);
+        }
+        let any = tx.has_aliases()?;
+        self.aliases.set(Some(any));
+        Ok(any)
+    }
+
+    /// Takes a meeting out of the cache, first writing its observations to the store if they
+    /// were kept in memory only.
+    fn evict(&mut self, tx: &Tx<'_>, key: &MeetingKey) -> Result<Option<CacheEntry>, StoreError> {
+        let Some(mut c) = self.cache.remove(key) else {
+            return Ok(None);
+        };
+        if c.unwritten {
+            for body in encode_pieces(&c.observations).map_err(|e| tx.corrupt_error(e))? {
+                tx.append_encoded(key, &body)?;
+            }
+            c.chunks = pieces(c.observations.len());
+            c.unwritten = false;
+        }
+        Ok(Some(c))
     }
 
     /// Ends a transaction: stores the current batch and commits, so that the observations, the
@@ -535,9 +599,11 @@ impl<'a> Pipeline<'a> {
         let mut canonical = BTreeSet::new();
         for key in cold {
             // Meetings joined to others by aliases are judged with them, at the end.
-            if tx.canonical(&key)? != key || !tx.aliases(&key)?.is_empty() {
+            if self.may_have_aliases(tx)?
+                && (tx.canonical(&key)? != key || !tx.aliases(&key)?.is_empty())
+            {
                 // Counted now: when judged with its aliases it is no longer new to this run.
-                self.cache.remove(&key);
+                self.evict(tx, &key)?;
                 if self.released.insert(meeting_hash(key.platform, &key.id))
                     && tx.canonical(&key)? == key
                 {
@@ -545,10 +611,16 @@ impl<'a> Pipeline<'a> {
                 }
                 continue;
             }
-            tx.set_due(&key, None)?;
+            // Its pending mark is cleared when it is judged.
             canonical.insert(key);
         }
-        self.judge_meetings(tx, canonical, clock, now, &mut out)?;
+        // In groups, so that what judging gives (incidents, chunks to write) is not held for
+        // every cold meeting at once.
+        let mut canonical = canonical.into_iter().peekable();
+        while canonical.peek().is_some() {
+            let group: BTreeSet<MeetingKey> = canonical.by_ref().take(JUDGE_GROUP).collect();
+            self.judge_meetings(tx, group, clock, now, &mut out)?;
+        }
         Ok(out)
     }
 
@@ -564,7 +636,11 @@ impl<'a> Pipeline<'a> {
         // Read on this thread (the store's connection), judge on all of them.
         let mut work = Vec::with_capacity(canonical.len());
         for key in canonical {
-            let ids = tx.meeting_and_aliases(&key)?;
+            let ids = if self.may_have_aliases(tx)? {
+                tx.meeting_and_aliases(&key)?
+            } else {
+                vec![key.id.clone()]
+            };
             let keys: Vec<MeetingKey> = ids
                 .iter()
                 .map(|id| MeetingKey {
@@ -585,8 +661,17 @@ impl<'a> Pipeline<'a> {
             let source = if all_cached {
                 let mut observations = Vec::new();
                 let mut chunks = 0;
+                let mut unwritten = false;
                 for k in &keys {
-                    if let Some(c) = self.cache.remove(k) {
+                    // The meeting's own observations are written by the judging thread; those
+                    // of its aliases here, under their own ids.
+                    let c = if keys.len() == 1 {
+                        self.cache.remove(k)
+                    } else {
+                        self.evict(tx, k)?
+                    };
+                    if let Some(c) = c {
+                        unwritten |= c.unwritten;
                         observations.extend(c.observations);
                         chunks = chunks.max(c.chunks);
                     }
@@ -594,11 +679,12 @@ impl<'a> Pipeline<'a> {
                 Source::Cached {
                     observations,
                     chunks,
+                    unwritten: unwritten && !(self.defer && self.input_done),
                 }
             } else {
                 let mut chunks = Vec::with_capacity(keys.len());
                 for k in &keys {
-                    self.cache.remove(k);
+                    self.evict(tx, k)?;
                     chunks.push((k.clone(), tx.chunk_bodies(k)?));
                 }
                 Source::Chunks(chunks)
@@ -641,10 +727,13 @@ impl<'a> Pipeline<'a> {
             } else {
                 self.run.excepted.remove(&meeting);
             }
-            for (k, body) in &j.rewrites {
-                tx.replace_chunks(k, body.as_deref())?;
+            for (k, bodies) in &j.rewrites {
+                tx.replace_chunks_with(k, bodies)?;
             }
-            if let Some(last) = j.last {
+            // For pruning, which a store for this run only never needs.
+            if let Some(last) = j.last
+                && !self.defer
+            {
                 tx.set_meeting_last(&j.key, last.as_microsecond())?;
             }
             let produced: HashSet<&str> = j
@@ -656,10 +745,12 @@ impl<'a> Pipeline<'a> {
             for old in j.before {
                 if !produced.contains(old.id.as_str()) {
                     tx.withdraw_incident(&old, now, self.run_id)?;
-                    out.reported.push(Reported {
-                        incident: old,
-                        outcome: Outcome::Withdrawn,
-                    });
+                    if self.list_changes {
+                        out.reported.push(Reported {
+                            incident: old,
+                            outcome: Outcome::Withdrawn,
+                        });
+                    }
                 }
             }
             if !j.judgement.incidents.is_empty() {
@@ -673,7 +764,7 @@ impl<'a> Pipeline<'a> {
                     if first {
                         out.known += 1;
                     }
-                } else {
+                } else if self.list_changes {
                     out.reported.push(Reported { incident, outcome });
                 }
             }
@@ -686,7 +777,8 @@ impl<'a> Pipeline<'a> {
 
     /// Notes in `tx` that every input has been read under the current settings: later runs
     /// need write no tombstones. Call after the last batch of a complete read.
-    pub fn finish(&self, tx: &Tx<'_>) -> Result<(), StoreError> {
+    pub fn finish(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
+        self.input_done = true;
         tx.set_fingerprint(&self.fingerprint)
     }
 
@@ -779,6 +871,8 @@ enum Source {
     Cached {
         observations: Vec<Observation>,
         chunks: usize,
+        /// Not in the store yet: the judging thread encodes them for it.
+        unwritten: bool,
     },
 }
 
@@ -790,6 +884,9 @@ struct CacheEntry {
     batch: u64,
     /// Chunks written for it.
     chunks: usize,
+    /// Its observations are in memory only (a store for this run only: see
+    /// [`Pipeline::evict`]).
+    unwritten: bool,
 }
 
 /// A meeting judged.
@@ -798,8 +895,8 @@ struct Judged {
     first: bool,
     before: Vec<Incident>,
     judgement: crate::rules::Judgement,
-    /// Chunks to replace (compaction): the id's one new chunk, or none.
-    rewrites: Vec<(MeetingKey, Option<Vec<u8>>)>,
+    /// Chunks to replace (compaction): the id's new chunks (none: it keeps none).
+    rewrites: Vec<(MeetingKey, Vec<Vec<u8>>)>,
     duplicates: u64,
     changed: u64,
     /// The time of its latest event.
@@ -822,6 +919,7 @@ fn judge_meeting(
         Source::Cached {
             observations: cached,
             chunks,
+            unwritten,
         } => {
             // Each event once, the latest version winning, as when read from the store.
             let n = cached.len();
@@ -837,31 +935,20 @@ fn judge_meeting(
             let mut kept: Vec<(usize, Observation)> = latest.into_values().collect();
             kept.sort_by_key(|(i, _)| *i);
             observations = kept.into_iter().map(|(_, o)| o).collect();
-            if duplicates > 0 || chunks > COMPACT_AT {
-                let entries: Vec<(SourceKey, Option<&Observation>)> =
-                    observations.iter().map(|o| (o.key, Some(o))).collect();
-                let body = crate::store::encode_chunk(&entries)
-                    .map_err(|e| format!("cannot encode a chunk at column {}", e.column()))?;
-                rewrites.push((w.key.clone(), Some(body)));
+            if unwritten || duplicates > 0 || chunks >= COMPACT_AT + pieces(observations.len()) {
+                rewrites.push((w.key.clone(), encode_pieces(&observations)?));
             }
             Vec::new()
         }
     };
     for (k, bodies) in chunked {
         let loaded = crate::store::decode_chunks(&bodies)?;
+        drop(bodies);
         duplicates += loaded.duplicates;
         changed += loaded.changed;
-        if loaded.duplicates > 0 || loaded.chunks > COMPACT_AT {
-            let entries: Vec<(SourceKey, Option<&Observation>)> = loaded
-                .observations
-                .iter()
-                .map(|o| (o.key, Some(o)))
-                .collect();
-            let body = (!entries.is_empty())
-                .then(|| crate::store::encode_chunk(&entries))
-                .transpose()
-                .map_err(|e| format!("cannot encode a chunk at column {}", e.column()))?;
-            rewrites.push((k, body));
+        if loaded.duplicates > 0 || loaded.chunks >= COMPACT_AT + pieces(loaded.observations.len())
+        {
+            rewrites.push((k, encode_pieces(&loaded.observations)?));
         }
         observations.extend(loaded.observations);
     }
@@ -880,6 +967,48 @@ fn judge_meeting(
     })
 }
 
+/// Of a meeting's entries in a batch, keeps only the first weak-only chat message of each
+/// actor (see [`Observation::is_weak_only_chat`]): the view keeps no more of the whole meeting,
+/// and the first of the meeting is the first of some batch. With `tombstones` the others are
+/// written as tombstones (an earlier run may have kept them), else left out.
+fn first_weak_only_entries(entries: &mut Entries, tombstones: bool) {
+    if !entries
+        .iter()
+        .any(|(_, o)| o.as_ref().is_some_and(Observation::is_weak_only_chat))
+    {
+        return;
+    }
+    // Per actor, the index of the first so far.
+    let mut first: HashMap<String, usize> = HashMap::new();
+    for (i, (key, o)) in entries.iter().enumerate() {
+        let Some(o) = o.as_ref().filter(|o| o.is_weak_only_chat()) else {
+            continue;
+        };
+        match first.get_mut(&o.event.actor.id) {
+            None => {
+                first.insert(o.event.actor.id.clone(), i);
+            }
+            Some(j) => {
+                let (k, p) = (&entries[*j].0, entries[*j].1.as_ref());
+                if p.is_some_and(|p| (o.event.time, *key) < (p.event.time, *k)) {
+                    *j = i;
+                }
+            }
+        }
+    }
+    // By key, so that the same event read twice in the batch is kept twice, not forgotten.
+    let keep: HashSet<SourceKey> = first.into_values().map(|i| entries[i].0).collect();
+    entries.retain_mut(|(key, o)| {
+        if keep.contains(key) || !o.as_ref().is_some_and(Observation::is_weak_only_chat) {
+            return true;
+        }
+        if tombstones {
+            *o = None;
+        }
+        tombstones
+    });
+}
+
 /// Hashes of what a pipeline judged (8 bytes each, not the keys).
 #[derive(Default)]
 struct RunTally {
@@ -893,8 +1022,35 @@ fn id_hash(id: &str) -> u64 {
     u64::from_le_bytes(d[..8].try_into().unwrap_or_default())
 }
 
-/// A meeting's chunks are merged into one when it has more than this many.
+/// Cold meetings judged together (see [`Pipeline::settle_cold`]).
+const JUDGE_GROUP: usize = 500;
+
+/// A meeting's chunks are merged when it has more than this many, plus one for each further
+/// [`PIECE`] of observations.
 const COMPACT_AT: usize = 4;
+
+/// Observations per chunk when a meeting's chunks are merged: one huge meeting is written in
+/// pieces, so that neither its encoding nor SQLite's copy of it is large.
+const PIECE: usize = 2_000;
+
+/// The chunks `n` observations are merged into.
+fn pieces(n: usize) -> usize {
+    n.div_ceil(PIECE).max(1)
+}
+
+/// A meeting's observations encoded as merged chunks of up to [`PIECE`] each (none when there
+/// are none).
+fn encode_pieces(observations: &[Observation]) -> Result<Vec<Vec<u8>>, String> {
+    observations
+        .chunks(PIECE)
+        .map(|piece| {
+            let entries: Vec<(SourceKey, Option<&Observation>)> =
+                piece.iter().map(|o| (o.key, Some(o))).collect();
+            crate::store::encode_chunk(&entries)
+                .map_err(|e| format!("cannot encode a chunk at column {}", e.column()))
+        })
+        .collect()
+}
 
 /// A stable 64-bit hash of a meeting key.
 fn meeting_hash(platform: crate::event::Platform, id: &str) -> u64 {

@@ -354,6 +354,8 @@ pub fn run(
     let mut pipeline = Pipeline::new(config, detector, store)?;
 
     pipeline.set_threads(options.threads);
+    // What changed is listed from the store at the end.
+    pipeline.set_list_changes(false);
     let total = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())

@@ -106,6 +106,7 @@ impl MeetingView {
         care: &SensitivitySettings,
     ) -> MeetingView {
         observations.sort_by(|a, b| a.event.time.cmp(&b.event.time).then(a.key.cmp(&b.key)));
+        first_weak_only_chats(&mut observations);
         let mut observations = derive::derive(observations);
         apply_subject_context(&mut observations);
         let mut ordinals = Vec::with_capacity(observations.len());
@@ -154,6 +155,19 @@ impl MeetingView {
                     )
             })
     }
+}
+
+/// Keeps, of the chat messages with weak signals only ([`Observation::is_weak_only_chat`]), the
+/// first (in time and key order) of each meeting id and actor: the rest says nothing a rule
+/// uses. A function of the set, so it does not matter how many of the others were stored.
+fn first_weak_only_chats(observations: &mut Vec<Observation>) {
+    if !observations.iter().any(Observation::is_weak_only_chat) {
+        return;
+    }
+    let mut seen: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
+    observations.retain(|o| {
+        !o.is_weak_only_chat() || seen.insert((o.event.meeting.clone(), o.event.actor.id.clone()))
+    });
 }
 
 /// The meeting's subjects (every one seen, in any event) raise the findings of its chat and

@@ -111,8 +111,8 @@ impl Observation {
         match &mut event.kind {
             EventKind::ChatMessage { text, .. } => {
                 scan(TextField::Chat, text, &none);
-                // Chat text is never kept, with or without findings.
-                text.clear();
+                // Chat text is never kept, with or without findings (nor its buffer).
+                *text = String::new();
             }
             EventKind::MeetingStarted {
                 subject, organizer, ..
@@ -181,6 +181,18 @@ impl Observation {
         !matches!(self.event.kind, EventKind::ChatMessage { .. })
             || !self.findings.is_empty()
             || !self.signals.is_empty()
+    }
+
+    /// A chat message whose only findings are weak signals (ICD codes, clinical terms) and that
+    /// has no phrase signal. The rules need no more of such messages than that the meeting has
+    /// one, and when each actor first wrote one ([`super::MeetingView::new`] keeps the first
+    /// per meeting id and actor, [`crate::pipeline`] stores no more than that of a batch), so
+    /// that meeting state does not grow with a long chat full of clinical words.
+    pub fn is_weak_only_chat(&self) -> bool {
+        matches!(self.event.kind, EventKind::ChatMessage { .. })
+            && self.signals.is_empty()
+            && !self.findings.is_empty()
+            && self.findings.iter().all(|f| f.finding.is_weak_signal())
     }
 
     pub fn meeting_key(&self) -> super::MeetingKey {

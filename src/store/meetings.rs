@@ -143,14 +143,23 @@ impl Tx<'_> {
         key: &MeetingKey,
         body: Option<&[u8]>,
     ) -> Result<(), super::StoreError> {
+        self.replace_chunks_with(key, body.as_slice())
+    }
+
+    /// Replaces a meeting's chunks by those already encoded (none: the meeting keeps none).
+    pub fn replace_chunks_with(
+        &self,
+        key: &MeetingKey,
+        bodies: &[impl AsRef<[u8]>],
+    ) -> Result<(), super::StoreError> {
         self.tx
             .prepare_cached("DELETE FROM chunks WHERE platform = ?1 AND meeting = ?2")
             .and_then(|mut st| st.execute(params![key.platform.as_str(), key.id]))
             .map_err(self.sql())?;
-        match body {
-            Some(b) => self.append_encoded(key, b),
-            None => Ok(()),
+        for b in bodies {
+            self.append_encoded(key, b.as_ref())?;
         }
+        Ok(())
     }
 
     /// Whether the store keeps events filed under the meeting `key`.
@@ -228,6 +237,15 @@ impl Tx<'_> {
                 Ok(changed)
             }
         }
+    }
+
+    /// Whether any meeting has an alias.
+    pub fn has_aliases(&self) -> Result<bool, super::StoreError> {
+        self.tx
+            .query_row("SELECT EXISTS (SELECT 1 FROM meeting_aliases)", [], |r| {
+                r.get(0)
+            })
+            .map_err(self.sql())
     }
 
     /// The meeting `key` is an alias of, or `key` itself.

@@ -65,6 +65,8 @@ pub enum StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// In memory or in a temporary file: nothing of it outlives the process.
+    ephemeral: bool,
 }
 
 impl Store {
@@ -93,6 +95,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            ephemeral: false,
         };
         store.tune()?;
         store.migrate()?;
@@ -179,7 +182,11 @@ impl Store {
             path: path.clone(),
             cause,
         })?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            ephemeral: true,
+        };
         store.tune()?;
         store.migrate()?;
         Ok(store)
@@ -198,10 +205,20 @@ impl Store {
         let conn = Connection::open("").map_err(open_err)?;
         conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
             .map_err(open_err)?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            ephemeral: true,
+        };
         store.tune()?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Whether the store lives for this process only ([`Store::in_memory`],
+    /// [`Store::temporary`]).
+    pub fn is_ephemeral(&self) -> bool {
+        self.ephemeral
     }
 
     /// The database file (`:memory:` for a store in memory).
