@@ -260,7 +260,9 @@ fn the_subject_raises_a_chat_number_whichever_came_first() {
 fn a_late_record_of_a_pruned_meeting_is_refused_and_withdraws_nothing() {
     let config = config();
     let d = detector(&config);
-    let store = Store::in_memory().unwrap();
+    // A store on disk, as the service's: meetings are written with every batch.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
     let mut p = Pipeline::new(&config, &d, &store).unwrap();
     // m1 is judged (a number in the chat, a recording), then m2 goes on the next day.
     observe(&store, &mut p, &meeting_lines());

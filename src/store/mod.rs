@@ -120,6 +120,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            ephemeral: false,
         };
         store.tune()?;
         let found = store.schema_version()?;
