@@ -152,74 +152,52 @@ impl Tx<'_> {
 
     /// Inserts (when `id` is 0) or updates a file row; returns its id.
     pub fn save_file(&self, f: &FileRow) -> Result<i64, StoreError> {
-        let content = f.content.as_ref().map(|c| c.to_vec());
-        let values = params![
-            f.kind.as_str(),
-            f.format.name(),
-            f.head.len as i64,
-            &f.head.hash[..],
-            content,
-            f.path,
-            f.dev as i64,
-            f.ino as i64,
-            f.offset as i64,
-            f.line as i64,
-            f.skipping,
-            f.records as i64,
-            f.errors as i64,
-            f.done,
-            f.size as i64,
-            f.first_seen,
-            f.last_read,
-            f.gone_at,
-        ];
-        if f.id == 0 {
-            self.tx
-                .prepare_cached(
-                    "INSERT INTO files (kind, format, head_len, head_hash, content, path, dev, ino,
-                         offset, line, skipping, records, errors, done, size, first_seen,
-                         last_read, gone_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                         ?16, ?17, ?18)",
-                )
-                .and_then(|mut st| st.execute(values))
-                .map_err(self.sql())?;
-            Ok(self.tx.last_insert_rowid())
+        self.tx
+            .prepare_cached(
+                "INSERT INTO files (kind, format, head_len, head_hash, content, path, dev, ino,
+                     offset, line, skipping, records, errors, done, size, first_seen,
+                     last_read, gone_at, id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                     ?16, ?17, ?18, NULLIF(?19, 0))
+                 ON CONFLICT (id) DO UPDATE SET kind = excluded.kind,
+                     format = excluded.format, head_len = excluded.head_len,
+                     head_hash = excluded.head_hash, content = excluded.content,
+                     path = excluded.path, dev = excluded.dev, ino = excluded.ino,
+                     offset = excluded.offset, line = excluded.line,
+                     skipping = excluded.skipping, records = excluded.records,
+                     errors = excluded.errors, done = excluded.done, size = excluded.size,
+                     first_seen = excluded.first_seen, last_read = excluded.last_read,
+                     gone_at = excluded.gone_at",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    f.kind.as_str(),
+                    f.format.name(),
+                    f.head.len as i64,
+                    &f.head.hash[..],
+                    f.content.as_ref().map(|c| c.to_vec()),
+                    f.path,
+                    f.dev as i64,
+                    f.ino as i64,
+                    f.offset as i64,
+                    f.line as i64,
+                    f.skipping,
+                    f.records as i64,
+                    f.errors as i64,
+                    f.done,
+                    f.size as i64,
+                    f.first_seen,
+                    f.last_read,
+                    f.gone_at,
+                    f.id,
+                ])
+            })
+            .map_err(self.sql())?;
+        Ok(if f.id == 0 {
+            self.tx.last_insert_rowid()
         } else {
-            self.tx
-                .prepare_cached(
-                    "UPDATE files SET kind = ?1, format = ?2, head_len = ?3, head_hash = ?4,
-                         content = ?5, path = ?6, dev = ?7, ino = ?8, offset = ?9, line = ?10,
-                         skipping = ?11, records = ?12, errors = ?13, done = ?14, size = ?15,
-                         first_seen = ?16, last_read = ?17, gone_at = ?18
-                     WHERE id = ?19",
-                )
-                .and_then(|mut st| {
-                    st.execute(params![
-                        f.kind.as_str(),
-                        f.format.name(),
-                        f.head.len as i64,
-                        &f.head.hash[..],
-                        f.content.as_ref().map(|c| c.to_vec()),
-                        f.path,
-                        f.dev as i64,
-                        f.ino as i64,
-                        f.offset as i64,
-                        f.line as i64,
-                        f.skipping,
-                        f.records as i64,
-                        f.errors as i64,
-                        f.done,
-                        f.size as i64,
-                        f.first_seen,
-                        f.last_read,
-                        f.gone_at,
-                        f.id,
-                    ])
-                })
-                .map_err(self.sql())?;
-            Ok(f.id)
-        }
+            f.id
+        })
     }
 
     /// Forgets files gone since before `before` (Unix µs). Returns how many.

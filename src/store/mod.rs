@@ -123,15 +123,8 @@ impl Store {
             ephemeral: false,
         };
         store.tune()?;
-        let found = store.schema_version()?;
+        let found = store.known_schema_version()?;
         let known = MIGRATIONS.len();
-        if found > known as i64 {
-            return Err(StoreError::TooNew {
-                path: path.to_path_buf(),
-                found,
-                known,
-            });
-        }
         if found < known as i64 {
             return Err(StoreError::TooOld {
                 path: path.to_path_buf(),
@@ -145,17 +138,7 @@ impl Store {
     /// A transaction that only reads (deferred: it takes no write lock). Its changes, if any
     /// were attempted, fail on a read-only store.
     pub fn read_transaction(&self) -> Result<Tx<'_>, StoreError> {
-        let sql = sql_error(&self.path);
-        let tx = rusqlite::Transaction::new_unchecked(
-            &self.conn,
-            rusqlite::TransactionBehavior::Deferred,
-        )
-        .map_err(sql)?;
-        Ok(Tx {
-            tx,
-            path: &self.path,
-            seq: std::cell::Cell::new(None),
-        })
+        self.begin(rusqlite::TransactionBehavior::Deferred)
     }
 
     /// Settings for every connection: plans that do not depend on bound values (SQLite built
@@ -238,7 +221,8 @@ impl Store {
             .map_err(self.sql())
     }
 
-    fn migrate(&mut self) -> Result<(), StoreError> {
+    /// The schema version, refused when it is newer than this motesvakt knows.
+    fn known_schema_version(&self) -> Result<i64, StoreError> {
         let found = self.schema_version()?;
         if found > MIGRATIONS.len() as i64 {
             return Err(StoreError::TooNew {
@@ -247,6 +231,11 @@ impl Store {
                 known: MIGRATIONS.len(),
             });
         }
+        Ok(found)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found = self.known_schema_version()?;
         let sql = sql_error(&self.path);
         for (i, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             // The version is read again inside the write transaction: another process (the
@@ -273,12 +262,12 @@ impl Store {
     /// [`Tx::commit`] is called; dropping it rolls back. One transaction at a time: starting a
     /// second while one is open is an error from SQLite, not a nested transaction.
     pub fn transaction(&self) -> Result<Tx<'_>, StoreError> {
-        let sql = sql_error(&self.path);
-        let tx = rusqlite::Transaction::new_unchecked(
-            &self.conn,
-            rusqlite::TransactionBehavior::Immediate,
-        )
-        .map_err(sql)?;
+        self.begin(rusqlite::TransactionBehavior::Immediate)
+    }
+
+    fn begin(&self, behavior: rusqlite::TransactionBehavior) -> Result<Tx<'_>, StoreError> {
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, behavior)
+            .map_err(sql_error(&self.path))?;
         Ok(Tx {
             tx,
             path: &self.path,
