@@ -45,7 +45,7 @@ pub fn json_line(r: &Reported) -> String {
 /// DEL and the bidirectional overrides. They can only be inside strings, where `\uXXXX` means
 /// the same character.
 pub fn json_safe(json: String) -> String {
-    let raw = |c: char| matches!(c, '\u{7f}'..='\u{9f}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let raw = |c: char| matches!(c, '\u{7f}'..='\u{9f}') || reorders(c);
     if !json.chars().any(raw) {
         return json;
     }
@@ -352,12 +352,17 @@ pub fn blind_spots(needs: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// The bidirectional embeddings, overrides and isolates: text from outside that holds one can
+/// make what follows it display in another order than it is written.
+fn reorders(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `text` safe to print on a terminal or in a log line: control characters (C0, DEL, C1) and
 /// the characters that reorder text (bidirectional overrides and isolates) are written as
 /// `\u{..}` escapes, so input cannot move the cursor, clear the screen or hide text.
 pub fn terminal_safe(text: &str) -> String {
-    let unsafe_char =
-        |c: char| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let unsafe_char = |c: char| c.is_control() || reorders(c);
     if !text.chars().any(unsafe_char) {
         return text.to_string();
     }
