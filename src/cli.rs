@@ -211,12 +211,13 @@ pub struct ScanArgs {
 fn parse_format(s: &str) -> Result<Format, String> {
     Format::from_name(s).ok_or_else(|| {
         let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
-        format!("unknown format `{s}` (known: {})", names.join(", "))
+        format!("not a format motesvakt knows (known: {})", names.join(", "))
     })
 }
 
 fn parse_language(s: &str) -> Result<Language, String> {
-    Language::from_name(s).ok_or_else(|| format!("unknown language `{s}` (known: sv, en)"))
+    Language::from_name(s)
+        .ok_or_else(|| "not a language motesvakt knows (known: sv, en)".to_string())
 }
 
 /// An error that means "usage or configuration": exit code 2.
@@ -283,10 +284,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 .map_err(|e| SetupError(e.to_string()))?;
             println!(
                 "configuration OK: {}",
-                report::terminal_safe(&config.origin.to_string())
+                report::shown(&config.origin.to_string())
             );
             for p in config.profiles() {
-                println!("profile {}: {} ({})", p.id, p.name, p.routine);
+                println!(
+                    "{}",
+                    report::shown(&format!("profile {}: {} ({})", p.id, p.name, p.routine))
+                );
             }
             if config.classifier.is_empty() {
                 println!(
@@ -341,7 +345,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         let _ = writeln!(
             stderr.lock(),
             "motesvakt: warning: internal_domains is empty in {}; participants without an explicit kind count as external",
-            report::terminal_safe(&config.origin.to_string())
+            report::shown(&config.origin.to_string())
         );
     }
     let today = crate::config::profile::swedish_date(jiff::Timestamp::now());
@@ -349,8 +353,8 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         let _ = writeln!(
             stderr.lock(),
             "motesvakt: warning: profile {} ({}) was valid until {}; it judges only events up to that day",
-            p.id,
-            p.routine,
+            report::shown(&p.id),
+            report::shown(&p.routine),
             p.valid_until.map(|d| d.to_string()).unwrap_or_default()
         );
     }
@@ -383,7 +387,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         &options,
         &mut |d| {
             let print = || {
-                let _ = writeln!(stderr.lock(), "{}", report::terminal_safe(&d.to_string()));
+                let _ = writeln!(stderr.lock(), "{}", report::shown(&d.to_string()));
             };
             match &bar {
                 Some(bar) => bar.suspend(print),

@@ -3,11 +3,13 @@
 //!
 //! What is logged is decided where it happens (file decisions, batches, incidents by id and
 //! rule); it never holds chat text or an identity number: paths are shown redacted, and
-//! incidents by their id, rule and severity only. The level is `info` unless
+//! incidents by their id, rule and severity only. As a last guard, every line passes the
+//! identity-number redaction on its way to stderr ([`RedactedStderr`]), so a message that
+//! quotes a value from outside (a config error, a file name) cannot carry a number. The level is `info` unless
 //! `MOTESVAKT_LOG` says otherwise (`debug`, `warn`, or a `tracing` filter).
 
 use std::fmt;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
@@ -77,7 +79,7 @@ pub fn init(format: LogFormat) {
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| RedactedStderr(Vec::new()));
     let _ = match format {
         LogFormat::Journal => builder
             .with_ansi(false)
@@ -94,4 +96,33 @@ pub fn init(format: LogFormat) {
             .with_timer(SwedishTime)
             .try_init(),
     };
+}
+
+/// A log line on its way to stderr: collected, then written whole with every identity number
+/// redacted ([`crate::report::redact_ids`]). `tracing` makes one writer per line.
+struct RedactedStderr(Vec<u8>);
+
+impl Write for RedactedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&self.0);
+        let line = crate::report::redact_ids(&text);
+        let out = line.as_deref().map_or(&self.0[..], str::as_bytes);
+        let written = std::io::stderr().lock().write_all(out);
+        self.0.clear();
+        written
+    }
+}
+
+impl Drop for RedactedStderr {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
 }

@@ -10,22 +10,28 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // Help and version go to stdout with exit 0; usage errors exit 2.
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            // Help and version go to stdout with exit 0; usage errors exit 2. A usage error
+            // quotes the value given, which may be anything: shown redacted and escaped.
+            if !e.use_stderr() {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            let text = e.render().to_string();
+            eprintln!(
+                "{}",
+                motesvakt::report::shown_lines(text.trim_end()).replace("\n    \n", "\n\n")
+            );
+            return ExitCode::from(2);
         }
     };
     match cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            // Errors may name files and values from outside: never raw control characters.
+            // Errors may name files and values from outside: never raw control characters,
+            // never an identity number, whatever part of the program wrote the message.
             eprintln!(
                 "motesvakt: error: {}",
-                motesvakt::report::terminal_safe_lines(&format!("{e:#}"))
+                motesvakt::report::shown_lines(&format!("{e:#}"))
             );
             ExitCode::from(2)
         }

@@ -7,6 +7,11 @@
 //! part of a scan. This visitor reads each field once, straight into its place, and builds the
 //! type's variant at the end. Unknown fields are skipped; a field the type needs and does not
 //! have is reported as serde would (`missing field `text``).
+//!
+//! Error messages never hold a value: a field whose value does not fit is reported by its name
+//! and what it must hold ([`EXPECTED`]), written here, instead of serde's message (which quotes
+//! the value, and a value may hold an identity number). [`known_message`] tells the messages
+//! this module makes from any other text, so that only those are shown.
 
 use std::fmt;
 
@@ -135,32 +140,34 @@ impl<'de> Visitor<'de> for ReadVisitor {
         while let Some(key) = map.next_key::<Field>()? {
             // `null` reads as absent for every optional field, as with serde's derive.
             match key {
-                Field::Time => f.time = checked_time::<A>(map.next_value()?, "time")?,
-                Field::Platform => f.platform = map.next_value()?,
-                Field::Meeting => f.meeting = map.next_value()?,
-                Field::Actor => f.actor = map.next_value()?,
-                Field::Type => f.ty = map.next_value()?,
-                Field::Subject => f.subject = map.next_value()?,
-                Field::Organizer => f.organizer = map.next_value()?,
-                Field::Aliases => f.aliases = map.next_value()?,
-                Field::Reason => f.reason = map.next_value()?,
-                Field::Role => f.role = map.next_value()?,
-                Field::ViaLobby => f.via_lobby = map.next_value()?,
-                Field::Target => f.target = map.next_value()?,
-                Field::Media => f.media = map.next_value()?,
-                Field::Started => f.started = checked_time::<A>(map.next_value()?, "started")?,
-                Field::Ended => f.ended = checked_time::<A>(map.next_value()?, "ended")?,
-                Field::Presenting => f.presenting = map.next_value()?,
-                Field::Streaming => f.streaming = map.next_value()?,
-                Field::Waiting => f.waiting = map.next_value()?,
-                Field::Scope => f.scope = map.next_value()?,
-                Field::Text => f.text = map.next_value()?,
-                Field::MessageId => f.message_id = map.next_value()?,
-                Field::Name => f.name = map.next_value()?,
-                Field::Body => f.body = map.next_value()?,
-                Field::Findings => f.findings = map.next_value()?,
-                Field::Signals => f.signals = map.next_value()?,
-                Field::Context => f.context = map.next_value()?,
+                Field::Time => f.time = checked_time::<A>(value(&mut map, "time")?, "time")?,
+                Field::Platform => f.platform = value(&mut map, "platform")?,
+                Field::Meeting => f.meeting = value(&mut map, "meeting")?,
+                Field::Actor => f.actor = value(&mut map, "actor")?,
+                Field::Type => f.ty = value(&mut map, "type")?,
+                Field::Subject => f.subject = value(&mut map, "subject")?,
+                Field::Organizer => f.organizer = value(&mut map, "organizer")?,
+                Field::Aliases => f.aliases = value(&mut map, "aliases")?,
+                Field::Reason => f.reason = value(&mut map, "reason")?,
+                Field::Role => f.role = value(&mut map, "role")?,
+                Field::ViaLobby => f.via_lobby = value(&mut map, "via_lobby")?,
+                Field::Target => f.target = value(&mut map, "target")?,
+                Field::Media => f.media = value(&mut map, "media")?,
+                Field::Started => {
+                    f.started = checked_time::<A>(value(&mut map, "started")?, "started")?
+                }
+                Field::Ended => f.ended = checked_time::<A>(value(&mut map, "ended")?, "ended")?,
+                Field::Presenting => f.presenting = value(&mut map, "presenting")?,
+                Field::Streaming => f.streaming = value(&mut map, "streaming")?,
+                Field::Waiting => f.waiting = value(&mut map, "waiting")?,
+                Field::Scope => f.scope = value(&mut map, "scope")?,
+                Field::Text => f.text = value(&mut map, "text")?,
+                Field::MessageId => f.message_id = value(&mut map, "message_id")?,
+                Field::Name => f.name = value(&mut map, "name")?,
+                Field::Body => f.body = value(&mut map, "body")?,
+                Field::Findings => f.findings = value(&mut map, "findings")?,
+                Field::Signals => f.signals = value(&mut map, "signals")?,
+                Field::Context => f.context = value(&mut map, "context")?,
                 Field::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -172,6 +179,97 @@ impl<'de> Visitor<'de> for ReadVisitor {
 
 fn missing<E: de::Error>(field: &'static str) -> E {
     E::missing_field(field)
+}
+
+/// What each field must hold, in the words of the messages: `field `media` must be video or
+/// audio`.
+const EXPECTED: &[(&str, &str)] = &[
+    ("time", "a string"),
+    ("platform", "one of teams, pexip, zoom, webex, skype, other"),
+    ("meeting", "a string"),
+    ("actor", ACTOR),
+    ("type", "a string"),
+    ("subject", "a string"),
+    ("organizer", ACTOR),
+    ("aliases", "a list of strings"),
+    (
+        "reason",
+        "one of ended_by_host, last_left, timeout, unknown",
+    ),
+    (
+        "role",
+        "one of organizer, chair, presenter, attendee, guest",
+    ),
+    ("via_lobby", "true or false"),
+    ("target", ACTOR),
+    ("media", "video or audio"),
+    ("started", "a string"),
+    ("ended", "a string"),
+    ("presenting", "true or false"),
+    ("streaming", "true or false"),
+    ("waiting", "true or false"),
+    ("scope", "one of desktop, application, document, whiteboard"),
+    ("text", "a string"),
+    ("message_id", "a string"),
+    ("name", "a string"),
+    ("body", "a string"),
+    ("findings", "a list of findings as motesvakt writes them"),
+    ("signals", "a list of signals as motesvakt writes them"),
+    ("context", "a text context as motesvakt writes it"),
+];
+
+/// The form of an actor (`actor`, `organizer`, `target`).
+const ACTOR: &str = "an object with a string `id`, optionally a string `name` and a `kind` (internal, external, guest, anonymous or phone)";
+
+/// The message for a `type` that is not an event type (only an observation read back can get
+/// here: an event line of an unknown type is counted as unmapped before).
+const UNKNOWN_TYPE: &str = "field `type` is not an event type motesvakt knows";
+
+/// The time fields, whose errors say what is wrong with the time ([`super::TimeError`]).
+const TIME_FIELDS: &[&str] = &["time", "started", "ended"];
+
+fn expected(field: &str) -> &'static str {
+    EXPECTED
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map_or("another value", |(_, e)| *e)
+}
+
+/// The next value of `map`, or an error that names `field` and what it must hold: serde's own
+/// error (which quotes the value) is dropped.
+fn value<'de, A, T>(map: &mut A, field: &'static str) -> Result<T, A::Error>
+where
+    A: MapAccess<'de>,
+    T: Deserialize<'de>,
+{
+    map.next_value()
+        .map_err(|_| de::Error::custom(format_args!("field `{field}` must be {}", expected(field))))
+}
+
+/// `msg` when it is a message this module makes (after serde_json's ` at line N column M`
+/// suffix is cut off), else `None`: a message from anywhere else is not shown.
+pub(crate) fn known_message(msg: &str) -> Option<String> {
+    let msg = msg.split(" at line ").next().unwrap_or_default();
+    let time_errors = [
+        super::TimeError::Form,
+        super::TimeError::Year,
+        super::TimeError::Offset,
+    ];
+    let known = EXPECTED
+        .iter()
+        .flat_map(|(f, e)| {
+            [
+                format!("field `{f}` must be {e}"),
+                format!("missing field `{f}`"),
+            ]
+        })
+        .chain(
+            TIME_FIELDS
+                .iter()
+                .flat_map(|f| time_errors.iter().map(move |t| format!("field `{f}` {t}"))),
+        )
+        .chain([UNKNOWN_TYPE.to_string()]);
+    known.into_iter().find(|k| k == msg)
 }
 
 fn build<E: de::Error>(f: Fields) -> Result<Read, E> {
@@ -229,7 +327,7 @@ fn build<E: de::Error>(f: Fields) -> Result<Read, E> {
             subject: f.subject.ok_or_else(|| missing("subject"))?,
             body: f.body,
         },
-        other => return Err(E::unknown_variant(other, super::EVENT_TYPES)),
+        _ => return Err(E::custom(UNKNOWN_TYPE)),
     };
     Ok(Read {
         event: Event {

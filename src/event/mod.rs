@@ -371,11 +371,12 @@ pub fn parse_line(line: &str) -> Result<Parsed, LineError> {
 /// The careful path of [`parse_line`]: checks the common fields one by one.
 fn parse_line_carefully(line: &str) -> Result<Parsed, LineError> {
     let value: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-        // serde_json's message ends with "at line 1 column N": keep only the reason, the caller
-        // adds the file and line.
-        let msg = e.to_string();
-        let reason = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-        LineError::Json(reason)
+        // The reason and column only (the caller adds the file and line), never serde's message.
+        LineError::Json(format!(
+            "{} at column {}",
+            crate::sources::util::json_reason(&e),
+            e.column()
+        ))
     })?;
     let obj = value.as_object().ok_or(LineError::NotObject)?;
     for field in ["time", "platform", "meeting", "type"] {
@@ -397,33 +398,15 @@ fn parse_line_carefully(line: &str) -> Result<Parsed, LineError> {
     }
     serde_json::from_value::<Event>(value)
         .map(|e| Parsed::Event(Box::new(e)))
-        .map_err(|e| LineError::Invalid(clean_serde_message(&e.to_string())))
-}
-
-/// serde's messages quote the offending value (`unknown variant `vidoe``, `invalid type: string
-/// "..."`). A short word is useful to the operator; anything else may be free text holding
-/// patient data, so quoted values with a digit or over 32 characters are replaced by `…`.
-/// Position suffixes are dropped (the caller names file and line).
-fn clean_serde_message(msg: &str) -> String {
-    let msg = msg.split(" at line ").next().unwrap_or(msg);
-    let mut out = String::with_capacity(msg.len());
-    let mut rest = msg;
-    while let Some(open) = rest.find(['`', '"']) {
-        let quote = rest.as_bytes()[open] as char;
-        out.push_str(&rest[..=open]);
-        rest = &rest[open + 1..];
-        let Some(close) = rest.find(quote) else { break };
-        let quoted = &rest[..close];
-        if quoted.chars().count() > 32 || quoted.chars().any(|c| c.is_ascii_digit()) {
-            out.push('…');
-        } else {
-            out.push_str(quoted);
-        }
-        out.push(quote);
-        rest = &rest[close + 1..];
-    }
-    out.push_str(rest);
-    out
+        .map_err(|e| {
+            // Only a message the event reader makes (a field named, what it must hold) is
+            // shown; serde's own messages quote the value.
+            LineError::Invalid(
+                de::known_message(&e.to_string()).unwrap_or_else(|| {
+                    "a field holds a value of the wrong type or form".to_string()
+                }),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -640,11 +623,22 @@ mod tests {
         ));
         assert_eq!(parse_line("[1]").unwrap_err(), LineError::NotObject);
         let bad_platform = base.replace("zoom", "facetime");
+        assert_eq!(
+            parse_line(&bad_platform).unwrap_err().to_string(),
+            "field `platform` must be one of teams, pexip, zoom, webex, skype, other"
+        );
+        let bad_actor = base.replace(r#"{"id":"a"}"#, r#"{"id":"a","kind":"boss"}"#);
         assert!(
-            parse_line(&bad_platform)
+            parse_line(&bad_actor)
                 .unwrap_err()
                 .to_string()
-                .contains("unknown variant `facetime`")
+                .starts_with("field `actor` must be an object with a string `id`"),
+        );
+        assert_eq!(
+            parse_line(r#"{"time":"2024-05-02T08:20:00Z","#)
+                .unwrap_err()
+                .to_string(),
+            "not valid JSON (EOF while parsing a value at column 31)"
         );
     }
 
@@ -656,7 +650,24 @@ mod tests {
         assert!(!msg.contains("secret"), "{msg}");
         let line = r#"{"time":"2024-05-02T08:20:00Z","platform":"zoom","meeting":"m1","type":"recording_started","actor":{"id":"a"},"media":"video 19900101-1234"}"#;
         let msg = parse_line(line).unwrap_err().to_string();
-        assert!(!msg.contains("1234"), "{msg}");
-        assert!(msg.contains("unknown variant"), "{msg}");
+        assert_eq!(msg, "field `media` must be video or audio");
+        // A backtick or an escaped quote inside the value cannot end a quotation early: no
+        // part of any value is ever shown, whatever it holds.
+        for media in [
+            r#"vid`eo 19900101-1234`x"#,
+            r#"x\"19900101-1234\"y"#,
+            r#"`\"` 19900101-1234"#,
+            "a\\u0060b 19900101-1234",
+        ] {
+            let line = format!(
+                r#"{{"time":"2024-05-02T08:20:00Z","platform":"zoom","meeting":"m1","type":"recording_started","actor":{{"id":"a","kind":"{media}"}},"media":"{media}"}}"#
+            );
+            let msg = parse_line(&line).unwrap_err().to_string();
+            assert!(!msg.contains("1234") && !msg.contains("19900101"), "{msg}");
+            assert!(msg.starts_with("field `"), "{msg}");
+        }
+        // Every message the event reader makes is one the careful path lets through.
+        assert!(de::known_message("missing field `text` at line 1 column 9").is_some());
+        assert!(de::known_message("unknown variant `19900101-1234`").is_none());
     }
 }

@@ -3,6 +3,8 @@
 //! Everything rendered here comes from incidents, which are built from redacted observations:
 //! no patient data can reach this module.
 
+mod shown;
+
 use std::fmt::Write;
 
 use serde::Serialize;
@@ -13,6 +15,7 @@ use crate::incident::{Incident, Outcome, Severity};
 use crate::pipeline::Reported;
 use crate::rules::RULES;
 use crate::scan::Stats;
+pub use shown::{redact_ids, shown, shown_lines, shown_path};
 
 /// One incident as a JSON object on one line (`scan --json`).
 pub fn json_line(r: &Reported) -> String {

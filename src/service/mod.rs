@@ -177,7 +177,7 @@ fn redactor(detector: &Detector) -> Box<crate::ingest::tailer::Redact> {
     let detector = detector.clone();
     Box::new(move |p: &Path| {
         let shown = p.to_string_lossy();
-        let shown = crate::report::terminal_safe(&shown);
+        let shown = crate::report::shown(&shown);
         detector.redact(&shown).unwrap_or(shown)
     })
 }
@@ -190,7 +190,7 @@ fn start_notifications(config: &Config, wake: &Sender<Wake>) -> watch::Notificat
     });
     for (w, (followed, fs, problem)) in config.watches.iter().zip(decided) {
         let fs = fs.unwrap_or_else(|| "unknown".into());
-        let path = crate::report::terminal_safe(&w.path.to_string_lossy());
+        let path = crate::report::shown(&w.path.to_string_lossy());
         match (followed, problem) {
             (Followed::Inotify, _) => info!(
                 "watching {path} ({fs}) with inotify and a full look every {} s",
@@ -305,7 +305,7 @@ impl<'a> Engine<'a> {
             if self.problems.get(path) != Some(why) {
                 warn!(
                     "{}: cannot read: {why} (looked at again every {} s; logged again only when that changes)",
-                    crate::report::terminal_safe(&path.to_string_lossy()),
+                    crate::report::shown(&path.to_string_lossy()),
                     self.config.service.rescan.as_secs_f64()
                 );
             }
@@ -314,7 +314,7 @@ impl<'a> Engine<'a> {
             if !now.contains_key(path) {
                 info!(
                     "{}: readable again",
-                    crate::report::terminal_safe(&path.to_string_lossy())
+                    crate::report::shown(&path.to_string_lossy())
                 );
                 root_back |= self.config.watches.iter().any(|w| &w.path == path);
             }
@@ -717,7 +717,7 @@ fn log_event(e: FileEvent) {
 }
 
 fn log_diagnostic(d: Diagnostic) {
-    warn!("{}", crate::report::terminal_safe(&d.to_string()));
+    warn!("{}", crate::report::shown(&d.to_string()));
 }
 
 /// An incident in the log: its id, rule, severity and change; never its summary (names) or

@@ -137,7 +137,7 @@ pub fn text(s: &Status) -> String {
     let _ = writeln!(
         out,
         "state: {} (database {:.1} MB, write-ahead log {:.1} MB)",
-        crate::report::terminal_safe(&s.state_dir.to_string_lossy()),
+        crate::report::shown(&s.state_dir.to_string_lossy()),
         mb(s.database_bytes),
         mb(s.wal_bytes)
     );
@@ -188,7 +188,7 @@ pub fn text(s: &Status) -> String {
                 f.records,
                 f.errors,
                 when(f.last_read),
-                crate::report::terminal_safe(&f.path)
+                crate::report::shown(&f.path)
             );
         }
     }

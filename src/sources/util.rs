@@ -211,13 +211,61 @@ pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, String> {
 /// serde_json's error without the position (the caller names the line) and without any
 /// quoted value.
 pub fn json_error(e: &serde_json::Error) -> String {
-    let kind = match e.classify() {
-        serde_json::error::Category::Syntax => "syntax error",
-        serde_json::error::Category::Eof => "unexpected end of the record",
-        serde_json::error::Category::Data => "unexpected value",
-        serde_json::error::Category::Io => "read error",
-    };
-    format!("not valid JSON ({kind} at column {})", e.column())
+    format!(
+        "not valid JSON ({} at column {})",
+        json_reason(e),
+        e.column()
+    )
+}
+
+/// The reasons serde_json gives for a syntax error or an early end: fixed texts that never hold
+/// input (`ErrorCode`'s messages in serde_json's `error.rs`).
+const JSON_SYNTAX_REASONS: &[&str] = &[
+    "EOF while parsing a list",
+    "EOF while parsing an object",
+    "EOF while parsing a string",
+    "EOF while parsing a value",
+    "expected `:`",
+    "expected `,` or `]`",
+    "expected `,` or `}`",
+    "expected ident",
+    "expected value",
+    "expected `\"`",
+    "invalid escape",
+    "invalid number",
+    "number out of range",
+    "invalid unicode code point",
+    "control character (\\u0000-\\u001F) found while parsing a string",
+    "key must be a string",
+    "lone leading surrogate in hex escape",
+    "trailing comma",
+    "trailing characters",
+    "unexpected end of hex escape",
+    "recursion limit exceeded",
+];
+
+/// Why serde_json refused a text, without the value: for a syntax error or an early end the
+/// reason serde_json gives when it is one of its fixed texts ([`JSON_SYNTAX_REASONS`]), else
+/// only the kind of error. serde's own message is never shown as it is: for a value of the wrong
+/// type or form it quotes the value, and a value from outside may hold anything.
+pub fn json_reason(e: &serde_json::Error) -> &'static str {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof => {
+            let msg = e.to_string();
+            let reason = msg.split(" at line ").next().unwrap_or_default();
+            JSON_SYNTAX_REASONS
+                .iter()
+                .find(|r| **r == reason)
+                .copied()
+                .unwrap_or(match e.classify() {
+                    Category::Eof => "unexpected end of the record",
+                    _ => "syntax error",
+                })
+        }
+        Category::Data => "unexpected value",
+        Category::Io => "read error",
+    }
 }
 
 /// Builds an event.
