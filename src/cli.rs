@@ -281,7 +281,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             // Everything scan and run check before reading: custom patterns, keyword lists
             // (with a throwaway key: checking makes no key file).
             Detector::new(&config.detect, HashKey::from_bytes([0; 32]))
-                .map_err(|e| SetupError(e.to_string()))?;
+                .map_err(|e| SetupError(format!("config {}: {e}", config.origin)))?;
             println!(
                 "configuration OK: {}",
                 report::shown(&config.origin.to_string())
@@ -335,7 +335,8 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         }
     }
     let key = hash_key(&config, args.db.as_deref())?;
-    let detector = Detector::new(&config.detect, key).map_err(|e| SetupError(e.to_string()))?;
+    let detector = Detector::new(&config.detect, key)
+        .map_err(|e| SetupError(format!("config {}: {e}", config.origin)))?;
     let store = match &args.db {
         Some(path) => Store::open(path).map_err(|e| SetupError(e.to_string()))?,
         None => Store::temporary()?,

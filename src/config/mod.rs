@@ -47,21 +47,143 @@ impl fmt::Display for Origin {
 /// A configuration that could not be used. Shown to the operator as is.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error(
+        "cannot read config file {}: {source}",
+        crate::report::shown_path(path)
+    )]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The TOML is malformed, or has an unknown key or a bad value. The message from the TOML
-    /// parser names the key and shows the line.
-    #[error("config {origin}: {message}")]
+    /// The TOML is malformed, or has an unknown key or a bad value: the message names the
+    /// line, the column and the key, and what was expected ([`toml_error`]), never the value.
+    #[error("config {}: {message}", crate::report::shown(&origin.to_string()))]
     Toml { origin: Origin, message: String },
-    #[error("config {origin}: {key}: {message}")]
+    /// A value the TOML parser took but the checks refuse. `key` and `message` are shown
+    /// redacted ([`crate::report::shown`]): they may quote a name from the file.
+    #[error("config {}: {key}: {message}", crate::report::shown(&origin.to_string()))]
     Invalid {
         origin: Origin,
         key: String,
         message: String,
     },
+}
+
+/// A TOML error as shown to the operator: where (line, column, and the key as written there)
+/// and why, without the snippet of the file the TOML parser shows, and without the value when
+/// the reason quotes one (`invalid type: string "...", expected a sequence` becomes `wrong
+/// type, expected a sequence`): a config may hold a custom pattern or keyword that is itself a
+/// number to hide. What is left passes [`crate::report::shown`].
+pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let reason = toml_reason(e.message());
+    let Some(span) = e.span() else {
+        return crate::report::shown(&reason);
+    };
+    let at = span.start.min(text.len());
+    let before = text.get(..at).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    let here = match toml_key_at(text, line_start) {
+        Some(key) => format!("line {line}, column {column}, key `{key}`"),
+        None => format!("line {line}, column {column}"),
+    };
+    crate::report::shown(&format!("{here}: {reason}"))
+}
+
+/// The reason of a TOML error without any value it quotes. serde's messages put the value
+/// between their first words and `, expected`: only what follows is kept.
+fn toml_reason(message: &str) -> String {
+    let message = message.trim();
+    let expected = message.rfind(", expected ").map(|i| &message[i + 2..]);
+    for (start, said) in [
+        ("invalid type: ", "wrong type"),
+        ("invalid value: ", "invalid value"),
+        ("unknown variant ", "unknown value"),
+        ("unknown field ", "unknown key"),
+    ] {
+        if message.starts_with(start) {
+            return match expected {
+                Some(exp) => format!("{said}, {exp}"),
+                None => said.to_string(),
+            };
+        }
+    }
+    // Syntax errors and the messages of this program's own types (which quote no value) are
+    // kept, on one line.
+    message
+        .split('\n')
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The key written on the line that starts at `line_start`, with the table it is in
+/// (`rules.chat-threat.phrases`, `watch[1].path`), or the table of a header line; `None` when
+/// the line has neither (a value continued from an earlier line).
+fn toml_key_at(text: &str, line_start: usize) -> Option<String> {
+    let mut table = String::new();
+    let mut arrays: BTreeMap<String, usize> = BTreeMap::new();
+    for l in text[..line_start].lines() {
+        if let Some(name) = toml_header(l) {
+            table = name;
+        }
+    }
+    // Counts of `[[name]]` up to here, for `name[i]`.
+    for l in text[..line_start].lines() {
+        let t = l.trim();
+        if t.starts_with("[[")
+            && let Some(name) = toml_header(l)
+        {
+            *arrays.entry(name).or_default() += 1;
+        }
+    }
+    let line = text[line_start..].lines().next().unwrap_or_default();
+    if let Some(name) = toml_header(line) {
+        let count = if line.trim().starts_with("[[") {
+            arrays.get(&name).copied().unwrap_or(0)
+        } else {
+            0
+        };
+        return Some(if line.trim().starts_with("[[") {
+            format!("{name}[{count}]")
+        } else {
+            name
+        });
+    }
+    let (key, _) = line.split_once('=')?;
+    let key: String = key
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '"' | '\''))
+        .collect();
+    if key.is_empty() || key.contains(['[', ']', '{', '}', ',', '#']) {
+        return None;
+    }
+    let table = match arrays.get(&table) {
+        Some(n) if n > &0 => format!("{table}[{}]", n - 1),
+        _ => table,
+    };
+    Some(if table.is_empty() {
+        key
+    } else {
+        format!("{table}.{key}")
+    })
+}
+
+/// The name of a `[table]` or `[[array]]` header line.
+fn toml_header(line: &str) -> Option<String> {
+    let t = line.split('#').next().unwrap_or_default().trim();
+    let inner = t
+        .strip_prefix("[[")
+        .and_then(|r| r.strip_suffix("]]"))
+        .or_else(|| t.strip_prefix('[').and_then(|r| r.strip_suffix(']')))?;
+    let name: String = inner
+        .split('.')
+        .map(|p| p.trim().trim_matches(['"', '\'']))
+        .collect::<Vec<_>>()
+        .join(".");
+    (!name.is_empty()).then_some(name)
 }
 
 /// `[rules.<rule-id>]`: on/off, severity, and the parameters of the rules that have some.
@@ -337,12 +459,12 @@ impl Config {
     pub fn parse(text: &str, origin: Origin) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Toml {
             origin: origin.clone(),
-            message: e.to_string().trim_end().to_string(),
+            message: toml_error(text, &e),
         })?;
         let invalid = |key: &str, message: String| ConfigError::Invalid {
             origin: origin.clone(),
-            key: key.to_string(),
-            message,
+            key: crate::report::shown(key),
+            message: crate::report::shown(&message),
         };
 
         let mut domains = Vec::new();
@@ -664,7 +786,13 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("severity") && err.contains("huge"), "{err}");
+        // The key, where, and what was expected; never the value.
+        assert!(
+            err.contains("line 2, column 12, key `rules.chat-patient-data.severity`")
+                && err.contains("expected one of `info`")
+                && !err.contains("huge"),
+            "{err}"
+        );
         let err = Config::parse("[rules.no-such-rule]\nenabled = false\n", Origin::BuiltIn)
             .unwrap_err()
             .to_string();
@@ -677,6 +805,46 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("internal_domains"), "{err}");
+    }
+
+    #[test]
+    fn toml_errors_name_line_column_and_key_never_the_value() {
+        let err = |text: &str| {
+            Config::parse(text, Origin::BuiltIn)
+                .unwrap_err()
+                .to_string()
+        };
+        // A value that is a number to hide (a custom pattern, a keyword), given with the wrong
+        // type, with backticks and escaped quotes around it.
+        for value in [
+            r#""12345678""#,
+            r#""a`12345678`b""#,
+            r#""x\"12345678\"y""#,
+            r#"'`12345678'"#,
+        ] {
+            let e = err(&format!("[detect]\ncustom = {value}\n"));
+            assert!(!e.contains("1234"), "{e}");
+            assert!(
+                e.contains(
+                    "line 2, column 10, key `detect.custom`: wrong type, expected a sequence"
+                ),
+                "{e}"
+            );
+        }
+        let e = err("[[watch]]\npath = \"/a\"\n[[watch]]\npath = \"/b\"\nbogus = \"12345678\"\n");
+        assert!(
+            e.contains("line 5, column 1, key `watch[1].bogus`: unknown key"),
+            "{e}"
+        );
+        assert!(!e.contains("1234"), "{e}");
+        let e = err("[sensitivity]\ncare_keywords = [\"a\", 12345678]\n");
+        assert!(
+            e.contains("key `sensitivity.care_keywords`: wrong type"),
+            "{e}"
+        );
+        assert!(!e.contains("1234"), "{e}");
+        // No snippet of the file: one line.
+        assert!(!e.contains('\n') && !e.contains('^'), "{e}");
     }
 
     #[test]

@@ -142,7 +142,7 @@ impl Profile {
 
     /// Parses and checks a profile.
     pub fn parse(text: &str) -> Result<Profile, String> {
-        let p: Profile = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        let p: Profile = toml::from_str(text).map_err(|e| super::toml_error(text, &e))?;
         if p.id.trim().is_empty() {
             return Err("`id` is empty".into());
         }

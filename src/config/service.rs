@@ -157,13 +157,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 {
-            return Err(format!(
-                "`{text}` is not a duration (write it like \"30s\", \"10m\", \"14d\")"
-            ));
+            return Err("not a duration (write it like \"30s\", \"10m\", \"14d\")".into());
         }
         let n: u128 = rest[..digits]
             .parse()
-            .map_err(|_| format!("`{text}`: number too large"))?;
+            .map_err(|_| "a number in the duration is too large".to_string())?;
         rest = rest[digits..].trim_start();
         let unit_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
         let millis: u128 = match &rest[..unit_len] {
@@ -175,20 +173,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "w" | "week" | "weeks" => 7 * 86_400_000,
             "y" | "year" | "years" => 365 * 86_400_000,
             "" => {
-                return Err(format!(
-                    "`{text}`: a number needs a unit (s, m, h, d, w, y)"
-                ));
+                return Err("a number in the duration needs a unit (s, m, h, d, w, y)".into());
             }
-            other => {
-                return Err(format!(
-                    "`{text}`: unknown unit `{other}` (use ms, s, m, h, d, w or y)"
-                ));
+            _ => {
+                return Err("unknown unit in the duration (use ms, s, m, h, d, w or y)".into());
             }
         };
         total = total.saturating_add(n.saturating_mul(millis));
         rest = rest[unit_len..].trim_start();
     }
-    let millis = u64::try_from(total).map_err(|_| format!("`{text}`: too long"))?;
+    let millis = u64::try_from(total).map_err(|_| "the duration is too long".to_string())?;
     Ok(Duration::from_millis(millis))
 }
 
@@ -259,9 +253,10 @@ impl Watch {
         }
         let set = |field: &str, patterns: &[String]| -> Result<GlobSet, E> {
             let mut b = GlobSetBuilder::new();
-            for p in patterns {
+            for (i, p) in patterns.iter().enumerate() {
+                // The pattern is named by its place, not quoted.
                 let glob = Glob::new(p)
-                    .map_err(|e| invalid(&format!("{key}.{field}"), format!("`{p}`: {e}")))?;
+                    .map_err(|e| invalid(&format!("{key}.{field}[{i}]"), e.kind().to_string()))?;
                 b.add(glob);
             }
             b.build()

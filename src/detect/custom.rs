@@ -64,7 +64,7 @@ impl CustomSet {
             }
             let regex = Regex::new(&p.regex).map_err(|e| DetectError::Config {
                 key: key.clone(),
-                reason: format!("invalid `regex`: {e}"),
+                reason: format!("invalid `regex`: {}", regex_reason(&e)),
             })?;
             if regex.is_match("") {
                 return Err(DetectError::Config {
@@ -85,7 +85,7 @@ impl CustomSet {
         let set =
             RegexSet::new(list.iter().map(|p| &p.regex)).map_err(|e| DetectError::Config {
                 key: "detect.custom".into(),
-                reason: format!("cannot compile the patterns together: {e}"),
+                reason: format!("cannot compile the patterns together: {}", regex_reason(&e)),
             })?;
         Ok(Some(CustomSet { set, patterns }))
     }
@@ -159,6 +159,31 @@ fn samordning_date(d: &[u8; 8], max_year: u32) -> bool {
     let year = n(0) * 100 + n(2);
     let day = n(6);
     day > 60 && year <= max_year && date_exists(year, n(4), day - 60)
+}
+
+/// Why a regex was refused, without the pattern: the regex crate's message quotes the pattern
+/// with a caret under the fault, and a pattern may be the very number it is meant to find. Its
+/// last line (`error: unclosed group`) says what is wrong.
+fn regex_reason(e: &regex::Error) -> String {
+    match e {
+        regex::Error::CompiledTooBig(limit) => {
+            format!("the compiled pattern is larger than the limit of {limit} bytes")
+        }
+        _ => {
+            let text = e.to_string();
+            let last = text
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            let why = last.trim().trim_start_matches("error:").trim();
+            if why.is_empty() || text.lines().count() < 2 {
+                "not a valid regular expression".to_string()
+            } else {
+                why.to_string()
+            }
+        }
+    }
 }
 
 #[cfg(test)]
