@@ -17,7 +17,7 @@ type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 pub enum KeyError {
     #[error("cannot read the secret key file {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
-    #[error("cannot create the secret key file {path}: {source}")]
+    #[error("cannot create the secret key file {path}: {}", io_cause(source))]
     Create { path: PathBuf, source: io::Error },
     #[error("the secret key file {path} is empty or shorter than 16 bytes")]
     TooShort { path: PathBuf },
@@ -94,6 +94,16 @@ impl HashKey {
         mac.update(data);
         let out = mac.finalize().into_bytes();
         hex(&out[..8])
+    }
+}
+
+/// An I/O error as the operator reads it: a full disk said as such, with what to do.
+fn io_cause(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::StorageFull => {
+            format!("the disk is full ({e}): free space there and run again (no key was written)")
+        }
+        _ => e.to_string(),
     }
 }
 

@@ -31,7 +31,7 @@ pub use schema::MIGRATIONS;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     // The SQLite error is shown in the message and not chained, so that it is said once.
-    #[error("cannot open database {path}: {cause}")]
+    #[error("cannot open database {path}: {}", cause_text(cause))]
     Open {
         path: PathBuf,
         cause: rusqlite::Error,
@@ -44,7 +44,7 @@ pub enum StoreError {
         found: i64,
         known: usize,
     },
-    #[error("database {path}: {cause}")]
+    #[error("database {path}: {}", cause_text(cause))]
     Sql {
         path: PathBuf,
         cause: rusqlite::Error,
@@ -322,6 +322,46 @@ fn create_private(path: &Path) -> std::io::Result<()> {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+/// What an SQLite error means for the operator. A full disk is said as such (SQLite says only
+/// "database or disk is full", with no path and no cause), with what to do; other errors as
+/// SQLite words them.
+fn cause_text(cause: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    match cause.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => "the disk is full (No space left on device): free space on \
+             the file system that holds the database and its -wal file, then run again (what \
+             is stored already is not stored twice)"
+            .to_string(),
+        Some(ErrorCode::SystemIoFailure) => {
+            use rusqlite::ffi;
+            let writing = matches!(
+                cause,
+                rusqlite::Error::SqliteFailure(e, _) if [
+                    ffi::SQLITE_IOERR_WRITE,
+                    ffi::SQLITE_IOERR_FSYNC,
+                    ffi::SQLITE_IOERR_TRUNCATE,
+                    ffi::SQLITE_IOERR_SHMSIZE,
+                    ffi::SQLITE_IOERR_SHMMAP,
+                ]
+                .contains(&e.extended_code)
+            );
+            let what = if writing {
+                "a write to"
+            } else {
+                "a read or write of"
+            };
+            format!(
+                "{what} the file failed ({cause}): check the disk and the file system (a full \
+                 disk, a file size limit, a failing device), then run again"
+            )
+        }
+        Some(ErrorCode::ReadOnly) => {
+            format!("{cause}: the file, its folder or the file system is read-only for this user")
+        }
+        _ => cause.to_string(),
     }
 }
 
