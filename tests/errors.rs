@@ -75,8 +75,12 @@ fn assert_hidden(what: &str, out: &[u8], p: &str) {
 /// Runs the binary and checks that neither stdout nor stderr holds any of `planted`; returns
 /// the output.
 fn run_hidden(what: &str, args: &[&std::ffi::OsStr], planted: &[&str]) -> Output {
+    // In a folder of its own: a service that starts makes its state folder in the working
+    // directory.
+    let cwd = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)
         .args(args)
+        .current_dir(cwd.path())
         .env("MOTESVAKT_LOG", "debug")
         .output()
         .expect("motesvakt runs");
