@@ -50,17 +50,27 @@ pub fn detector(config: &Config, dir: Option<&Path>) -> Result<Detector, SetupEr
     Detector::new(&config.detect, key).map_err(|e| SetupError(e.to_string()))
 }
 
+/// Why the service's state could not be opened: its folder (a setting to fix), or its
+/// database (a store error, which may pass: a full disk, a lock).
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{0}")]
+    Folder(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
 /// The service's state folder, created (readable by its owner only) if missing, and its
 /// database opened.
-pub fn state_store(config: &Config) -> Result<(PathBuf, Store), SetupError> {
+pub fn state_store(config: &Config) -> Result<(PathBuf, Store), StateError> {
     let dir = config.service_state_dir();
     create_private_dir(&dir).map_err(|e| {
-        SetupError(format!(
+        StateError::Folder(format!(
             "cannot create the state folder {}: {e}",
             dir.display()
         ))
     })?;
-    let store = Store::open(&dir.join(STATE_DB)).map_err(|e| SetupError(e.to_string()))?;
+    let store = Store::open(&dir.join(STATE_DB))?;
     Ok((dir, store))
 }
 

@@ -608,6 +608,37 @@ fn a_full_disk_under_the_database_is_named_as_such() {
         ),
     )
     .unwrap();
+    let (code, log) = run_service_until_it_stops(&cfg);
+    assert_eq!(code, Some(75), "{log}");
+    assert!(
+        log.contains("the disk is full (No space left on device)"),
+        "{log}"
+    );
+
+    // Started on a disk already full (its key made, its database gone): the database cannot
+    // be opened, and that too is a store error that systemd restarts (not EX_CONFIG, after
+    // which it would stay down once the disk has room again).
+    for entry in std::fs::read_dir(&state).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.ends_with("motesvakt.key") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let mut fill = std::fs::File::create(fs.0.join("fill")).unwrap();
+    while fill.write_all(&[0u8; 4096]).is_ok() {}
+    drop(fill);
+    let (code, log) = run_service_until_it_stops(&cfg);
+    assert_eq!(code, Some(75), "{log}");
+    let db = state.join("motesvakt.sqlite");
+    assert!(
+        log.contains(&format!("database {}", db.display()))
+            && (log.contains("the disk is full") || log.contains("a write to the file failed")),
+        "{log}"
+    );
+}
+
+/// Runs `motesvakt run --config CFG` until it exits (at most 60 s); its exit code and log.
+fn run_service_until_it_stops(cfg: &Path) -> (Option<i32>, String) {
     let mut child = Command::new(BIN)
         .args([
             os("run"),
@@ -635,11 +666,7 @@ fn a_full_disk_under_the_database_is_named_as_such() {
     };
     let mut log = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
-    assert_eq!(status.code(), Some(75), "{log}");
-    assert!(
-        log.contains("the disk is full (No space left on device)"),
-        "{log}"
-    );
+    (status.code(), log)
 }
 
 #[test]

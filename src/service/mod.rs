@@ -85,8 +85,13 @@ pub fn serve(
     wake: Receiver<Wake>,
     stop: Arc<AtomicBool>,
 ) -> Result<(), ServiceError> {
-    let (state_dir, store) =
-        crate::setup::state_store(&config).map_err(|e| ServiceError::Setup(e.0))?;
+    let (state_dir, store) = crate::setup::state_store(&config).map_err(|e| match e {
+        // A database that cannot be opened now (a full disk, a lock) may open after a
+        // restart: a store error, which systemd restarts; a state folder that cannot be
+        // made is a setting to fix.
+        crate::setup::StateError::Store(e) => ServiceError::Store(e),
+        crate::setup::StateError::Folder(m) => ServiceError::Setup(m),
+    })?;
     let mut detector =
         crate::setup::detector(&config, Some(&state_dir)).map_err(|e| ServiceError::Setup(e.0))?;
     info!(
