@@ -273,7 +273,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     all
                 }
             };
-            print!("{}", report::rules_table(&config, &profiles));
+            // Profile ids and names may come from the configuration's own profile files.
+            let table: String = report::rules_table(&config, &profiles)
+                .lines()
+                .map(|l| report::shown(l) + "\n")
+                .collect();
+            std::io::stdout()
+                .lock()
+                .write_all(table.as_bytes())
+                .map_err(|e| SetupError(format!("cannot write to stdout: {e}")))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckConfig { config } => {
