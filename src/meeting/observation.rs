@@ -2,9 +2,14 @@
 //! read its texts.
 //!
 //! This is where patient data is redacted: chat text is never kept, and any other text
-//! (subject, invitation, file name, actor names and ids) in which the detector found something
-//! is dropped or has the match replaced by its redacted form. Only observations are stored,
-//! judged and reported.
+//! (subject, invitation, file name) in which the detector found something is dropped. Every
+//! identifier and name that is kept (meeting id, aliases, message ids, actor ids and display
+//! names of actors, organisers and targets, kept subjects and file names) then passes one
+//! redaction that ignores context and `[detect.formats]` ([`Detector::redact`],
+//! [`Detector::redact_id`]). A number in the meeting's id or in the event's actor's display name (the
+//! id, for an actor without one) is also a finding ([`TextField::MeetingId`],
+//! [`TextField::DisplayName`]): everyone in the meeting saw it.
+//! Only observations are stored, judged and reported.
 //!
 //! An observation depends on its own record only: the detector is not given the meeting's
 //! subject (it may come in another file or batch), it records how the subject would raise each
@@ -96,6 +101,22 @@ impl Observation {
         let mut findings = Vec::new();
         let mut signals = Vec::new();
         let mut context = TextContext::default();
+        // Identifiers and names: a number in what people in the meeting see (its id or room
+        // name, a display name) is a finding; every identifier and name is then redacted.
+        let mut ident = |field: TextField, text: &str| {
+            findings.extend(
+                detector
+                    .scan_identifier(text)
+                    .into_iter()
+                    .map(|finding| FieldFinding { field, finding }),
+            );
+        };
+        ident(TextField::MeetingId, &event.meeting);
+        // The event's own actor: organisers and targets are the actors of events of their own.
+        ident(
+            TextField::DisplayName,
+            event.actor.name.as_deref().unwrap_or(&event.actor.id),
+        );
         let mut scan = |field: TextField, text: &str, ctx: &Context<'_>| -> bool {
             phrases.scan(field, text, &mut signals);
             let found = detector.scan(text, ctx);
@@ -108,23 +129,37 @@ impl Observation {
             any
         };
         let none = Context::default();
+        redact_id_in_place(&mut event.meeting, detector);
         match &mut event.kind {
-            EventKind::ChatMessage { text, .. } => {
+            EventKind::ChatMessage { text, message_id } => {
                 scan(TextField::Chat, text, &none);
                 // Chat text is never kept, with or without findings (nor its buffer).
                 *text = String::new();
+                if let Some(id) = message_id {
+                    redact_id_in_place(id, detector);
+                }
             }
+            EventKind::ChatMessageDeleted {
+                message_id: Some(id),
+            } => redact_id_in_place(id, detector),
             EventKind::MeetingStarted {
-                subject, organizer, ..
+                subject,
+                organizer,
+                aliases,
             } => {
                 if let Some(s) = subject {
                     context = detector.context_of(s);
                     if scan(TextField::Subject, s, &none) {
                         *subject = None;
+                    } else {
+                        redact_in_place(s, detector);
                     }
                 }
                 if let Some(o) = organizer {
                     redact_actor(o, detector);
+                }
+                for alias in aliases {
+                    redact_id_in_place(alias, detector);
                 }
             }
             EventKind::Invitation { subject, body } => {
@@ -142,9 +177,14 @@ impl Observation {
                         },
                     );
                 }
+                redact_in_place(subject, detector);
             }
-            EventKind::FileShared { name } if scan(TextField::FileName, name, &none) => {
-                name.clear();
+            EventKind::FileShared { name } => {
+                if scan(TextField::FileName, name, &none) {
+                    name.clear();
+                } else {
+                    redact_in_place(name, detector);
+                }
             }
             EventKind::ParticipantAdmitted { target }
             | EventKind::ControlGranted { target }
@@ -203,17 +243,27 @@ impl Observation {
     }
 }
 
-/// Replaces anything the detector finds in an actor's id or name by its redacted form. Phone
-/// participants' ids and dial-in display names are where identity numbers hide.
+/// Replaces every identity, interim or reserve number in an actor's id (keyed, so that two
+/// phone participants stay two) and name by its redacted form, whatever `[detect.formats]`
+/// says. Phone participants' ids and dial-in display names are where identity numbers hide.
 fn redact_actor(actor: &mut Actor, detector: &Detector) {
-    redact_in_place(&mut actor.id, detector);
+    redact_id_in_place(&mut actor.id, detector);
     if let Some(name) = &mut actor.name {
         redact_in_place(name, detector);
     }
 }
 
+/// A name or kept text: numbers replaced by `*`s.
 fn redact_in_place(text: &mut String, detector: &Detector) {
     if let Some(redacted) = detector.redact(text) {
+        *text = redacted;
+    }
+}
+
+/// An identifier that groups events: numbers replaced by `*`s and a keyed hash, so that ids
+/// that differ only in the number stay apart (see [`Detector::redact_id`]).
+fn redact_id_in_place(text: &mut String, detector: &Detector) {
+    if let Some(redacted) = detector.redact_id(text) {
         *text = redacted;
     }
 }
