@@ -570,16 +570,12 @@ impl Detector {
     /// people in the meeting see: its id, its room name, a participant's display name. Scored
     /// as in any text ([`Detector::scan`]), so that a meeting id that happens to pass the
     /// check as a bare ten-digit run stays below the usual threshold; ICD codes and clinical
-    /// terms are not looked for. Empty, after one byte scan, for a text with fewer than eight
-    /// digits (unless custom patterns are configured).
+    /// terms are left out. Only a text in which [`Detector::redact`] replaces something is
+    /// scanned: empty, after one byte scan, for a text with fewer than eight digits (unless
+    /// custom patterns are configured).
     pub fn scan_identifier(&self, text: &str) -> Vec<Finding> {
-        let b = text.as_bytes();
-        let enough = if self.custom.is_some() {
-            ident::has_digits(b, 1)
-        } else {
-            ident::has_digits(b, ident::MIN_DIGITS)
-        };
-        if !enough {
+        // What the detector finds is a part of what redaction replaces: the cheap pass first.
+        if self.identifier_spans(text).is_none() {
             return Vec::new();
         }
         let mut found = self.scan(text, &Context::default());
