@@ -172,11 +172,7 @@ fn planted_value(original: &str, p: &Planted, k: usize) -> String {
 /// digits) replaced by `k` in six digits, else `k` appended. Formats that know a record by its
 /// id (Teams audit `Id`, Graph and Webex `id`) then judge every copy, not only the last.
 fn unique(id: &str, k: usize) -> String {
-    let tail = id
-        .bytes()
-        .rev()
-        .take_while(u8::is_ascii_hexdigit)
-        .count();
+    let tail = id.bytes().rev().take_while(u8::is_ascii_hexdigit).count();
     if tail >= 6 && id.is_ascii() {
         format!("{}{:06}", &id[..id.len() - 6], k % 1_000_000)
     } else {
@@ -190,7 +186,8 @@ const ID_FIELDS: &[&str] = &["Id", "id", "RecordId"];
 /// Makes the ids of a copy unique, leaving the one the number was planted in.
 fn make_unique(copy: &mut Value, original: &Value, k: usize) {
     for f in ID_FIELDS {
-        if let (Some(Value::String(now)), Some(Value::String(was))) = (copy.get(*f), original.get(*f))
+        if let (Some(Value::String(now)), Some(Value::String(was))) =
+            (copy.get(*f), original.get(*f))
             && now == was
         {
             let u = unique(was, k);
@@ -393,9 +390,7 @@ fn planted_in(data: &[u8], numbers: &[Planted]) -> Vec<String> {
     for (i, p) in numbers.iter().enumerate() {
         for form in p.shows() {
             let f = form.as_bytes();
-            let mut from = 0;
-            while let Some(at) = data[from..].windows(f.len()).position(|w| w == f) {
-                let at = from + at;
+            for at in memchr::memmem::find_iter(data, f) {
                 let lo = at.saturating_sub(60);
                 let hi = (at + f.len() + 60).min(data.len());
                 let around: String = String::from_utf8_lossy(&data[lo..hi])
@@ -403,7 +398,6 @@ fn planted_in(data: &[u8], numbers: &[Planted]) -> Vec<String> {
                     .map(|c| if c.is_ascii_digit() { '#' } else { c })
                     .collect();
                 found.push(format!("number #{i} at byte {at}: …{around}…"));
-                from = at + 1;
                 if found.len() >= 5 {
                     return found;
                 }
@@ -558,9 +552,9 @@ fn planted_numbers_leave_through_no_door() {
         .collect();
     for (i, p) in numbers.iter().enumerate() {
         assert!(
-            p.shows().iter().any(|f| all_input
-                .windows(f.len())
-                .any(|w| w == f.as_bytes())),
+            p.shows()
+                .iter()
+                .any(|f| memchr::memmem::find(&all_input, f.as_bytes()).is_some()),
             "number #{i} not planted"
         );
     }
@@ -615,22 +609,17 @@ fn planted_numbers_leave_through_no_door() {
     let outputs: Vec<(&str, Vec<&str>)> = vec![
         ("scan", vec!["scan", "--config", cfg_s, input_s]),
         (
-            "scan --lang en",
-            vec!["scan", "--lang", "en", "--config", cfg_s, input_s],
-        ),
-        (
             "scan --db",
             vec!["scan", "--db", db_s, "--config", cfg_s, input_s],
         ),
         ("incidents", vec!["incidents", "--db", db_s]),
-        ("incidents --json", vec!["incidents", "--db", db_s, "--json"]),
+        (
+            "incidents --json",
+            vec!["incidents", "--db", db_s, "--json"],
+        ),
         (
             "incidents --lang en",
             vec!["incidents", "--db", db_s, "--lang", "en"],
-        ),
-        (
-            "scan, formats off",
-            vec!["scan", "--config", off_s, input_s],
         ),
         (
             "scan --json, formats off",
@@ -649,10 +638,15 @@ fn planted_numbers_leave_through_no_door() {
     let log = service(cfg_s, &dir.join("service.log"));
     check.bytes("service log", &log);
     check.output("status", &run(&["status", "--config", cfg_s]));
-    check.output("status --json", &run(&["status", "--config", cfg_s, "--json"]));
     check.output(
-        "incidents --config",
-        &run(&["incidents", "--config", cfg_s, "--json"]),
+        "status --json",
+        &run(&["status", "--config", cfg_s, "--json"]),
+    );
+    let stored = run(&["incidents", "--config", cfg_s, "--json"]);
+    check.output("incidents --config", &stored);
+    assert!(
+        !incidents(&stored).is_empty(),
+        "the service stored no incident"
     );
     // Every file written: the scan's database, the service's state folder and log.
     check.files(dir, &input);

@@ -153,8 +153,7 @@ fn after_run(b: &[u8], start: usize, end: usize, emit: &mut dyn FnMut(Range<usiz
     if reserve::short_with_letter(&b[end - 6..end], tail, &CHECKED, u32::MAX).is_some() {
         emit(end - 6..stop);
     }
-    if len >= 8 && reserve::long_with_letter(&b[end - 8..end], tail, &CHECKED, u32::MAX).is_some()
-    {
+    if len >= 8 && reserve::long_with_letter(&b[end - 8..end], tail, &CHECKED, u32::MAX).is_some() {
         emit(end - 8..stop);
     }
 }
