@@ -687,3 +687,86 @@ fn planted_numbers_leave_through_no_door() {
         check.failures[..check.failures.len().min(40)].join("\n")
     );
 }
+
+/// Meetings, aliases, message ids and participants whose ids differ only in the number stay
+/// apart after redaction, and events still pair up: grouping is on a keyed form of the
+/// original id, the same for every event that carries it.
+#[test]
+fn redacted_ids_still_group_and_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        person("19", "470312", "123", false),
+        person("19", "580927", "456", false),
+    );
+    let room = |p: &Planted| format!("vmr.{}{}", p.century, p.ten);
+    let thread = |p: &Planted| format!("19:meeting_{}@thread.v2", p.ten);
+    let mut lines = Vec::new();
+    for p in [&a, &b] {
+        let (m, t) = (room(p), thread(p));
+        let line = |minute: u32, meeting: &str, actor: &str, ty: &str, extra: Value| {
+            let mut l: Value =
+                serde_json::from_str(&ev(meeting, minute, actor, ty, extra)).unwrap();
+            l["platform"] = "pexip".into();
+            l.to_string()
+        };
+        let phone = format!("tel:{}{}", p.century, p.ten);
+        lines.extend([
+            line(0, &m, "anna.berg@region.se", "meeting_started", serde_json::json!({"aliases": [t]})),
+            line(1, &m, "anna.berg@region.se", "participant_joined", serde_json::json!({"role": "organizer"})),
+            line(2, &m, &phone, "participant_joined", serde_json::json!({"via_lobby": false})),
+            line(3, &m, "karin.lund@kommun.se", "participant_joined", serde_json::json!({"via_lobby": true})),
+            line(4, &m, "anna.berg@region.se", "participant_admitted", serde_json::json!({"target": {"id": "karin.lund@kommun.se"}})),
+            line(10, &t, "karin.lund@kommun.se", "chat_message", serde_json::json!({"text": "Jag ska döda dig", "message_id": format!("msg-{}", p.ten)})),
+            line(11, &t, "karin.lund@kommun.se", "chat_message_deleted", serde_json::json!({"message_id": format!("msg-{}", p.ten)})),
+            line(30, &m, "anna.berg@region.se", "meeting_ended", serde_json::json!({"reason": "ended_by_host"})),
+        ]);
+    }
+    let input = write(dir.path(), "meetings.ndjson", &lines);
+    let cfg = config(dir.path(), &["halland", "vgr-samsa"]);
+    let out = motesvakt_paths(
+        &["scan", "--json", "--config", cfg.to_str().unwrap()],
+        &[&input],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let found = incidents(&out);
+    let mut check = Checked {
+        numbers: vec![a.clone(), b.clone()],
+        failures: Vec::new(),
+    };
+    check.output("scan --json", &out);
+    assert!(check.failures.is_empty(), "{}", check.failures.join("\n"));
+    // Two rooms, each redacted, each its own meeting.
+    let mut rooms: Vec<String> = found
+        .iter()
+        .filter(|i| {
+            i["rule"] == "identifier-patient-data" && i["actor"]["id"] == "anna.berg@region.se"
+        })
+        .map(|i| i["meeting"].as_str().unwrap().to_string())
+        .collect();
+    rooms.sort();
+    rooms.dedup();
+    assert_eq!(rooms.len(), 2, "{rooms:?}");
+    assert!(
+        rooms.iter().all(|r| r.starts_with("vmr.************~")),
+        "{rooms:?}"
+    );
+    // The chat under each meeting's alias joined its meeting, and the deletion found its
+    // message by the (redacted) message id: one threat and one deletion per meeting.
+    for rule in ["chat-threat", "threat-deleted"] {
+        let n = found
+            .iter()
+            .filter(|i| i["rule"] == rule && i["profile"] == "halland")
+            .count();
+        assert_eq!(n, 2, "{rule}");
+    }
+    // The two phone participants are two participants, each with its own display-name
+    // incident (their id is what people see).
+    let phones: std::collections::BTreeSet<String> = found
+        .iter()
+        .filter(|i| i["rule"] == "identifier-patient-data")
+        .filter_map(|i| i["actor"]["id"].as_str())
+        .filter(|id| id.starts_with("tel:"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(phones.len(), 2, "{phones:?}");
+}
