@@ -267,7 +267,7 @@ fn variants_of(record: &Value, counter: &mut usize, numbers: &[Planted]) -> Vec<
                 *leaf = Value::String(planted_value(&s, p, k));
             }
             Value::Number(_) if !p.is_interim() => {
-                let n: u64 = if k % 2 == 0 {
+                let n: u64 = if k.is_multiple_of(2) {
                     p.ten.parse().unwrap()
                 } else {
                     format!("{}{}", p.century, p.ten).parse().unwrap()

@@ -198,7 +198,7 @@ mod tests {
             ("86120823991234", 0..10),
             ("res000101-T220x", 3..14),
         ] {
-            assert_eq!(found(text), [span.clone()], "{}", text.len());
+            assert_eq!(found(text), vec![span], "{}", text.len());
         }
     }
 
