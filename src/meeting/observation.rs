@@ -102,21 +102,14 @@ impl Observation {
         let mut signals = Vec::new();
         let mut context = TextContext::default();
         // Identifiers and names: a number in what people in the meeting see (its id or room
-        // name, a display name) is a finding; every identifier and name is then redacted.
-        let mut ident = |field: TextField, text: &str| {
-            findings.extend(
-                detector
-                    .scan_identifier(text)
-                    .into_iter()
-                    .map(|finding| FieldFinding { field, finding }),
-            );
-        };
-        ident(TextField::MeetingId, &event.meeting);
+        // name, the actor's display name) is a finding; every identifier and name is redacted.
+        // Each is looked at once; only one that holds a number is scanned for findings.
+        if let Some(redacted) = detector.redact_id(&event.meeting) {
+            identifier_findings(TextField::MeetingId, &event.meeting, detector, &mut findings);
+            event.meeting = redacted;
+        }
         // The event's own actor: organisers and targets are the actors of events of their own.
-        ident(
-            TextField::DisplayName,
-            event.actor.name.as_deref().unwrap_or(&event.actor.id),
-        );
+        redact_actor_noting(&mut event.actor, detector, &mut findings);
         let mut scan = |field: TextField, text: &str, ctx: &Context<'_>| -> bool {
             phrases.scan(field, text, &mut signals);
             let found = detector.scan(text, ctx);
@@ -129,7 +122,6 @@ impl Observation {
             any
         };
         let none = Context::default();
-        redact_id_in_place(&mut event.meeting, detector);
         match &mut event.kind {
             EventKind::ChatMessage { text, message_id } => {
                 scan(TextField::Chat, text, &none);
@@ -191,7 +183,6 @@ impl Observation {
             | EventKind::ControlRevoked { target } => redact_actor(target, detector),
             _ => {}
         }
-        redact_actor(&mut event.actor, detector);
         Observation {
             key,
             event,
@@ -240,6 +231,42 @@ impl Observation {
             platform: self.event.platform,
             id: self.event.meeting.clone(),
         }
+    }
+}
+
+/// The findings of an identifier or name people in the meeting see.
+fn identifier_findings(
+    field: TextField,
+    text: &str,
+    detector: &Detector,
+    findings: &mut Vec<FieldFinding>,
+) {
+    findings.extend(
+        detector
+            .scan_identifier(text)
+            .into_iter()
+            .map(|finding| FieldFinding { field, finding }),
+    );
+}
+
+/// [`redact_actor`] for the event's actor, noting the findings in what people see of it: its
+/// display name, or its id when it has none.
+fn redact_actor_noting(actor: &mut Actor, detector: &Detector, findings: &mut Vec<FieldFinding>) {
+    let id = detector.redact_id(&actor.id);
+    let name = actor.name.as_deref().and_then(|n| detector.redact(n));
+    let shown_has_number = match actor.name {
+        Some(_) => name.is_some(),
+        None => id.is_some(),
+    };
+    if shown_has_number {
+        let shown = actor.name.as_deref().unwrap_or(&actor.id);
+        identifier_findings(TextField::DisplayName, shown, detector, findings);
+    }
+    if let Some(id) = id {
+        actor.id = id;
+    }
+    if let Some(name) = name {
+        actor.name = Some(name);
     }
 }
 
