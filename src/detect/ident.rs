@@ -33,19 +33,21 @@ const CHECKED: Enabled = Enabled {
     unknown: false,
 };
 
-/// The fewest ASCII digits any identity, interim or reserve number has (a reserve number of
-/// eight date digits and four letters): a text with fewer needs no look.
-pub const MIN_DIGITS: usize = 8;
+/// The shortest run of ASCII digits every identity, interim or reserve number has (its date,
+/// `YYMMDD`): a text without one needs no look.
+pub const MIN_RUN: usize = 6;
 
-/// True when `b` has at least `n` ASCII digits (stops counting at `n`).
-pub fn has_digits(b: &[u8], n: usize) -> bool {
-    let mut seen = 0;
+/// True when `b` has a run of at least `n` ASCII digits (one pass, stops at the first).
+pub fn has_run(b: &[u8], n: usize) -> bool {
+    let mut run = 0;
     for c in b {
         if c.is_ascii_digit() {
-            seen += 1;
-            if seen >= n {
+            run += 1;
+            if run >= n {
                 return true;
             }
+        } else {
+            run = 0;
         }
     }
     false

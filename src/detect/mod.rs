@@ -494,8 +494,8 @@ impl Detector {
     /// replaced by its redacted form, whatever is around it: for names (a display name, a kept
     /// subject or file name), where context says nothing. `None` when there is nothing to
     /// replace. Does not depend on `[detect.formats]`: a number is found here in any written
-    /// form (see [`mod@ident`]) even when its format is switched off for detection. A text with
-    /// fewer than eight digits costs one byte scan (unless custom patterns are configured).
+    /// form (see [`mod@ident`]) even when its format is switched off for detection. A text without
+    /// a run of six digits costs one byte scan (unless custom patterns are configured).
     pub fn redact(&self, text: &str) -> Option<String> {
         let spans = self.identifier_spans(text)?;
         let mut out = String::with_capacity(text.len());
@@ -533,12 +533,16 @@ impl Detector {
     /// when there are none.
     fn identifier_spans(&self, text: &str) -> Option<Vec<Range<usize>>> {
         let b = text.as_bytes();
-        let custom = self.custom.as_ref().filter(|_| ident::has_digits(b, 1));
-        if custom.is_none() && !ident::has_digits(b, ident::MIN_DIGITS) {
+        let custom = self
+            .custom
+            .as_ref()
+            .filter(|_| b.iter().any(u8::is_ascii_digit));
+        let numbers = ident::has_run(b, ident::MIN_RUN);
+        if custom.is_none() && !numbers {
             return None;
         }
         let mut spans: Vec<Range<usize>> = Vec::new();
-        if ident::has_digits(b, ident::MIN_DIGITS) {
+        if numbers {
             ident::spans(b, &mut |s| spans.push(s));
             // The forms without a check, where the ordinary scanner takes them.
             scanner::scan(b, &ALL_FORMATS, &mut |hit| {
@@ -571,7 +575,7 @@ impl Detector {
     /// as in any text ([`Detector::scan`]), so that a meeting id that happens to pass the
     /// check as a bare ten-digit run stays below the usual threshold; ICD codes and clinical
     /// terms are left out. Only a text in which [`Detector::redact`] replaces something is
-    /// scanned: empty, after one byte scan, for a text with fewer than eight digits (unless
+    /// scanned: empty, after one byte scan, for a text without a run of six digits (unless
     /// custom patterns are configured).
     pub fn scan_identifier(&self, text: &str) -> Vec<Finding> {
         // What the detector finds is a part of what redaction replaces: the cheap pass first.

@@ -105,7 +105,12 @@ impl Observation {
         // name, the actor's display name) is a finding; every identifier and name is redacted.
         // Each is looked at once; only one that holds a number is scanned for findings.
         if let Some(redacted) = detector.redact_id(&event.meeting) {
-            identifier_findings(TextField::MeetingId, &event.meeting, detector, &mut findings);
+            identifier_findings(
+                TextField::MeetingId,
+                &event.meeting,
+                detector,
+                &mut findings,
+            );
             event.meeting = redacted;
         }
         // The event's own actor: organisers and targets are the actors of events of their own.
