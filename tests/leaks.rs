@@ -12,7 +12,9 @@
 //!
 //! A record is copied once per field (the copy holding the number in that field only), so
 //! that a number in a field the adapter checks (a time, a GUID) costs that copy only and every
-//! other field still reaches the mapping. The test also checks that each format was read and
+//! other field still reaches the mapping; record ids are made unique per copy so that formats
+//! that know a record by its id judge every copy. The envelope of a JSON document (Graph's
+//! `@odata.*`, Pexip's `meta`) is planted in a file of its own. The test also checks that each format was read and
 //! mapped, and that the planted numbers were found where people see them (so that a test that
 //! finds nothing because nothing was read cannot pass).
 
@@ -308,8 +310,34 @@ fn plant_file(src: &Path, dir: &Path, counter: &mut usize, numbers: &[Planted]) 
         "json" => {
             // One document or several in a row (pages of an export).
             let mut out = String::new();
+            let mut envelopes = String::new();
             for doc in serde_json::Deserializer::from_str(&data).into_iter::<Value>() {
                 let mut doc = doc.unwrap();
+                // The envelope's own fields (`@odata.nextLink`, `meta`) planted too, each with
+                // another number, in a file of its own: a changed envelope may make the file
+                // unknown, which must not cost the records above.
+                if let Value::Object(m) = &doc {
+                    let mut env = doc.clone();
+                    let mut paths = Vec::new();
+                    for (k, v) in m {
+                        if !v.is_array() {
+                            leaves(v, &mut vec![k.clone()], &mut paths);
+                        }
+                    }
+                    for path in paths {
+                        let k = *counter;
+                        *counter += 1;
+                        let p = &numbers[k % numbers.len()];
+                        let leaf = leaf_mut(&mut env, &path);
+                        *leaf = match leaf {
+                            Value::String(s) => Value::String(planted_value(s, p, k)),
+                            _ => Value::String(p.form(k)),
+                        };
+                        copies += 1;
+                    }
+                    envelopes.push_str(&serde_json::to_string_pretty(&env).unwrap());
+                    envelopes.push('\n');
+                }
                 let records: &mut Vec<Value> = match &mut doc {
                     Value::Array(a) => a,
                     Value::Object(m) => m
@@ -328,6 +356,9 @@ fn plant_file(src: &Path, dir: &Path, counter: &mut usize, numbers: &[Planted]) 
                 out.push('\n');
             }
             std::fs::write(&dest, out).unwrap();
+            if !envelopes.is_empty() {
+                std::fs::write(dest.with_extension("envelope.json"), envelopes).unwrap();
+            }
         }
         "csv" => {
             let mut rd = csv::ReaderBuilder::new()
