@@ -16,6 +16,7 @@ pub const RULE_IDS: &[&str] = &[
     "chat-patient-data",
     "invitation-patient-data",
     "file-patient-data",
+    "identifier-patient-data",
     "recording-video",
     "recording-audio",
     "transcription-sensitive",

@@ -21,6 +21,7 @@
 //! detector needs (or gets) the raw text. No `Debug` or error message here shows scanned text.
 
 mod custom;
+mod ident;
 mod key;
 mod keywords;
 pub mod personnummer;
@@ -490,38 +491,100 @@ impl Detector {
     }
 
     /// `text` with every identity number, interim or reserve number and custom-pattern match
-    /// replaced by its redacted form, whatever the keywords around it: for identifiers and
-    /// names (an actor's id, a dial-in display name), where context says nothing. `None` when
-    /// there is nothing to replace. Cheaper than [`Detector::scan`]: no keywords, no hashes.
+    /// replaced by its redacted form, whatever is around it: for names (a display name, a kept
+    /// subject or file name), where context says nothing. `None` when there is nothing to
+    /// replace. Does not depend on `[detect.formats]`: a number is found here in any written
+    /// form (see [`mod@ident`]) even when its format is switched off for detection. A text without
+    /// a run of six digits costs one byte scan (unless custom patterns are configured).
     pub fn redact(&self, text: &str) -> Option<String> {
-        let b = text.as_bytes();
-        let mut spans: Vec<Range<usize>> = Vec::new();
-        if b.iter().any(u8::is_ascii_digit) {
-            scanner::scan(b, &self.formats, &mut |hit| {
-                if let Hit::Id(c) = hit {
-                    spans.push(c.span);
-                }
-            });
-            if let Some(custom) = &self.custom {
-                custom.each_match(text, self.formats.max_year, |_, span| spans.push(span));
-            }
-        }
-        if spans.is_empty() {
-            return None;
-        }
-        spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
+        let spans = self.identifier_spans(text)?;
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
         for s in spans {
-            if s.start < last || s.end > text.len() || !text.is_char_boundary(s.start) {
-                continue;
-            }
             out.push_str(&text[last..s.start]);
-            out.push_str(&redact(&text[s.start..s.end]));
+            out.push_str(&redact(&text[s.clone()]));
             last = s.end;
         }
         out.push_str(&text[last..]);
         Some(out)
+    }
+
+    /// Like [`Detector::redact`], for identifiers that group events (meeting, room and message
+    /// ids, aliases, actor ids): each redacted number is followed by `~` and a keyed hash of
+    /// what it replaced (8 hex digits), so that two ids that differ only in the number stay
+    /// apart, and the same id always gives the same form.
+    pub fn redact_id(&self, text: &str) -> Option<String> {
+        let spans = self.identifier_spans(text)?;
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut last = 0;
+        for s in spans {
+            out.push_str(&text[last..s.start]);
+            out.push_str(&redact(&text[s.clone()]));
+            out.push('~');
+            let h = self.hash(&[b"ident:", text[s.clone()].as_bytes()]);
+            out.push_str(&h[..8]);
+            last = s.end;
+        }
+        out.push_str(&text[last..]);
+        Some(out)
+    }
+
+    /// Every span [`Detector::redact`] replaces, merged and on character boundaries; `None`
+    /// when there are none.
+    fn identifier_spans(&self, text: &str) -> Option<Vec<Range<usize>>> {
+        let b = text.as_bytes();
+        let custom = self
+            .custom
+            .as_ref()
+            .filter(|_| b.iter().any(u8::is_ascii_digit));
+        let numbers = ident::has_run(b, ident::MIN_RUN);
+        if custom.is_none() && !numbers {
+            return None;
+        }
+        let mut spans: Vec<Range<usize>> = Vec::new();
+        if numbers {
+            ident::spans(b, &mut |s| spans.push(s));
+            // The forms without a check, where the ordinary scanner takes them.
+            scanner::scan(b, &ALL_FORMATS, &mut |hit| {
+                if let Hit::Id(c) = hit {
+                    spans.push(c.span);
+                }
+            });
+        }
+        if let Some(custom) = custom {
+            custom.each_match(text, self.formats.max_year, |_, span| spans.push(span));
+        }
+        if spans.is_empty() {
+            return None;
+        }
+        for s in &mut spans {
+            s.end = s.end.min(text.len());
+            while s.start > 0 && !text.is_char_boundary(s.start) {
+                s.start -= 1;
+            }
+            while s.end < text.len() && !text.is_char_boundary(s.end) {
+                s.end += 1;
+            }
+        }
+        ident::merge(&mut spans);
+        Some(spans)
+    }
+
+    /// The identity numbers (and custom-pattern matches) in an identifier or a name that
+    /// people in the meeting see: its id, its room name, a participant's display name. Scored
+    /// as in any text ([`Detector::scan`]), so that a meeting id that happens to pass the
+    /// check as a bare ten-digit run stays below the usual threshold; ICD codes and clinical
+    /// terms are left out. Only a text in which [`Detector::redact`] replaces something is
+    /// scanned: empty, after one byte scan, for a text without a run of six digits (unless
+    /// custom patterns are configured).
+    pub fn scan_identifier(&self, text: &str) -> Vec<Finding> {
+        // What the detector finds is a part of what redaction replaces: the cheap pass first.
+        if self.identifier_spans(text).is_none() {
+            return Vec::new();
+        }
+        let mut found = self.scan(text, &Context::default());
+        found.retain(|f| !f.is_weak_signal());
+        found
     }
 
     /// True when `findings` (of one text, or of all the texts of one meeting) hold patient data:
@@ -677,6 +740,26 @@ fn score(strength: Strength, ev: &Evidence) -> Option<Confidence> {
         Strength::Weak | Strength::PhoneLike => Some(Confidence::Low),
     }
 }
+
+/// Every format on, for [`Detector::redact`]: the forms without a check digit (Örebro, unknown
+/// reserve formats) where the ordinary scanner takes them.
+const ALL_FORMATS: ScanFormats = ScanFormats {
+    personnummer: true,
+    samordningsnummer: true,
+    space_separator: true,
+    reserve: reserve::Enabled {
+        interim: true,
+        national: true,
+        stockholm: true,
+        vgr: true,
+        carelink: true,
+        varmland: true,
+        orebro: true,
+        unknown: true,
+    },
+    icd10: false,
+    max_year: u32::MAX,
+};
 
 /// Every letter and digit replaced by `*`; separators and spaces kept.
 fn redact(s: &str) -> String {

@@ -228,7 +228,7 @@ fn reserve_candidate(r: Reserve, span: Range<usize>, parts: &[&[u8]]) -> IdCandi
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Sep {
+pub(super) enum Sep {
     None,
     Dash,
     Plus,
@@ -238,7 +238,7 @@ enum Sep {
 /// The separator between date and serial at byte `i`, and its length in bytes: `-`, `+` or a
 /// space, and what word processors and HTML put in their place: the Unicode hyphens, en dash
 /// and minus sign (as `-`), and the no-break spaces (as a space).
-fn separator_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
+pub(super) fn separator_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
     match b.get(i..)? {
         [b'-', ..] => Some((Sep::Dash, 1)),
         [b'+', ..] => Some((Sep::Plus, 1)),

@@ -357,3 +357,87 @@ fn overlaps_are_resolved_as_before_in_linear_time() {
         assert_eq!(key(&a), key(&b));
     }
 }
+
+/// A detector with every `[detect.formats]` switch off.
+fn formats_off() -> Detector {
+    let mut s = DetectSettings::default();
+    let f = &mut s.formats;
+    (
+        f.personnummer,
+        f.samordningsnummer,
+        f.space_separator,
+        f.interim,
+    ) = (false, false, false, false);
+    (f.reservnummer, f.stockholm, f.vgr, f.carelink) = (false, false, false, false);
+    (f.varmland, f.orebro, f.unknown_reserve) = (false, false, false);
+    (f.icd10, f.clinical_terms) = (false, false);
+    Detector::new(&s, HashKey::from_bytes([7; 32])).unwrap()
+}
+
+#[test]
+fn identifiers_are_redacted_in_any_form_whatever_the_formats() {
+    let off = formats_off();
+    assert!(off.scan("pnr 861208-2399", &Context::default()).is_empty());
+    for d in [detector(), off] {
+        for (text, want) in [
+            ("vmr.198612082399", "vmr.************"),
+            ("x8612082399y", "x**********y"),
+            ("+468612082399", "+46**********"),
+            ("tel 861208 2399", "tel ****** ****"),
+            ("order:19861208-2399-1", "order:********-****-1"),
+            ("Anna 701063-2391", "Anna ******-****"),
+            ("res 000101-T220", "res ******-****"),
+            ("sip:+19861208-2399@x", "sip:+********-****@x"),
+        ] {
+            assert_eq!(d.redact(text).as_deref(), Some(want), "{want}");
+        }
+        for text in [
+            "anna@region.se",
+            "vmr.vardplanering",
+            "12345678901",
+            "861208-2398",
+        ] {
+            assert_eq!(d.redact(text), None, "{}", redact(text));
+        }
+    }
+}
+
+#[test]
+fn keyed_identifiers_keep_ids_that_differ_in_the_number_apart() {
+    let d = detector();
+    let a = d.redact_id("vmr.198612082399").unwrap();
+    let b = d.redact_id("vmr.199308042382").unwrap();
+    assert!(a.starts_with("vmr.************~") && a.len() == "vmr.************~".len() + 8);
+    assert_ne!(a, b);
+    // Stable under one key, different under another.
+    assert_eq!(d.redact_id("vmr.198612082399").unwrap(), a);
+    let other = Detector::new(&DetectSettings::default(), HashKey::from_bytes([8; 32])).unwrap();
+    assert_ne!(other.redact_id("vmr.198612082399").unwrap(), a);
+    // The keyed form holds no number to redact again.
+    assert_eq!(d.redact_id(&a), None);
+    assert_eq!(d.redact_id("c0ffee00-0000-4000-8000-000000000001"), None);
+}
+
+#[test]
+fn identifier_findings_are_scored_like_any_text() {
+    let d = detector();
+    let kinds = |t: &str| -> Vec<(String, Confidence)> {
+        d.scan_identifier(t)
+            .into_iter()
+            .map(|f| (f.kind.to_string(), f.confidence))
+            .collect()
+    };
+    assert_eq!(kinds("vmr.198612082399"), [("personnummer".into(), Medium)]);
+    assert_eq!(
+        kinds("Bo 701063-2391"),
+        [("samordningsnummer".into(), Medium)]
+    );
+    assert_eq!(
+        kinds("Pat 701063-2391"),
+        [("samordningsnummer".into(), High)]
+    );
+    // A bare ten-digit meeting id that happens to pass: low, below the usual threshold.
+    assert_eq!(kinds("8612082399"), [("personnummer".into(), Low)]);
+    assert!(kinds("Anna Berg F32.1").is_empty());
+    assert!(kinds("anna@region.se").is_empty());
+}

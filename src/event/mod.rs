@@ -159,6 +159,10 @@ pub enum TextField {
     Body,
     /// A shared file's name.
     FileName,
+    /// The meeting's id or room name (a Pexip VMR's name, which people choose).
+    MeetingId,
+    /// A participant's display name (a dial-in participant's is often the number dialled).
+    DisplayName,
 }
 
 impl TextField {
@@ -168,6 +172,8 @@ impl TextField {
             TextField::Subject => "subject",
             TextField::Body => "body",
             TextField::FileName => "file_name",
+            TextField::MeetingId => "meeting_id",
+            TextField::DisplayName => "display_name",
         }
     }
 }

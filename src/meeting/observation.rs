@@ -2,9 +2,14 @@
 //! read its texts.
 //!
 //! This is where patient data is redacted: chat text is never kept, and any other text
-//! (subject, invitation, file name, actor names and ids) in which the detector found something
-//! is dropped or has the match replaced by its redacted form. Only observations are stored,
-//! judged and reported.
+//! (subject, invitation, file name) in which the detector found something is dropped. Every
+//! identifier and name that is kept (meeting id, aliases, message ids, actor ids and display
+//! names of actors, organisers and targets, kept subjects and file names) then passes one
+//! redaction that ignores context and `[detect.formats]` ([`Detector::redact`],
+//! [`Detector::redact_id`]). A number in the meeting's id or in the event's actor's display name (the
+//! id, for an actor without one) is also a finding ([`TextField::MeetingId`],
+//! [`TextField::DisplayName`]): everyone in the meeting saw it.
+//! Only observations are stored, judged and reported.
 //!
 //! An observation depends on its own record only: the detector is not given the meeting's
 //! subject (it may come in another file or batch), it records how the subject would raise each
@@ -96,6 +101,20 @@ impl Observation {
         let mut findings = Vec::new();
         let mut signals = Vec::new();
         let mut context = TextContext::default();
+        // Identifiers and names: a number in what people in the meeting see (its id or room
+        // name, the actor's display name) is a finding; every identifier and name is redacted.
+        // Each is looked at once; only one that holds a number is scanned for findings.
+        if let Some(redacted) = detector.redact_id(&event.meeting) {
+            identifier_findings(
+                TextField::MeetingId,
+                &event.meeting,
+                detector,
+                &mut findings,
+            );
+            event.meeting = redacted;
+        }
+        // The event's own actor: organisers and targets are the actors of events of their own.
+        redact_actor_noting(&mut event.actor, detector, &mut findings);
         let mut scan = |field: TextField, text: &str, ctx: &Context<'_>| -> bool {
             phrases.scan(field, text, &mut signals);
             let found = detector.scan(text, ctx);
@@ -109,22 +128,35 @@ impl Observation {
         };
         let none = Context::default();
         match &mut event.kind {
-            EventKind::ChatMessage { text, .. } => {
+            EventKind::ChatMessage { text, message_id } => {
                 scan(TextField::Chat, text, &none);
                 // Chat text is never kept, with or without findings (nor its buffer).
                 *text = String::new();
+                if let Some(id) = message_id {
+                    redact_id_in_place(id, detector);
+                }
             }
+            EventKind::ChatMessageDeleted {
+                message_id: Some(id),
+            } => redact_id_in_place(id, detector),
             EventKind::MeetingStarted {
-                subject, organizer, ..
+                subject,
+                organizer,
+                aliases,
             } => {
                 if let Some(s) = subject {
                     context = detector.context_of(s);
                     if scan(TextField::Subject, s, &none) {
                         *subject = None;
+                    } else {
+                        redact_in_place(s, detector);
                     }
                 }
                 if let Some(o) = organizer {
                     redact_actor(o, detector);
+                }
+                for alias in aliases {
+                    redact_id_in_place(alias, detector);
                 }
             }
             EventKind::Invitation { subject, body } => {
@@ -142,16 +174,20 @@ impl Observation {
                         },
                     );
                 }
+                redact_in_place(subject, detector);
             }
-            EventKind::FileShared { name } if scan(TextField::FileName, name, &none) => {
-                name.clear();
+            EventKind::FileShared { name } => {
+                if scan(TextField::FileName, name, &none) {
+                    name.clear();
+                } else {
+                    redact_in_place(name, detector);
+                }
             }
             EventKind::ParticipantAdmitted { target }
             | EventKind::ControlGranted { target }
             | EventKind::ControlRevoked { target } => redact_actor(target, detector),
             _ => {}
         }
-        redact_actor(&mut event.actor, detector);
         Observation {
             key,
             event,
@@ -203,17 +239,63 @@ impl Observation {
     }
 }
 
-/// Replaces anything the detector finds in an actor's id or name by its redacted form. Phone
-/// participants' ids and dial-in display names are where identity numbers hide.
+/// The findings of an identifier or name people in the meeting see.
+fn identifier_findings(
+    field: TextField,
+    text: &str,
+    detector: &Detector,
+    findings: &mut Vec<FieldFinding>,
+) {
+    findings.extend(
+        detector
+            .scan_identifier(text)
+            .into_iter()
+            .map(|finding| FieldFinding { field, finding }),
+    );
+}
+
+/// [`redact_actor`] for the event's actor, noting the findings in what people see of it: its
+/// display name, or its id when it has none.
+fn redact_actor_noting(actor: &mut Actor, detector: &Detector, findings: &mut Vec<FieldFinding>) {
+    let id = detector.redact_id(&actor.id);
+    let name = actor.name.as_deref().and_then(|n| detector.redact(n));
+    let shown_has_number = match actor.name {
+        Some(_) => name.is_some(),
+        None => id.is_some(),
+    };
+    if shown_has_number {
+        let shown = actor.name.as_deref().unwrap_or(&actor.id);
+        identifier_findings(TextField::DisplayName, shown, detector, findings);
+    }
+    if let Some(id) = id {
+        actor.id = id;
+    }
+    if let Some(name) = name {
+        actor.name = Some(name);
+    }
+}
+
+/// Replaces every identity, interim or reserve number in an actor's id (keyed, so that two
+/// phone participants stay two) and name by its redacted form, whatever `[detect.formats]`
+/// says. Phone participants' ids and dial-in display names are where identity numbers hide.
 fn redact_actor(actor: &mut Actor, detector: &Detector) {
-    redact_in_place(&mut actor.id, detector);
+    redact_id_in_place(&mut actor.id, detector);
     if let Some(name) = &mut actor.name {
         redact_in_place(name, detector);
     }
 }
 
+/// A name or kept text: numbers replaced by `*`s.
 fn redact_in_place(text: &mut String, detector: &Detector) {
     if let Some(redacted) = detector.redact(text) {
+        *text = redacted;
+    }
+}
+
+/// An identifier that groups events: numbers replaced by `*`s and a keyed hash, so that ids
+/// that differ only in the number stay apart (see [`Detector::redact_id`]).
+fn redact_id_in_place(text: &mut String, detector: &Detector) {
+    if let Some(redacted) = detector.redact_id(text) {
         *text = redacted;
     }
 }

@@ -50,6 +50,13 @@ pub const RULES: &[RuleDef] = &[
         revisit: None,
     },
     RuleDef {
+        id: "identifier-patient-data",
+        fires_when: "the meeting's id or room name, or a participant's display name, holds an identity number: everyone in the meeting sees it",
+        needs: &[],
+        check: identifier_patient_data,
+        revisit: None,
+    },
+    RuleDef {
         id: "recording-video",
         fires_when: "a video recording was started",
         needs: &["recording_started"],
@@ -338,6 +345,68 @@ fn file_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candi
             },
         ));
     });
+}
+
+/// `identifier-patient-data`: an identity number in what everyone in the meeting sees besides
+/// its texts: the meeting's id or room name (people choose VMR names, `vmr.<number>`), or a
+/// participant's display name (a dial-in participant's is often the number dialled). One
+/// incident for the meeting's id, held by its organiser, and one per participant whose name
+/// holds one, at their first event that shows it.
+fn identifier_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    let room = m.observations.iter().enumerate().find_map(|(i, o)| {
+        let f = findings_of(o, ctx, &[TextField::MeetingId]);
+        (!f.is_empty()).then_some((i, f))
+    });
+    if let Some((index, findings)) = room {
+        let k = kinds(&findings);
+        let mut c = Candidate::new(
+            "identifier-patient-data",
+            index,
+            say(
+                ctx.language,
+                format!(
+                    "Mötets id eller rumsnamn innehåller en patientuppgift ({k}); alla som bjuds in eller deltar ser det."
+                ),
+                format!(
+                    "The meeting's id or room name holds patient data ({k}); everyone invited or taking part sees it."
+                ),
+            ),
+            Evidence {
+                findings,
+                ..Evidence::default()
+            },
+        );
+        c.id_scope = IdScope::Meeting;
+        c.actor = m.organizer.clone();
+        out.push(c);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (index, obs) in m.observations.iter().enumerate() {
+        let findings = findings_of(obs, ctx, &[TextField::DisplayName]);
+        if findings.is_empty() || !seen.insert(obs.event.actor.id.as_str()) {
+            continue;
+        }
+        let (actor, k) = (who(&obs.event.actor), kinds(&findings));
+        let mut c = Candidate::new(
+            "identifier-patient-data",
+            index,
+            say(
+                ctx.language,
+                format!(
+                    "Deltagaren {actor} har en patientuppgift ({k}) i sitt visningsnamn, som alla i mötet ser."
+                ),
+                format!(
+                    "Participant {actor} has patient data ({k}) in their display name, which everyone in the meeting sees."
+                ),
+            ),
+            Evidence {
+                findings,
+                ..Evidence::default()
+            },
+        );
+        c.id_scope = IdScope::Actor;
+        out.push(c);
+    }
 }
 
 /// `recording-video`: a video recording was started. Some routines forbid it outright, others

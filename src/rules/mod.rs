@@ -37,6 +37,9 @@ pub enum IdScope {
     Recording(Media),
     /// The meeting alone: one incident per meeting, whichever event triggered it.
     Meeting,
+    /// The meeting and the triggering event's actor: one incident per participant, whichever
+    /// of their events triggered it.
+    Actor,
 }
 
 /// What a rule proposes; the [`Judge`] decides severity and citation from the profiles.
@@ -209,7 +212,7 @@ impl<'a> Judge<'a> {
 fn incident_id(rule: &str, meeting: &MeetingView, index: usize, scope: IdScope) -> String {
     let obs = &meeting.observations[index];
     let filed = match scope {
-        IdScope::Meeting => &meeting.key.id,
+        IdScope::Meeting | IdScope::Actor => &meeting.key.id,
         IdScope::Event | IdScope::Recording(_) => &obs.event.meeting,
     };
     let mut parts = vec![
@@ -230,6 +233,7 @@ fn incident_id(rule: &str, meeting: &MeetingView, index: usize, scope: IdScope) 
             obs.event.kind.type_name().to_string(),
             format!("{media:?}"),
         ]),
+        IdScope::Actor => parts.push(obs.event.actor.id.clone()),
         IdScope::Meeting => {}
     }
     let mut h = Sha256::new();
