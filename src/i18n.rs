@@ -51,12 +51,12 @@ pub fn field_word(field: TextField, lang: Language) -> &'static str {
         (Language::Sv, TextField::FileName) => "ett filnamn",
         (Language::Sv, TextField::MeetingId) => "mötets id eller rumsnamn",
         (Language::Sv, TextField::DisplayName) => "en deltagares visningsnamn",
-        (Language::En, TextField::Chat) => "chat",
-        (Language::En, TextField::Subject) => "subject",
-        (Language::En, TextField::Body) => "invitation",
+        (Language::En, TextField::Chat) => "the chat",
+        (Language::En, TextField::Subject) => "the subject",
+        (Language::En, TextField::Body) => "the invitation",
         (Language::En, TextField::FileName) => "a file name",
-        (Language::En, TextField::MeetingId) => "meeting id or room name",
-        (Language::En, TextField::DisplayName) => "participant's display name",
+        (Language::En, TextField::MeetingId) => "the meeting id or room name",
+        (Language::En, TextField::DisplayName) => "a participant's display name",
     }
 }
 

@@ -205,8 +205,8 @@ fn why_sensitive(m: &MeetingView, lang: Language) -> String {
         (Language::Sv, "care_keyword") => format!(" (vårdord \"{kind}\" i {field})"),
         (Language::Sv, "care_meeting") => " (mötesrummet är angivet som vårdmöte)".into(),
         (Language::Sv, _) => " (organisatören håller vårdmöten)".into(),
-        (Language::En, "patient_data") => format!(" ({kind} in the {field})"),
-        (Language::En, "care_keyword") => format!(" (care keyword \"{kind}\" in the {field})"),
+        (Language::En, "patient_data") => format!(" ({kind} in {field})"),
+        (Language::En, "care_keyword") => format!(" (care keyword \"{kind}\" in {field})"),
         (Language::En, "care_meeting") => " (the room is configured as care work)".into(),
         (Language::En, _) => " (the organiser's meetings are care work)".into(),
     }
@@ -1111,7 +1111,7 @@ fn classified_information(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<
                     field_word(field, Language::Sv)
                 ),
                 format!(
-                    "Security-classified information (\"{}\") appeared in the {} from {actor}; it may not be exchanged through meeting services.",
+                    "Security-classified information (\"{}\") appeared in {} from {actor}; it may not be exchanged through meeting services.",
                     signal.phrase,
                     field_word(field, Language::En)
                 ),
