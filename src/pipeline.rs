@@ -562,7 +562,7 @@ impl<'a> Pipeline<'a> {
             return Ok(None);
         };
         if c.unwritten {
-            for body in encode_pieces(&c.observations).map_err(|e| tx.corrupt_error(e))? {
+            for body in encode_pieces(&c.observations) {
                 tx.append_encoded(key, &body)?;
             }
             c.chunks = pieces(c.observations.len());
@@ -921,22 +921,30 @@ fn judge_meeting(
             chunks,
             unwritten,
         } => {
-            // Each event once, the latest version winning, as when read from the store.
-            let n = cached.len();
-            let mut latest: HashMap<SourceKey, (usize, Observation)> = HashMap::with_capacity(n);
-            for (i, o) in cached.into_iter().enumerate() {
-                if let Some((_, before)) = latest.insert(o.key, (i, o)) {
+            // Each event once, the latest version winning, at the place of its latest version,
+            // as when read from the store. Indices only: the observations are not moved unless
+            // some were read twice.
+            let mut last: HashMap<SourceKey, usize> = HashMap::with_capacity(cached.len());
+            for (i, o) in cached.iter().enumerate() {
+                if let Some(before) = last.insert(o.key, i) {
                     duplicates += 1;
-                    if before != latest[&before.key].1 {
+                    if cached[before] != *o {
                         changed += 1;
                     }
                 }
             }
-            let mut kept: Vec<(usize, Observation)> = latest.into_values().collect();
-            kept.sort_by_key(|(i, _)| *i);
-            observations = kept.into_iter().map(|(_, o)| o).collect();
+            observations = if duplicates == 0 {
+                cached
+            } else {
+                cached
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, o)| last.get(&o.key) == Some(i))
+                    .map(|(_, o)| o)
+                    .collect()
+            };
             if unwritten || duplicates > 0 || chunks >= COMPACT_AT + pieces(observations.len()) {
-                rewrites.push((w.key.clone(), encode_pieces(&observations)?));
+                rewrites.push((w.key.clone(), encode_pieces(&observations)));
             }
             Vec::new()
         }
@@ -948,7 +956,7 @@ fn judge_meeting(
         changed += loaded.changed;
         if loaded.duplicates > 0 || loaded.chunks >= COMPACT_AT + pieces(loaded.observations.len())
         {
-            rewrites.push((k, encode_pieces(&loaded.observations)?));
+            rewrites.push((k, encode_pieces(&loaded.observations)));
         }
         observations.extend(loaded.observations);
     }
@@ -1040,14 +1048,13 @@ fn pieces(n: usize) -> usize {
 
 /// A meeting's observations encoded as merged chunks of up to [`PIECE`] each (none when there
 /// are none).
-fn encode_pieces(observations: &[Observation]) -> Result<Vec<Vec<u8>>, String> {
+fn encode_pieces(observations: &[Observation]) -> Vec<Vec<u8>> {
     observations
         .chunks(PIECE)
         .map(|piece| {
             let entries: Vec<(SourceKey, Option<&Observation>)> =
                 piece.iter().map(|o| (o.key, Some(o))).collect();
             crate::store::encode_chunk(&entries)
-                .map_err(|e| format!("cannot encode a chunk at column {}", e.column()))
         })
         .collect()
 }
