@@ -508,9 +508,13 @@ impl<'a> Pipeline<'a> {
                     }));
             }
             // Judged again whenever its events are read, so that a changed configuration
-            // (profiles, rules, exceptions) is applied to it.
-            if marked.insert(meeting.clone()) {
-                tx.mark_pending(meeting, DUE_NOW)?;
+            // (profiles, rules, exceptions) is applied to it. A meeting held in memory only is
+            // pending by being there: it is marked in the store when it is written
+            // ([`Pipeline::evict`]) or when settling starts, so that a batch costs no write for
+            // it (most are judged from memory, and the mark would only be deleted again).
+            if marked.insert(meeting.clone()) && !self.cache.get(meeting).is_some_and(|c| c.unwritten)
+            {
+                self.mark(tx, meeting)?;
             }
         }
         if !batch.aliases.is_empty() {
@@ -519,7 +523,7 @@ impl<'a> Pipeline<'a> {
         for (meeting, alias) in &batch.aliases {
             for changed in tx.add_alias(meeting, alias)? {
                 if marked.insert(changed.clone()) {
-                    tx.mark_pending(&changed, DUE_NOW)?;
+                    self.mark(tx, &changed)?;
                 }
             }
         }
@@ -555,9 +559,36 @@ impl<'a> Pipeline<'a> {
         Ok(any)
     }
 
+    /// Marks a meeting pending in the store (due now).
+    fn mark(&mut self, tx: &Tx<'_>, key: &MeetingKey) -> Result<(), StoreError> {
+        tx.mark_pending(key, DUE_NOW)?;
+        if let Some(c) = self.cache.get_mut(key) {
+            c.marked = true;
+        }
+        Ok(())
+    }
+
+    /// Marks pending in the store every meeting held in memory only that is not marked yet
+    /// (see [`Pipeline::store`]), so that settling finds it.
+    fn mark_unwritten(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
+        for (key, c) in &mut self.cache {
+            if c.unwritten && !c.marked {
+                tx.mark_pending(key, DUE_NOW)?;
+                c.marked = true;
+            }
+        }
+        Ok(())
+    }
+
     /// Takes a meeting out of the cache, first writing its observations to the store if they
-    /// were kept in memory only.
-    fn evict(&mut self, tx: &Tx<'_>, key: &MeetingKey) -> Result<Option<CacheEntry>, StoreError> {
+    /// were kept in memory only; then, with `pending`, also the pending mark they did not get
+    /// (not for a meeting being judged now).
+    fn evict(
+        &mut self,
+        tx: &Tx<'_>,
+        key: &MeetingKey,
+        pending: bool,
+    ) -> Result<Option<CacheEntry>, StoreError> {
         let Some(mut c) = self.cache.remove(key) else {
             return Ok(None);
         };
@@ -567,6 +598,10 @@ impl<'a> Pipeline<'a> {
             }
             c.chunks = pieces(c.observations.len());
             c.unwritten = false;
+            if pending && !c.marked {
+                tx.mark_pending(key, DUE_NOW)?;
+                c.marked = true;
+            }
         }
         Ok(Some(c))
     }
@@ -603,7 +638,7 @@ impl<'a> Pipeline<'a> {
                 && (tx.canonical(&key)? != key || !tx.aliases(&key)?.is_empty())
             {
                 // Counted now: when judged with its aliases it is no longer new to this run.
-                self.evict(tx, &key)?;
+                self.evict(tx, &key, true)?;
                 if self.released.insert(meeting_hash(key.platform, &key.id))
                     && tx.canonical(&key)? == key
                 {
@@ -649,7 +684,10 @@ impl<'a> Pipeline<'a> {
                 })
                 .collect();
             for k in &keys {
-                tx.set_due(k, None)?;
+                // One held in memory only and never marked has no mark to clear.
+                if !self.cache.get(k).is_some_and(|c| c.unwritten && !c.marked) {
+                    tx.set_due(k, None)?;
+                }
             }
             // From memory when every id's events are there, else from the store.
             let all_cached = keys.iter().all(|k| self.cache.contains_key(k));
@@ -668,7 +706,7 @@ impl<'a> Pipeline<'a> {
                     let c = if keys.len() == 1 {
                         self.cache.remove(k)
                     } else {
-                        self.evict(tx, k)?
+                        self.evict(tx, k, false)?
                     };
                     if let Some(c) = c {
                         unwritten |= c.unwritten;
@@ -684,7 +722,7 @@ impl<'a> Pipeline<'a> {
             } else {
                 let mut chunks = Vec::with_capacity(keys.len());
                 for k in &keys {
-                    self.evict(tx, k)?;
+                    self.evict(tx, k, false)?;
                     chunks.push((k.clone(), tx.chunk_bodies(k)?));
                 }
                 Source::Chunks(chunks)
@@ -794,16 +832,24 @@ impl<'a> Pipeline<'a> {
         limit: usize,
     ) -> Result<Settled, StoreError> {
         let clock_us = clock.as_microsecond();
+        self.mark_unwritten(tx)?;
         let due = tx.due(clock_us, limit)?;
         let mut out = Settled {
             more: due.len() >= limit,
             ..Settled::default()
         };
-        // Each meeting once, under its own id, with the events filed under its aliases.
+        // Each meeting once, under its own id, with the events filed under its aliases (each
+        // id's mark is cleared when its meeting is judged; an alias's here, as its meeting may
+        // have been judged already).
         let mut canonical = BTreeSet::new();
-        for key in &due {
-            tx.set_due(key, None)?;
-            canonical.insert(tx.canonical(key)?);
+        let aliases = self.may_have_aliases(tx)?;
+        for key in due {
+            if aliases {
+                tx.set_due(&key, None)?;
+                canonical.insert(tx.canonical(&key)?);
+            } else {
+                canonical.insert(key);
+            }
         }
         self.judge_meetings(tx, canonical, clock, now, &mut out)?;
         Ok(out)
@@ -887,6 +933,9 @@ struct CacheEntry {
     /// Its observations are in memory only (a store for this run only: see
     /// [`Pipeline::evict`]).
     unwritten: bool,
+    /// The store holds a pending mark for it (one in memory only gets it only when written or
+    /// when settling starts: see [`Pipeline::store`]).
+    marked: bool,
 }
 
 /// A meeting judged.
@@ -1026,8 +1075,10 @@ struct RunTally {
 }
 
 fn id_hash(id: &str) -> u64 {
-    let d = sha2::Sha256::digest(id.as_bytes());
-    u64::from_le_bytes(d[..8].try_into().unwrap_or_default())
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
 }
 
 /// Cold meetings judged together (see [`Pipeline::settle_cold`]).
@@ -1059,10 +1110,15 @@ fn encode_pieces(observations: &[Observation]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// A stable 64-bit hash of a meeting key.
+/// A 64-bit hash of a meeting key, for this process's sets only (never stored): SipHash with
+/// fixed keys, cheaper than the SHA-256 it replaced (called for every meeting of every batch
+/// and judgement); a false match is as unlikely either way, and costs only a lookup.
 fn meeting_hash(platform: crate::event::Platform, id: &str) -> u64 {
-    let d = sha2::Sha256::digest([platform.as_str().as_bytes(), b"\0", id.as_bytes()].concat());
-    u64::from_le_bytes(d[..8].try_into().unwrap_or_default())
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    platform.hash(&mut h);
+    id.hash(&mut h);
+    h.finish()
 }
 
 /// What the kept observations depend on besides the records: the adapters' settings, the
