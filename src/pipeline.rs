@@ -512,7 +512,8 @@ impl<'a> Pipeline<'a> {
             // pending by being there: it is marked in the store when it is written
             // ([`Pipeline::evict`]) or when settling starts, so that a batch costs no write for
             // it (most are judged from memory, and the mark would only be deleted again).
-            if marked.insert(meeting.clone()) && !self.cache.get(meeting).is_some_and(|c| c.unwritten)
+            if marked.insert(meeting.clone())
+                && !self.cache.get(meeting).is_some_and(|c| c.unwritten)
             {
                 self.mark(tx, meeting)?;
             }

@@ -402,7 +402,10 @@ impl<'a> Reader<'a> {
             .map_err(|_| "a string in a chunk that is not UTF-8".to_string())
     }
 
-    fn opt<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, String>) -> Result<Option<T>, String> {
+    fn opt<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, String>,
+    ) -> Result<Option<T>, String> {
         match self.u8()? {
             0 => Ok(None),
             1 => f(self).map(Some),
@@ -484,7 +487,9 @@ impl<'a> Reader<'a> {
             0 => FindingKind::Personnummer,
             1 => FindingKind::Samordningsnummer,
             2 => FindingKind::Interim,
-            3 => FindingKind::Reservnummer { issuer: self.str()? },
+            3 => FindingKind::Reservnummer {
+                issuer: self.str()?,
+            },
             4 => FindingKind::Icd10,
             5 => FindingKind::ClinicalTerm,
             6 => FindingKind::Custom(self.str()?),
@@ -652,7 +657,9 @@ mod tests {
                 streaming: None,
                 waiting: Some(false),
             },
-            EventKind::RecordingStarted { media: Media::Audio },
+            EventKind::RecordingStarted {
+                media: Media::Audio,
+            },
             EventKind::RecordingStopped,
             EventKind::RecordingCompleted {
                 media: Media::Video,
@@ -787,14 +794,23 @@ mod tests {
             .collect();
         let json = serde_json::to_vec(&list).unwrap();
         assert!(!is_binary(&json));
-        let binary = super::super::decode_chunks(&[body.clone()]).unwrap();
-        let legacy = super::super::decode_chunks(&[json.clone()]).unwrap();
+        let binary = super::super::decode_chunks(std::slice::from_ref(&body)).unwrap();
+        let legacy = super::super::decode_chunks(std::slice::from_ref(&json)).unwrap();
         assert_eq!(binary.observations, legacy.observations);
-        assert_eq!(binary.observations.len(), obs.len() - 1, "the tombstone forgets one");
+        assert_eq!(
+            binary.observations.len(),
+            obs.len() - 1,
+            "the tombstone forgets one"
+        );
         assert_eq!(super::super::chunk_entries(&body), Ok(entries.len()));
         assert_eq!(super::super::chunk_entries(&json), Ok(entries.len()));
         // And smaller.
-        assert!(body.len() * 2 < json.len(), "{} vs {}", body.len(), json.len());
+        assert!(
+            body.len() * 2 < json.len(),
+            "{} vs {}",
+            body.len(),
+            json.len()
+        );
     }
 
     #[test]
