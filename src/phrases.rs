@@ -57,15 +57,33 @@ pub struct PhraseError {
 /// form; with `fold`, ASCII capitals are left alone (the folded automaton ignores ASCII case),
 /// so most texts are not copied.
 pub fn normalize(text: &str, fold: bool) -> Cow<'_, str> {
-    let bytes = text.as_bytes();
-    let ascii = bytes.is_ascii();
-    let odd_space = bytes.first() == Some(&b' ')
-        || bytes.last() == Some(&b' ')
-        || bytes.windows(2).any(|w| w == b"  ")
-        || bytes
-            .iter()
-            .any(|&b| matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
-        || (!ascii && text.chars().any(|c| c.is_whitespace() && c != ' '));
+    normalize_as(text, fold, &Shape::of(text))
+}
+
+/// What [`normalize`] needs to know of a text, found once for both of its forms.
+struct Shape {
+    ascii: bool,
+    /// White space other than single spaces between words.
+    odd_space: bool,
+}
+
+impl Shape {
+    fn of(text: &str) -> Shape {
+        let bytes = text.as_bytes();
+        let ascii = bytes.is_ascii();
+        let odd_space = bytes.first() == Some(&b' ')
+            || bytes.last() == Some(&b' ')
+            || bytes.windows(2).any(|w| w == b"  ")
+            || bytes
+                .iter()
+                .any(|&b| matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+            || (!ascii && text.chars().any(|c| c.is_whitespace() && c != ' '));
+        Shape { ascii, odd_space }
+    }
+}
+
+fn normalize_as<'t>(text: &'t str, fold: bool, shape: &Shape) -> Cow<'t, str> {
+    let Shape { ascii, odd_space } = *shape;
     // The folded automaton ignores ASCII case itself; only other capitals need folding here.
     let needs_fold = fold && !ascii && text.chars().any(|c| !c.is_ascii() && c.is_uppercase());
     if !odd_space && !needs_fold {
@@ -125,7 +143,10 @@ impl PhraseSet {
             if patterns.is_empty() {
                 return Ok(None);
             }
+            // A DFA: a few dozen phrases make a small one, and every chat message is searched
+            // (the default, a contiguous NFA, cost three times the detector's scan).
             AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .ascii_case_insensitive(ascii_case_insensitive)
                 .build(&patterns)
                 .map(|ac| Some((ac, ids)))
@@ -157,6 +178,11 @@ impl PhraseSet {
             let (Some((ac, ids)), Some(text)) = (automaton, text) else {
                 continue;
             };
+            // Most texts hold no phrase: a search that stops at the first match, with the
+            // automaton's prefilter, says so faster than the overlapping one.
+            if !ac.is_match(text) {
+                continue;
+            }
             for m in ac.find_overlapping_iter(text) {
                 let index = ids[m.pattern().as_usize()];
                 let phrase = &self.phrases[index];
@@ -222,8 +248,9 @@ impl Signals {
         let wanted = |need: fn(&PhraseSet) -> bool| {
             sets.iter().any(|(_, set, applies)| *applies && need(set))
         };
-        let folded = wanted(PhraseSet::needs_folded).then(|| normalize(text, true));
-        let exact = wanted(PhraseSet::needs_exact).then(|| normalize(text, false));
+        let shape = Shape::of(text);
+        let folded = wanted(PhraseSet::needs_folded).then(|| normalize_as(text, true, &shape));
+        let exact = wanted(PhraseSet::needs_exact).then(|| normalize_as(text, false, &shape));
         for (kind, set, applies) in sets {
             if !applies {
                 continue;

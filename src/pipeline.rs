@@ -508,9 +508,14 @@ impl<'a> Pipeline<'a> {
                     }));
             }
             // Judged again whenever its events are read, so that a changed configuration
-            // (profiles, rules, exceptions) is applied to it.
-            if marked.insert(meeting.clone()) {
-                tx.mark_pending(meeting, DUE_NOW)?;
+            // (profiles, rules, exceptions) is applied to it. A meeting held in memory only is
+            // pending by being there: it is marked in the store when it is written
+            // ([`Pipeline::evict`]) or when settling starts, so that a batch costs no write for
+            // it (most are judged from memory, and the mark would only be deleted again).
+            if marked.insert(meeting.clone())
+                && !self.cache.get(meeting).is_some_and(|c| c.unwritten)
+            {
+                self.mark(tx, meeting)?;
             }
         }
         if !batch.aliases.is_empty() {
@@ -519,7 +524,7 @@ impl<'a> Pipeline<'a> {
         for (meeting, alias) in &batch.aliases {
             for changed in tx.add_alias(meeting, alias)? {
                 if marked.insert(changed.clone()) {
-                    tx.mark_pending(&changed, DUE_NOW)?;
+                    self.mark(tx, &changed)?;
                 }
             }
         }
@@ -555,18 +560,49 @@ impl<'a> Pipeline<'a> {
         Ok(any)
     }
 
+    /// Marks a meeting pending in the store (due now).
+    fn mark(&mut self, tx: &Tx<'_>, key: &MeetingKey) -> Result<(), StoreError> {
+        tx.mark_pending(key, DUE_NOW)?;
+        if let Some(c) = self.cache.get_mut(key) {
+            c.marked = true;
+        }
+        Ok(())
+    }
+
+    /// Marks pending in the store every meeting held in memory only that is not marked yet
+    /// (see [`Pipeline::store`]), so that settling finds it.
+    fn mark_unwritten(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
+        for (key, c) in &mut self.cache {
+            if c.unwritten && !c.marked {
+                tx.mark_pending(key, DUE_NOW)?;
+                c.marked = true;
+            }
+        }
+        Ok(())
+    }
+
     /// Takes a meeting out of the cache, first writing its observations to the store if they
-    /// were kept in memory only.
-    fn evict(&mut self, tx: &Tx<'_>, key: &MeetingKey) -> Result<Option<CacheEntry>, StoreError> {
+    /// were kept in memory only; then, with `pending`, also the pending mark they did not get
+    /// (not for a meeting being judged now).
+    fn evict(
+        &mut self,
+        tx: &Tx<'_>,
+        key: &MeetingKey,
+        pending: bool,
+    ) -> Result<Option<CacheEntry>, StoreError> {
         let Some(mut c) = self.cache.remove(key) else {
             return Ok(None);
         };
         if c.unwritten {
-            for body in encode_pieces(&c.observations).map_err(|e| tx.corrupt_error(e))? {
+            for body in encode_pieces(&c.observations) {
                 tx.append_encoded(key, &body)?;
             }
             c.chunks = pieces(c.observations.len());
             c.unwritten = false;
+            if pending && !c.marked {
+                tx.mark_pending(key, DUE_NOW)?;
+                c.marked = true;
+            }
         }
         Ok(Some(c))
     }
@@ -603,7 +639,7 @@ impl<'a> Pipeline<'a> {
                 && (tx.canonical(&key)? != key || !tx.aliases(&key)?.is_empty())
             {
                 // Counted now: when judged with its aliases it is no longer new to this run.
-                self.evict(tx, &key)?;
+                self.evict(tx, &key, true)?;
                 if self.released.insert(meeting_hash(key.platform, &key.id))
                     && tx.canonical(&key)? == key
                 {
@@ -649,7 +685,10 @@ impl<'a> Pipeline<'a> {
                 })
                 .collect();
             for k in &keys {
-                tx.set_due(k, None)?;
+                // One held in memory only and never marked has no mark to clear.
+                if !self.cache.get(k).is_some_and(|c| c.unwritten && !c.marked) {
+                    tx.set_due(k, None)?;
+                }
             }
             // From memory when every id's events are there, else from the store.
             let all_cached = keys.iter().all(|k| self.cache.contains_key(k));
@@ -668,7 +707,7 @@ impl<'a> Pipeline<'a> {
                     let c = if keys.len() == 1 {
                         self.cache.remove(k)
                     } else {
-                        self.evict(tx, k)?
+                        self.evict(tx, k, false)?
                     };
                     if let Some(c) = c {
                         unwritten |= c.unwritten;
@@ -684,7 +723,7 @@ impl<'a> Pipeline<'a> {
             } else {
                 let mut chunks = Vec::with_capacity(keys.len());
                 for k in &keys {
-                    self.evict(tx, k)?;
+                    self.evict(tx, k, false)?;
                     chunks.push((k.clone(), tx.chunk_bodies(k)?));
                 }
                 Source::Chunks(chunks)
@@ -794,16 +833,24 @@ impl<'a> Pipeline<'a> {
         limit: usize,
     ) -> Result<Settled, StoreError> {
         let clock_us = clock.as_microsecond();
+        self.mark_unwritten(tx)?;
         let due = tx.due(clock_us, limit)?;
         let mut out = Settled {
             more: due.len() >= limit,
             ..Settled::default()
         };
-        // Each meeting once, under its own id, with the events filed under its aliases.
+        // Each meeting once, under its own id, with the events filed under its aliases (each
+        // id's mark is cleared when its meeting is judged; an alias's here, as its meeting may
+        // have been judged already).
         let mut canonical = BTreeSet::new();
-        for key in &due {
-            tx.set_due(key, None)?;
-            canonical.insert(tx.canonical(key)?);
+        let aliases = self.may_have_aliases(tx)?;
+        for key in due {
+            if aliases {
+                tx.set_due(&key, None)?;
+                canonical.insert(tx.canonical(&key)?);
+            } else {
+                canonical.insert(key);
+            }
         }
         self.judge_meetings(tx, canonical, clock, now, &mut out)?;
         Ok(out)
@@ -887,6 +934,9 @@ struct CacheEntry {
     /// Its observations are in memory only (a store for this run only: see
     /// [`Pipeline::evict`]).
     unwritten: bool,
+    /// The store holds a pending mark for it (one in memory only gets it only when written or
+    /// when settling starts: see [`Pipeline::store`]).
+    marked: bool,
 }
 
 /// A meeting judged.
@@ -921,22 +971,30 @@ fn judge_meeting(
             chunks,
             unwritten,
         } => {
-            // Each event once, the latest version winning, as when read from the store.
-            let n = cached.len();
-            let mut latest: HashMap<SourceKey, (usize, Observation)> = HashMap::with_capacity(n);
-            for (i, o) in cached.into_iter().enumerate() {
-                if let Some((_, before)) = latest.insert(o.key, (i, o)) {
+            // Each event once, the latest version winning, at the place of its latest version,
+            // as when read from the store. Indices only: the observations are not moved unless
+            // some were read twice.
+            let mut last: HashMap<SourceKey, usize> = HashMap::with_capacity(cached.len());
+            for (i, o) in cached.iter().enumerate() {
+                if let Some(before) = last.insert(o.key, i) {
                     duplicates += 1;
-                    if before != latest[&before.key].1 {
+                    if cached[before] != *o {
                         changed += 1;
                     }
                 }
             }
-            let mut kept: Vec<(usize, Observation)> = latest.into_values().collect();
-            kept.sort_by_key(|(i, _)| *i);
-            observations = kept.into_iter().map(|(_, o)| o).collect();
+            observations = if duplicates == 0 {
+                cached
+            } else {
+                cached
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, o)| last.get(&o.key) == Some(i))
+                    .map(|(_, o)| o)
+                    .collect()
+            };
             if unwritten || duplicates > 0 || chunks >= COMPACT_AT + pieces(observations.len()) {
-                rewrites.push((w.key.clone(), encode_pieces(&observations)?));
+                rewrites.push((w.key.clone(), encode_pieces(&observations)));
             }
             Vec::new()
         }
@@ -948,7 +1006,7 @@ fn judge_meeting(
         changed += loaded.changed;
         if loaded.duplicates > 0 || loaded.chunks >= COMPACT_AT + pieces(loaded.observations.len())
         {
-            rewrites.push((k, encode_pieces(&loaded.observations)?));
+            rewrites.push((k, encode_pieces(&loaded.observations)));
         }
         observations.extend(loaded.observations);
     }
@@ -1018,8 +1076,10 @@ struct RunTally {
 }
 
 fn id_hash(id: &str) -> u64 {
-    let d = sha2::Sha256::digest(id.as_bytes());
-    u64::from_le_bytes(d[..8].try_into().unwrap_or_default())
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
 }
 
 /// Cold meetings judged together (see [`Pipeline::settle_cold`]).
@@ -1040,22 +1100,26 @@ fn pieces(n: usize) -> usize {
 
 /// A meeting's observations encoded as merged chunks of up to [`PIECE`] each (none when there
 /// are none).
-fn encode_pieces(observations: &[Observation]) -> Result<Vec<Vec<u8>>, String> {
+fn encode_pieces(observations: &[Observation]) -> Vec<Vec<u8>> {
     observations
         .chunks(PIECE)
         .map(|piece| {
             let entries: Vec<(SourceKey, Option<&Observation>)> =
                 piece.iter().map(|o| (o.key, Some(o))).collect();
             crate::store::encode_chunk(&entries)
-                .map_err(|e| format!("cannot encode a chunk at column {}", e.column()))
         })
         .collect()
 }
 
-/// A stable 64-bit hash of a meeting key.
+/// A 64-bit hash of a meeting key, for this process's sets only (never stored): SipHash with
+/// fixed keys, cheaper than the SHA-256 it replaced (called for every meeting of every batch
+/// and judgement); a false match is as unlikely either way, and costs only a lookup.
 fn meeting_hash(platform: crate::event::Platform, id: &str) -> u64 {
-    let d = sha2::Sha256::digest([platform.as_str().as_bytes(), b"\0", id.as_bytes()].concat());
-    u64::from_le_bytes(d[..8].try_into().unwrap_or_default())
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    platform.hash(&mut h);
+    id.hash(&mut h);
+    h.finish()
 }
 
 /// What the kept observations depend on besides the records: the adapters' settings, the

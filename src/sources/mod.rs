@@ -105,17 +105,18 @@ impl RecordKey {
         h.update(b"json");
         let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
         // Outside strings, hash what is not blank; strings go whole (the closing quote is found
-        // with memchr, skipping escaped ones).
+        // with memchr, skipping escaped ones). What is hashed is gathered first and hashed in
+        // one update: the digest is the same, and a record's dozens of pieces do not each pay
+        // for a call into the hasher.
+        let mut kept = Vec::with_capacity(json.len());
         let mut i = 0;
         while i < json.len() {
             let quote = memchr::memchr(b'"', &json[i..]).map_or(json.len(), |q| i + q);
             let outside = &json[i..quote];
             if outside.iter().any(blank) {
-                for part in outside.split(blank) {
-                    h.update(part);
-                }
+                kept.extend(outside.iter().filter(|b| !blank(b)));
             } else {
-                h.update(outside);
+                kept.extend_from_slice(outside);
             }
             if quote == json.len() {
                 break;
@@ -135,9 +136,10 @@ impl RecordKey {
                     }
                 }
             }
-            h.update(&json[quote..end]);
+            kept.extend_from_slice(&json[quote..end]);
             i = end;
         }
+        h.update(&kept);
         RecordKey::from_digest(h)
     }
 

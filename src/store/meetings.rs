@@ -7,7 +7,6 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Tx, decode_error};
-use crate::detect::hex;
 use crate::event::Platform;
 use crate::meeting::{MeetingKey, Observation, SourceKey};
 
@@ -47,8 +46,7 @@ impl Tx<'_> {
         meeting: &MeetingKey,
         entries: &[(SourceKey, Option<&Observation>)],
     ) -> Result<(), super::StoreError> {
-        let body = encode_chunk(entries).map_err(|e| self.corrupt(decode_error(&e)))?;
-        self.append_encoded(meeting, &body)
+        self.append_encoded(meeting, &encode_chunk(entries))
     }
 
     /// Appends a chunk already encoded with [`encode_chunk`] (on another thread).
@@ -130,10 +128,7 @@ impl Tx<'_> {
     ) -> Result<(), super::StoreError> {
         let entries: Vec<(SourceKey, Option<&Observation>)> =
             observations.iter().map(|o| (o.key, Some(o))).collect();
-        let body = (!entries.is_empty())
-            .then(|| encode_chunk(&entries))
-            .transpose()
-            .map_err(|e| self.corrupt(decode_error(&e)))?;
+        let body = (!entries.is_empty()).then(|| encode_chunk(&entries));
         self.replace_chunks(key, body.as_deref())
     }
 
@@ -441,15 +436,31 @@ impl Tx<'_> {
     }
 }
 
-/// A chunk's body: a JSON array of `[key, observation or null]`.
-pub fn encode_chunk(
-    entries: &[(SourceKey, Option<&Observation>)],
-) -> Result<Vec<u8>, serde_json::Error> {
-    let list: Vec<(String, Option<&Observation>)> = entries
-        .iter()
-        .map(|(k, o)| (hex(&k.to_bytes()), *o))
-        .collect();
-    serde_json::to_vec(&list)
+/// A chunk's body, in the binary form of [`super::codec`] (the JSON form of earlier versions,
+/// an array of `[key in hex, observation or null]`, is still read).
+pub fn encode_chunk(entries: &[(SourceKey, Option<&Observation>)]) -> Vec<u8> {
+    super::codec::encode(entries)
+}
+
+/// The number of entries (observations and tombstones) in a chunk's body, in either form.
+pub fn chunk_entries(body: &[u8]) -> Result<usize, String> {
+    if super::codec::is_binary(body) {
+        return super::codec::decode(body).map(|e| e.len());
+    }
+    let entries: Vec<Entry> = serde_json::from_slice(body).map_err(|e| decode_error(&e))?;
+    Ok(entries.len())
+}
+
+/// The entries of one chunk's body, in either form.
+fn decode_entries(body: &[u8]) -> Result<Vec<(SourceKey, Option<Observation>)>, String> {
+    if super::codec::is_binary(body) {
+        return super::codec::decode(body);
+    }
+    let entries: Vec<Entry> = serde_json::from_slice(body).map_err(|e| decode_error(&e))?;
+    entries
+        .into_iter()
+        .map(|(hex_key, obs)| Ok((parse_key(&hex_key).ok_or("a bad source key")?, obs)))
+        .collect()
 }
 
 /// A meeting's chunks, oldest first, decoded: each event once, the latest version winning,
@@ -461,9 +472,7 @@ pub fn decode_chunks(bodies: &[Vec<u8>]) -> Result<Loaded, String> {
     let mut order = 0usize;
     for body in bodies {
         out.chunks += 1;
-        let entries: Vec<Entry> = serde_json::from_slice(body).map_err(|e| decode_error(&e))?;
-        for (hex_key, obs) in entries {
-            let source = parse_key(&hex_key).ok_or("a bad source key")?;
+        for (source, obs) in decode_entries(body)? {
             order += 1;
             if let Some((_, before)) = latest.insert(source, (order, obs)) {
                 out.duplicates += 1;

@@ -13,6 +13,7 @@
 //! Only redacted data is ever written here: observations (no chat text, findings as redacted
 //! form and keyed hash) and incidents built from them. Source keys are hashes.
 
+mod codec;
 mod files;
 mod incidents;
 mod meetings;
@@ -24,7 +25,7 @@ use rusqlite::Connection;
 
 pub use files::{FileKind, FileRow};
 pub use incidents::{IncidentFilter, StoredIncident};
-pub use meetings::{Loaded, decode_chunks, encode_chunk};
+pub use meetings::{Loaded, chunk_entries, decode_chunks, encode_chunk};
 pub use schema::MIGRATIONS;
 
 /// Problems with the database. Messages name the file.

@@ -121,4 +121,9 @@ pub const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (platform, meeting)
      ) WITHOUT ROWID;
      CREATE INDEX meeting_last_time ON meeting_last (last_us);",
+    // 5: chunk bodies are written in the binary form of `store/codec.rs` instead of JSON (the
+    // JSON ones of earlier versions are still read, so nothing is rewritten). No table changes:
+    // the version moves so that an earlier motesvakt refuses the file as newer than it knows,
+    // instead of failing on the first binary chunk it reads.
+    "-- chunk bodies in binary form (store/codec.rs)",
 ];
