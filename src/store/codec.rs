@@ -64,7 +64,7 @@ codes!(scope_code, scope_of, ShareScope, "share scope", {
     0 => Desktop, 1 => Application, 2 => Document, 3 => Whiteboard,
 });
 codes!(field_code, field_of, TextField, "text field", {
-    0 => Chat, 1 => Subject, 2 => Body, 3 => FileName,
+    0 => Chat, 1 => Subject, 2 => Body, 3 => FileName, 4 => MeetingId, 5 => DisplayName,
 });
 codes!(confidence_code, confidence_of, Confidence, "confidence", {
     0 => Low, 1 => Medium, 2 => High,
