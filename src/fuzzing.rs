@@ -20,9 +20,12 @@ use crate::sources::csv_rows::{MAX_FIELDS, MAX_ROW, Row, RowReader};
 use crate::sources::lines::{Line, LineReader};
 use crate::sources::{Format, Item, SourceSettings};
 
+/// A fuzz target's entry point.
+pub type Target = fn(&[u8]);
+
 /// The fuzz targets, by name (the file names in `fuzz/fuzz_targets/` and the folders of
 /// `fuzz/corpus/`), each with its entry point.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("native", native),
     ("teams_audit_csv", teams_audit_csv),
     ("teams_audit_json", teams_audit_json),
@@ -37,7 +40,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
 ];
 
 /// The entry point of the target named `name`.
-pub fn target(name: &str) -> Option<fn(&[u8])> {
+pub fn target(name: &str) -> Option<Target> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
@@ -123,20 +126,27 @@ fn read_all(format: Format, data: &[u8], capacity: usize, lines: bool) -> Vec<Se
 }
 
 /// Reads `data` with `format`'s adapter, whole and line by line, through a large and a tiny
-/// buffer. Positions must lie inside the input, in order, on a line that exists; the buffer
-/// size must not change what is read.
+/// buffer. Positions must lie inside the input, end in order, on a line that exists; the
+/// buffer size must not change what is read.
 pub fn adapter(format: Format, data: &[u8]) {
     for lines in [false, true] {
         let big = read_all(format, data, 64 * 1024, lines);
         let total_lines = crate::sources::lines::count_line_ends(data) + 1;
-        let mut last_start = 0;
+        // Ends never go back (a reader resumes at the last record's end); starts may: a
+        // wrapper left open (`{"value":[...` to the end) is rejected where it began, after
+        // the records read inside it.
+        let mut last_end = 0;
         for s in &big {
             assert!(s.start <= s.end, "{s:?}");
-            assert!(s.end <= data.len() as u64, "{s:?} past the end {}", data.len());
-            assert!(s.start >= last_start, "{s:?} before {last_start}");
+            assert!(
+                s.end <= data.len() as u64,
+                "{s:?} past the end {}",
+                data.len()
+            );
+            assert!(s.end >= last_end, "{s:?} ends before {last_end}");
             assert!(s.line >= 1 && s.line <= total_lines, "{s:?}: no such line");
             assert!(!s.items.is_empty(), "a record gave nothing: {s:?}");
-            last_start = s.start;
+            last_end = s.end;
         }
         let small = read_all(format, data, 7, lines);
         assert_eq!(big, small, "the buffer size changed what was read");
@@ -204,7 +214,11 @@ pub fn csv_reader(data: &[u8]) {
         let mut input = io::BufReader::with_capacity(capacity, data);
         let mut out = Vec::new();
         // The first row starts after a BOM.
-        let mut end = if data.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+        let mut end = if data.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
         while let Some((pos, row)) = r.next(&mut input).expect("memory") {
             assert_eq!(pos.start, end, "capacity {capacity}");
             assert!(pos.start <= pos.end);
@@ -261,9 +275,17 @@ pub fn detect(data: &[u8]) {
         None => ("", &*text),
     };
     let _ = d.context_of(related);
-    let findings = d.scan(body, &Context { related: &[related] });
+    let findings = d.scan(
+        body,
+        &Context {
+            related: &[related],
+        },
+    );
     for f in &findings {
-        assert!(body.len() >= f.span.end && f.span.start <= f.span.end, "{f:?}");
+        assert!(
+            body.len() >= f.span.end && f.span.start <= f.span.end,
+            "{f:?}"
+        );
     }
     let _ = d.is_patient_data(&findings);
     let _ = d.scan(&text, &Context { related: &[] });

@@ -36,9 +36,7 @@ use super::util::{
     actor, bool_field, event, json_error, obj_field, parse_object, parse_time, safe_word,
     str_field, time_value,
 };
-use super::{
-    Adapter, Flow, Identity, Item, Record, RecordKey, SourceSettings, TeamsMapping,
-};
+use super::{Adapter, Flow, Identity, Item, Record, RecordKey, SourceSettings, TeamsMapping};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
 
 type Obj = Map<String, Value>;
