@@ -15,6 +15,8 @@ pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod event;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod i18n;
 pub mod incident;
 pub mod ingest;

@@ -23,6 +23,7 @@
 //! Formats, their field mappings and the coverage matrix are documented in `docs/platforms.md`.
 
 pub mod coverage;
+pub(crate) mod csv_rows;
 pub(crate) mod json;
 pub(crate) mod lines;
 pub mod native;

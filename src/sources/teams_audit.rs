@@ -23,23 +23,20 @@
 //!   Recorder Teams") are a video recording from `JoinTime` to `LeaveTime`, attributed to the
 //!   record's `UserId` (the organiser); the transcription bot likewise gives transcription.
 
-use std::cell::RefCell;
 use std::fmt::Write as _;
-use std::io::{self, BufRead, Read};
-use std::rc::Rc;
+use std::io::{self, BufRead};
 
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
+use super::csv_rows::{Fields, MAX_FIELDS, MAX_ROW, Row, RowReader};
 use super::json::{Layout, position_key, read_records};
 use super::teams_map::{FieldMap, Handler, OperationMap, table_event};
 use super::util::{
     actor, bool_field, event, json_error, obj_field, parse_object, parse_time, safe_word,
     str_field, time_value,
 };
-use super::{
-    Adapter, Flow, Identity, Item, Position, Record, RecordKey, SourceSettings, TeamsMapping,
-};
+use super::{Adapter, Flow, Identity, Item, Record, RecordKey, SourceSettings, TeamsMapping};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
 
 type Obj = Map<String, Value>;
@@ -187,35 +184,34 @@ impl TeamsAudit {
         input: &mut dyn BufRead,
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
-        let lines = Rc::new(RefCell::new(LineTracker::default()));
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(Tracked {
-                inner: input,
-                lines: Rc::clone(&lines),
-            });
-        let mut record = csv::ByteRecord::new();
+        let mut rows = RowReader::new();
         let mut columns: Option<Columns> = None;
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(false) => return Ok(()),
-                Ok(true) => {}
-                Err(e) => match e.into_kind() {
-                    csv::ErrorKind::Io(io) => return Err(io),
-                    _ => {
-                        // csv reports only I/O and UTF-8 problems for byte records; skip on.
-                        continue;
+        while let Some((pos, row)) = rows.next(input)? {
+            let record = match row {
+                Row::Fields(f) => f,
+                Row::TooLong => {
+                    let why = format!(
+                        "CSV row longer than {MAX_ROW} bytes or {MAX_FIELDS} fields; skipped"
+                    );
+                    if columns.is_none() {
+                        let _ = emit(Record::one(
+                            pos,
+                            Identity::Key(position_key(KEY_FAMILY, pos)),
+                            Item::Rejected(format!("{why} (the header row); file skipped")),
+                        ));
+                        return Ok(());
                     }
-                },
-            }
-            // csv's own line numbers count a record from the end of the previous one's line
-            // terminator; find the line its first byte is on instead.
-            let start = record.position().map_or(0, |p| p.byte());
-            let pos = Position {
-                line: lines.borrow_mut().line_at(start),
-                start,
-                end: reader.position().byte(),
+                    if emit(Record::one(
+                        pos,
+                        Identity::Key(position_key(KEY_FAMILY, pos)),
+                        Item::Rejected(why),
+                    ))
+                    .is_break()
+                    {
+                        return Ok(());
+                    }
+                    continue;
+                }
             };
             let Some(cols) = &columns else {
                 match Columns::from_header(&record) {
@@ -288,6 +284,7 @@ impl TeamsAudit {
                 return Ok(());
             }
         }
+        Ok(())
     }
 
     fn record(&self, obj: &Obj, ctx: &RowContext<'_>, out: &mut Vec<Item>) {
@@ -666,7 +663,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn from_header(header: &csv::ByteRecord) -> Option<Columns> {
+    fn from_header(header: &Fields<'_>) -> Option<Columns> {
         let find = |names: &[&str]| {
             header.iter().position(|h| {
                 let h = h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h).trim_ascii();
@@ -679,49 +676,5 @@ impl Columns {
             creation_date: find(&["CreationDate"]),
             operation: find(&["Operation", "Operations"]),
         })
-    }
-}
-
-/// The input of the CSV reader, keeping the bytes the reader has taken but not yet finished
-/// with, so that a record's starting line can be found.
-struct Tracked<'a> {
-    inner: &'a mut dyn BufRead,
-    lines: Rc<RefCell<LineTracker>>,
-}
-
-impl Read for Tracked<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.lines.borrow_mut().window.extend_from_slice(&buf[..n]);
-        Ok(n)
-    }
-}
-
-/// Bytes from the start of the current record to what the CSV reader has read ahead: bounded
-/// by the largest record plus the reader's buffer.
-#[derive(Default)]
-struct LineTracker {
-    window: Vec<u8>,
-    /// Byte offset of `window[0]` in the file.
-    offset: u64,
-    /// Line breaks before `window[0]`.
-    newlines: u64,
-}
-
-impl LineTracker {
-    /// The line (from 1) of the first byte of the record starting at `byte`, after the line
-    /// terminators and blank lines csv counts as part of the record. Forgets what is before.
-    fn line_at(&mut self, byte: u64) -> u64 {
-        let cut = (byte.saturating_sub(self.offset) as usize).min(self.window.len());
-        self.newlines += memchr::memchr_iter(b'\n', &self.window[..cut]).count() as u64;
-        self.window.drain(..cut);
-        self.offset += cut as u64;
-        let skipped = self
-            .window
-            .iter()
-            .take_while(|&&b| b == b'\r' || b == b'\n')
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        self.newlines + skipped + 1
     }
 }

@@ -1,0 +1,4 @@
+#![no_main]
+
+// See motesvakt::fuzzing::teams_audit_csv for what the target checks.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| motesvakt::fuzzing::teams_audit_csv(data));

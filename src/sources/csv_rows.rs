@@ -1,0 +1,340 @@
+//! CSV rows with a bound on their size, for the Teams audit CSV export.
+//!
+//! The `csv` crate's reader buffers a whole record whatever its size, so one cell of 100 MB
+//! (an unclosed quote in a large file, or a hostile export) would be held in memory. This reader
+//! drives `csv_core`'s parser (the one `csv` uses, with the same settings: `,`, `"` doubled
+//! inside quotes, `\n`, `\r\n` or `\r` ending a row, blank lines skipped, a leading UTF-8 BOM
+//! dropped) into buffers it grows only up to [`MAX_ROW`] bytes and [`MAX_FIELDS`] fields: a
+//! larger row is read to its end, dropped as it goes, and reported as [`Row::TooLong`], like an
+//! overlong NDJSON line ([`super::lines::MAX_LINE`]). Memory stays bounded by the largest
+//! accepted row plus the input's buffer, whatever the file holds.
+
+use std::io::{self, BufRead};
+
+use csv_core::ReadRecordResult;
+
+use super::Position;
+use super::lines::MAX_LINE;
+
+/// The largest row accepted, in bytes of its fields (quotes removed): as long as the longest
+/// NDJSON line.
+pub const MAX_ROW: usize = MAX_LINE;
+
+/// The most fields a row may have. A Purview export has about a dozen columns; a row of
+/// millions of empty fields (`,,,,`) is rejected instead of costing 8 bytes a field.
+pub const MAX_FIELDS: usize = 4096;
+
+/// One row read by [`RowReader`].
+pub enum Row<'a> {
+    /// The row's fields.
+    Fields(Fields<'a>),
+    /// The row had more than [`MAX_ROW`] bytes or [`MAX_FIELDS`] fields; it was read to its end
+    /// and dropped.
+    TooLong,
+}
+
+/// The fields of one row.
+#[derive(Clone, Copy)]
+pub struct Fields<'a> {
+    data: &'a [u8],
+    ends: &'a [usize],
+}
+
+impl<'a> Fields<'a> {
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when the row has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Field `i`, or `None` past the last.
+    pub fn get(&self, i: usize) -> Option<&'a [u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.data.get(start..end)
+    }
+
+    /// Every field in order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+/// Reads CSV rows from a `BufRead` into reused, bounded buffers.
+pub struct RowReader {
+    core: csv_core::Reader,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    /// Where an overlong row's bytes go while it is read to its end.
+    scratch: Vec<u8>,
+    scratch_ends: Vec<usize>,
+    /// Bytes consumed so far.
+    offset: u64,
+    /// `\n` consumed so far.
+    newlines: u64,
+    /// Whether the start of the input was checked for a UTF-8 BOM.
+    bom_checked: bool,
+    /// Whether `core` has been given input.
+    core_started: bool,
+    /// The first bytes of the input when they began like a BOM but were not one: still to be
+    /// parsed.
+    pending: Vec<u8>,
+}
+
+impl Default for RowReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RowReader {
+    pub fn new() -> RowReader {
+        RowReader {
+            core: csv_core::Reader::new(),
+            fields: vec![0; 1024],
+            ends: vec![0; 16],
+            scratch: Vec::new(),
+            scratch_ends: Vec::new(),
+            offset: 0,
+            newlines: 0,
+            bom_checked: false,
+            core_started: false,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Reads the next row. Returns its position and fields, or `None` at the end. The
+    /// position's `start` is where the previous row ended (blank lines before a row belong to
+    /// it), its `line` the line (counting `\n`, from 1) of the row's first byte, and its `end`
+    /// the byte after the row's terminator as far as the parser took it.
+    pub fn next<'a>(
+        &'a mut self,
+        input: &mut dyn BufRead,
+    ) -> io::Result<Option<(Position, Row<'a>)>> {
+        if !self.bom_checked {
+            self.skip_bom(input)?;
+        }
+        let start = self.offset;
+        let mut line = None;
+        let mut too_long = false;
+        let (mut nout, mut nend) = (0, 0);
+        loop {
+            let pending = std::mem::take(&mut self.pending);
+            let from_pending = !pending.is_empty();
+            let mut chunk: &[u8] = if from_pending {
+                &pending
+            } else {
+                input.fill_buf()?
+            };
+            if !self.core_started && !chunk.is_empty() {
+                // csv_core drops a BOM at the start of its first input of three bytes or more:
+                // one byte first, so that a second BOM (after the one dropped above) is data,
+                // however the input's buffer cuts it.
+                chunk = &chunk[..1];
+                self.core_started = true;
+            }
+            if line.is_none() {
+                let blank = chunk
+                    .iter()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count();
+                if blank < chunk.len() || chunk.is_empty() {
+                    let before = memchr::memchr_iter(b'\n', &chunk[..blank]).count() as u64;
+                    line = Some(self.newlines + before + 1);
+                }
+            }
+            let (res, nin, o, e) = if too_long {
+                self.core
+                    .read_record(chunk, &mut self.scratch, &mut self.scratch_ends)
+            } else {
+                self.core
+                    .read_record(chunk, &mut self.fields[nout..], &mut self.ends[nend..])
+            };
+            self.newlines += memchr::memchr_iter(b'\n', &chunk[..nin]).count() as u64;
+            if from_pending {
+                self.pending = pending[nin..].to_vec();
+            } else {
+                input.consume(nin);
+            }
+            self.offset += nin as u64;
+            if !too_long {
+                nout += o;
+                nend += e;
+            }
+            match res {
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull if too_long => {}
+                ReadRecordResult::OutputFull => {
+                    if self.fields.len() >= MAX_ROW {
+                        too_long = true;
+                        self.use_scratch();
+                    } else {
+                        let len = (self.fields.len() * 2).min(MAX_ROW);
+                        self.fields.resize(len, 0);
+                    }
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    if self.ends.len() >= MAX_FIELDS {
+                        too_long = true;
+                        self.use_scratch();
+                    } else {
+                        let len = (self.ends.len() * 2).min(MAX_FIELDS);
+                        self.ends.resize(len, 0);
+                    }
+                }
+                ReadRecordResult::Record => break,
+                ReadRecordResult::End => return Ok(None),
+            }
+        }
+        let pos = Position {
+            line: line.unwrap_or(self.newlines + 1),
+            start,
+            end: self.offset,
+        };
+        if too_long {
+            // Shrink back, so that one overlong row does not keep its buffers.
+            self.fields.truncate(1024);
+            self.fields.shrink_to_fit();
+            self.ends.truncate(16);
+            self.ends.shrink_to_fit();
+            return Ok(Some((pos, Row::TooLong)));
+        }
+        Ok(Some((
+            pos,
+            Row::Fields(Fields {
+                data: &self.fields[..nout],
+                ends: &self.ends[..nend],
+            }),
+        )))
+    }
+
+    /// Drops a UTF-8 BOM at the start of the input, however the input's buffer cuts it
+    /// (`csv_core` drops it only when its first input holds all three bytes).
+    fn skip_bom(&mut self, input: &mut dyn BufRead) -> io::Result<()> {
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        self.bom_checked = true;
+        let mut matched = 0;
+        while matched < BOM.len() {
+            match input.fill_buf()?.first() {
+                Some(&b) if b == BOM[matched] => {
+                    input.consume(1);
+                    matched += 1;
+                }
+                _ => {
+                    self.pending = BOM[..matched].to_vec();
+                    return Ok(());
+                }
+            }
+        }
+        self.offset = BOM.len() as u64;
+        Ok(())
+    }
+
+    fn use_scratch(&mut self) {
+        if self.scratch.is_empty() {
+            self.scratch = vec![0; 64 * 1024];
+            self.scratch_ends = vec![0; 1024];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row as the tests see it: line, start, end, fields (`None`: too long).
+    type Seen = (u64, u64, u64, Option<Vec<Vec<u8>>>);
+
+    /// Every row of `data` read with a buffer of `cap` bytes.
+    fn rows(data: &[u8], cap: usize) -> Vec<Seen> {
+        let mut r = RowReader::new();
+        let mut input = io::BufReader::with_capacity(cap, data);
+        let mut out = Vec::new();
+        while let Some((pos, row)) = r.next(&mut input).unwrap() {
+            out.push((
+                pos.line,
+                pos.start,
+                pos.end,
+                match row {
+                    Row::Fields(f) => Some(f.iter().map(<[u8]>::to_vec).collect()),
+                    Row::TooLong => None,
+                },
+            ));
+        }
+        out
+    }
+
+    /// What the `csv` crate reads from the same bytes, with the settings the adapter used.
+    fn csv_crate(data: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(data);
+        reader
+            .byte_records()
+            .map(|r| r.unwrap().iter().map(<[u8]>::to_vec).collect())
+            .collect()
+    }
+
+    #[test]
+    fn reads_what_the_csv_crate_reads_at_every_buffer_size() {
+        let data: &[u8] = b"\xEF\xBB\xBFa,b,\"c\"\"d\"\r\n\r\n\"x\ny\",,z\rlast,\"open";
+        let want = csv_crate(data);
+        for cap in 1..=data.len() + 1 {
+            let got: Vec<_> = rows(data, cap).into_iter().map(|r| r.3.unwrap()).collect();
+            assert_eq!(got, want, "capacity {cap}");
+        }
+        let got = rows(data, 7);
+        let lines: Vec<u64> = got.iter().map(|r| r.0).collect();
+        assert_eq!(lines, [1, 3, 4]);
+        // Each row starts where the one before ended (the first after the BOM), and the last
+        // ends at the end.
+        let mut end = 3;
+        for r in &got {
+            assert_eq!(r.1, end);
+            end = r.2;
+        }
+        assert_eq!(end, data.len() as u64);
+    }
+
+    #[test]
+    fn only_the_first_bom_is_dropped_at_every_buffer_size() {
+        // Found by the csv_reader fuzz target: csv_core dropped a second BOM when its first
+        // input held three bytes.
+        let data: &[u8] = b"\xEF\xBB\xBF\xEF\xBB\xBFa,b\n";
+        for cap in 1..=data.len() + 1 {
+            let got = rows(data, cap);
+            assert_eq!(
+                got[0].3,
+                Some(vec![b"\xEF\xBB\xBFa".to_vec(), b"b".to_vec()]),
+                "capacity {cap}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_overlong_cell_is_dropped_and_the_next_row_read() {
+        let mut data = b"h1,h2\n1,\"".to_vec();
+        data.extend(std::iter::repeat_n(b'x', MAX_ROW + 10));
+        data.extend_from_slice(b"\"\n2,ok\n");
+        let got = rows(&data, 8192);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[1].0, 2);
+        assert!(got[1].3.is_none(), "the overlong row is dropped");
+        assert_eq!(got[2].0, 3);
+        assert_eq!(got[2].3, Some(vec![b"2".to_vec(), b"ok".to_vec()]));
+    }
+
+    #[test]
+    fn too_many_fields_is_too_long() {
+        let mut data = vec![b','; MAX_FIELDS + 1];
+        data.extend_from_slice(b"\na,b\n");
+        let got = rows(&data, 8192);
+        assert!(got[0].3.is_none());
+        assert_eq!(got[1].3, Some(vec![b"a".to_vec(), b"b".to_vec()]));
+    }
+}
