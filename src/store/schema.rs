@@ -121,4 +121,25 @@ pub const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (platform, meeting)
      ) WITHOUT ROWID;
      CREATE INDEX meeting_last_time ON meeting_last (last_us);",
+    // 5: the alert outbox, written in the same transaction as the incident it tells of. `id`
+    // is stable (incident, severity, recipient); `grp` is the recipient and meeting; `mail` the
+    // mail an alert went into (fixed at the first attempt, the Message-ID's left part).
+    "CREATE TABLE outbox (
+         id         TEXT PRIMARY KEY,
+         incident   TEXT NOT NULL,
+         recipient  TEXT NOT NULL,
+         role       TEXT NOT NULL,
+         severity   TEXT NOT NULL,
+         immediate  INTEGER NOT NULL,
+         grp        TEXT NOT NULL,
+         state      TEXT NOT NULL,
+         attempts   INTEGER NOT NULL,
+         created_us INTEGER NOT NULL,
+         next_us    INTEGER NOT NULL,
+         sent_us    INTEGER,
+         mail       TEXT,
+         last_error TEXT
+     );
+     CREATE INDEX outbox_state ON outbox (state, immediate, grp);
+     CREATE INDEX outbox_mail ON outbox (mail);",
 ];

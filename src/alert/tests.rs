@@ -1,0 +1,167 @@
+use super::*;
+use crate::event::{Actor, Platform};
+use crate::incident::{Evidence, Routine};
+
+fn incident(actor: &str, severity: Severity) -> Incident {
+    Incident {
+        id: format!("inc-{actor}-{severity}"),
+        rule: "recording-video".into(),
+        severity,
+        platform: Platform::Teams,
+        meeting: "m1".into(),
+        time: "2024-05-02T08:00:00Z".parse().unwrap(),
+        actor: Actor::new(actor),
+        profile: "p".into(),
+        routine: Routine {
+            file: "r.md".into(),
+            section: "4.2".into(),
+            profile_file: String::new(),
+        },
+        summary: String::new(),
+        evidence: Evidence::default(),
+    }
+}
+
+fn router(dir: &str) -> (tempfile::TempDir, Router) {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("dir.csv");
+    std::fs::write(&path, dir).unwrap();
+    let settings = AlertSettings {
+        it_security: vec!["sec@region.se".into()],
+        directory: Some(path),
+        ..AlertSettings::default()
+    };
+    (tmp, Router::new(settings).unwrap())
+}
+
+#[test]
+fn manager_gets_it_and_it_security_from_its_threshold() {
+    let (_t, r) = router("user;manager\nanna@region.se;chef@region.se\n");
+    let to = |inc: &Incident| {
+        r.route(inc)
+            .into_iter()
+            .map(|a| (a.recipient, a.role, a.immediate))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        to(&incident("Anna@region.se", Severity::Low)),
+        [("chef@region.se".to_string(), Role::Manager, false)]
+    );
+    assert_eq!(
+        to(&incident("anna@region.se", Severity::High)),
+        [
+            ("chef@region.se".to_string(), Role::Manager, true),
+            ("sec@region.se".to_string(), Role::ItSecurity, true)
+        ]
+    );
+    // No manager: IT security, said so, whatever the severity.
+    assert_eq!(
+        to(&incident("bo@region.se", Severity::Low)),
+        [("sec@region.se".to_string(), Role::NoManager, false)]
+    );
+    assert!(to(&incident("anna@region.se", Severity::Info)).is_empty());
+}
+
+#[test]
+fn alert_ids_are_stable_and_change_with_severity() {
+    let (_t, r) = router("user;manager\nanna@region.se;chef@region.se\n");
+    let a = r.route(&incident("anna@region.se", Severity::Medium));
+    let b = r.route(&incident("anna@region.se", Severity::Medium));
+    assert_eq!(a, b);
+    let mut raised = incident("anna@region.se", Severity::Medium);
+    raised.severity = Severity::High;
+    let c = r.route(&raised);
+    assert_ne!(a[0].id, c[0].id);
+    assert_eq!(a[0].group, c[0].group);
+}
+
+#[test]
+fn directory_is_read_again_when_it_changes() {
+    let (t, r) = router("user;manager\nanna@region.se;chef@region.se\n");
+    std::fs::write(
+        t.path().join("dir.csv"),
+        "user;manager\nanna@region.se;ny.chef@region.se\n",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let a = r.route(&incident("anna@region.se", Severity::Low));
+    assert_eq!(a[0].recipient, "ny.chef@region.se");
+    // A broken file keeps the directory read before.
+    std::fs::write(t.path().join("dir.csv"), "user;name\n").unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    assert!(r.refresh().is_err());
+    let a = r.route(&incident("anna@region.se", Severity::Low));
+    assert_eq!(a[0].recipient, "ny.chef@region.se");
+}
+
+#[test]
+fn mail_text_in_both_languages_without_the_summary() {
+    let mut inc = incident("anna@region.se", Severity::High);
+    inc.summary = "secret text 19121212-1212".into();
+    inc.actor.name = Some("Anna\r\nBcc: evil@x.se".into());
+    let sv = render::alert_mail(
+        std::slice::from_ref(&inc),
+        Role::Manager,
+        crate::i18n::Language::Sv,
+    );
+    assert_eq!(
+        sv.subject,
+        "[motesvakt] HÖG: videoinspelning i möte med patientuppgifter"
+    );
+    assert!(
+        sv.body.contains("Tid: 2024-05-02 10:00:00 CEST"),
+        "{}",
+        sv.body
+    );
+    assert!(
+        !sv.body.contains("secret") && !sv.body.contains("\r\nBcc"),
+        "{}",
+        sv.body
+    );
+    let en = render::alert_mail(
+        &[inc.clone(), inc],
+        Role::NoManager,
+        crate::i18n::Language::En,
+    );
+    assert_eq!(
+        en.subject,
+        "[motesvakt] HIGH: video recording of a meeting with patient data (and 1 more)"
+    );
+    assert!(en.body.contains("No manager"));
+    assert!(!render::header_value("a\r\nb").contains(['\r', '\n']));
+}
+
+#[test]
+fn settings_defaults_and_errors() {
+    let bad = |k: &str, m: String| format!("{k}: {m}");
+    let s = AlertSettings::from_raw(None, None, None, &bad).unwrap();
+    assert_eq!(s, AlertSettings::default());
+    let raw = RawAlerts {
+        immediate_severity: Some("hög".into()),
+        ..RawAlerts::default()
+    };
+    let e = AlertSettings::from_raw(Some(raw), None, None, &bad).unwrap_err();
+    assert!(e.starts_with("alerts.immediate_severity"), "{e}");
+    let smtp = RawSmtp {
+        host: "localhost".into(),
+        port: None,
+        tls: Some(Tls::None),
+        from: "motesvakt@region.se".into(),
+        username: Some("u".into()),
+        password_file: Some("/p".into()),
+        timeout: None,
+        ca_file: None,
+    };
+    let e = AlertSettings::from_raw(None, Some(smtp), None, &bad).unwrap_err();
+    assert!(e.starts_with("smtp.tls"), "{e}");
+}
+
+#[test]
+fn backoff_grows_with_jitter_and_a_cap() {
+    let a = smtp::backoff(0, 1).as_secs_f64();
+    assert!((22.5..=37.5).contains(&a), "{a}");
+    let b = smtp::backoff(3, 1).as_secs_f64();
+    assert!((180.0..=300.0).contains(&b), "{b}");
+    assert!(smtp::backoff(20, 7).as_secs() <= 4500);
+    assert_ne!(smtp::backoff(2, 1), smtp::backoff(2, 99));
+}
