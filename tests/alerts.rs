@@ -1,0 +1,407 @@
+//! Alerts end to end: the real binary, a real SQLite file and a real SMTP server (Python's
+//! aiosmtpd on loopback, tests/support/smtp_sink.py) that writes every message it accepts to a
+//! folder. `.ci/run` installs aiosmtpd; outside CI a machine without it skips these tests and
+//! says so.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+
+/// Whether python3 with aiosmtpd is here; in CI it must be.
+fn have_aiosmtpd() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have python3 with aiosmtpd (.ci/run installs it)"
+        );
+        eprintln!("SKIPPED: python3 with aiosmtpd is not installed (pip install aiosmtpd)");
+    }
+    ok
+}
+
+/// The SMTP server, stopped when dropped.
+struct Sink {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Sink {
+    fn start(dir: &Path, args: &[&str]) -> Sink {
+        std::fs::create_dir_all(dir).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(dir)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .unwrap_or_else(|| panic!("the SMTP server did not start: {line:?}"))
+            .parse()
+            .unwrap();
+        Sink {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The messages received, in order, decoded (each raw message is checked for leaks).
+    fn messages(&self) -> Vec<String> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|p| {
+                let raw = std::fs::read(p).unwrap();
+                let text = std::fs::read(p.with_extension("txt")).unwrap();
+                assert_no_leaks(None, &[&raw, &text]);
+                String::from_utf8(text).unwrap()
+            })
+            .collect()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A recording of a meeting with a planted personnummer in its chat: two high incidents.
+fn breach(meeting: &str, actor: &str) -> Vec<String> {
+    vec![
+        ev(
+            meeting,
+            0,
+            actor,
+            "recording_started",
+            json!({"media": "video"}),
+        ),
+        ev(
+            meeting,
+            3,
+            actor,
+            "chat_message",
+            json!({"text": format!("pnr {PNR} inför remissen")}),
+        ),
+    ]
+}
+
+/// Input with breaches by anna, bo (both in the directory) and carl (not in it).
+fn setup(dir: &Path, port: u16, extra: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let mut lines = breach("mote-anna", "anna@region.se");
+    lines.extend(breach("mote-bo", "bo@region.se"));
+    lines.extend(breach("mote-carl", "carl@region.se"));
+    let input = write(dir, "in/log.ndjson", &lines);
+    let directory = dir.join("katalog.csv");
+    std::fs::write(
+        &directory,
+        "\u{feff}Namn;user;unit;manager\nAnna A;anna@region.se;Akuten;chef.anna@region.se\n\
+         Bo B;BO@region.se;BUP;chef.bo@region.se\n",
+    )
+    .unwrap();
+    let cfg = dir.join("motesvakt.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "internal_domains = [\"region.se\"]\nprofiles = [\"halland\"]\n\
+             [alerts]\nit_security = [\"sec@region.se\"]\nit_security_severity = \"critical\"\n\
+             [directory]\nfile = {directory:?}\n\
+             [smtp]\nhost = \"127.0.0.1\"\nport = {port}\nfrom = \"motesvakt@region.se\"\n\
+             timeout = \"5s\"\n{extra}"
+        ),
+    )
+    .unwrap();
+    (input, cfg, dir.join("state.sqlite"))
+}
+
+fn scan_alert(cfg: &Path, db: &Path, input: &Path) -> std::process::Output {
+    let out = motesvakt(&[
+        "scan",
+        "--json",
+        "--alert",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_no_leaks(None, &[&out.stdout, &out.stderr]);
+    out
+}
+
+fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
+    mail.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+}
+
+#[test]
+fn the_right_manager_gets_the_right_mail_and_no_number() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let out = scan_alert(&cfg, &db, &input);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("3 mail(s) sent"), "{}", stderr(&out));
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 3);
+    let to = |who: &str| {
+        let m: Vec<&String> = mails
+            .iter()
+            .filter(|m| header(m, "X-Envelope-To") == Some(who))
+            .collect();
+        assert_eq!(m.len(), 1, "one mail to {who}");
+        m[0].clone()
+    };
+    let anna = to("chef.anna@region.se");
+    // Both incidents of the meeting in one mail.
+    assert_eq!(
+        header(&anna, "Subject"),
+        Some("[motesvakt] HÖG: videoinspelning i möte med patientuppgifter (och 1 till)")
+    );
+    assert!(
+        anna.contains("mote-anna") && !anna.contains("mote-bo"),
+        "{anna}"
+    );
+    assert!(anna.contains("recording-video") && anna.contains("chat-patient-data"));
+    assert!(
+        anna.contains("2020-05-04 10:00:00"),
+        "Swedish local time: {anna}"
+    );
+    let bo = to("chef.bo@region.se");
+    assert!(bo.contains("mote-bo") && !bo.contains("mote-anna"));
+    // Carl has no manager: IT security gets it, and is told why.
+    let sec = to("sec@region.se");
+    assert!(
+        sec.contains("mote-carl") && sec.contains("Ingen chef"),
+        "{sec}"
+    );
+    for m in &mails {
+        assert!(header(m, "Message-ID").is_some_and(|id| id.ends_with("@region.se>")));
+        assert!(!m.contains("inför remissen"), "no chat text in a mail");
+    }
+    // A second run alerts nothing again.
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("0 mail(s) sent"), "{}", stderr(&out));
+    assert_eq!(sink.messages().len(), 3);
+    // Nor in the database (the outbox and incidents), its -wal included.
+    assert_no_leaks(Some(&sink.dir), &[]);
+    for f in ["state.sqlite", "state.sqlite-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(f)) {
+            assert_no_leaks(None, &[&bytes]);
+        }
+    }
+}
+
+#[test]
+fn a_server_down_then_up_gets_each_mail_once_with_the_same_message_id() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (input, cfg, db) = setup(dir.path(), port, "tls = \"none\"\n");
+    let out = scan_alert(&cfg, &db, &input);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("0 mail(s) sent, 3 to try again later"),
+        "{}",
+        stderr(&out)
+    );
+    let failed = motesvakt(&["alerts", "--failed", "--db", db.to_str().unwrap()]);
+    let listed = stdout(&failed);
+    assert_eq!(
+        listed.lines().count(),
+        6,
+        "two alerts per meeting: {listed}"
+    );
+    let mut ids: Vec<String> = listed
+        .lines()
+        .map(|l| {
+            let at = l.find(" mail <").unwrap() + 7;
+            l[at..at + l[at..].find('>').unwrap()].to_string()
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "one mail per recipient and meeting: {listed}");
+    // Back up, answering the first attempt with 451: retried, not lost.
+    let sink = Sink::start(
+        &dir.path().join("mail"),
+        &["--port", &port.to_string(), "--fail-first", "1"],
+    );
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(
+        stderr(&out).contains("2 mail(s) sent, 1 to try again"),
+        "{}",
+        stderr(&out)
+    );
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("1 mail(s) sent"), "{}", stderr(&out));
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("0 mail(s) sent"), "{}", stderr(&out));
+    let mut got: Vec<String> = sink
+        .messages()
+        .iter()
+        .map(|m| {
+            let id = header(m, "Message-ID").unwrap();
+            id.trim_start_matches('<')
+                .split('@')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got, ids,
+        "each mail once, with the Message-ID fixed before it was sent"
+    );
+    let pending = motesvakt(&["alerts", "--pending", "--db", db.to_str().unwrap()]);
+    assert_eq!(stdout(&pending), "");
+}
+
+#[test]
+fn a_permanent_refusal_is_not_retried_and_the_alert_is_dead() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &["--reject"]);
+    let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(
+        stderr(&out).contains("0 mail(s) sent, 0 to try again later, 3 given up"),
+        "{}",
+        stderr(&out)
+    );
+    let dead = motesvakt(&["alerts", "--dead", "--db", db.to_str().unwrap()]);
+    assert_eq!(stdout(&dead).lines().count(), 6, "{}", stdout(&dead));
+    assert!(stdout(&dead).contains("550"), "{}", stdout(&dead));
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("0 mail(s) sent, 0 to try again later, 0 given up"));
+}
+
+#[test]
+fn starttls_with_a_throwaway_certificate() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(made.success());
+    let sink = Sink::start(
+        &dir.path().join("mail"),
+        &["--tls", cert.to_str().unwrap(), key.to_str().unwrap()],
+    );
+    // Plain text is refused by a server that requires STARTTLS...
+    let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("0 mail(s) sent"), "{}", stderr(&out));
+    std::fs::remove_file(&db).unwrap();
+    // ...and STARTTLS against a certificate nobody trusts fails...
+    let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"required\"\n");
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("0 mail(s) sent"), "{}", stderr(&out));
+    assert!(sink.messages().is_empty());
+    // ...while with it as ca_file the mail goes through encrypted.
+    let extra = format!("tls = \"required\"\nca_file = {cert:?}\n");
+    let (input, cfg, db) = setup(dir.path(), sink.port, &extra);
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("3 mail(s) sent"), "{}", stderr(&out));
+    assert_eq!(sink.messages().len(), 3);
+}
+
+#[test]
+fn test_alert_sends_one_mail_and_a_bad_directory_names_its_line() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let out = motesvakt(&[
+        "test-alert",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--to",
+        "it@region.se",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(header(&mails[0], "X-Envelope-To"), Some("it@region.se"));
+    assert_eq!(header(&mails[0], "Subject"), Some("[motesvakt] Testlarm"));
+    std::fs::write(
+        dir.path().join("katalog.csv"),
+        "user;manager\nanna@region.se;chef@region.se\n;x@region.se\n",
+    )
+    .unwrap();
+    let out = scan_alert(&cfg, &db, &input);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("katalog.csv: line 3"),
+        "{}",
+        stderr(&out)
+    );
+}
