@@ -405,3 +405,102 @@ fn test_alert_sends_one_mail_and_a_bad_directory_names_its_line() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_service_sends_within_group_wait_and_reads_a_changed_directory() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let (input, cfg, _) = setup(
+        dir.path(),
+        sink.port,
+        "tls = \"none\"\n[service]\nrescan = \"200ms\"\nquiescence = \"300ms\"\n",
+    );
+    let watched = input.parent().unwrap();
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[alerts]\n", "[alerts]\ngroup_wait = \"1s\"\n");
+    std::fs::write(
+        &cfg,
+        format!(
+            "state_dir = {:?}\n{text}\n[[watch]]\npath = {watched:?}\n",
+            dir.path().join("state")
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("service.log");
+    let err = std::fs::File::create(&log).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_motesvakt"))
+        .args([
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--log-format",
+            "text",
+        ])
+        .stdout(Stdio::null())
+        .stderr(err)
+        .env("MOTESVAKT_LOG", "info")
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("WATCHDOG_USEC")
+        .spawn()
+        .unwrap();
+    let wait_for = |n: usize| {
+        let started = Instant::now();
+        while sink.messages().len() < n {
+            if started.elapsed() > Duration::from_secs(40) {
+                let _ = Command::new("kill").arg(child.id().to_string()).status();
+                panic!(
+                    "{} of {n} mails after 40 s:\n{}",
+                    sink.messages().len(),
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for(3);
+    let recipients = |mails: &[String]| {
+        let mut r: Vec<String> = mails
+            .iter()
+            .map(|m| header(m, "X-Envelope-To").unwrap().to_string())
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(
+        recipients(&sink.messages()),
+        ["chef.anna@region.se", "chef.bo@region.se", "sec@region.se"]
+    );
+    // Anna has a new manager: the next alert goes to her.
+    std::fs::write(
+        dir.path().join("katalog.csv"),
+        "user,manager\nanna@region.se,ny.chef@region.se\n",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    write(
+        watched,
+        "more.ndjson",
+        &breach("mote-anna-2", "anna@region.se"),
+    );
+    wait_for(4);
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 4);
+    let last = mails.iter().find(|m| m.contains("mote-anna-2")).unwrap();
+    assert_eq!(header(last, "X-Envelope-To"), Some("ny.chef@region.se"));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    let logged = std::fs::read(&log).unwrap();
+    assert_no_leaks(None, &[&logged]);
+}
