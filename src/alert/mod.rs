@@ -354,6 +354,12 @@ impl Router {
                 }
             }
         }
+        if to.is_empty() {
+            tracing::warn!(
+                "incident {}: no manager in the directory for its responsible person and no [alerts] it_security: nobody is alerted",
+                inc.id
+            );
+        }
         to.into_iter()
             .map(|(recipient, role)| {
                 let recipient = recipient.to_lowercase();

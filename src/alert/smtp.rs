@@ -71,7 +71,8 @@ impl Mailer {
             .timeout(Some(s.timeout))
             .tls(tls);
         if let (Some(user), Some(file)) = (&s.username, &s.password_file) {
-            let password = std::fs::read_to_string(file)
+            let file = credential_path(file);
+            let password = std::fs::read_to_string(&file)
                 .map_err(|e| setup(format!("password_file {}: {e}", file.display())))?;
             b = b.credentials(Credentials::new(
                 user.clone(),
@@ -118,6 +119,20 @@ impl Mailer {
     }
 }
 
+/// A relative `password_file` that systemd passed as a credential
+/// (`LoadCredential=smtp-password:...`) is read from `$CREDENTIALS_DIRECTORY`; else as given.
+fn credential_path(file: &std::path::Path) -> std::path::PathBuf {
+    if file.is_relative()
+        && let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY")
+    {
+        let p = std::path::Path::new(&dir).join(file);
+        if p.is_file() {
+            return p;
+        }
+    }
+    file.to_path_buf()
+}
+
 /// The delay before attempt `attempts + 1`: 30 s doubled per attempt, at most 1 h, with up to
 /// a quarter more or less of jitter.
 pub fn backoff(attempts: i64, jitter_seed: u64) -> Duration {
@@ -161,8 +176,16 @@ pub async fn deliver(
     };
     let mut done = Delivered::default();
     for (m, incidents) in due {
-        let mail = alert_mail(&incidents, m.role, lang);
-        let result = mailer.send(&m.recipient, &mail, &m.mail).await;
+        let result = if incidents.is_empty() {
+            // Pruned since: there is nothing left to tell.
+            Err(Failure {
+                message: "its incidents are no longer in the database".into(),
+                permanent: true,
+            })
+        } else {
+            let mail = alert_mail(&incidents, m.role, lang);
+            mailer.send(&m.recipient, &mail, &m.mail).await
+        };
         let now = Timestamp::now().as_microsecond();
         let tx = store.transaction()?;
         match result {

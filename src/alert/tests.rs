@@ -165,3 +165,40 @@ fn backoff_grows_with_jitter_and_a_cap() {
     assert!(smtp::backoff(20, 7).as_secs() <= 4500);
     assert_ne!(smtp::backoff(2, 1), smtp::backoff(2, 99));
 }
+
+#[test]
+fn the_outbox_groups_after_group_wait_keeps_the_mail_id_and_ignores_repeats() {
+    let (_t, r) = router("user;manager\nanna@region.se;chef@region.se\n");
+    let store = crate::store::Store::in_memory().unwrap();
+    let mut other = incident("anna@region.se", Severity::High);
+    other.id = "inc-other".into();
+    let mut alerts = r.route(&incident("anna@region.se", Severity::High));
+    alerts.extend(r.route(&other));
+    alerts.retain(|a| a.role == Role::Manager);
+    assert_eq!(alerts.len(), 2);
+    let s = 1_000_000;
+    let tx = store.transaction().unwrap();
+    assert_eq!(tx.enqueue_alerts(&alerts, 0).unwrap(), 2);
+    assert_eq!(
+        tx.enqueue_alerts(&alerts, 5 * s).unwrap(),
+        0,
+        "an alert is written once"
+    );
+    assert!(tx.due_mails(10 * s, 30 * s, false).unwrap().is_empty());
+    let due = tx.due_mails(31 * s, 30 * s, false).unwrap();
+    assert_eq!(due.len(), 1, "one mail per recipient and meeting");
+    assert_eq!(due[0].incidents.len(), 2);
+    let mail = due[0].mail.clone();
+    tx.mark_mail_failed(&mail, "451", 100 * s, false).unwrap();
+    assert!(
+        tx.due_mails(50 * s, 30 * s, false).unwrap().is_empty(),
+        "backing off"
+    );
+    let again = tx.due_mails(100 * s, 30 * s, false).unwrap();
+    assert_eq!((again.len(), again[0].attempts), (1, 1));
+    assert_eq!(again[0].mail, mail, "the same Message-ID on every attempt");
+    tx.mark_mail_sent(&mail, 101 * s).unwrap();
+    assert!(tx.due_mails(200 * s, 30 * s, true).unwrap().is_empty());
+    let rows = tx.outbox(crate::store::OutboxFilter::All).unwrap();
+    assert!(rows.iter().all(|r| r.state == "sent" && r.attempts == 2));
+}
