@@ -201,4 +201,6 @@ fn the_outbox_groups_after_group_wait_keeps_the_mail_id_and_ignores_repeats() {
     assert!(tx.due_mails(200 * s, 30 * s, true).unwrap().is_empty());
     let rows = tx.outbox(crate::store::OutboxFilter::All).unwrap();
     assert!(rows.iter().all(|r| r.state == "sent" && r.attempts == 2));
+    // Pruned with the incidents (these were never stored as incidents).
+    assert_eq!(tx.prune_outbox(0).unwrap(), 2);
 }

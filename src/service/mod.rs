@@ -687,7 +687,11 @@ impl<'a> Engine<'a> {
         }
         let tx = self.store.transaction()?;
         let incidents = match now.checked_sub(keep_incidents) {
-            Ok(t) => tx.prune_incidents(t)?,
+            Ok(t) => {
+                let n = tx.prune_incidents(t)?;
+                tx.prune_outbox(t.as_microsecond())?;
+                n
+            }
             Err(_) => 0,
         };
         let gone_before = now

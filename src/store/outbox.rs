@@ -241,6 +241,20 @@ impl Tx<'_> {
         .map_err(self.sql())
     }
 
+    /// Deletes alerts delivered or given up before `before_us`, and those whose incident is
+    /// gone (pruned). Returns how many were deleted.
+    pub fn prune_outbox(&self, before_us: i64) -> Result<u64, StoreError> {
+        let n = self
+            .tx
+            .execute(
+                "DELETE FROM outbox WHERE (state != 'pending' AND created_us < ?1)
+                     OR incident NOT IN (SELECT id FROM incidents)",
+                [before_us],
+            )
+            .map_err(self.sql())?;
+        Ok(n as u64)
+    }
+
     /// A stored incident by id.
     pub fn incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
         let body: Option<String> = self
