@@ -41,6 +41,8 @@ struct Sink {
 impl Sink {
     fn start(dir: &Path, args: &[&str]) -> Sink {
         std::fs::create_dir_all(dir).unwrap();
+        // aiosmtpd logs a refused handshake with a traceback: kept out of the test output.
+        let log = std::fs::File::create(dir.with_extension("log")).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
         let mut child = Command::new("python3")
             .arg(script)
@@ -48,6 +50,7 @@ impl Sink {
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            .stderr(log)
             .spawn()
             .expect("python3 runs");
         let mut line = String::new();
@@ -57,7 +60,10 @@ impl Sink {
         let port = line
             .trim()
             .strip_prefix("PORT ")
-            .unwrap_or_else(|| panic!("the SMTP server did not start: {line:?}"))
+            .unwrap_or_else(|| {
+                let log = std::fs::read_to_string(dir.with_extension("log")).unwrap_or_default();
+                panic!("the SMTP server did not start: {line:?}\n{log}")
+            })
             .parse()
             .unwrap();
         Sink {

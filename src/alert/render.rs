@@ -29,8 +29,27 @@ fn value(s: &str) -> String {
     crate::report::shown(s).replace(['\r', '\n'], " ")
 }
 
-/// The mail for `incidents` (one recipient, one meeting), most severe first.
-pub fn alert_mail(incidents: &[Incident], role: Role, lang: Language) -> Mail {
+/// Whether an incident may be a personal-data breach to report to IMY within 72 hours of
+/// discovery (GDPR art. 33): patient data reached someone outside the organisation.
+pub fn reportable(inc: &Incident) -> bool {
+    use crate::incident::Severity;
+    let e = &inc.evidence;
+    match inc.rule.as_str() {
+        "chat-patient-data" => inc.severity == Severity::Critical,
+        "file-patient-data" => e.external_present,
+        "recording-video" | "recording-audio" => e.external_present && e.sensitive.is_some(),
+        _ => false,
+    }
+}
+
+/// The mail for `incidents` (one recipient, one meeting), most severe first. `discovered`:
+/// when motesvakt first wrote the alert (the start of the IMY deadline).
+pub fn alert_mail(
+    incidents: &[Incident],
+    role: Role,
+    lang: Language,
+    discovered: jiff::Timestamp,
+) -> Mail {
     let mut incs: Vec<&Incident> = incidents.iter().collect();
     incs.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.time.cmp(&b.time)));
     let Some(first) = incs.first() else {
@@ -99,6 +118,20 @@ pub fn alert_mail(incidents: &[Incident], role: Role, lang: Language) -> Mail {
         ],
     };
     let tz = crate::config::profile::swedish_tz();
+    if incs.iter().any(|i| reportable(i)) {
+        let deadline = (discovered + jiff::SignedDuration::from_hours(72))
+            .to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string();
+        body.push_str(&match lang {
+            Language::Sv => format!(
+                "MÖJLIG PERSONUPPGIFTSINCIDENT: patientuppgifter kan ha nått någon utanför organisationen. Den kan behöva anmälas till IMY inom 72 timmar från upptäckten, senast {deadline}.\n\n"
+            ),
+            Language::En => format!(
+                "POSSIBLE PERSONAL DATA BREACH: patient data may have reached someone outside the organisation. It may have to be reported to IMY within 72 hours of discovery, by {deadline}.\n\n"
+            ),
+        });
+    }
     for inc in &incs {
         let time = inc
             .time

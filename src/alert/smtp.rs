@@ -183,7 +183,8 @@ pub async fn deliver(
                 permanent: true,
             })
         } else {
-            let mail = alert_mail(&incidents, m.role, lang);
+            let discovered = Timestamp::from_microsecond(m.created_us).unwrap_or_default();
+            let mail = alert_mail(&incidents, m.role, lang, discovered);
             mailer.send(&m.recipient, &mail, &m.mail).await
         };
         let now = Timestamp::now().as_microsecond();

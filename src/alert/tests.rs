@@ -103,6 +103,7 @@ fn mail_text_in_both_languages_without_the_summary() {
         std::slice::from_ref(&inc),
         Role::Manager,
         crate::i18n::Language::Sv,
+        jiff::Timestamp::UNIX_EPOCH,
     );
     assert_eq!(
         sv.subject,
@@ -119,15 +120,35 @@ fn mail_text_in_both_languages_without_the_summary() {
         sv.body
     );
     let en = render::alert_mail(
-        &[inc.clone(), inc],
+        &[inc.clone(), inc.clone()],
         Role::NoManager,
         crate::i18n::Language::En,
+        jiff::Timestamp::UNIX_EPOCH,
     );
     assert_eq!(
         en.subject,
         "[motesvakt] HIGH: video recording of a meeting with patient data (and 1 more)"
     );
     assert!(en.body.contains("No manager"));
+    assert!(
+        !sv.body.contains("IMY"),
+        "a recording with no external present"
+    );
+    // Patient data before an external participant: marked, with the deadline.
+    inc.evidence.external_present = true;
+    inc.evidence.sensitive = Some(crate::incident::Sensitivity {
+        time: inc.time,
+        reason: "patient_data".into(),
+        field: None,
+        kind: None,
+    });
+    let discovered: jiff::Timestamp = "2024-05-02T08:30:00Z".parse().unwrap();
+    let sv = render::alert_mail(&[inc], Role::Manager, crate::i18n::Language::Sv, discovered);
+    assert!(
+        sv.body.contains("anmälas till IMY") && sv.body.contains("senast 2024-05-05 10:30 CEST"),
+        "{}",
+        sv.body
+    );
     assert!(!render::header_value("a\r\nb").contains(['\r', '\n']));
 }
 
