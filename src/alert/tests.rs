@@ -99,6 +99,8 @@ fn mail_text_in_both_languages_without_the_summary() {
     let mut inc = incident("anna@region.se", Severity::High);
     inc.summary = "secret text 19121212-1212".into();
     inc.actor.name = Some("Anna\r\nBcc: evil@x.se".into());
+    // Identifiers are not yet redacted where they are made: the mail redacts them itself.
+    inc.meeting = "vård 19121212-1212".into();
     let sv = render::alert_mail(
         std::slice::from_ref(&inc),
         Role::Manager,
@@ -111,6 +113,11 @@ fn mail_text_in_both_languages_without_the_summary() {
     );
     assert!(
         sv.body.contains("Tid: 2024-05-02 10:00:00 CEST"),
+        "{}",
+        sv.body
+    );
+    assert!(
+        !sv.body.contains("1212-1212") && sv.body.contains("vård"),
         "{}",
         sv.body
     );
