@@ -31,6 +31,7 @@ pub struct RawAlerts {
     pub min_severity: Option<String>,
     pub group_wait: Option<String>,
     pub give_up_after: Option<String>,
+    pub digest_at: Option<String>,
 }
 
 /// `[smtp]` as written.
@@ -91,6 +92,8 @@ pub struct AlertSettings {
     /// Below this nobody is alerted.
     pub min_severity: Severity,
     pub group_wait: Duration,
+    /// When the daily digest of what is below `immediate_severity` goes out, Swedish time.
+    pub digest_at: jiff::civil::Time,
     /// An alert not delivered by then is marked dead.
     pub give_up_after: Duration,
     pub smtp: Option<SmtpSettings>,
@@ -105,6 +108,7 @@ impl Default for AlertSettings {
             immediate_severity: Severity::High,
             min_severity: Severity::Low,
             group_wait: Duration::from_secs(30),
+            digest_at: jiff::civil::time(7, 30, 0, 0),
             give_up_after: Duration::from_secs(24 * 3600),
             smtp: None,
             directory: None,
@@ -201,10 +205,37 @@ impl AlertSettings {
             )?,
             min_severity: severity("alerts.min_severity", &a.min_severity, d.min_severity)?,
             group_wait: duration("alerts.group_wait", &a.group_wait, d.group_wait)?,
+            digest_at: match &a.digest_at {
+                None => d.digest_at,
+                Some(t) => t.trim().parse::<jiff::civil::Time>().map_err(|_| {
+                    invalid(
+                        "alerts.digest_at",
+                        "expected a time of day like \"07:30\" (Swedish time)".into(),
+                    )
+                })?,
+            },
             give_up_after: duration("alerts.give_up_after", &a.give_up_after, d.give_up_after)?,
             smtp,
             directory: directory.map(|d| d.file),
         })
+    }
+}
+
+/// The latest digest time at or before `now`: today's `at` in Swedish time, or yesterday's.
+pub fn last_digest_slot(now: jiff::Timestamp, at: jiff::civil::Time) -> jiff::Timestamp {
+    let tz = crate::config::profile::swedish_tz();
+    let today = now.to_zoned(tz.clone()).date();
+    let slot = |d: jiff::civil::Date| {
+        d.to_datetime(at)
+            .to_zoned(tz.clone())
+            .map(|z| z.timestamp())
+            .unwrap_or(now)
+    };
+    let t = slot(today);
+    if t <= now {
+        t
+    } else {
+        today.yesterday().map(slot).unwrap_or(t)
     }
 }
 

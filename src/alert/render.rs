@@ -42,13 +42,15 @@ pub fn reportable(inc: &Incident) -> bool {
     }
 }
 
-/// The mail for `incidents` (one recipient, one meeting), most severe first. `discovered`:
+/// The mail for `incidents` (one recipient, one meeting; with `digest`, the day's incidents
+/// below the immediate severity, all meetings), most severe first. `discovered`:
 /// when motesvakt first wrote the alert (the start of the IMY deadline).
 pub fn alert_mail(
     incidents: &[Incident],
     role: Role,
     lang: Language,
     discovered: jiff::Timestamp,
+    digest: bool,
 ) -> Mail {
     let mut incs: Vec<&Incident> = incidents.iter().collect();
     incs.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.time.cmp(&b.time)));
@@ -59,15 +61,30 @@ pub fn alert_mail(
         };
     };
     let more = match (incs.len(), lang) {
+        (n, Language::Sv) if digest => format!(" och {} till", n.saturating_sub(1)),
+        (n, Language::En) if digest => format!(" and {} more", n.saturating_sub(1)),
         (1, _) => String::new(),
         (n, Language::Sv) => format!(" (och {} till)", n - 1),
         (n, Language::En) => format!(" (and {} more)", n - 1),
     };
-    let subject = header_value(&format!(
-        "[motesvakt] {}: {}{more}",
-        first.severity.label(lang),
-        rule_title(&first.rule, lang),
-    ));
+    let subject = if digest {
+        let word = match lang {
+            Language::Sv => "Dagens sammanfattning",
+            Language::En => "Daily digest",
+        };
+        let more = if incs.len() > 1 { more } else { String::new() };
+        header_value(&format!(
+            "[motesvakt] {word}: {} {}{more}",
+            first.severity.label(lang),
+            rule_title(&first.rule, lang),
+        ))
+    } else {
+        header_value(&format!(
+            "[motesvakt] {}: {}{more}",
+            first.severity.label(lang),
+            rule_title(&first.rule, lang),
+        ))
+    };
     let mut body = String::new();
     let (intro, why) = match lang {
         Language::Sv => (

@@ -148,8 +148,32 @@ pub fn backoff(attempts: i64, jitter_seed: u64) -> Duration {
     Duration::from_secs_f64(base as f64 * (0.75 + 0.5 * frac))
 }
 
-/// Sends the immediate mails due now (all pending ones when `all`, for a scan that exits),
-/// and records each outcome in the store.
+/// The meta key of the last digest made (Unix µs of its slot).
+const LAST_DIGEST: &str = "last_digest_us";
+
+/// Makes the day's digests when `digest_at` (Swedish time) has passed since the last ones.
+/// The service calls it; a scan leaves the digest to the service.
+pub fn make_digests_if_due(
+    store: &Store,
+    settings: &AlertSettings,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let slot = super::last_digest_slot(now, settings.digest_at).as_microsecond();
+    let tx = store.transaction()?;
+    if tx.meta_value(LAST_DIGEST)?.is_some_and(|last| last >= slot) {
+        return Ok(0);
+    }
+    let n = tx.make_digests()?;
+    tx.set_meta_value(LAST_DIGEST, slot)?;
+    tx.commit()?;
+    if n > 0 {
+        tracing::info!("daily digest for {n} recipient(s)");
+    }
+    Ok(n)
+}
+
+/// Sends the mails due now (all pending ones when `all`, for a scan that exits), and records
+/// each outcome in the store.
 pub async fn deliver(
     store: &Store,
     mailer: &Mailer,
@@ -184,7 +208,7 @@ pub async fn deliver(
             })
         } else {
             let discovered = Timestamp::from_microsecond(m.created_us).unwrap_or_default();
-            let mail = alert_mail(&incidents, m.role, lang, discovered);
+            let mail = alert_mail(&incidents, m.role, lang, discovered, m.digest);
             mailer.send(&m.recipient, &mail, &m.mail).await
         };
         let now = Timestamp::now().as_microsecond();

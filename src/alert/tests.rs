@@ -106,6 +106,7 @@ fn mail_text_in_both_languages_without_the_summary() {
         Role::Manager,
         crate::i18n::Language::Sv,
         jiff::Timestamp::UNIX_EPOCH,
+        false,
     );
     assert_eq!(
         sv.subject,
@@ -131,6 +132,7 @@ fn mail_text_in_both_languages_without_the_summary() {
         Role::NoManager,
         crate::i18n::Language::En,
         jiff::Timestamp::UNIX_EPOCH,
+        false,
     );
     assert_eq!(
         en.subject,
@@ -150,7 +152,13 @@ fn mail_text_in_both_languages_without_the_summary() {
         kind: None,
     });
     let discovered: jiff::Timestamp = "2024-05-02T08:30:00Z".parse().unwrap();
-    let sv = render::alert_mail(&[inc], Role::Manager, crate::i18n::Language::Sv, discovered);
+    let sv = render::alert_mail(
+        std::slice::from_ref(&inc),
+        Role::Manager,
+        crate::i18n::Language::Sv,
+        discovered,
+        false,
+    );
     assert!(
         sv.body.contains("anmälas till IMY") && sv.body.contains("senast 2024-05-05 10:30 CEST"),
         "{}",
@@ -231,4 +239,66 @@ fn the_outbox_groups_after_group_wait_keeps_the_mail_id_and_ignores_repeats() {
     assert!(rows.iter().all(|r| r.state == "sent" && r.attempts == 2));
     // Pruned with the incidents (these were never stored as incidents).
     assert_eq!(tx.prune_outbox(0).unwrap(), 2);
+}
+
+#[test]
+fn the_digest_goes_once_a_day_at_its_time_in_one_mail_per_recipient() {
+    let (_t, r) = router("user;manager\nanna@region.se;chef@region.se\n");
+    let store = crate::store::Store::in_memory().unwrap();
+    let mut other = incident("anna@region.se", Severity::Low);
+    other.id = "inc-other".into();
+    other.meeting = "m2".into();
+    let mut alerts = r.route(&incident("anna@region.se", Severity::Low));
+    alerts.extend(r.route(&other));
+    assert!(
+        alerts
+            .iter()
+            .all(|a| !a.immediate && a.recipient == "chef@region.se")
+    );
+    let tx = store.transaction().unwrap();
+    tx.enqueue_alerts(&alerts, 0).unwrap();
+    // Not an immediate mail, however long it waits.
+    assert!(tx.due_mails(i64::MAX / 2, 0, true).unwrap().is_empty());
+    tx.commit().unwrap();
+    let settings = AlertSettings::default();
+    // 07:29 Swedish time: yesterday's slot is due (no digest was ever made).
+    let t = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+    assert_eq!(
+        last_digest_slot(t("2024-05-02T05:29:00Z"), settings.digest_at),
+        t("2024-05-01T05:30:00Z")
+    );
+    assert_eq!(
+        last_digest_slot(t("2024-05-02T05:31:00Z"), settings.digest_at),
+        t("2024-05-02T05:30:00Z")
+    );
+    let now = t("2024-05-02T05:31:00Z");
+    assert_eq!(
+        smtp::make_digests_if_due(&store, &settings, now).unwrap(),
+        1
+    );
+    assert_eq!(
+        smtp::make_digests_if_due(&store, &settings, now).unwrap(),
+        0,
+        "once a day"
+    );
+    let tx = store.transaction().unwrap();
+    let due = tx
+        .due_mails(now.as_microsecond(), 30_000_000, false)
+        .unwrap();
+    assert_eq!(due.len(), 1, "one digest for both meetings");
+    assert!(due[0].digest);
+    assert_eq!(due[0].incidents.len(), 2);
+    let mail = render::alert_mail(
+        &[incident("anna@region.se", Severity::Low), other],
+        due[0].role,
+        crate::i18n::Language::Sv,
+        now,
+        true,
+    );
+    assert!(
+        mail.subject
+            .starts_with("[motesvakt] Dagens sammanfattning: LÅG"),
+        "{}",
+        mail.subject
+    );
 }

@@ -93,8 +93,11 @@ fn spawn(
                     }
                 }
                 if let Some(s) = &store
-                    && let Err(e) =
-                        runtime.block_on(smtp::deliver(s, &mailer, &settings, lang, false))
+                    && let Err(e) = smtp::make_digests_if_due(s, &settings, jiff::Timestamp::now())
+                        .map_err(smtp::SendError::from)
+                        .and_then(|_| {
+                            runtime.block_on(smtp::deliver(s, &mailer, &settings, lang, false))
+                        })
                 {
                     let e = e.to_string();
                     if e != last_error {

@@ -52,6 +52,8 @@ pub struct DueMail {
     /// Unix µs of the oldest alert in it.
     pub created_us: i64,
     pub attempts: i64,
+    /// The daily digest (below the immediate severity, all meetings) rather than an alert.
+    pub digest: bool,
 }
 
 impl Tx<'_> {
@@ -132,7 +134,8 @@ impl Tx<'_> {
         let mut st = self
             .tx
             .prepare_cached(
-                "SELECT mail, recipient, role, incident, created_us, attempts FROM outbox
+                "SELECT mail, recipient, role, incident, created_us, attempts, immediate
+                 FROM outbox
                  WHERE state = 'pending' AND mail IS NOT NULL AND (?2 OR next_us <= ?1)
                  ORDER BY mail, incident",
             )
@@ -146,12 +149,14 @@ impl Tx<'_> {
                     r.get::<_, String>(3)?,
                     r.get::<_, i64>(4)?,
                     r.get::<_, i64>(5)?,
+                    r.get::<_, bool>(6)?,
                 ))
             })
             .map_err(self.sql())?;
         let mut out: Vec<DueMail> = Vec::new();
         for row in rows {
-            let (mail, recipient, role, incident, created, attempts) = row.map_err(self.sql())?;
+            let (mail, recipient, role, incident, created, attempts, immediate) =
+                row.map_err(self.sql())?;
             match out.last_mut() {
                 Some(m) if m.mail == mail => {
                     if !m.incidents.contains(&incident) {
@@ -166,10 +171,53 @@ impl Tx<'_> {
                     incidents: vec![incident],
                     created_us: created,
                     attempts,
+                    digest: !immediate,
                 }),
             }
         }
         Ok(out)
+    }
+
+    /// Puts every alert waiting for the digest in one mail per recipient (the mails are then
+    /// sent, and tried again, like the others). Returns how many digests were made.
+    pub fn make_digests(&self) -> Result<u64, StoreError> {
+        let recipients: Vec<String> = {
+            let mut st = self
+                .tx
+                .prepare_cached(
+                    "SELECT DISTINCT recipient FROM outbox
+                     WHERE state = 'pending' AND immediate = 0 AND mail IS NULL",
+                )
+                .map_err(self.sql())?;
+            st.query_map([], |r| r.get(0))
+                .and_then(|rows| rows.collect::<Result<_, _>>())
+                .map_err(self.sql())?
+        };
+        for r in &recipients {
+            let ids: Vec<String> = {
+                let mut st = self
+                    .tx
+                    .prepare_cached(
+                        "SELECT id FROM outbox WHERE recipient = ?1 AND state = 'pending'
+                             AND immediate = 0 AND mail IS NULL ORDER BY id",
+                    )
+                    .map_err(self.sql())?;
+                st.query_map([r], |r| r.get(0))
+                    .and_then(|rows| rows.collect::<Result<_, _>>())
+                    .map_err(self.sql())?
+            };
+            let mut parts: Vec<&str> = vec!["digest"];
+            parts.extend(ids.iter().map(String::as_str));
+            let mail = crate::alert::short_hash(&parts);
+            self.tx
+                .execute(
+                    "UPDATE outbox SET mail = ?1 WHERE recipient = ?2 AND state = 'pending'
+                         AND immediate = 0 AND mail IS NULL",
+                    params![mail, r],
+                )
+                .map_err(self.sql())?;
+        }
+        Ok(recipients.len() as u64)
     }
 
     /// Marks a mail's alerts delivered.
