@@ -326,6 +326,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             // (with a throwaway key: checking makes no key file).
             Detector::new(&config.detect, HashKey::from_bytes([0; 32]))
                 .map_err(|e| SetupError(format!("config {}: {e}", config.origin)))?;
+            // The directory as the service would read it at its start.
+            let directory = match &config.alerts.directory {
+                Some(path) => Some(
+                    crate::alert::Directory::load(path)
+                        .map_err(|e| SetupError(format!("config {}: {e}", config.origin)))?,
+                ),
+                None => None,
+            };
             println!(
                 "configuration OK: {}",
                 report::shown(&config.origin.to_string())
@@ -339,6 +347,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             if config.classifier.is_empty() {
                 println!(
                     "warning: internal_domains is empty; everyone without an explicit kind counts as external"
+                );
+            }
+            if let Some(d) = &directory {
+                let managers = d.with_manager();
+                println!("directory: {} user(s), {managers} with a manager", d.len());
+            }
+            if (directory.is_some() || config.alerts.smtp.is_some())
+                && config.alerts.it_security.is_empty()
+            {
+                println!(
+                    "warning: [alerts] it_security is empty; an incident whose responsible person has no manager in the directory alerts nobody"
                 );
             }
             Ok(ExitCode::SUCCESS)

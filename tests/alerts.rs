@@ -398,6 +398,13 @@ fn test_alert_sends_one_mail_and_a_bad_directory_names_its_line() {
     assert_eq!(mails.len(), 1);
     assert_eq!(header(&mails[0], "X-Envelope-To"), Some("it@region.se"));
     assert_eq!(header(&mails[0], "Subject"), Some("[motesvakt] Testlarm"));
+    let check = motesvakt(&["check-config", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    assert!(
+        stdout(&check).contains("directory: 2 user(s), 2 with a manager"),
+        "{}",
+        stdout(&check)
+    );
     std::fs::write(
         dir.path().join("katalog.csv"),
         "user;manager\nanna@region.se;chef@region.se\n;x@region.se\n",
@@ -409,6 +416,13 @@ fn test_alert_sends_one_mail_and_a_bad_directory_names_its_line() {
         stderr(&out).contains("katalog.csv: line 3"),
         "{}",
         stderr(&out)
+    );
+    let check = motesvakt(&["check-config", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(2));
+    assert!(
+        stderr(&check).contains("katalog.csv: line 3"),
+        "{}",
+        stderr(&check)
     );
 }
 

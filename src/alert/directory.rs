@@ -148,6 +148,11 @@ impl Directory {
         self.people.len()
     }
 
+    /// How many users have a manager.
+    pub fn with_manager(&self) -> usize {
+        self.people.values().filter(|p| p.manager.is_some()).count()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.people.is_empty()
     }
