@@ -506,8 +506,8 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
                     ))
                     .context("the alerts were not delivered")?;
                 eprintln!(
-                    "motesvakt: alerts: {} mail(s) sent, {} to try again later, {} given up",
-                    done.sent, done.retried, done.dead
+                    "motesvakt: alerts: {} mail(s) sent, {} to try again later, {} given up, {} alert(s) held back by the hourly cap",
+                    done.sent, done.retried, done.dead, done.held
                 );
             }
             None => eprintln!(
@@ -724,8 +724,11 @@ fn alerts_command(args: AlertsArgs) -> Result<ExitCode> {
         }
         if let Some(t) = r.sent_us {
             line.push_str(&format!(" sent {}", time(t)));
-        } else if r.state == "pending" && r.attempts > 0 {
+        } else if r.state == "pending" && (r.attempts > 0 || r.capped) {
             line.push_str(&format!(" next {}", time(r.next_us)));
+        }
+        if r.capped {
+            line.push_str(" held back by the hourly cap");
         }
         if let Some(e) = &r.last_error {
             line.push_str(&format!(" error: {e}"));

@@ -524,3 +524,51 @@ fn the_service_sends_within_group_wait_and_reads_a_changed_directory() {
     let logged = std::fs::read(&log).unwrap();
     assert_no_leaks(None, &[&logged]);
 }
+
+#[test]
+fn the_hourly_cap_holds_back_what_is_over_it_and_says_so() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let (_, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[alerts]\n", "[alerts]\nhourly_cap = 2\n");
+    std::fs::write(&cfg, text).unwrap();
+    let mut lines = Vec::new();
+    for m in ["mote-1", "mote-2", "mote-3", "mote-4"] {
+        lines.extend(breach(m, "anna@region.se"));
+    }
+    let input = write(dir.path(), "in2/log.ndjson", &lines);
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(
+        stderr(&out).contains("2 mail(s) sent, 0 to try again later, 0 given up, 4 alert(s) held back by the hourly cap"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sink.messages().len(), 2);
+    let pending = stdout(&motesvakt(&[
+        "alerts",
+        "--pending",
+        "--db",
+        db.to_str().unwrap(),
+    ]));
+    assert_eq!(pending.lines().count(), 4, "{pending}");
+    assert!(
+        pending
+            .lines()
+            .all(|l| l.contains("held back by the hourly cap")),
+        "{pending}"
+    );
+    // One mail for all of them, not sent within the hour.
+    let mails: std::collections::BTreeSet<&str> = pending
+        .lines()
+        .map(|l| l.split(" mail <").nth(1).unwrap())
+        .collect();
+    assert_eq!(mails.len(), 1, "{pending}");
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("0 mail(s) sent"), "{}", stderr(&out));
+    assert_eq!(sink.messages().len(), 2);
+}

@@ -32,6 +32,7 @@ pub struct RawAlerts {
     pub group_wait: Option<String>,
     pub give_up_after: Option<String>,
     pub digest_at: Option<String>,
+    pub hourly_cap: Option<u32>,
 }
 
 /// `[smtp]` as written.
@@ -96,6 +97,9 @@ pub struct AlertSettings {
     pub digest_at: jiff::civil::Time,
     /// An alert not delivered by then is marked dead.
     pub give_up_after: Duration,
+    /// At most this many immediate mails per recipient in an hour; what it holds back goes in
+    /// one "N more" mail when the hour is over (0: no cap).
+    pub hourly_cap: u32,
     pub smtp: Option<SmtpSettings>,
     pub directory: Option<PathBuf>,
 }
@@ -110,6 +114,7 @@ impl Default for AlertSettings {
             group_wait: Duration::from_secs(30),
             digest_at: jiff::civil::time(7, 30, 0, 0),
             give_up_after: Duration::from_secs(24 * 3600),
+            hourly_cap: 10,
             smtp: None,
             directory: None,
         }
@@ -215,6 +220,7 @@ impl AlertSettings {
                 })?,
             },
             give_up_after: duration("alerts.give_up_after", &a.give_up_after, d.give_up_after)?,
+            hourly_cap: a.hourly_cap.unwrap_or(d.hourly_cap),
             smtp,
             directory: directory.map(|d| d.file),
         })

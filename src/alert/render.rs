@@ -177,6 +177,24 @@ pub fn alert_mail(
     Mail { subject, body }
 }
 
+/// `mail` as the one mail of what the hourly cap held back: "N more incidents".
+pub fn capped(mail: Mail, n: usize, lang: Language) -> Mail {
+    let (subject, why) = match lang {
+        Language::Sv => (
+            format!("[motesvakt] {n} incidenter till"),
+            "Gränsen för larm per timme nåddes: dessa hölls tillbaka och kommer här i ett brev.",
+        ),
+        Language::En => (
+            format!("[motesvakt] {n} more incidents"),
+            "The limit of alerts per hour was reached: these were held back and come in one mail.",
+        ),
+    };
+    Mail {
+        subject,
+        body: format!("{why}\n\n{}", mail.body),
+    }
+}
+
 /// The test mail of `motesvakt test-alert`.
 pub fn test_mail(lang: Language) -> Mail {
     match lang {

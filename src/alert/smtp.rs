@@ -39,6 +39,8 @@ pub struct Delivered {
     pub sent: u64,
     pub retried: u64,
     pub dead: u64,
+    /// Alerts the hourly cap held back (for one "N more" mail later).
+    pub held: u64,
 }
 
 /// A connection setup to the configured server.
@@ -200,6 +202,24 @@ pub async fn deliver(
     };
     let mut done = Delivered::default();
     for (m, incidents) in due {
+        let hour = 3_600_000_000;
+        if !m.digest && !m.capped && settings.hourly_cap > 0 {
+            let now = Timestamp::now().as_microsecond();
+            let tx = store.transaction()?;
+            let (sent, first) = tx.mails_sent_since(&m.recipient, now - hour)?;
+            if sent >= u64::from(settings.hourly_cap) {
+                let until = first.unwrap_or(now) + hour;
+                let held = tx.cap_mail(&m.recipient, &m.mail, until)?;
+                tx.commit()?;
+                done.held += m.incidents.len() as u64;
+                tracing::warn!(
+                    "alert mail {} held back by the hourly cap ({} mails in the last hour); {held} alert(s) wait for one mail",
+                    m.mail,
+                    sent
+                );
+                continue;
+            }
+        }
         let result = if incidents.is_empty() {
             // Pruned since: there is nothing left to tell.
             Err(Failure {
@@ -208,7 +228,10 @@ pub async fn deliver(
             })
         } else {
             let discovered = Timestamp::from_microsecond(m.created_us).unwrap_or_default();
-            let mail = alert_mail(&incidents, m.role, lang, discovered, m.digest);
+            let mut mail = alert_mail(&incidents, m.role, lang, discovered, m.digest);
+            if m.capped {
+                mail = super::render::capped(mail, incidents.len(), lang);
+            }
             mailer.send(&m.recipient, &mail, &m.mail).await
         };
         let now = Timestamp::now().as_microsecond();

@@ -302,3 +302,58 @@ fn the_digest_goes_once_a_day_at_its_time_in_one_mail_per_recipient() {
         mail.subject
     );
 }
+
+#[test]
+fn what_the_cap_held_back_reads_as_n_more() {
+    let inc = incident("anna@region.se", Severity::High);
+    let m = render::alert_mail(
+        std::slice::from_ref(&inc),
+        Role::Manager,
+        crate::i18n::Language::Sv,
+        jiff::Timestamp::UNIX_EPOCH,
+        false,
+    );
+    let c = render::capped(m, 3, crate::i18n::Language::Sv);
+    assert_eq!(c.subject, "[motesvakt] 3 incidenter till");
+    assert!(c.body.starts_with("Gränsen för larm per timme") && c.body.contains("inc-anna"));
+}
+
+#[test]
+fn what_the_cap_holds_back_goes_in_one_mail_when_the_hour_is_over() {
+    let (_t, r) = router("user;manager\nanna@region.se;chef@region.se\n");
+    let store = crate::store::Store::in_memory().unwrap();
+    let mut other = incident("anna@region.se", Severity::High);
+    other.id = "inc-other".into();
+    other.meeting = "m2".into();
+    let mut alerts = r.route(&incident("anna@region.se", Severity::High));
+    alerts.extend(r.route(&other));
+    alerts.retain(|a| a.role == Role::Manager);
+    let s = 1_000_000;
+    let tx = store.transaction().unwrap();
+    tx.enqueue_alerts(&alerts, 0).unwrap();
+    let due = tx.due_mails(0, 0, true).unwrap();
+    assert_eq!(due.len(), 2, "one per meeting");
+    assert_eq!(
+        tx.cap_mail("chef@region.se", &due[0].mail, 100 * s)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        tx.cap_mail("chef@region.se", &due[1].mail, 100 * s)
+            .unwrap(),
+        2
+    );
+    assert!(
+        tx.due_mails(50 * s, 0, true).unwrap().is_empty(),
+        "held for the hour"
+    );
+    let held = tx.due_mails(100 * s, 0, false).unwrap();
+    assert_eq!(held.len(), 1);
+    assert!(held[0].capped);
+    assert_eq!(held[0].incidents.len(), 2);
+    tx.mark_mail_sent(&held[0].mail, 101 * s).unwrap();
+    assert_eq!(
+        tx.mails_sent_since("chef@region.se", 0).unwrap(),
+        (1, Some(101 * s))
+    );
+}

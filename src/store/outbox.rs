@@ -27,6 +27,8 @@ pub struct OutboxRow {
     pub sent_us: Option<i64>,
     pub mail: Option<String>,
     pub last_error: Option<String>,
+    /// Held back by the hourly cap.
+    pub capped: bool,
 }
 
 /// Which rows `motesvakt alerts` shows.
@@ -54,6 +56,8 @@ pub struct DueMail {
     pub attempts: i64,
     /// The daily digest (below the immediate severity, all meetings) rather than an alert.
     pub digest: bool,
+    /// Alerts the hourly cap held back, in one "N more" mail.
+    pub capped: bool,
 }
 
 impl Tx<'_> {
@@ -88,7 +92,8 @@ impl Tx<'_> {
 
     /// The immediate mails due at `now_us`: alerts not yet in a mail are put in one per
     /// recipient and meeting once the oldest of them has waited `group_wait_us`; then every
-    /// pending mail whose next attempt is due. `all`: no waiting (a scan that exits).
+    /// pending mail whose next attempt is due. `all`: no waiting (a scan that exits), except
+    /// for what the hourly cap holds back.
     pub fn due_mails(
         &self,
         now_us: i64,
@@ -134,9 +139,10 @@ impl Tx<'_> {
         let mut st = self
             .tx
             .prepare_cached(
-                "SELECT mail, recipient, role, incident, created_us, attempts, immediate
+                "SELECT mail, recipient, role, incident, created_us, attempts, immediate, capped
                  FROM outbox
-                 WHERE state = 'pending' AND mail IS NOT NULL AND (?2 OR next_us <= ?1)
+                 WHERE state = 'pending' AND mail IS NOT NULL
+                     AND ((?2 AND capped = 0) OR next_us <= ?1)
                  ORDER BY mail, incident",
             )
             .map_err(self.sql())?;
@@ -150,12 +156,13 @@ impl Tx<'_> {
                     r.get::<_, i64>(4)?,
                     r.get::<_, i64>(5)?,
                     r.get::<_, bool>(6)?,
+                    r.get::<_, bool>(7)?,
                 ))
             })
             .map_err(self.sql())?;
         let mut out: Vec<DueMail> = Vec::new();
         for row in rows {
-            let (mail, recipient, role, incident, created, attempts, immediate) =
+            let (mail, recipient, role, incident, created, attempts, immediate, capped) =
                 row.map_err(self.sql())?;
             match out.last_mut() {
                 Some(m) if m.mail == mail => {
@@ -163,6 +170,7 @@ impl Tx<'_> {
                         m.incidents.push(incident);
                     }
                     m.created_us = m.created_us.min(created);
+                    m.capped |= capped;
                 }
                 _ => out.push(DueMail {
                     mail,
@@ -172,6 +180,7 @@ impl Tx<'_> {
                     created_us: created,
                     attempts,
                     digest: !immediate,
+                    capped,
                 }),
             }
         }
@@ -220,6 +229,52 @@ impl Tx<'_> {
         Ok(recipients.len() as u64)
     }
 
+    /// How many immediate mails went to `recipient` at or after `since_us`, and when the first
+    /// of them went.
+    pub fn mails_sent_since(
+        &self,
+        recipient: &str,
+        since_us: i64,
+    ) -> Result<(u64, Option<i64>), StoreError> {
+        self.tx
+            .prepare_cached(
+                "SELECT COUNT(DISTINCT mail), MIN(sent_us) FROM outbox
+                 WHERE recipient = ?1 AND state = 'sent' AND immediate = 1 AND sent_us >= ?2",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![recipient, since_us], |r| {
+                    Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+                })
+            })
+            .map_err(self.sql())
+    }
+
+    /// Holds `mail` back for the hourly cap: its alerts, and those the cap held back before
+    /// for the same recipient, go in one mail at `until_us`. Returns how many alerts it holds.
+    pub fn cap_mail(&self, recipient: &str, mail: &str, until_us: i64) -> Result<u64, StoreError> {
+        let cond = "recipient = ?1 AND state = 'pending' AND immediate = 1
+                    AND (mail = ?2 OR capped = 1)";
+        let ids: Vec<String> = {
+            let mut st = self
+                .tx
+                .prepare(&format!("SELECT id FROM outbox WHERE {cond} ORDER BY id"))
+                .map_err(self.sql())?;
+            st.query_map(params![recipient, mail], |r| r.get(0))
+                .and_then(|rows| rows.collect::<Result<_, _>>())
+                .map_err(self.sql())?
+        };
+        let mut parts: Vec<&str> = vec!["capped"];
+        parts.extend(ids.iter().map(String::as_str));
+        let held = crate::alert::short_hash(&parts);
+        self.tx
+            .execute(
+                &format!("UPDATE outbox SET capped = 1, mail = ?3, next_us = ?4 WHERE {cond}"),
+                params![recipient, mail, held, until_us],
+            )
+            .map_err(self.sql())?;
+        Ok(ids.len() as u64)
+    }
+
     /// Marks a mail's alerts delivered.
     pub fn mark_mail_sent(&self, mail: &str, now_us: i64) -> Result<(), StoreError> {
         self.tx
@@ -264,7 +319,7 @@ impl Tx<'_> {
             .tx
             .prepare(&format!(
                 "SELECT id, incident, recipient, role, severity, immediate, state, attempts,
-                     created_us, next_us, sent_us, mail, last_error
+                     created_us, next_us, sent_us, mail, last_error, capped
                  FROM outbox WHERE {cond} ORDER BY created_us, id"
             ))
             .map_err(self.sql())?;
@@ -283,6 +338,7 @@ impl Tx<'_> {
                 sent_us: r.get(10)?,
                 mail: r.get(11)?,
                 last_error: r.get(12)?,
+                capped: r.get(13)?,
             })
         })
         .and_then(|rows| rows.collect())

@@ -123,7 +123,8 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE INDEX meeting_last_time ON meeting_last (last_us);",
     // 5: the alert outbox, written in the same transaction as the incident it tells of. `id`
     // is stable (incident, severity, recipient); `grp` is the recipient and meeting; `mail` the
-    // mail an alert went into (fixed at the first attempt, the Message-ID's left part).
+    // mail an alert went into (fixed at the first attempt, the Message-ID's left part);
+    // `capped`: held back by the hourly cap, to go in one "N more" mail.
     "CREATE TABLE outbox (
          id         TEXT PRIMARY KEY,
          incident   TEXT NOT NULL,
@@ -138,7 +139,8 @@ pub const MIGRATIONS: &[&str] = &[
          next_us    INTEGER NOT NULL,
          sent_us    INTEGER,
          mail       TEXT,
-         last_error TEXT
+         last_error TEXT,
+         capped     INTEGER NOT NULL DEFAULT 0
      );
      CREATE INDEX outbox_state ON outbox (state, immediate, grp);
      CREATE INDEX outbox_mail ON outbox (mail);",
