@@ -55,6 +55,17 @@ pub enum Command {
     /// incidents in the state folder's database, until SIGTERM or SIGINT (SIGHUP reloads the
     /// configuration).
     Run(RunArgs),
+    /// Show the alert outbox: each alert, its recipient, state and attempts, oldest first.
+    Alerts(AlertsArgs),
+    /// Send a test mail through the configured [smtp] server.
+    TestAlert {
+        /// Configuration file (TOML) with the [smtp] section.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The address to send it to.
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+    },
     /// Show the service's state: the files it follows, the meetings waiting for judgement,
     /// the last batch, the store's size.
     Status {
@@ -203,9 +214,32 @@ pub struct ScanArgs {
     /// Default: the machine's cores (at most 8).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub threads: Option<u16>,
+    /// Write alerts of new and raised incidents to the database's outbox ([alerts],
+    /// [directory]) and deliver the immediate ones ([smtp]) before exiting. Needs --db.
+    #[arg(long, requires = "db")]
+    pub alert: bool,
     /// Files or folders to scan (folders recursively).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// The database (as given to `scan --db`).
+    #[arg(long, value_name = "FILE", required_unless_present = "config")]
+    pub db: Option<PathBuf>,
+    /// Configuration file whose `state_dir` holds the database (in place of --db).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Only alerts not delivered yet.
+    #[arg(long, group = "which")]
+    pub pending: bool,
+    /// Only alerts not delivered yet after a failed attempt.
+    #[arg(long, group = "which")]
+    pub failed: bool,
+    /// Only alerts given up on.
+    #[arg(long, group = "which")]
+    pub dead: bool,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -230,6 +264,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan_command(args),
         Command::Incidents(args) => incidents_command(args),
+        Command::Alerts(args) => alerts_command(args),
+        Command::TestAlert { config, to } => test_alert_command(&config, &to),
         Command::Run(args) => Ok(run_command(args)),
         Command::Status { config, json } => {
             let config = load_config(config.as_deref())?;
@@ -290,6 +326,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             // (with a throwaway key: checking makes no key file).
             Detector::new(&config.detect, HashKey::from_bytes([0; 32]))
                 .map_err(|e| SetupError(format!("config {}: {e}", config.origin)))?;
+            // The directory as the service would read it at its start.
+            let directory = match &config.alerts.directory {
+                Some(path) => Some(
+                    crate::alert::Directory::load(path)
+                        .map_err(|e| SetupError(format!("config {}: {e}", config.origin)))?,
+                ),
+                None => None,
+            };
             println!(
                 "configuration OK: {}",
                 report::shown(&config.origin.to_string())
@@ -303,6 +347,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             if config.classifier.is_empty() {
                 println!(
                     "warning: internal_domains is empty; everyone without an explicit kind counts as external"
+                );
+            }
+            if let Some(d) = &directory {
+                let managers = d.with_manager();
+                println!("directory: {} user(s), {managers} with a manager", d.len());
+            }
+            if (directory.is_some() || config.alerts.smtp.is_some())
+                && config.alerts.it_security.is_empty()
+            {
+                println!(
+                    "warning: [alerts] it_security is empty; an incident whose responsible person has no manager in the directory alerts nobody"
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -389,11 +444,25 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     };
     let threshold = args.fail_on.map(Severity::from);
     let mut failed = false;
-    let stats = scan::run(
+    let router = if args.alert {
+        let router = crate::alert::Router::new(config.alerts.clone())
+            .map_err(|e| SetupError(e.to_string()))?;
+        Some(std::sync::Arc::new(router))
+    } else {
+        None
+    };
+    let mailer = match (&router, &config.alerts.smtp) {
+        (Some(_), Some(smtp)) => {
+            Some(crate::alert::smtp::Mailer::new(smtp).map_err(|e| SetupError(e.to_string()))?)
+        }
+        _ => None,
+    };
+    let stats = scan::run_with_alerts(
         &config,
         &detector,
         &store,
         &options,
+        router.clone(),
         &mut |d| {
             let print = || {
                 let _ = writeln!(stderr.lock(), "{}", report::shown(&d.to_string()));
@@ -421,7 +490,32 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         let _ = writeln!(err, "{line}");
     }
     let _ = writeln!(err, "{}", report::summary_line(&stats));
+    drop(err);
     printed?;
+    if router.is_some() {
+        match &mailer {
+            Some(mailer) => {
+                let done = crate::alert::smtp::runtime()
+                    .context("cannot start the mail sender")?
+                    .block_on(crate::alert::smtp::deliver(
+                        &store,
+                        mailer,
+                        &config.alerts,
+                        config.language,
+                        true,
+                    ))
+                    .context("the alerts were not delivered")?;
+                eprintln!(
+                    "motesvakt: alerts: {} mail(s) sent, {} to try again later, {} given up, {} alert(s) held back by the hourly cap",
+                    done.sent, done.retried, done.dead, done.held
+                );
+            }
+            None => eprintln!(
+                "motesvakt: alerts: written to the outbox; no [smtp] server in {}, nothing sent",
+                report::shown(&config.origin.to_string())
+            ),
+        }
+    }
 
     if failed {
         return Ok(ExitCode::from(1));
@@ -565,6 +659,121 @@ fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
         .context("cannot list the incidents")?;
     out.finish(false)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The database of `--db`, else of the config's state folder; it must exist.
+fn existing_db(db: Option<&PathBuf>, config: Option<&Config>) -> Result<PathBuf> {
+    let path = match (db, config) {
+        (Some(db), _) => db.clone(),
+        (None, Some(c)) => c.service_state_dir().join(crate::config::STATE_DB),
+        (None, None) => return Err(SetupError("give --db FILE or --config FILE".into()).into()),
+    };
+    if !path.is_file() {
+        return Err(SetupError(format!("{}: no such database", path.display())).into());
+    }
+    Ok(path)
+}
+
+fn alerts_command(args: AlertsArgs) -> Result<ExitCode> {
+    use crate::store::OutboxFilter;
+    let config = match &args.config {
+        Some(p) => Some(load_config(Some(p))?),
+        None => None,
+    };
+    let db = existing_db(args.db.as_ref(), config.as_ref())?;
+    let store = Store::open(&db).map_err(|e| SetupError(e.to_string()))?;
+    let filter = if args.pending {
+        OutboxFilter::Pending
+    } else if args.failed {
+        OutboxFilter::Failed
+    } else if args.dead {
+        OutboxFilter::Dead
+    } else {
+        OutboxFilter::All
+    };
+    let tx = store.read_transaction()?;
+    let rows = tx.outbox(filter).context("cannot list the alerts")?;
+    drop(tx);
+    let tz = crate::config::profile::swedish_tz();
+    let time = |us: i64| {
+        Timestamp::from_microsecond(us)
+            .map(|t| {
+                t.to_zoned(tz.clone())
+                    .strftime("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout());
+    for r in &rows {
+        let path = if r.immediate { "immediate" } else { "digest" };
+        let mut line = format!(
+            "{} {} {} {} to {} ({}) incident {} created {} attempts {}",
+            r.id,
+            r.state,
+            r.severity,
+            path,
+            r.recipient,
+            r.role,
+            r.incident,
+            time(r.created_us),
+            r.attempts
+        );
+        if let Some(m) = &r.mail {
+            line.push_str(&format!(" mail <{m}>"));
+        }
+        if let Some(t) = r.sent_us {
+            line.push_str(&format!(" sent {}", time(t)));
+        } else if r.state == "pending" && (r.attempts > 0 || r.capped) {
+            line.push_str(&format!(" next {}", time(r.next_us)));
+        }
+        if r.capped {
+            line.push_str(" held back by the hourly cap");
+        }
+        if let Some(e) = &r.last_error {
+            line.push_str(&format!(" error: {e}"));
+        }
+        writeln!(out, "{}", report::shown(&line)).context("cannot write to stdout")?;
+    }
+    out.flush().context("cannot write to stdout")?;
+    eprintln!("motesvakt: {} alert(s)", rows.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn test_alert_command(config: &Path, to: &str) -> Result<ExitCode> {
+    let config = load_config(Some(config))?;
+    let Some(smtp) = &config.alerts.smtp else {
+        return Err(SetupError(format!(
+            "{} has no [smtp] section",
+            report::shown(&config.origin.to_string())
+        ))
+        .into());
+    };
+    if !crate::alert::directory::looks_like_address(to) {
+        return Err(SetupError("--to: not an e-mail address".into()).into());
+    }
+    let mailer = crate::alert::smtp::Mailer::new(smtp).map_err(|e| SetupError(e.to_string()))?;
+    let mail = crate::alert::render::test_mail(config.language);
+    let id = crate::alert::short_hash(&["test", to, &Timestamp::now().to_string()]);
+    let sent = crate::alert::smtp::runtime()
+        .context("cannot start the mail sender")?
+        .block_on(mailer.send(to, &mail, &id));
+    match sent {
+        Ok(()) => {
+            println!(
+                "test mail sent to {} through {}:{}",
+                report::shown(to),
+                smtp.host,
+                smtp.port
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(f) => Err(SetupError(format!(
+            "the test mail was not sent through {}:{}: {}",
+            smtp.host, smtp.port, f.message
+        ))
+        .into()),
+    }
 }
 
 /// The scan's progress bar on stderr: bytes, events/s and time left.

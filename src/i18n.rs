@@ -69,3 +69,97 @@ pub fn confidence_word(c: Confidence, lang: Language) -> &'static str {
         (Language::En, c) => c.as_str(),
     }
 }
+
+/// What a rule's incidents are, as a short phrase in `lang`: the subject of an alert
+/// ("[motesvakt] HÖG: videoinspelning i möte med patientuppgifter"). Rendered from the stored
+/// incident's rule id, so a stored incident reads in either language.
+pub fn rule_title(rule: &str, lang: Language) -> &str {
+    let (sv, en) = match rule {
+        "chat-patient-data" => (
+            "patientuppgifter i mötets chatt",
+            "patient data in the meeting chat",
+        ),
+        "invitation-patient-data" => (
+            "patientuppgifter i kallelsen",
+            "patient data in the invitation",
+        ),
+        "identifier-patient-data" => (
+            "patientuppgifter i mötets id, rumsnamn eller ett visningsnamn",
+            "patient data in the meeting id, room name or a display name",
+        ),
+        "file-patient-data" => (
+            "fil med patientuppgifter delad",
+            "file with patient data shared",
+        ),
+        "recording-video" => (
+            "videoinspelning i möte med patientuppgifter",
+            "video recording of a meeting with patient data",
+        ),
+        "recording-audio" => (
+            "ljudinspelning i möte med patientuppgifter",
+            "audio recording of a meeting with patient data",
+        ),
+        "transcription-sensitive" => (
+            "transkribering i känsligt möte",
+            "transcription in a sensitive meeting",
+        ),
+        "control-external" => (
+            "kontroll lämnad till extern deltagare",
+            "control handed to an external participant",
+        ),
+        "control-sensitive" => (
+            "kontroll lämnad i känsligt möte",
+            "control handed over in a sensitive meeting",
+        ),
+        "share-desktop" => ("hela skrivbordet delat", "whole desktop shared"),
+        "share-sensitive" => (
+            "skärmdelning i känsligt möte",
+            "screen sharing in a sensitive meeting",
+        ),
+        "share-before-admitted" => (
+            "delning innan alla släppts in",
+            "sharing before everyone was admitted",
+        ),
+        "document-share" => ("dokument delat i mötet", "document shared in the meeting"),
+        "lobby-bypass" => (
+            "deltagare förbi väntrummet",
+            "participant bypassed the lobby",
+        ),
+        "unidentified-participant" => ("oidentifierad deltagare", "unidentified participant"),
+        "meeting-not-ended" => ("möte inte avslutat", "meeting not ended"),
+        "platform-not-approved" => (
+            "plattform inte godkänd för mötet",
+            "platform not approved for the meeting",
+        ),
+        "large-sensitive-meeting" => ("stort känsligt möte", "large sensitive meeting"),
+        "chat-threat" => ("hot i mötets chatt", "threat in the meeting chat"),
+        "threat-deleted" => ("hot i chatten raderat", "threat in the chat deleted"),
+        "classified-information" => (
+            "säkerhetsskyddsklassad information",
+            "security-classified information",
+        ),
+        _ => return rule,
+    };
+    match lang {
+        Language::Sv => sv,
+        Language::En => en,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_has_a_title_in_both_languages() {
+        for rule in crate::incident::RULE_IDS {
+            let (sv, en) = (
+                rule_title(rule, Language::Sv),
+                rule_title(rule, Language::En),
+            );
+            assert_ne!(sv, *rule, "{rule} has no Swedish title");
+            assert_ne!(en, *rule, "{rule} has no English title");
+            assert_ne!(sv, en, "{rule}");
+        }
+    }
+}

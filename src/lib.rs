@@ -11,6 +11,7 @@
 //! the files, [`config`] holds the settings and routine profiles, and [`setup`] builds the
 //! parts every command shares (hash key, detector, store).
 
+pub mod alert;
 pub mod cli;
 pub mod config;
 pub mod detect;

@@ -325,6 +325,9 @@ pub struct Pipeline<'a> {
     /// Events older than this, of a meeting the store keeps nothing of, are refused.
     horizon: Option<Timestamp>,
     pub stats: ObserveStats,
+    /// Who is alerted of news (new or raised incidents), written to the outbox in the same
+    /// transaction as the incident; `None`: no alerts.
+    alerts: Option<std::sync::Arc<crate::alert::Router>>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -364,7 +367,13 @@ impl<'a> Pipeline<'a> {
             batches: 0,
             horizon: None,
             stats: ObserveStats::default(),
+            alerts: None,
         })
+    }
+
+    /// Alerts of news go to the outbox through `router` (`None`: no alerts).
+    pub fn set_alerts(&mut self, router: Option<std::sync::Arc<crate::alert::Router>>) {
+        self.alerts = router;
     }
 
     /// Refuses events older than `horizon` for meetings the store keeps no state of: the
@@ -798,6 +807,11 @@ impl<'a> Pipeline<'a> {
             }
             for incident in j.judgement.incidents {
                 let outcome = tx.record_incident(&incident, now, self.run_id)?;
+                if let Some(router) = &self.alerts
+                    && outcome.is_news()
+                {
+                    tx.enqueue_alerts(&router.route(&incident), now.as_microsecond())?;
+                }
                 let first = self.run.incidents.insert(id_hash(&incident.id));
                 if outcome == Outcome::Known {
                     if first {

@@ -345,6 +345,19 @@ pub fn run(
     diagnostic: &mut dyn FnMut(Diagnostic),
     report: &mut dyn FnMut(&Reported),
 ) -> Result<Stats, StoreError> {
+    run_with_alerts(config, detector, store, options, None, diagnostic, report)
+}
+
+/// [`run`], with alerts of news written to the outbox through `alerts`.
+pub fn run_with_alerts(
+    config: &Config,
+    detector: &Detector,
+    store: &Store,
+    options: &ScanOptions,
+    alerts: Option<std::sync::Arc<crate::alert::Router>>,
+    diagnostic: &mut dyn FnMut(Diagnostic),
+    report: &mut dyn FnMut(&Reported),
+) -> Result<Stats, StoreError> {
     let started = Instant::now();
     let mut stats = Stats::default();
     let files = ingest::discover(&options.paths, &mut |e| {
@@ -352,6 +365,7 @@ pub fn run(
         diagnostic(Diagnostic::Path(e));
     });
     let mut pipeline = Pipeline::new(config, detector, store)?;
+    pipeline.set_alerts(alerts);
 
     pipeline.set_threads(options.threads);
     // What changed is listed from the store at the end.

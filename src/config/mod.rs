@@ -379,6 +379,12 @@ pub struct RawConfig {
     /// `[[watch]]`: the folders the service reads.
     #[serde(default)]
     pub watch: Vec<service::RawWatch>,
+    /// `[alerts]`: who is told of incidents, and when.
+    pub alerts: Option<crate::alert::RawAlerts>,
+    /// `[smtp]`: the mail server alerts go through.
+    pub smtp: Option<crate::alert::RawSmtp>,
+    /// `[directory]`: the CSV that names each user's manager.
+    pub directory: Option<crate::alert::RawDirectory>,
 }
 
 /// A checked configuration, ready to use.
@@ -405,6 +411,8 @@ pub struct Config {
     pub service: ServiceSettings,
     /// The folders the service reads, in configured order.
     pub watches: Vec<Watch>,
+    /// `[alerts]`, `[smtp]` and `[directory]`.
+    pub alerts: crate::alert::AlertSettings,
 }
 
 /// The database's file name in `state_dir`.
@@ -627,6 +635,8 @@ impl Config {
         }
 
         let service = ServiceSettings::from_raw(raw.service, &invalid)?;
+        let alerts =
+            crate::alert::AlertSettings::from_raw(raw.alerts, raw.smtp, raw.directory, &invalid)?;
         let mut watches: Vec<Watch> = Vec::new();
         for (i, w) in raw.watch.into_iter().enumerate() {
             let w = Watch::from_raw(w, &format!("watch[{i}]"), &invalid)?;
@@ -661,6 +671,7 @@ impl Config {
             state_dir: raw.state_dir.filter(|d| !d.as_os_str().is_empty()),
             service,
             watches,
+            alerts,
         })
     }
 

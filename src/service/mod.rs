@@ -19,6 +19,7 @@
 //! configuration (a bad one is logged and the old one kept). A store error stops the service
 //! with an error, so that systemd restarts it.
 
+pub mod alerts;
 pub mod signals;
 pub mod status;
 pub mod systemd;
@@ -124,11 +125,16 @@ pub fn serve(
         rows
     };
     let mut tailer = Tailer::new(rows, tail_settings(&config), redactor(&detector));
+    let db = store.path().to_path_buf();
+    let mut alerting = alerts::Alerting::start(&config, db.clone()).map_err(ServiceError::Setup)?;
     let mut first = true;
     loop {
         let notifications = start_notifications(&config, &wake_tx);
         let next = {
             let mut engine = Engine::new(&config, &detector, &store, &stop, &mut systemd)?;
+            engine
+                .pipeline
+                .set_alerts(alerting.as_ref().map(|a| a.router.clone()));
             engine.run(&mut tailer, &wake, &mut first)?
         };
         drop(notifications);
@@ -148,15 +154,27 @@ pub fn serve(
                                 new.service_state_dir().display()
                             );
                         }
-                        match crate::setup::detector(&new, Some(&state_dir)) {
-                            Ok(d) => {
+                        if let Some(a) = &mut alerting {
+                            a.stop();
+                        }
+                        let started = crate::setup::detector(&new, Some(&state_dir))
+                            .map_err(|e| e.to_string())
+                            .and_then(|d| Ok((d, alerts::Alerting::start(&new, db.clone())?)));
+                        match started {
+                            Ok((d, a)) => {
+                                alerting = a;
                                 detector = d;
                                 config = new;
                                 tailer.set_settings(tail_settings(&config));
                                 info!("configuration reloaded from {}", config.origin);
                             }
                             Err(e) => {
-                                error!("configuration not reloaded, the old one is kept: {e}")
+                                error!("configuration not reloaded, the old one is kept: {e}");
+                                alerting = alerts::Alerting::start(&config, db.clone())
+                                    .unwrap_or_else(|e| {
+                                        error!("alerts stopped: {e}");
+                                        None
+                                    });
                             }
                         }
                     }
@@ -669,7 +687,11 @@ impl<'a> Engine<'a> {
         }
         let tx = self.store.transaction()?;
         let incidents = match now.checked_sub(keep_incidents) {
-            Ok(t) => tx.prune_incidents(t)?,
+            Ok(t) => {
+                let n = tx.prune_incidents(t)?;
+                tx.prune_outbox(t.as_microsecond())?;
+                n
+            }
             Err(_) => 0,
         };
         let gone_before = now

@@ -17,6 +17,7 @@ mod codec;
 mod files;
 mod incidents;
 mod meetings;
+mod outbox;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use rusqlite::Connection;
 pub use files::{FileKind, FileRow};
 pub use incidents::{IncidentFilter, StoredIncident};
 pub use meetings::{Loaded, chunk_entries, decode_chunks, encode_chunk};
+pub use outbox::{DueMail, OutboxFilter, OutboxRow};
 pub use schema::MIGRATIONS;
 
 /// Problems with the database. Messages name the file.

@@ -126,4 +126,27 @@ pub const MIGRATIONS: &[&str] = &[
     // the version moves so that an earlier motesvakt refuses the file as newer than it knows,
     // instead of failing on the first binary chunk it reads.
     "-- chunk bodies in binary form (store/codec.rs)",
+    // 6: the alert outbox, written in the same transaction as the incident it tells of. `id`
+    // is stable (incident, severity, recipient); `grp` is the recipient and meeting; `mail` the
+    // mail an alert went into (fixed at the first attempt, the Message-ID's left part);
+    // `capped`: held back by the hourly cap, to go in one "N more" mail.
+    "CREATE TABLE outbox (
+         id         TEXT PRIMARY KEY,
+         incident   TEXT NOT NULL,
+         recipient  TEXT NOT NULL,
+         role       TEXT NOT NULL,
+         severity   TEXT NOT NULL,
+         immediate  INTEGER NOT NULL,
+         grp        TEXT NOT NULL,
+         state      TEXT NOT NULL,
+         attempts   INTEGER NOT NULL,
+         created_us INTEGER NOT NULL,
+         next_us    INTEGER NOT NULL,
+         sent_us    INTEGER,
+         mail       TEXT,
+         last_error TEXT,
+         capped     INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE INDEX outbox_state ON outbox (state, immediate, grp);
+     CREATE INDEX outbox_mail ON outbox (mail);",
 ];

@@ -1,0 +1,437 @@
+//! Alerts: who is told of an incident ([`Router`], from the [`directory`]), the outbox rows
+//! written in the same transaction as the incident ([`crate::store`]), the mail's text
+//! ([`render`]) and its delivery over SMTP ([`smtp`]).
+//!
+//! The person responsible for an incident is its actor (the rules make the organiser or chair
+//! the actor of meeting-level rules); their manager gets the alert. IT security gets every
+//! incident at or above `it_security_severity`, and those whose responsible person has no
+//! manager in the directory, said so in the alert.
+
+pub mod directory;
+pub mod render;
+pub mod smtp;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+
+use crate::incident::{Incident, Severity};
+pub use directory::{Directory, DirectoryError};
+
+/// `[alerts]` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    #[serde(default)]
+    pub it_security: Vec<String>,
+    pub it_security_severity: Option<String>,
+    pub immediate_severity: Option<String>,
+    pub min_severity: Option<String>,
+    pub group_wait: Option<String>,
+    pub give_up_after: Option<String>,
+    pub digest_at: Option<String>,
+    pub hourly_cap: Option<u32>,
+}
+
+/// `[smtp]` as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtp {
+    pub host: String,
+    pub port: Option<u16>,
+    pub tls: Option<Tls>,
+    pub from: String,
+    pub username: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub timeout: Option<String>,
+    /// A PEM file of certificates to trust besides the system's (a relay with the
+    /// organisation's own CA).
+    pub ca_file: Option<PathBuf>,
+}
+
+/// `[directory]` as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDirectory {
+    pub file: PathBuf,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    /// STARTTLS, required (port 587).
+    Required,
+    /// TLS from the first byte (port 465).
+    Wrapper,
+    /// Plain text, for a relay on the same machine or network; must be asked for.
+    None,
+}
+
+/// `[smtp]`, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    pub from: String,
+    pub username: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub timeout: Duration,
+    pub ca_file: Option<PathBuf>,
+}
+
+/// `[alerts]`, `[smtp]` and `[directory]`, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertSettings {
+    pub it_security: Vec<String>,
+    pub it_security_severity: Severity,
+    /// At or above: a mail within `group_wait`. Below: kept in the outbox for the digest.
+    pub immediate_severity: Severity,
+    /// Below this nobody is alerted.
+    pub min_severity: Severity,
+    pub group_wait: Duration,
+    /// When the daily digest of what is below `immediate_severity` goes out, Swedish time.
+    pub digest_at: jiff::civil::Time,
+    /// An alert not delivered by then is marked dead.
+    pub give_up_after: Duration,
+    /// At most this many immediate mails per recipient in an hour; what it holds back goes in
+    /// one "N more" mail when the hour is over (0: no cap).
+    pub hourly_cap: u32,
+    pub smtp: Option<SmtpSettings>,
+    pub directory: Option<PathBuf>,
+}
+
+impl Default for AlertSettings {
+    fn default() -> AlertSettings {
+        AlertSettings {
+            it_security: Vec::new(),
+            it_security_severity: Severity::Medium,
+            immediate_severity: Severity::High,
+            min_severity: Severity::Low,
+            group_wait: Duration::from_secs(30),
+            digest_at: jiff::civil::time(7, 30, 0, 0),
+            give_up_after: Duration::from_secs(24 * 3600),
+            hourly_cap: 10,
+            smtp: None,
+            directory: None,
+        }
+    }
+}
+
+impl AlertSettings {
+    /// Checks the three sections; `invalid(key, message)` makes the error.
+    pub fn from_raw<E>(
+        alerts: Option<RawAlerts>,
+        smtp: Option<RawSmtp>,
+        directory: Option<RawDirectory>,
+        invalid: &dyn Fn(&str, String) -> E,
+    ) -> Result<AlertSettings, E> {
+        let d = AlertSettings::default();
+        let a = alerts.unwrap_or_default();
+        let severity = |key: &str, v: &Option<String>, default: Severity| match v {
+            None => Ok(default),
+            Some(s) => Severity::from_name(s).ok_or_else(|| {
+                invalid(
+                    key,
+                    "expected critical, high, medium, low or info".to_string(),
+                )
+            }),
+        };
+        let duration = |key: &str, v: &Option<String>, default: Duration| match v {
+            None => Ok(default),
+            Some(s) => parse_duration(s).ok_or_else(|| {
+                invalid(
+                    key,
+                    "expected a duration like 30s, 5m, 4h or 1d".to_string(),
+                )
+            }),
+        };
+        for (i, addr) in a.it_security.iter().enumerate() {
+            if !directory::looks_like_address(addr) {
+                return Err(invalid(
+                    &format!("alerts.it_security[{i}]"),
+                    "not an e-mail address".into(),
+                ));
+            }
+        }
+        let smtp = match smtp {
+            None => None,
+            Some(s) => {
+                if s.host.trim().is_empty() {
+                    return Err(invalid("smtp.host", "is empty".into()));
+                }
+                if !directory::looks_like_address(&s.from) {
+                    return Err(invalid("smtp.from", "not an e-mail address".into()));
+                }
+                let tls = s.tls.unwrap_or(Tls::Required);
+                if s.username.is_some() != s.password_file.is_some() {
+                    return Err(invalid(
+                        "smtp.username",
+                        "username and password_file go together".into(),
+                    ));
+                }
+                if s.username.is_some() && tls == Tls::None {
+                    return Err(invalid(
+                        "smtp.tls",
+                        "a password is never sent without TLS: use \"required\" or \"wrapper\""
+                            .into(),
+                    ));
+                }
+                Some(SmtpSettings {
+                    port: s.port.unwrap_or(match tls {
+                        Tls::Required => 587,
+                        Tls::Wrapper => 465,
+                        Tls::None => 25,
+                    }),
+                    host: s.host,
+                    tls,
+                    from: s.from,
+                    username: s.username,
+                    password_file: s.password_file,
+                    timeout: duration("smtp.timeout", &s.timeout, Duration::from_secs(30))?,
+                    ca_file: s.ca_file,
+                })
+            }
+        };
+        Ok(AlertSettings {
+            it_security: a.it_security.clone(),
+            it_security_severity: severity(
+                "alerts.it_security_severity",
+                &a.it_security_severity,
+                d.it_security_severity,
+            )?,
+            immediate_severity: severity(
+                "alerts.immediate_severity",
+                &a.immediate_severity,
+                d.immediate_severity,
+            )?,
+            min_severity: severity("alerts.min_severity", &a.min_severity, d.min_severity)?,
+            group_wait: duration("alerts.group_wait", &a.group_wait, d.group_wait)?,
+            digest_at: match &a.digest_at {
+                None => d.digest_at,
+                Some(t) => t.trim().parse::<jiff::civil::Time>().map_err(|_| {
+                    invalid(
+                        "alerts.digest_at",
+                        "expected a time of day like \"07:30\" (Swedish time)".into(),
+                    )
+                })?,
+            },
+            give_up_after: duration("alerts.give_up_after", &a.give_up_after, d.give_up_after)?,
+            hourly_cap: a.hourly_cap.unwrap_or(d.hourly_cap),
+            smtp,
+            directory: directory.map(|d| d.file),
+        })
+    }
+}
+
+/// The latest digest time at or before `now`: today's `at` in Swedish time, or yesterday's.
+pub fn last_digest_slot(now: jiff::Timestamp, at: jiff::civil::Time) -> jiff::Timestamp {
+    let tz = crate::config::profile::swedish_tz();
+    let today = now.to_zoned(tz.clone()).date();
+    let slot = |d: jiff::civil::Date| {
+        d.to_datetime(at)
+            .to_zoned(tz.clone())
+            .map(|z| z.timestamp())
+            .unwrap_or(now)
+    };
+    let t = slot(today);
+    if t <= now {
+        t
+    } else {
+        today.yesterday().map(slot).unwrap_or(t)
+    }
+}
+
+/// `30s`, `5m`, `4h`, `1d` (or a number of seconds).
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u64>() {
+        return Some(Duration::from_secs(n));
+    }
+    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+    let n: u64 = n.trim().parse().ok()?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(mult).map(Duration::from_secs)
+}
+
+/// Why someone gets an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The responsible person's manager.
+    Manager,
+    /// IT security, for its severity threshold.
+    ItSecurity,
+    /// IT security, because no manager was found.
+    NoManager,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Manager => "manager",
+            Role::ItSecurity => "it_security",
+            Role::NoManager => "no_manager",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Role> {
+        [Role::Manager, Role::ItSecurity, Role::NoManager]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// One alert to write to the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    /// Stable: the same incident, severity and recipient give the same id, so an incident
+    /// already alerted is not alerted again after a restart, and one raised later is.
+    pub id: String,
+    pub incident: String,
+    pub recipient: String,
+    pub role: Role,
+    pub severity: Severity,
+    pub immediate: bool,
+    /// Mails are grouped per recipient and meeting.
+    pub group: String,
+}
+
+/// The loaded directory, and what the file was when it was read.
+#[derive(Debug, Default)]
+struct Loaded {
+    directory: Directory,
+    stamp: Option<(SystemTime, u64)>,
+    checked: Option<std::time::Instant>,
+}
+
+/// Decides who gets which alert.
+#[derive(Debug)]
+pub struct Router {
+    pub settings: AlertSettings,
+    loaded: Mutex<Loaded>,
+}
+
+impl Router {
+    /// A router with the directory read now: a directory that cannot be read is an error at
+    /// start.
+    pub fn new(settings: AlertSettings) -> Result<Router, DirectoryError> {
+        let router = Router {
+            settings,
+            loaded: Mutex::new(Loaded::default()),
+        };
+        if let Some(path) = &router.settings.directory {
+            let stamp = stamp(path);
+            let directory = Directory::load(path)?;
+            let mut l = router.loaded.lock().unwrap_or_else(|e| e.into_inner());
+            *l = Loaded {
+                directory,
+                stamp,
+                checked: Some(std::time::Instant::now()),
+            };
+        }
+        Ok(router)
+    }
+
+    /// Reads the directory again if its file changed (looked at once a second at most). A file
+    /// that cannot be read now keeps the directory read before, and the error is returned.
+    pub fn refresh(&self) -> Result<bool, DirectoryError> {
+        let Some(path) = &self.settings.directory else {
+            return Ok(false);
+        };
+        let mut l = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if l.checked
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+        {
+            return Ok(false);
+        }
+        l.checked = Some(std::time::Instant::now());
+        let now = stamp(path);
+        if now == l.stamp && now.is_some() {
+            return Ok(false);
+        }
+        let directory = Directory::load(path)?;
+        l.directory = directory;
+        l.stamp = now;
+        Ok(true)
+    }
+
+    /// The alerts for an incident that is news (new or raised).
+    pub fn route(&self, inc: &Incident) -> Vec<Alert> {
+        let s = &self.settings;
+        if inc.severity < s.min_severity {
+            return Vec::new();
+        }
+        if let Err(e) = self.refresh() {
+            tracing::error!("{e}; the directory read before is used");
+        }
+        let manager = {
+            let l = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+            l.directory
+                .person(&inc.actor.id)
+                .and_then(|p| p.manager.clone())
+        };
+        let mut to: Vec<(String, Role)> = Vec::new();
+        match manager {
+            Some(m) => to.push((m, Role::Manager)),
+            None => to.extend(s.it_security.iter().map(|a| (a.clone(), Role::NoManager))),
+        }
+        if inc.severity >= s.it_security_severity {
+            for a in &s.it_security {
+                if !to.iter().any(|(t, _)| t.eq_ignore_ascii_case(a)) {
+                    to.push((a.clone(), Role::ItSecurity));
+                }
+            }
+        }
+        if to.is_empty() {
+            tracing::warn!(
+                "incident {}: no manager in the directory for its responsible person and no [alerts] it_security: nobody is alerted",
+                inc.id
+            );
+        }
+        to.into_iter()
+            .map(|(recipient, role)| {
+                let recipient = recipient.to_lowercase();
+                Alert {
+                    id: short_hash(&[&inc.id, inc.severity.as_str(), &recipient]),
+                    incident: inc.id.clone(),
+                    group: short_hash(&[&recipient, inc.platform.as_str(), &inc.meeting]),
+                    recipient,
+                    role,
+                    severity: inc.severity,
+                    immediate: inc.severity >= s.immediate_severity,
+                }
+            })
+            .collect()
+    }
+}
+
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+/// A hex SHA-256 prefix of the parts (separated, so `a`+`bc` differs from `ab`+`c`).
+pub fn short_hash(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,372 @@
+//! The outbox: alerts written in the same transaction as their incident, delivered later by
+//! the sender ([`crate::alert::smtp`]), at least once, each mail with a stable Message-ID.
+//!
+//! States: `pending` (to send; `attempts` > 0 after a failure that is retried), `sent`,
+//! `dead` (a permanent failure, or not delivered within `give_up_after`). Alerts below the
+//! immediate severity wait as `pending` with `immediate = 0` for the digest.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{StoreError, Tx, decode_error};
+use crate::alert::{Alert, Role};
+use crate::incident::Incident;
+
+/// One outbox row, for `motesvakt alerts`.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: String,
+    pub incident: String,
+    pub recipient: String,
+    pub role: String,
+    pub severity: String,
+    pub immediate: bool,
+    pub state: String,
+    pub attempts: i64,
+    pub created_us: i64,
+    pub next_us: i64,
+    pub sent_us: Option<i64>,
+    pub mail: Option<String>,
+    pub last_error: Option<String>,
+    /// Held back by the hourly cap.
+    pub capped: bool,
+}
+
+/// Which rows `motesvakt alerts` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxFilter {
+    All,
+    /// Not yet delivered (immediate or waiting for the digest).
+    Pending,
+    /// Pending after at least one failed attempt.
+    Failed,
+    Dead,
+}
+
+/// A mail to send: the alerts of one recipient and meeting.
+#[derive(Debug, Clone)]
+pub struct DueMail {
+    /// The mail's id, the Message-ID's left part: fixed at the first attempt.
+    pub mail: String,
+    pub recipient: String,
+    pub role: Role,
+    /// The incidents, by id.
+    pub incidents: Vec<String>,
+    /// Unix µs of the oldest alert in it.
+    pub created_us: i64,
+    pub attempts: i64,
+    /// The daily digest (below the immediate severity, all meetings) rather than an alert.
+    pub digest: bool,
+    /// Alerts the hourly cap held back, in one "N more" mail.
+    pub capped: bool,
+}
+
+impl Tx<'_> {
+    /// Writes alerts to the outbox; one already there (same incident, severity and
+    /// recipient) is left as it is. Returns how many were new.
+    pub fn enqueue_alerts(&self, alerts: &[Alert], now_us: i64) -> Result<u64, StoreError> {
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO outbox (id, incident, recipient, role, severity,
+                     immediate, grp, state, attempts, created_us, next_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8)",
+            )
+            .map_err(self.sql())?;
+        let mut n = 0;
+        for a in alerts {
+            n += st
+                .execute(params![
+                    a.id,
+                    a.incident,
+                    a.recipient,
+                    a.role.as_str(),
+                    a.severity.as_str(),
+                    a.immediate,
+                    a.group,
+                    now_us,
+                ])
+                .map_err(self.sql())? as u64;
+        }
+        Ok(n)
+    }
+
+    /// The immediate mails due at `now_us`: alerts not yet in a mail are put in one per
+    /// recipient and meeting once the oldest of them has waited `group_wait_us`; then every
+    /// pending mail whose next attempt is due. `all`: no waiting (a scan that exits), except
+    /// for what the hourly cap holds back.
+    pub fn due_mails(
+        &self,
+        now_us: i64,
+        group_wait_us: i64,
+        all: bool,
+    ) -> Result<Vec<DueMail>, StoreError> {
+        let groups: Vec<String> = {
+            let mut st = self
+                .tx
+                .prepare_cached(
+                    "SELECT grp FROM outbox
+                     WHERE state = 'pending' AND immediate = 1 AND mail IS NULL
+                     GROUP BY grp HAVING ?2 OR MIN(created_us) + ?1 <= ?3",
+                )
+                .map_err(self.sql())?;
+            st.query_map(params![group_wait_us, all, now_us], |r| r.get(0))
+                .and_then(|rows| rows.collect::<Result<_, _>>())
+                .map_err(self.sql())?
+        };
+        for g in groups {
+            let ids: Vec<String> = {
+                let mut st = self
+                    .tx
+                    .prepare_cached(
+                        "SELECT id FROM outbox WHERE grp = ?1 AND state = 'pending'
+                             AND immediate = 1 AND mail IS NULL ORDER BY id",
+                    )
+                    .map_err(self.sql())?;
+                st.query_map([&g], |r| r.get(0))
+                    .and_then(|rows| rows.collect::<Result<_, _>>())
+                    .map_err(self.sql())?
+            };
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let mail = crate::alert::short_hash(&refs);
+            self.tx
+                .execute(
+                    "UPDATE outbox SET mail = ?1 WHERE grp = ?2 AND state = 'pending'
+                         AND immediate = 1 AND mail IS NULL",
+                    params![mail, g],
+                )
+                .map_err(self.sql())?;
+        }
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT mail, recipient, role, incident, created_us, attempts, immediate, capped
+                 FROM outbox
+                 WHERE state = 'pending' AND mail IS NOT NULL
+                     AND ((?2 AND capped = 0) OR next_us <= ?1)
+                 ORDER BY mail, incident",
+            )
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map(params![now_us, all], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, bool>(6)?,
+                    r.get::<_, bool>(7)?,
+                ))
+            })
+            .map_err(self.sql())?;
+        let mut out: Vec<DueMail> = Vec::new();
+        for row in rows {
+            let (mail, recipient, role, incident, created, attempts, immediate, capped) =
+                row.map_err(self.sql())?;
+            match out.last_mut() {
+                Some(m) if m.mail == mail => {
+                    if !m.incidents.contains(&incident) {
+                        m.incidents.push(incident);
+                    }
+                    m.created_us = m.created_us.min(created);
+                    m.capped |= capped;
+                }
+                _ => out.push(DueMail {
+                    mail,
+                    recipient,
+                    role: Role::from_name(&role).unwrap_or(Role::ItSecurity),
+                    incidents: vec![incident],
+                    created_us: created,
+                    attempts,
+                    digest: !immediate,
+                    capped,
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Puts every alert waiting for the digest in one mail per recipient (the mails are then
+    /// sent, and tried again, like the others). Returns how many digests were made.
+    pub fn make_digests(&self) -> Result<u64, StoreError> {
+        let recipients: Vec<String> = {
+            let mut st = self
+                .tx
+                .prepare_cached(
+                    "SELECT DISTINCT recipient FROM outbox
+                     WHERE state = 'pending' AND immediate = 0 AND mail IS NULL",
+                )
+                .map_err(self.sql())?;
+            st.query_map([], |r| r.get(0))
+                .and_then(|rows| rows.collect::<Result<_, _>>())
+                .map_err(self.sql())?
+        };
+        for r in &recipients {
+            let ids: Vec<String> = {
+                let mut st = self
+                    .tx
+                    .prepare_cached(
+                        "SELECT id FROM outbox WHERE recipient = ?1 AND state = 'pending'
+                             AND immediate = 0 AND mail IS NULL ORDER BY id",
+                    )
+                    .map_err(self.sql())?;
+                st.query_map([r], |r| r.get(0))
+                    .and_then(|rows| rows.collect::<Result<_, _>>())
+                    .map_err(self.sql())?
+            };
+            let mut parts: Vec<&str> = vec!["digest"];
+            parts.extend(ids.iter().map(String::as_str));
+            let mail = crate::alert::short_hash(&parts);
+            self.tx
+                .execute(
+                    "UPDATE outbox SET mail = ?1 WHERE recipient = ?2 AND state = 'pending'
+                         AND immediate = 0 AND mail IS NULL",
+                    params![mail, r],
+                )
+                .map_err(self.sql())?;
+        }
+        Ok(recipients.len() as u64)
+    }
+
+    /// How many immediate mails went to `recipient` at or after `since_us`, and when the first
+    /// of them went.
+    pub fn mails_sent_since(
+        &self,
+        recipient: &str,
+        since_us: i64,
+    ) -> Result<(u64, Option<i64>), StoreError> {
+        self.tx
+            .prepare_cached(
+                "SELECT COUNT(DISTINCT mail), MIN(sent_us) FROM outbox
+                 WHERE recipient = ?1 AND state = 'sent' AND immediate = 1 AND sent_us >= ?2",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![recipient, since_us], |r| {
+                    Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+                })
+            })
+            .map_err(self.sql())
+    }
+
+    /// Holds `mail` back for the hourly cap: its alerts, and those the cap held back before
+    /// for the same recipient, go in one mail at `until_us`. Returns how many alerts it holds.
+    pub fn cap_mail(&self, recipient: &str, mail: &str, until_us: i64) -> Result<u64, StoreError> {
+        let cond = "recipient = ?1 AND state = 'pending' AND immediate = 1
+                    AND (mail = ?2 OR capped = 1)";
+        let ids: Vec<String> = {
+            let mut st = self
+                .tx
+                .prepare(&format!("SELECT id FROM outbox WHERE {cond} ORDER BY id"))
+                .map_err(self.sql())?;
+            st.query_map(params![recipient, mail], |r| r.get(0))
+                .and_then(|rows| rows.collect::<Result<_, _>>())
+                .map_err(self.sql())?
+        };
+        let mut parts: Vec<&str> = vec!["capped"];
+        parts.extend(ids.iter().map(String::as_str));
+        let held = crate::alert::short_hash(&parts);
+        self.tx
+            .execute(
+                &format!("UPDATE outbox SET capped = 1, mail = ?3, next_us = ?4 WHERE {cond}"),
+                params![recipient, mail, held, until_us],
+            )
+            .map_err(self.sql())?;
+        Ok(ids.len() as u64)
+    }
+
+    /// Marks a mail's alerts delivered.
+    pub fn mark_mail_sent(&self, mail: &str, now_us: i64) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "UPDATE outbox SET state = 'sent', sent_us = ?2, attempts = attempts + 1,
+                     last_error = NULL
+                 WHERE mail = ?1 AND state = 'pending'",
+                params![mail, now_us],
+            )
+            .map_err(self.sql())?;
+        Ok(())
+    }
+
+    /// Notes a failed attempt: tried again at `next_us`, or dead when `dead`.
+    pub fn mark_mail_failed(
+        &self,
+        mail: &str,
+        error: &str,
+        next_us: i64,
+        dead: bool,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_us = ?3,
+                     state = CASE WHEN ?4 THEN 'dead' ELSE state END
+                 WHERE mail = ?1 AND state = 'pending'",
+                params![mail, error, next_us, dead],
+            )
+            .map_err(self.sql())?;
+        Ok(())
+    }
+
+    /// The outbox, oldest first.
+    pub fn outbox(&self, filter: OutboxFilter) -> Result<Vec<OutboxRow>, StoreError> {
+        let cond = match filter {
+            OutboxFilter::All => "1",
+            OutboxFilter::Pending => "state = 'pending'",
+            OutboxFilter::Failed => "state = 'pending' AND attempts > 0",
+            OutboxFilter::Dead => "state = 'dead'",
+        };
+        let mut st = self
+            .tx
+            .prepare(&format!(
+                "SELECT id, incident, recipient, role, severity, immediate, state, attempts,
+                     created_us, next_us, sent_us, mail, last_error, capped
+                 FROM outbox WHERE {cond} ORDER BY created_us, id"
+            ))
+            .map_err(self.sql())?;
+        st.query_map([], |r| {
+            Ok(OutboxRow {
+                id: r.get(0)?,
+                incident: r.get(1)?,
+                recipient: r.get(2)?,
+                role: r.get(3)?,
+                severity: r.get(4)?,
+                immediate: r.get(5)?,
+                state: r.get(6)?,
+                attempts: r.get(7)?,
+                created_us: r.get(8)?,
+                next_us: r.get(9)?,
+                sent_us: r.get(10)?,
+                mail: r.get(11)?,
+                last_error: r.get(12)?,
+                capped: r.get(13)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(self.sql())
+    }
+
+    /// Deletes alerts delivered or given up before `before_us`, and those whose incident is
+    /// gone (pruned). Returns how many were deleted.
+    pub fn prune_outbox(&self, before_us: i64) -> Result<u64, StoreError> {
+        let n = self
+            .tx
+            .execute(
+                "DELETE FROM outbox WHERE (state != 'pending' AND created_us < ?1)
+                     OR incident NOT IN (SELECT id FROM incidents)",
+                [before_us],
+            )
+            .map_err(self.sql())?;
+        Ok(n as u64)
+    }
+
+    /// A stored incident by id.
+    pub fn incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
+        let body: Option<String> = self
+            .tx
+            .prepare_cached("SELECT body FROM incidents WHERE id = ?1")
+            .and_then(|mut st| st.query_row([id], |r| r.get(0)).optional())
+            .map_err(self.sql())?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| self.corrupt(decode_error(&e))))
+            .transpose()
+    }
+}

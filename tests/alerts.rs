@@ -1,0 +1,574 @@
+//! Alerts end to end: the real binary, a real SQLite file and a real SMTP server (Python's
+//! aiosmtpd on loopback, tests/support/smtp_sink.py) that writes every message it accepts to a
+//! folder. `.ci/run` installs aiosmtpd; outside CI a machine without it skips these tests and
+//! says so.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+
+/// Whether python3 with aiosmtpd is here; in CI it must be.
+fn have_aiosmtpd() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have python3 with aiosmtpd (.ci/run installs it)"
+        );
+        eprintln!("SKIPPED: python3 with aiosmtpd is not installed (pip install aiosmtpd)");
+    }
+    ok
+}
+
+/// The SMTP server, stopped when dropped.
+struct Sink {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Sink {
+    fn start(dir: &Path, args: &[&str]) -> Sink {
+        std::fs::create_dir_all(dir).unwrap();
+        // aiosmtpd logs a refused handshake with a traceback: kept out of the test output.
+        let log = std::fs::File::create(dir.with_extension("log")).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(dir)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("python3 runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .unwrap_or_else(|| {
+                let log = std::fs::read_to_string(dir.with_extension("log")).unwrap_or_default();
+                panic!("the SMTP server did not start: {line:?}\n{log}")
+            })
+            .parse()
+            .unwrap();
+        Sink {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The messages received, in order, decoded (each raw message is checked for leaks).
+    fn messages(&self) -> Vec<String> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|p| {
+                let raw = std::fs::read(p).unwrap();
+                let text = std::fs::read(p.with_extension("txt")).unwrap();
+                assert_no_leaks(None, &[&raw, &text]);
+                String::from_utf8(text).unwrap()
+            })
+            .collect()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A recording of a meeting with a planted personnummer in its chat: two high incidents.
+fn breach(meeting: &str, actor: &str) -> Vec<String> {
+    vec![
+        ev(
+            meeting,
+            0,
+            actor,
+            "recording_started",
+            json!({"media": "video"}),
+        ),
+        ev(
+            meeting,
+            3,
+            actor,
+            "chat_message",
+            json!({"text": format!("pnr {PNR} inför remissen")}),
+        ),
+    ]
+}
+
+/// Input with breaches by anna, bo (both in the directory) and carl (not in it).
+fn setup(dir: &Path, port: u16, extra: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let mut lines = breach("mote-anna", "anna@region.se");
+    lines.extend(breach("mote-bo", "bo@region.se"));
+    lines.extend(breach("mote-carl", "carl@region.se"));
+    let input = write(dir, "in/log.ndjson", &lines);
+    let directory = dir.join("katalog.csv");
+    std::fs::write(
+        &directory,
+        "\u{feff}Namn;user;unit;manager\nAnna A;anna@region.se;Akuten;chef.anna@region.se\n\
+         Bo B;BO@region.se;BUP;chef.bo@region.se\n",
+    )
+    .unwrap();
+    let cfg = dir.join("motesvakt.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "internal_domains = [\"region.se\"]\nprofiles = [\"halland\"]\n\
+             [alerts]\nit_security = [\"sec@region.se\"]\nit_security_severity = \"critical\"\n\
+             [directory]\nfile = {directory:?}\n\
+             [smtp]\nhost = \"127.0.0.1\"\nport = {port}\nfrom = \"motesvakt@region.se\"\n\
+             timeout = \"5s\"\n{extra}"
+        ),
+    )
+    .unwrap();
+    (input, cfg, dir.join("state.sqlite"))
+}
+
+fn scan_alert(cfg: &Path, db: &Path, input: &Path) -> std::process::Output {
+    let out = motesvakt(&[
+        "scan",
+        "--json",
+        "--alert",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_no_leaks(None, &[&out.stdout, &out.stderr]);
+    out
+}
+
+fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
+    mail.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+}
+
+#[test]
+fn the_right_manager_gets_the_right_mail_and_no_number() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let out = scan_alert(&cfg, &db, &input);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("3 mail(s) sent"), "{}", stderr(&out));
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 3);
+    let to = |who: &str| {
+        let m: Vec<&String> = mails
+            .iter()
+            .filter(|m| header(m, "X-Envelope-To") == Some(who))
+            .collect();
+        assert_eq!(m.len(), 1, "one mail to {who}");
+        m[0].clone()
+    };
+    let anna = to("chef.anna@region.se");
+    // Both incidents of the meeting in one mail.
+    assert_eq!(
+        header(&anna, "Subject"),
+        Some("[motesvakt] HÖG: videoinspelning i möte med patientuppgifter (och 1 till)")
+    );
+    assert!(
+        anna.contains("mote-anna") && !anna.contains("mote-bo"),
+        "{anna}"
+    );
+    assert!(anna.contains("recording-video") && anna.contains("chat-patient-data"));
+    assert!(
+        anna.contains("2020-05-04 10:00:00"),
+        "Swedish local time: {anna}"
+    );
+    let bo = to("chef.bo@region.se");
+    assert!(bo.contains("mote-bo") && !bo.contains("mote-anna"));
+    // Carl has no manager: IT security gets it, and is told why.
+    let sec = to("sec@region.se");
+    assert!(
+        sec.contains("mote-carl") && sec.contains("Ingen chef"),
+        "{sec}"
+    );
+    for m in &mails {
+        assert!(header(m, "Message-ID").is_some_and(|id| id.ends_with("@region.se>")));
+        assert!(!m.contains("inför remissen"), "no chat text in a mail");
+    }
+    // A second run alerts nothing again.
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("0 mail(s) sent"), "{}", stderr(&out));
+    assert_eq!(sink.messages().len(), 3);
+    // Nor in the database (the outbox and incidents), its -wal included.
+    assert_no_leaks(Some(&sink.dir), &[]);
+    for f in ["state.sqlite", "state.sqlite-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(f)) {
+            assert_no_leaks(None, &[&bytes]);
+        }
+    }
+}
+
+#[test]
+fn a_server_down_then_up_gets_each_mail_once_with_the_same_message_id() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (input, cfg, db) = setup(dir.path(), port, "tls = \"none\"\n");
+    let out = scan_alert(&cfg, &db, &input);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("0 mail(s) sent, 3 to try again later"),
+        "{}",
+        stderr(&out)
+    );
+    let failed = motesvakt(&["alerts", "--failed", "--db", db.to_str().unwrap()]);
+    let listed = stdout(&failed);
+    assert_eq!(
+        listed.lines().count(),
+        6,
+        "two alerts per meeting: {listed}"
+    );
+    let mut ids: Vec<String> = listed
+        .lines()
+        .map(|l| {
+            let at = l.find(" mail <").unwrap() + 7;
+            l[at..at + l[at..].find('>').unwrap()].to_string()
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "one mail per recipient and meeting: {listed}");
+    // Back up, answering the first attempt with 451: retried, not lost.
+    let sink = Sink::start(
+        &dir.path().join("mail"),
+        &["--port", &port.to_string(), "--fail-first", "1"],
+    );
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(
+        stderr(&out).contains("2 mail(s) sent, 1 to try again"),
+        "{}",
+        stderr(&out)
+    );
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("1 mail(s) sent"), "{}", stderr(&out));
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("0 mail(s) sent"), "{}", stderr(&out));
+    let mut got: Vec<String> = sink
+        .messages()
+        .iter()
+        .map(|m| {
+            let id = header(m, "Message-ID").unwrap();
+            id.trim_start_matches('<')
+                .split('@')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got, ids,
+        "each mail once, with the Message-ID fixed before it was sent"
+    );
+    let pending = motesvakt(&["alerts", "--pending", "--db", db.to_str().unwrap()]);
+    assert_eq!(stdout(&pending), "");
+}
+
+#[test]
+fn a_permanent_refusal_is_not_retried_and_the_alert_is_dead() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &["--reject"]);
+    let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(
+        stderr(&out).contains("0 mail(s) sent, 0 to try again later, 3 given up"),
+        "{}",
+        stderr(&out)
+    );
+    let dead = motesvakt(&["alerts", "--dead", "--db", db.to_str().unwrap()]);
+    assert_eq!(stdout(&dead).lines().count(), 6, "{}", stdout(&dead));
+    assert!(stdout(&dead).contains("550"), "{}", stdout(&dead));
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("0 mail(s) sent, 0 to try again later, 0 given up"));
+}
+
+#[test]
+fn starttls_with_a_throwaway_certificate() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(made.success());
+    let sink = Sink::start(
+        &dir.path().join("mail"),
+        &["--tls", cert.to_str().unwrap(), key.to_str().unwrap()],
+    );
+    // Plain text is refused by a server that requires STARTTLS...
+    let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("0 mail(s) sent"), "{}", stderr(&out));
+    std::fs::remove_file(&db).unwrap();
+    // ...and STARTTLS against a certificate nobody trusts fails...
+    let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"required\"\n");
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("0 mail(s) sent"), "{}", stderr(&out));
+    assert!(sink.messages().is_empty());
+    // ...while with it as ca_file the mail goes through encrypted.
+    let extra = format!("tls = \"required\"\nca_file = {cert:?}\n");
+    let (input, cfg, db) = setup(dir.path(), sink.port, &extra);
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("3 mail(s) sent"), "{}", stderr(&out));
+    assert_eq!(sink.messages().len(), 3);
+}
+
+#[test]
+fn test_alert_sends_one_mail_and_a_bad_directory_names_its_line() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let out = motesvakt(&[
+        "test-alert",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--to",
+        "it@region.se",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(header(&mails[0], "X-Envelope-To"), Some("it@region.se"));
+    assert_eq!(header(&mails[0], "Subject"), Some("[motesvakt] Testlarm"));
+    let check = motesvakt(&["check-config", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    assert!(
+        stdout(&check).contains("directory: 2 user(s), 2 with a manager"),
+        "{}",
+        stdout(&check)
+    );
+    std::fs::write(
+        dir.path().join("katalog.csv"),
+        "user;manager\nanna@region.se;chef@region.se\n;x@region.se\n",
+    )
+    .unwrap();
+    let out = scan_alert(&cfg, &db, &input);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("katalog.csv: line 3"),
+        "{}",
+        stderr(&out)
+    );
+    let check = motesvakt(&["check-config", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(2));
+    assert!(
+        stderr(&check).contains("katalog.csv: line 3"),
+        "{}",
+        stderr(&check)
+    );
+}
+
+#[test]
+fn the_service_sends_within_group_wait_and_reads_a_changed_directory() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let (input, cfg, _) = setup(
+        dir.path(),
+        sink.port,
+        "tls = \"none\"\n[service]\nrescan = \"200ms\"\nquiescence = \"300ms\"\n",
+    );
+    let watched = input.parent().unwrap();
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[alerts]\n", "[alerts]\ngroup_wait = \"1s\"\n");
+    std::fs::write(
+        &cfg,
+        format!(
+            "state_dir = {:?}\n{text}\n[[watch]]\npath = {watched:?}\n",
+            dir.path().join("state")
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("service.log");
+    let err = std::fs::File::create(&log).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_motesvakt"))
+        .args([
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--log-format",
+            "text",
+        ])
+        .stdout(Stdio::null())
+        .stderr(err)
+        .env("MOTESVAKT_LOG", "info")
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("WATCHDOG_USEC")
+        .spawn()
+        .unwrap();
+    let wait_for = |n: usize| {
+        let started = Instant::now();
+        while sink.messages().len() < n {
+            if started.elapsed() > Duration::from_secs(40) {
+                let _ = Command::new("kill").arg(child.id().to_string()).status();
+                panic!(
+                    "{} of {n} mails after 40 s:\n{}",
+                    sink.messages().len(),
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for(3);
+    let recipients = |mails: &[String]| {
+        let mut r: Vec<String> = mails
+            .iter()
+            .map(|m| header(m, "X-Envelope-To").unwrap().to_string())
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(
+        recipients(&sink.messages()),
+        ["chef.anna@region.se", "chef.bo@region.se", "sec@region.se"]
+    );
+    // Anna has a new manager: the next alert goes to her.
+    std::fs::write(
+        dir.path().join("katalog.csv"),
+        "user,manager\nanna@region.se,ny.chef@region.se\n",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    write(
+        watched,
+        "more.ndjson",
+        &breach("mote-anna-2", "anna@region.se"),
+    );
+    wait_for(4);
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 4);
+    let last = mails.iter().find(|m| m.contains("mote-anna-2")).unwrap();
+    assert_eq!(header(last, "X-Envelope-To"), Some("ny.chef@region.se"));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    let logged = std::fs::read(&log).unwrap();
+    assert_no_leaks(None, &[&logged]);
+}
+
+#[test]
+fn the_hourly_cap_holds_back_what_is_over_it_and_says_so() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let (_, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[alerts]\n", "[alerts]\nhourly_cap = 2\n");
+    std::fs::write(&cfg, text).unwrap();
+    let mut lines = Vec::new();
+    for m in ["mote-1", "mote-2", "mote-3", "mote-4"] {
+        lines.extend(breach(m, "anna@region.se"));
+    }
+    let input = write(dir.path(), "in2/log.ndjson", &lines);
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(
+        stderr(&out).contains("2 mail(s) sent, 0 to try again later, 0 given up, 4 alert(s) held back by the hourly cap"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sink.messages().len(), 2);
+    let pending = stdout(&motesvakt(&[
+        "alerts",
+        "--pending",
+        "--db",
+        db.to_str().unwrap(),
+    ]));
+    assert_eq!(pending.lines().count(), 4, "{pending}");
+    assert!(
+        pending
+            .lines()
+            .all(|l| l.contains("held back by the hourly cap")),
+        "{pending}"
+    );
+    // One mail for all of them, not sent within the hour.
+    let mails: std::collections::BTreeSet<&str> = pending
+        .lines()
+        .map(|l| l.split(" mail <").nth(1).unwrap())
+        .collect();
+    assert_eq!(mails.len(), 1, "{pending}");
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("0 mail(s) sent"), "{}", stderr(&out));
+    assert_eq!(sink.messages().len(), 2);
+}
