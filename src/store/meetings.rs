@@ -263,16 +263,10 @@ impl Tx<'_> {
 
     /// The other ids of a meeting, sorted.
     pub fn aliases(&self, key: &MeetingKey) -> Result<Vec<String>, super::StoreError> {
-        let mut st = self
-            .tx
-            .prepare_cached(
-                "SELECT alias FROM meeting_aliases WHERE platform = ?1 AND meeting = ?2 ORDER BY alias",
-            )
-            .map_err(self.sql())?;
-        let rows = st
-            .query_map(params![key.platform.as_str(), key.id], |r| r.get(0))
-            .map_err(self.sql())?;
-        rows.collect::<Result<_, _>>().map_err(self.sql())
+        self.column(
+            "SELECT alias FROM meeting_aliases WHERE platform = ?1 AND meeting = ?2 ORDER BY alias",
+            params![key.platform.as_str(), key.id],
+        )
     }
 
     /// Marks a meeting to be judged once the clock is past `due_at` (Unix µs;

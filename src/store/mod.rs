@@ -300,6 +300,18 @@ impl Tx<'_> {
         sql_error(self.path)
     }
 
+    /// The first column of every row `sql` gives (a cached statement), in its order.
+    fn column<T: rusqlite::types::FromSql>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut st = self.tx.prepare_cached(sql).map_err(self.sql())?;
+        st.query_map(params, |r| r.get(0))
+            .and_then(|rows| rows.collect::<Result<_, _>>())
+            .map_err(self.sql())
+    }
+
     /// A stored record that cannot be read back, as an error naming the database.
     pub fn corrupt_error(&self, reason: impl std::fmt::Display) -> StoreError {
         self.corrupt(reason)

@@ -100,32 +100,18 @@ impl Tx<'_> {
         group_wait_us: i64,
         all: bool,
     ) -> Result<Vec<DueMail>, StoreError> {
-        let groups: Vec<String> = {
-            let mut st = self
-                .tx
-                .prepare_cached(
-                    "SELECT grp FROM outbox
+        let groups: Vec<String> = self.column(
+            "SELECT grp FROM outbox
                      WHERE state = 'pending' AND immediate = 1 AND mail IS NULL
                      GROUP BY grp HAVING ?2 OR MIN(created_us) + ?1 <= ?3",
-                )
-                .map_err(self.sql())?;
-            st.query_map(params![group_wait_us, all, now_us], |r| r.get(0))
-                .and_then(|rows| rows.collect::<Result<_, _>>())
-                .map_err(self.sql())?
-        };
+            params![group_wait_us, all, now_us],
+        )?;
         for g in groups {
-            let ids: Vec<String> = {
-                let mut st = self
-                    .tx
-                    .prepare_cached(
-                        "SELECT id FROM outbox WHERE grp = ?1 AND state = 'pending'
+            let ids: Vec<String> = self.column(
+                "SELECT id FROM outbox WHERE grp = ?1 AND state = 'pending'
                              AND immediate = 1 AND mail IS NULL ORDER BY id",
-                    )
-                    .map_err(self.sql())?;
-                st.query_map([&g], |r| r.get(0))
-                    .and_then(|rows| rows.collect::<Result<_, _>>())
-                    .map_err(self.sql())?
-            };
+                [&g],
+            )?;
             let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
             let mail = crate::alert::short_hash(&refs);
             self.tx
@@ -190,31 +176,17 @@ impl Tx<'_> {
     /// Puts every alert waiting for the digest in one mail per recipient (the mails are then
     /// sent, and tried again, like the others). Returns how many digests were made.
     pub fn make_digests(&self) -> Result<u64, StoreError> {
-        let recipients: Vec<String> = {
-            let mut st = self
-                .tx
-                .prepare_cached(
-                    "SELECT DISTINCT recipient FROM outbox
+        let recipients: Vec<String> = self.column(
+            "SELECT DISTINCT recipient FROM outbox
                      WHERE state = 'pending' AND immediate = 0 AND mail IS NULL",
-                )
-                .map_err(self.sql())?;
-            st.query_map([], |r| r.get(0))
-                .and_then(|rows| rows.collect::<Result<_, _>>())
-                .map_err(self.sql())?
-        };
+            [],
+        )?;
         for r in &recipients {
-            let ids: Vec<String> = {
-                let mut st = self
-                    .tx
-                    .prepare_cached(
-                        "SELECT id FROM outbox WHERE recipient = ?1 AND state = 'pending'
+            let ids: Vec<String> = self.column(
+                "SELECT id FROM outbox WHERE recipient = ?1 AND state = 'pending'
                              AND immediate = 0 AND mail IS NULL ORDER BY id",
-                    )
-                    .map_err(self.sql())?;
-                st.query_map([r], |r| r.get(0))
-                    .and_then(|rows| rows.collect::<Result<_, _>>())
-                    .map_err(self.sql())?
-            };
+                [r],
+            )?;
             let mut parts: Vec<&str> = vec!["digest"];
             parts.extend(ids.iter().map(String::as_str));
             let mail = crate::alert::short_hash(&parts);
@@ -254,15 +226,10 @@ impl Tx<'_> {
     pub fn cap_mail(&self, recipient: &str, mail: &str, until_us: i64) -> Result<u64, StoreError> {
         let cond = "recipient = ?1 AND state = 'pending' AND immediate = 1
                     AND (mail = ?2 OR capped = 1)";
-        let ids: Vec<String> = {
-            let mut st = self
-                .tx
-                .prepare(&format!("SELECT id FROM outbox WHERE {cond} ORDER BY id"))
-                .map_err(self.sql())?;
-            st.query_map(params![recipient, mail], |r| r.get(0))
-                .and_then(|rows| rows.collect::<Result<_, _>>())
-                .map_err(self.sql())?
-        };
+        let ids: Vec<String> = self.column(
+            &format!("SELECT id FROM outbox WHERE {cond} ORDER BY id"),
+            params![recipient, mail],
+        )?;
         let mut parts: Vec<&str> = vec!["capped"];
         parts.extend(ids.iter().map(String::as_str));
         let held = crate::alert::short_hash(&parts);
