@@ -23,14 +23,9 @@ use super::scanner::{Sep, separator_at};
 
 /// Reserve formats that have a check or a structure strict enough to look for anywhere.
 const CHECKED: Enabled = Enabled {
-    interim: true,
-    national: true,
-    stockholm: true,
-    vgr: true,
-    carelink: true,
-    varmland: true,
     orebro: false,
     unknown: false,
+    ..Enabled::ALL
 };
 
 /// The shortest run of ASCII digits every identity, interim or reserve number has (its date,

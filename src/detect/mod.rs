@@ -747,16 +747,7 @@ const ALL_FORMATS: ScanFormats = ScanFormats {
     personnummer: true,
     samordningsnummer: true,
     space_separator: true,
-    reserve: reserve::Enabled {
-        interim: true,
-        national: true,
-        stockholm: true,
-        vgr: true,
-        carelink: true,
-        varmland: true,
-        orebro: true,
-        unknown: true,
-    },
+    reserve: reserve::Enabled::ALL,
     icd10: false,
     max_year: u32::MAX,
 };

@@ -137,6 +137,20 @@ pub struct Enabled {
     pub unknown: bool,
 }
 
+impl Enabled {
+    /// Every reserve format switched on.
+    pub const ALL: Enabled = Enabled {
+        interim: true,
+        national: true,
+        stockholm: true,
+        vgr: true,
+        carelink: true,
+        varmland: true,
+        orebro: true,
+        unknown: true,
+    };
+}
+
 /// Twelve ASCII digits: Region Stockholm or Inera Carelink.
 pub fn digits12(d: &[u8; 12], on: &Enabled, max_year: u32) -> Option<Reserve> {
     // Stockholm: 99 + a year (sources differ: year of issue 1980-2299, or of birth, as in the
@@ -305,16 +319,7 @@ mod tests {
             .collect()
     }
 
-    const ALL: Enabled = Enabled {
-        interim: true,
-        national: true,
-        stockholm: true,
-        vgr: true,
-        carelink: true,
-        varmland: true,
-        orebro: true,
-        unknown: true,
-    };
+    const ALL: Enabled = Enabled::ALL;
 
     fn long(s: &str) -> Option<Reserve> {
         let b = s.as_bytes();

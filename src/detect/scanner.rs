@@ -446,16 +446,7 @@ mod tests {
         personnummer: true,
         samordningsnummer: true,
         space_separator: true,
-        reserve: Enabled {
-            interim: true,
-            national: true,
-            stockholm: true,
-            vgr: true,
-            carelink: true,
-            varmland: true,
-            orebro: true,
-            unknown: true,
-        },
+        reserve: Enabled::ALL,
         icd10: true,
         max_year: 2100,
     };
