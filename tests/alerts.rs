@@ -452,19 +452,9 @@ fn the_service_sends_within_group_wait_and_reads_a_changed_directory() {
     .unwrap();
     let log = dir.path().join("service.log");
     let err = std::fs::File::create(&log).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_motesvakt"))
-        .args([
-            "run",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--log-format",
-            "text",
-        ])
-        .stdout(Stdio::null())
+    let mut child = service_command(&cfg)
         .stderr(err)
         .env("MOTESVAKT_LOG", "info")
-        .env_remove("NOTIFY_SOCKET")
-        .env_remove("WATCHDOG_USEC")
         .spawn()
         .unwrap();
     let wait_for = |n: usize| {

@@ -639,17 +639,7 @@ fn a_full_disk_under_the_database_is_named_as_such() {
 
 /// Runs `motesvakt run --config CFG` until it exits (at most 60 s); its exit code and log.
 fn run_service_until_it_stops(cfg: &Path) -> (Option<i32>, String) {
-    let mut child = Command::new(BIN)
-        .args([
-            os("run"),
-            os("--config"),
-            cfg.as_os_str(),
-            os("--log-format"),
-            os("text"),
-        ])
-        .env_remove("NOTIFY_SOCKET")
-        .env_remove("WATCHDOG_USEC")
-        .stdout(Stdio::null())
+    let mut child = common::service_command(cfg)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -21,13 +21,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_motesvakt");
 
 /// One planted number: its ten-character form (`YYMMDDNNNC`, or `YYMMDD` + `Tnnn` for an
 /// interim number) and its century.
@@ -508,13 +506,9 @@ fn status_json(cfg: &str) -> Option<Value> {
 /// stops it with SIGTERM; returns its log.
 fn service(cfg: &str, log: &Path) -> Vec<u8> {
     let err = std::fs::File::create(log).unwrap();
-    let mut child: Child = Command::new(BIN)
-        .args(["run", "--config", cfg, "--log-format", "text"])
-        .stdout(Stdio::null())
+    let mut child: Child = service_command(Path::new(cfg))
         .stderr(err)
         .env("MOTESVAKT_LOG", "debug")
-        .env_remove("NOTIFY_SOCKET")
-        .env_remove("WATCHDOG_USEC")
         .spawn()
         .unwrap();
     let started = Instant::now();

@@ -8,13 +8,11 @@ mod common;
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_motesvakt");
 
 /// A config for a service on `input`, its state in `dir/state`.
 fn service_config(dir: &Path, input: &Path, extra: &str) -> PathBuf {
@@ -47,19 +45,8 @@ impl Service {
             .append(true)
             .open(log)
             .unwrap();
-        let mut cmd = Command::new(BIN);
-        cmd.args([
-            "run",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--log-format",
-            "text",
-        ])
-        .stdout(Stdio::null())
-        .stderr(err)
-        .env("MOTESVAKT_LOG", "info")
-        .env_remove("NOTIFY_SOCKET")
-        .env_remove("WATCHDOG_USEC");
+        let mut cmd = service_command(cfg);
+        cmd.stderr(err).env("MOTESVAKT_LOG", "info");
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -22,6 +22,20 @@ pub fn motesvakt(args: &[&str]) -> Output {
         .expect("the motesvakt binary runs")
 }
 
+/// `motesvakt run --config CFG --log-format text`, its stdout discarded, outside systemd (no
+/// notify socket, no watchdog): the caller sets stderr, the log level and spawns it.
+pub fn service_command(cfg: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_motesvakt"));
+    cmd.arg("run")
+        .arg("--config")
+        .arg(cfg)
+        .args(["--log-format", "text"])
+        .stdout(std::process::Stdio::null())
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("WATCHDOG_USEC");
+    cmd
+}
+
 /// Like [`motesvakt`], with paths as arguments.
 pub fn motesvakt_paths(args: &[&str], paths: &[&Path]) -> Output {
     let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
