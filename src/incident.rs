@@ -153,6 +153,22 @@ pub struct Evidence {
     /// The actor was not a participant when it happened.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub actor_not_participant: bool,
+    /// How many events the incident stands for, when more than one (chat messages with
+    /// patient data from one person in one chat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<Count>,
+    /// The last of them (the incident's time is the first's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_time: Option<Timestamp>,
+}
+
+/// A number of events: exact, or at least this many when no more were kept (see
+/// [`crate::meeting::chat`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Count {
+    pub n: u32,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub at_least: bool,
 }
 
 /// A breach of a routine, or an observation worth recording (severity info).

@@ -471,7 +471,7 @@ impl<'a> Pipeline<'a> {
         meetings.sort_by(|a, b| a.0.cmp(&b.0));
         self.batches += 1;
         for (meeting, entries) in &mut meetings {
-            first_weak_only_entries(entries, self.observer.tombstones);
+            bound_chat_entries(entries, self.observer.tombstones);
             if let Some(horizon) = self.horizon
                 && entries
                     .iter()
@@ -515,6 +515,11 @@ impl<'a> Pipeline<'a> {
                             o
                         })
                     }));
+                // Each batch kept no more of a long chat than the meeting needs; of many
+                // batches, keep no more than that of them all either.
+                if c.observations.len() >= 2 * c.bounded_at + BOUND_CACHE_AT {
+                    c.bound_chat();
+                }
             }
             // Judged again whenever its events are read, so that a changed configuration
             // (profiles, rules, exceptions) is applied to it. A meeting held in memory only is
@@ -710,6 +715,7 @@ impl<'a> Pipeline<'a> {
                 let mut observations = Vec::new();
                 let mut chunks = 0;
                 let mut unwritten = false;
+                let mut bounded_duplicates = 0;
                 for k in &keys {
                     // The meeting's own observations are written by the judging thread; those
                     // of its aliases here, under their own ids.
@@ -720,6 +726,7 @@ impl<'a> Pipeline<'a> {
                     };
                     if let Some(c) = c {
                         unwritten |= c.unwritten;
+                        bounded_duplicates += c.duplicates;
                         observations.extend(c.observations);
                         chunks = chunks.max(c.chunks);
                     }
@@ -728,6 +735,7 @@ impl<'a> Pipeline<'a> {
                     observations,
                     chunks,
                     unwritten: unwritten && !(self.defer && self.input_done),
+                    duplicates: bounded_duplicates,
                 }
             } else {
                 let mut chunks = Vec::with_capacity(keys.len());
@@ -934,6 +942,8 @@ enum Source {
         chunks: usize,
         /// Not in the store yet: the judging thread encodes them for it.
         unwritten: bool,
+        /// Events read more than once whose other versions were left out of `observations`.
+        duplicates: u64,
     },
 }
 
@@ -951,6 +961,35 @@ struct CacheEntry {
     /// The store holds a pending mark for it (one in memory only gets it only when written or
     /// when settling starts: see [`Pipeline::store`]).
     marked: bool,
+    /// Observations held after the chat was last bounded ([`CacheEntry::bound_chat`]).
+    bounded_at: usize,
+    /// Events read more than once whose versions bounding left out (counted as duplicates
+    /// when the meeting is judged).
+    duplicates: u64,
+}
+
+/// A meeting's cache is bounded again once it holds this many more observations than twice
+/// what it held after the last time (so that bounding costs linear time).
+const BOUND_CACHE_AT: usize = 4096;
+
+impl CacheEntry {
+    /// Leaves out the chat messages the meeting does not need ([`crate::meeting::chat`]).
+    fn bound_chat(&mut self) {
+        let surplus = crate::meeting::chat::surplus(self.observations.iter().map(|o| (o.key, o)));
+        if !surplus.drop.is_empty() {
+            let mut gone: HashSet<SourceKey> = HashSet::new();
+            let before = self.observations.len();
+            self.observations.retain(|o| {
+                let keep = !surplus.drop.contains(&o.key);
+                if !keep {
+                    gone.insert(o.key);
+                }
+                keep
+            });
+            self.duplicates += (before - self.observations.len() - gone.len()) as u64;
+        }
+        self.bounded_at = self.observations.len();
+    }
 }
 
 /// A meeting judged.
@@ -984,6 +1023,7 @@ fn judge_meeting(
             observations: cached,
             chunks,
             unwritten,
+            duplicates: bounded_duplicates,
         } => {
             // Each event once, the latest version winning, at the place of its latest version,
             // as when read from the store. Indices only: the observations are not moved unless
@@ -1007,18 +1047,24 @@ fn judge_meeting(
                     .map(|(_, o)| o)
                     .collect()
             };
+            drop(last);
+            bound_chat(&mut observations);
             if unwritten || duplicates > 0 || chunks >= COMPACT_AT + pieces(observations.len()) {
                 rewrites.push((w.key.clone(), encode_pieces(&observations)));
             }
+            duplicates += bounded_duplicates;
             Vec::new()
         }
     };
     for (k, bodies) in chunked {
-        let loaded = crate::store::decode_chunks(&bodies)?;
+        let mut loaded = crate::store::decode_chunks(&bodies)?;
         drop(bodies);
         duplicates += loaded.duplicates;
         changed += loaded.changed;
-        if loaded.duplicates > 0 || loaded.chunks >= COMPACT_AT + pieces(loaded.observations.len())
+        let bounded = bound_chat(&mut loaded.observations);
+        if bounded
+            || loaded.duplicates > 0
+            || loaded.chunks >= COMPACT_AT + pieces(loaded.observations.len())
         {
             rewrites.push((k, encode_pieces(&loaded.observations)));
         }
@@ -1039,39 +1085,35 @@ fn judge_meeting(
     })
 }
 
-/// Of a meeting's entries in a batch, keeps only the first weak-only chat message of each
-/// actor (see [`Observation::is_weak_only_chat`]): the view keeps no more of the whole meeting,
-/// and the first of the meeting is the first of some batch. With `tombstones` the others are
-/// written as tombstones (an earlier run may have kept them), else left out.
-fn first_weak_only_entries(entries: &mut Entries, tombstones: bool) {
-    if !entries
-        .iter()
-        .any(|(_, o)| o.as_ref().is_some_and(Observation::is_weak_only_chat))
-    {
+/// Leaves out of one meeting's observations (each event once) the chat messages the meeting
+/// state need not keep ([`crate::meeting::chat`]); whether there were any.
+fn bound_chat(observations: &mut Vec<Observation>) -> bool {
+    let surplus = crate::meeting::chat::surplus(observations.iter().map(|o| (o.key, o)));
+    if surplus.drop.is_empty() {
+        return false;
+    }
+    observations.retain(|o| !surplus.drop.contains(&o.key));
+    true
+}
+
+/// Of a meeting's entries in a batch, leaves out the chat messages the meeting state need not
+/// keep ([`crate::meeting::chat`]): what is kept of the whole meeting is what is kept of what
+/// each batch kept. With `tombstones` they are written as tombstones instead (an earlier run
+/// may have kept them).
+fn bound_chat_entries(entries: &mut Entries, tombstones: bool) {
+    if entries.len() <= 1 {
         return;
     }
-    // Per actor, the index of the first so far.
-    let mut first: HashMap<String, usize> = HashMap::new();
-    for (i, (key, o)) in entries.iter().enumerate() {
-        let Some(o) = o.as_ref().filter(|o| o.is_weak_only_chat()) else {
-            continue;
-        };
-        match first.get_mut(&o.event.actor.id) {
-            None => {
-                first.insert(o.event.actor.id.clone(), i);
-            }
-            Some(j) => {
-                let (k, p) = (&entries[*j].0, entries[*j].1.as_ref());
-                if p.is_some_and(|p| (o.event.time, *key) < (p.event.time, *k)) {
-                    *j = i;
-                }
-            }
-        }
+    let surplus = crate::meeting::chat::surplus(
+        entries
+            .iter()
+            .filter_map(|(k, o)| o.as_ref().map(|o| (*k, o))),
+    );
+    if surplus.drop.is_empty() {
+        return;
     }
-    // By key, so that the same event read twice in the batch is kept twice, not forgotten.
-    let keep: HashSet<SourceKey> = first.into_values().map(|i| entries[i].0).collect();
     entries.retain_mut(|(key, o)| {
-        if keep.contains(key) || !o.as_ref().is_some_and(Observation::is_weak_only_chat) {
+        if !surplus.drop.contains(key) {
             return true;
         }
         if tombstones {

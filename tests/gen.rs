@@ -65,10 +65,15 @@ fn scan(paths: &[&Path], config: &Path) -> Scan {
         skipped: number_before(summary, " lines skipped").expect("lines skipped"),
         events: number_before(summary, " events,").expect("events"),
         meetings: number_before(summary, " meetings judged").expect("meetings"),
+        // One incident per person and chat stands for all their messages with patient data.
         chat_patient_data: stdout
             .lines()
             .filter(|l| l.contains("\"rule\":\"chat-patient-data\""))
-            .count() as u64,
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("a JSON incident");
+                v["evidence"]["count"]["n"].as_u64().unwrap_or(1)
+            })
+            .sum(),
     }
 }
 
@@ -87,7 +92,7 @@ fn assert_findings(f: &FileStats, found: u64) {
     assert!(
         found <= planted && found + slack >= planted,
         "{}: {planted} chat messages with an identity number planted, {found} \
-         chat-patient-data incidents",
+         found in chat-patient-data incidents",
         f.format.name()
     );
 }

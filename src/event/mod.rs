@@ -148,7 +148,7 @@ pub enum ShareScope {
 }
 
 /// Which text of an event a finding was made in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TextField {
     /// A chat message.

@@ -8,6 +8,7 @@
 //! whole. That is what makes a batch scan and a service reading the same records in pieces
 //! agree.
 
+pub mod chat;
 pub mod derive;
 mod observation;
 pub mod replay;
@@ -92,6 +93,9 @@ pub struct MeetingView {
     pub sensitive: Option<Sensitivity>,
     /// The organiser, when the events say who it is.
     pub organizer: Option<Actor>,
+    /// The last chat message of each group of alike messages with patient data of which no
+    /// more were kept ([`chat::CHAT_KEPT`]): there may have been more than the view holds.
+    pub chat_full: std::collections::HashSet<SourceKey>,
     /// The replay's [`replay::Moment`]s, made the first time a rule asks.
     moments: std::sync::OnceLock<Vec<replay::Moment>>,
 }
@@ -106,7 +110,10 @@ impl MeetingView {
         care: &SensitivitySettings,
     ) -> MeetingView {
         observations.sort_by(|a, b| a.event.time.cmp(&b.event.time).then(a.key.cmp(&b.key)));
-        first_weak_only_chats(&mut observations);
+        let surplus = chat::surplus(observations.iter().map(|o| (o.key, o)));
+        if !surplus.drop.is_empty() {
+            observations.retain(|o| !surplus.drop.contains(&o.key));
+        }
         let mut observations = derive::derive(observations);
         apply_subject_context(&mut observations);
         let mut ordinals = Vec::with_capacity(observations.len());
@@ -131,6 +138,7 @@ impl MeetingView {
             ordinals,
             sensitive,
             organizer,
+            chat_full: surplus.full,
             moments: std::sync::OnceLock::new(),
         }
     }
@@ -155,19 +163,6 @@ impl MeetingView {
                     )
             })
     }
-}
-
-/// Keeps, of the chat messages with weak signals only ([`Observation::is_weak_only_chat`]), the
-/// first (in time and key order) of each meeting id and actor: the rest says nothing a rule
-/// uses. A function of the set, so it does not matter how many of the others were stored.
-fn first_weak_only_chats(observations: &mut Vec<Observation>) {
-    if !observations.iter().any(Observation::is_weak_only_chat) {
-        return;
-    }
-    let mut seen: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
-    observations.retain(|o| {
-        !o.is_weak_only_chat() || seen.insert((o.event.meeting.clone(), o.event.actor.id.clone()))
-    });
 }
 
 /// The meeting's subjects (every one seen, in any event) raise the findings of its chat and

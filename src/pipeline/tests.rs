@@ -332,3 +332,117 @@ fn a_late_record_of_a_pruned_meeting_is_refused_and_withdraws_nothing() {
         "a new meeting after the horizon is judged: {now:?}"
     );
 }
+
+/// A long chat: `n` messages with a personnummer from each of two people, Bo's last ones after
+/// an external participant joined, in `batches` batches in an order that is neither time order
+/// nor its reverse, each batch settled as the service does.
+fn long_chat(store: &Store, batches: usize, n: usize) -> Vec<crate::incident::Incident> {
+    let config = config();
+    let d = detector(&config);
+    let mut p = Pipeline::new(&config, &d, store).unwrap();
+    let at = |i: usize| {
+        let t = Timestamp::from_second(1_714_644_000 + i as i64).unwrap();
+        t.to_string()
+    };
+    let mut lines = vec![line("m1", &at(0), "anna@region.se", "meeting_started", "")];
+    for i in 0..n {
+        for who in ["anna@region.se", "bo@region.se"] {
+            lines.push(line(
+                "m1",
+                &at(10 + 2 * i),
+                who,
+                "chat_message",
+                r#","text":"pnr 19861208-2399 inför remissen""#,
+            ));
+        }
+    }
+    lines.push(line(
+        "m1",
+        &at(2 * n),
+        "eve@kommun.se",
+        "participant_joined",
+        "",
+    ));
+    lines.push(line(
+        "m1",
+        &at(3 * n),
+        "anna@region.se",
+        "meeting_ended",
+        "",
+    ));
+    // Every 7th line, round robin into the batches.
+    let mut parts = vec![Vec::new(); batches];
+    for (i, l) in lines.into_iter().enumerate() {
+        parts[(i * 7) % batches].push(l);
+    }
+    for part in parts.iter().rev() {
+        observe(store, &mut p, part);
+        settle(store, &mut p);
+    }
+    let mut got: Vec<_> = store
+        .incidents(&crate::store::IncidentFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|s| s.incident)
+        .collect();
+    got.sort_by(|a, b| a.id.cmp(&b.id));
+    got
+}
+
+#[test]
+fn a_long_chat_is_one_incident_per_person_and_the_store_keeps_a_bounded_part_of_it() {
+    use crate::incident::{Count, Severity};
+    use crate::meeting::chat::CHAT_KEPT;
+    let dir = tempfile::tempdir().unwrap();
+    let n = 3 * CHAT_KEPT;
+    let one = long_chat(&Store::open(&dir.path().join("one.sqlite")).unwrap(), 1, n);
+    assert_eq!(one.len(), 2, "{one:?}");
+    for i in &one {
+        assert_eq!(i.rule, "chat-patient-data");
+        assert_eq!(
+            i.evidence.count,
+            Some(Count {
+                n: CHAT_KEPT as u32 + 1,
+                at_least: true
+            })
+        );
+        // Both wrote after the external participant joined: critical, dated by the first.
+        assert_eq!(i.severity, Severity::Critical);
+        assert!(i.evidence.external_present);
+        assert!(i.time < i.evidence.last_time.unwrap());
+    }
+    // However the records are split, into a store on disk or one for this run only.
+    let db = dir.path().join("split.sqlite");
+    let split = long_chat(&Store::open(&db).unwrap(), 9, n);
+    assert_eq!(split, one);
+    assert_eq!(long_chat(&Store::temporary().unwrap(), 5, n), one);
+    // The store keeps the first and last messages of each person, not all of them.
+    let store = Store::open(&db).unwrap();
+    let tx = store.transaction().unwrap();
+    let key = crate::meeting::MeetingKey {
+        platform: crate::event::Platform::Teams,
+        id: "m1".into(),
+    };
+    let kept = tx.load_meeting(&key).unwrap().observations;
+    let chats = kept
+        .iter()
+        .filter(|o| matches!(o.event.kind, EventKind::ChatMessage { .. }))
+        .count();
+    assert_eq!(chats, 2 * (CHAT_KEPT + 1), "of {} messages", 2 * n);
+}
+
+#[test]
+fn a_short_chat_is_counted_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let got = long_chat(&Store::open(&dir.path().join("db.sqlite")).unwrap(), 3, 5);
+    assert_eq!(got.len(), 2);
+    for i in &got {
+        assert_eq!(
+            i.evidence.count,
+            Some(crate::incident::Count {
+                n: 5,
+                at_least: false
+            })
+        );
+    }
+}

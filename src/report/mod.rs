@@ -143,6 +143,22 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
                 .strftime("%H:%M:%S %Z")
         ));
     }
+    if let Some(c) = i.evidence.count {
+        let last = i.evidence.last_time.map(|t| {
+            t.to_zoned(crate::config::profile::swedish_tz())
+                .strftime("%H:%M:%S %Z")
+                .to_string()
+        });
+        evidence.push(match (sv, c.at_least) {
+            (true, false) => format!("{} gånger", c.n),
+            (true, true) => format!("minst {} gånger", c.n),
+            (false, false) => format!("{} times", c.n),
+            (false, true) => format!("at least {} times", c.n),
+        });
+        if let Some(last) = last {
+            evidence.push(format!("{}: {last}", if sv { "senast" } else { "last" }));
+        }
+    }
     if let Some(p) = &i.evidence.phrase {
         evidence.push(format!(
             "{}: \"{}\"",

@@ -30,7 +30,7 @@ pub struct RuleDef {
 pub const RULES: &[RuleDef] = &[
     RuleDef {
         id: "chat-patient-data",
-        fires_when: "a chat message holds patient data; critical when an external participant is or was in the meeting",
+        fires_when: "a chat message holds patient data (one incident per person and chat, with how many); critical when an external participant is or was in the meeting when one was written",
         needs: &["chat_message"],
         check: chat_patient_data,
         revisit: None,
@@ -232,8 +232,20 @@ fn kinds(findings: &[EvidenceFinding]) -> String {
 
 /// `chat-patient-data`: patient data in a chat message. Everyone who is or was in the meeting
 /// can read the chat (in Teams also after leaving), so an external participant makes it
-/// critical.
+/// critical. One incident per person and chat, at their first such message, standing for all
+/// of them: critical when any was written while someone from outside was or had been there.
 fn chat_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+    struct Writer {
+        index: usize,
+        findings: Vec<EvidenceFinding>,
+        count: u32,
+        at_least: bool,
+        external: bool,
+        last: jiff::Timestamp,
+    }
+    // Per chat (the meeting id it was filed under) and actor, in the order of first messages.
+    let mut writers: Vec<Writer> = Vec::new();
+    let mut at: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
     each_moment(m, ctx.classifier, |index, obs, state| {
         if !matches!(obs.event.kind, EventKind::ChatMessage { .. }) {
             return;
@@ -242,35 +254,82 @@ fn chat_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candi
         if findings.is_empty() {
             return;
         }
-        let (actor, k) = (who(&obs.event.actor), kinds(&findings));
-        let external = state.ever_not_internal;
-        let extra_sv = if external {
-            " Mötet har eller har haft deltagare utanför organisationen, som kan läsa chatten."
+        let full = m.chat_full.contains(&obs.key);
+        let own = &m.observations[index];
+        let who = (own.event.meeting.as_str(), own.event.actor.id.as_str());
+        match at.get(&who) {
+            Some(&w) => {
+                let w = &mut writers[w];
+                w.count += 1;
+                w.at_least |= full;
+                w.external |= state.ever_not_internal;
+                w.last = obs.event.time;
+            }
+            None => {
+                at.insert(who, writers.len());
+                writers.push(Writer {
+                    index,
+                    findings,
+                    count: 1,
+                    at_least: full,
+                    external: state.ever_not_internal,
+                    last: obs.event.time,
+                });
+            }
+        }
+    });
+    for w in writers {
+        let obs = &m.observations[w.index];
+        let (actor, k) = (who(&obs.event.actor), kinds(&w.findings));
+        let (extra_sv, extra_en) = if w.external {
+            (
+                " Mötet har eller har haft deltagare utanför organisationen, som kan läsa chatten.",
+                " People outside the organisation are or were in the meeting and can read the chat.",
+            )
         } else {
-            ""
+            ("", "")
         };
-        let extra_en = if external {
-            " People outside the organisation are or were in the meeting and can read the chat."
-        } else {
-            ""
-        };
-        let mut c = Candidate::new(
-            "chat-patient-data",
-            index,
+        let summary = if w.count == 1 {
             say(
                 ctx.language,
                 format!("{actor} skrev en patientuppgift ({k}) i mötets chatt.{extra_sv}"),
                 format!("{actor} wrote patient data ({k}) in the meeting chat.{extra_en}"),
-            ),
+            )
+        } else {
+            let n = w.count;
+            let (least_sv, least_en) = match w.at_least {
+                true => ("minst ", "at least "),
+                false => ("", ""),
+            };
+            say(
+                ctx.language,
+                format!(
+                    "{actor} skrev patientuppgifter ({k}) i {least_sv}{n} meddelanden i mötets chatt.{extra_sv}"
+                ),
+                format!(
+                    "{actor} wrote patient data ({k}) in {least_en}{n} messages in the meeting chat.{extra_en}"
+                ),
+            )
+        };
+        let mut c = Candidate::new(
+            "chat-patient-data",
+            w.index,
+            summary,
             Evidence {
-                findings,
-                external_present: external,
+                findings: w.findings,
+                external_present: w.external,
+                count: (w.count > 1).then_some(crate::incident::Count {
+                    n: w.count,
+                    at_least: w.at_least,
+                }),
+                last_time: (w.count > 1).then_some(w.last),
                 ..Evidence::default()
             },
         );
-        c.qualifiers.external = external;
+        c.qualifiers.external = w.external;
+        c.id_scope = IdScope::FiledActor;
         out.push(c);
-    });
+    }
 }
 
 /// `invitation-patient-data`: patient data in the meeting's subject or invitation.

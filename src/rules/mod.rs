@@ -40,6 +40,10 @@ pub enum IdScope {
     /// The meeting and the triggering event's actor: one incident per participant, whichever
     /// of their events triggered it.
     Actor,
+    /// The meeting id the triggering event was filed under (a Teams meeting's chat thread,
+    /// for Graph chat) and its actor: one incident per participant and chat, whichever of
+    /// their messages came first, and the same whether or not the alias was known.
+    FiledActor,
 }
 
 /// What a rule proposes; the [`Judge`] decides severity and citation from the profiles.
@@ -213,7 +217,7 @@ fn incident_id(rule: &str, meeting: &MeetingView, index: usize, scope: IdScope) 
     let obs = &meeting.observations[index];
     let filed = match scope {
         IdScope::Meeting | IdScope::Actor => &meeting.key.id,
-        IdScope::Event | IdScope::Recording(_) => &obs.event.meeting,
+        IdScope::Event | IdScope::Recording(_) | IdScope::FiledActor => &obs.event.meeting,
     };
     let mut parts = vec![
         "motesvakt-incident-v1".to_string(),
@@ -233,7 +237,7 @@ fn incident_id(rule: &str, meeting: &MeetingView, index: usize, scope: IdScope) 
             obs.event.kind.type_name().to_string(),
             format!("{media:?}"),
         ]),
-        IdScope::Actor => parts.push(obs.event.actor.id.clone()),
+        IdScope::Actor | IdScope::FiledActor => parts.push(obs.event.actor.id.clone()),
         IdScope::Meeting => {}
     }
     let mut h = Sha256::new();
