@@ -322,16 +322,285 @@ fn a_permanent_refusal_is_not_retried_and_the_alert_is_dead() {
     let sink = Sink::start(&dir.path().join("mail"), &["--reject"]);
     let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
     let out = scan_alert(&cfg, &db, &input);
+    // Three mails dead, each an incident of its own; the two to managers are told to IT
+    // security (whose mails die too, and make no further incident); the one to IT security has
+    // nobody else to tell.
     assert!(
-        stderr(&out).contains("0 mail(s) sent, 0 to try again later, 3 given up"),
+        stderr(&out).contains("0 mail(s) sent, 0 to try again later, 5 given up"),
         "{}",
         stderr(&out)
     );
     let dead = motesvakt(&["alerts", "--dead", "--db", db.to_str().unwrap()]);
-    assert_eq!(stdout(&dead).lines().count(), 6, "{}", stdout(&dead));
+    assert_eq!(stdout(&dead).lines().count(), 8, "{}", stdout(&dead));
     assert!(stdout(&dead).contains("550"), "{}", stdout(&dead));
+    let listed = incidents(&motesvakt(&[
+        "incidents",
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+    ]));
+    let own: Vec<&serde_json::Value> = listed
+        .iter()
+        .filter(|i| i["rule"] == "alert-undeliverable")
+        .collect();
+    assert_eq!(own.len(), 3, "{listed:?}");
     let out = scan_alert(&cfg, &db, &input);
     assert!(stderr(&out).contains("0 mail(s) sent, 0 to try again later, 0 given up"));
+}
+
+#[test]
+fn a_dead_alert_is_an_incident_of_its_own_told_to_it_security() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(
+        &dir.path().join("mail"),
+        &["--reject-to", "chef.anna@region.se"],
+    );
+    let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(
+        stderr(&out).contains("3 mail(s) sent, 0 to try again later, 1 given up"),
+        "{}",
+        stderr(&out)
+    );
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 3);
+    assert!(
+        mails
+            .iter()
+            .all(|m| header(m, "X-Envelope-To") != Some("chef.anna@region.se"))
+    );
+    let told: Vec<&String> = mails
+        .iter()
+        .filter(|m| m.contains("alert-undeliverable"))
+        .collect();
+    assert_eq!(told.len(), 1, "{mails:?}");
+    let told = told[0];
+    assert_eq!(header(told, "X-Envelope-To"), Some("sec@region.se"));
+    assert_eq!(
+        header(told, "Subject"),
+        Some("[motesvakt] HÖG: larm kunde inte levereras")
+    );
+    assert!(
+        told.contains("chef.anna@region.se") && told.contains("mote-anna"),
+        "{told}"
+    );
+    assert!(told.contains("inget avsteg från rutinen"), "{told}");
+    // Stored and listed, with no patient data.
+    let listed = motesvakt(&["incidents", "--json", "--db", db.to_str().unwrap()]);
+    assert_no_leaks(None, &[&listed.stdout]);
+    let own: Vec<serde_json::Value> = incidents(&listed)
+        .into_iter()
+        .filter(|i| i["rule"] == "alert-undeliverable")
+        .collect();
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0]["severity"], "high");
+    assert_eq!(own[0]["actor"]["id"], "chef.anna@region.se");
+    assert_eq!(own[0]["workflow"]["status"], "open");
+    // A rescan judges mote-anna again: the incident of its alert stays, nothing is sent again.
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(
+        stderr(&out).contains("0 mail(s) sent, 0 to try again later, 0 given up"),
+        "{}",
+        stderr(&out)
+    );
+    let again = incidents(&motesvakt(&[
+        "incidents",
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+    ]));
+    assert_eq!(
+        again
+            .iter()
+            .filter(|i| i["rule"] == "alert-undeliverable")
+            .count(),
+        1
+    );
+    // The catalog says what it is.
+    let rules = stdout(&motesvakt(&["rules"]));
+    assert!(
+        rules.contains("alert-undeliverable  [motesvakt's own: not a breach of a routine]"),
+        "{rules}"
+    );
+}
+
+#[test]
+fn a_pending_alert_of_an_incident_withdrawn_since_is_not_sent() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (input, cfg, db) = setup(dir.path(), port, "tls = \"none\"\n");
+    let d = db.to_str().unwrap();
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(
+        stderr(&out).contains("3 to try again later"),
+        "{}",
+        stderr(&out)
+    );
+    // The recordings no longer count: their incidents are withdrawn, and their alerts with them.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("{text}[rules.recording-video]\nenabled = false\n"),
+    )
+    .unwrap();
+    scan_alert(&cfg, &db, &input);
+    let listed = stdout(&motesvakt(&["alerts", "--db", d]));
+    let withdrawn = listed.lines().filter(|l| l.contains(" withdrawn ")).count();
+    assert_eq!(withdrawn, 3, "{listed}");
+    assert_eq!(
+        stdout(&motesvakt(&["alerts", "--pending", "--db", d]))
+            .lines()
+            .count(),
+        3
+    );
+    let sink = Sink::start(&dir.path().join("mail"), &["--port", &port.to_string()]);
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("3 mail(s) sent"), "{}", stderr(&out));
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 3);
+    for m in &mails {
+        assert!(m.contains("chat-patient-data"), "{m}");
+        assert!(!m.contains("recording-video"), "{m}");
+    }
+}
+
+/// A meeting with an external guest, a recording and a planted personnummer in the chat: the
+/// chat is critical, a possible IMY case.
+fn imy_case(meeting: &str, actor: &str) -> Vec<String> {
+    let mut lines = vec![ev(
+        meeting,
+        0,
+        "gast@extern.example",
+        "participant_joined",
+        json!({}),
+    )];
+    lines.extend(breach(meeting, actor));
+    lines
+}
+
+#[test]
+fn the_service_escalates_an_open_imy_case_once_and_not_an_acknowledged_one() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let (input, cfg, _) = setup(
+        dir.path(),
+        sink.port,
+        "tls = \"none\"\n[service]\nrescan = \"200ms\"\nquiescence = \"300ms\"\n",
+    );
+    let watched = input.parent().unwrap();
+    std::fs::remove_file(&input).unwrap();
+    let mut lines = imy_case("mote-anna", "anna@region.se");
+    lines.extend(imy_case("mote-bo", "bo@region.se"));
+    write(watched, "log.ndjson", &lines);
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "[alerts]\n",
+        "[alerts]\ngroup_wait = \"1s\"\nescalate_after = \"6s\"\n",
+    );
+    std::fs::write(
+        &cfg,
+        format!(
+            "state_dir = {:?}\n{text}\n[[watch]]\npath = {watched:?}\n",
+            dir.path().join("state")
+        ),
+    )
+    .unwrap();
+    let c = cfg.to_str().unwrap();
+    let log = dir.path().join("service.log");
+    let err = std::fs::File::create(&log).unwrap();
+    let mut child = service_command(&cfg)
+        .stderr(err)
+        .env("MOTESVAKT_LOG", "info")
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let wait_for = |n: usize, within: Duration| {
+        while sink.messages().len() < n {
+            if started.elapsed() > within {
+                let _ = Command::new("kill").arg(child.id().to_string()).status();
+                panic!(
+                    "{} of {n} mails after {within:?}:\n{}",
+                    sink.messages().len(),
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    // Each manager, and IT security (the chats are critical) for each meeting.
+    wait_for(4, Duration::from_secs(40));
+    // Bo's manager acknowledges both of Bo's incidents (by a unique start of each id).
+    let listed = incidents(&motesvakt(&["incidents", "--json", "--config", c]));
+    let bo: Vec<String> = listed
+        .iter()
+        .filter(|i| i["meeting"] == "mote-bo")
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(bo.len(), 2, "{listed:?}");
+    for id in &bo {
+        let out = motesvakt(&[
+            "incidents",
+            "ack",
+            &id[..8],
+            "--by",
+            "chef.bo",
+            "--config",
+            c,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("öppen → kvitterad"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "acknowledged within escalate_after"
+    );
+    // Anna's chat is escalated to IT security.
+    wait_for(5, Duration::from_secs(60));
+    let mails = sink.messages();
+    let esc: Vec<&String> = mails.iter().filter(|m| m.contains("ESKALERING")).collect();
+    assert_eq!(esc.len(), 1, "{mails:?}");
+    let esc = esc[0];
+    assert_eq!(header(esc, "X-Envelope-To"), Some("sec@region.se"));
+    assert!(
+        header(esc, "Subject").is_some_and(|s| s.starts_with("[motesvakt] Eskalering: KRITISK")),
+        "{esc}"
+    );
+    assert!(
+        esc.contains("mote-anna") && !esc.contains("mote-bo"),
+        "{esc}"
+    );
+    assert!(esc.contains("Tid kvar till IMY-fristen: 71 h"), "{esc}");
+    assert!(esc.contains("motesvakt incidents ack "), "{esc}");
+    // Once only.
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(sink.messages().len(), 5);
+    let alerts = stdout(&motesvakt(&["alerts", "--config", c]));
+    assert_eq!(
+        alerts
+            .lines()
+            .filter(|l| l.contains("(escalation)"))
+            .count(),
+        1,
+        "{alerts}"
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_no_leaks(None, &[&std::fs::read(&log).unwrap()]);
 }
 
 #[test]
