@@ -179,6 +179,91 @@ fn scan_alert(cfg: &Path, db: &Path, input: &Path) -> std::process::Output {
     out
 }
 
+/// `motesvakt run` on the input of [`setup`] (or `lines` in its place), with `alerts` added to
+/// `[alerts]` (and `group_wait = "1s"`); its log in `service.log`.
+struct Service {
+    child: Child,
+    log: PathBuf,
+    started: Instant,
+}
+
+impl Service {
+    /// The service, its configuration and the folder it watches.
+    fn start(
+        dir: &Path,
+        port: u16,
+        alerts: &str,
+        lines: Option<&[String]>,
+    ) -> (Service, PathBuf, PathBuf) {
+        let (input, cfg, _) = setup(
+            dir,
+            port,
+            "tls = \"none\"\n[service]\nrescan = \"200ms\"\nquiescence = \"300ms\"\n",
+        );
+        let watched = input.parent().unwrap().to_path_buf();
+        if let Some(lines) = lines {
+            std::fs::remove_file(&input).unwrap();
+            write(&watched, "log.ndjson", lines);
+        }
+        let text = std::fs::read_to_string(&cfg).unwrap().replace(
+            "[alerts]\n",
+            &format!("[alerts]\ngroup_wait = \"1s\"\n{alerts}"),
+        );
+        std::fs::write(
+            &cfg,
+            format!(
+                "state_dir = {:?}\n{text}\n[[watch]]\npath = {watched:?}\n",
+                dir.join("state")
+            ),
+        )
+        .unwrap();
+        let log = dir.join("service.log");
+        let err = std::fs::File::create(&log).unwrap();
+        let child = service_command(&cfg)
+            .stderr(err)
+            .env("MOTESVAKT_LOG", "info")
+            .spawn()
+            .unwrap();
+        let service = Service {
+            child,
+            log,
+            started: Instant::now(),
+        };
+        (service, cfg, watched)
+    }
+
+    /// Waits until `sink` has `n` mails, at most until `within` after the start.
+    fn wait_for(&mut self, sink: &Sink, n: usize, within: Duration) {
+        while sink.messages().len() < n {
+            if self.started.elapsed() > within {
+                let _ = self.child.kill();
+                panic!(
+                    "{} of {n} mails after {within:?}:\n{}",
+                    sink.messages().len(),
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// SIGTERM: it stops with 0, and its log leaks nothing.
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let status = self.child.wait().unwrap();
+        let logged = std::fs::read(&self.log).unwrap();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&logged)
+        );
+        assert_no_leaks(None, &[&logged]);
+    }
+}
+
 fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
     mail.lines()
         .find_map(|l| l.strip_prefix(&format!("{name}: ")))
@@ -491,50 +576,17 @@ fn the_service_escalates_an_open_imy_case_once_and_not_an_acknowledged_one() {
     }
     let dir = tempfile::tempdir().unwrap();
     let sink = Sink::start(&dir.path().join("mail"), &[]);
-    let (input, cfg, _) = setup(
-        dir.path(),
-        sink.port,
-        "tls = \"none\"\n[service]\nrescan = \"200ms\"\nquiescence = \"300ms\"\n",
-    );
-    let watched = input.parent().unwrap();
-    std::fs::remove_file(&input).unwrap();
     let mut lines = imy_case("mote-anna", "anna@region.se");
     lines.extend(imy_case("mote-bo", "bo@region.se"));
-    write(watched, "log.ndjson", &lines);
-    let text = std::fs::read_to_string(&cfg).unwrap().replace(
-        "[alerts]\n",
-        "[alerts]\ngroup_wait = \"1s\"\nescalate_after = \"6s\"\n",
+    let (mut service, cfg, _) = Service::start(
+        dir.path(),
+        sink.port,
+        "escalate_after = \"6s\"\n",
+        Some(&lines),
     );
-    std::fs::write(
-        &cfg,
-        format!(
-            "state_dir = {:?}\n{text}\n[[watch]]\npath = {watched:?}\n",
-            dir.path().join("state")
-        ),
-    )
-    .unwrap();
     let c = cfg.to_str().unwrap();
-    let log = dir.path().join("service.log");
-    let err = std::fs::File::create(&log).unwrap();
-    let mut child = service_command(&cfg)
-        .stderr(err)
-        .env("MOTESVAKT_LOG", "info")
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let wait_for = |n: usize, within: Duration| {
-        while sink.messages().len() < n {
-            if started.elapsed() > within {
-                let _ = Command::new("kill").arg(child.id().to_string()).status();
-                panic!(
-                    "{} of {n} mails after {within:?}:\n{}",
-                    sink.messages().len(),
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
+    let started = service.started;
+    let mut wait_for = |n: usize, within: Duration| service.wait_for(&sink, n, within);
     // Each manager, and IT security (the chats are critical) for each meeting.
     wait_for(4, Duration::from_secs(40));
     // Bo's manager acknowledges both of Bo's incidents (by a unique start of each id).
@@ -595,12 +647,7 @@ fn the_service_escalates_an_open_imy_case_once_and_not_an_acknowledged_one() {
         1,
         "{alerts}"
     );
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0));
-    assert_no_leaks(None, &[&std::fs::read(&log).unwrap()]);
+    service.stop();
 }
 
 #[test]
@@ -702,44 +749,8 @@ fn the_service_sends_within_group_wait_and_reads_a_changed_directory() {
     }
     let dir = tempfile::tempdir().unwrap();
     let sink = Sink::start(&dir.path().join("mail"), &[]);
-    let (input, cfg, _) = setup(
-        dir.path(),
-        sink.port,
-        "tls = \"none\"\n[service]\nrescan = \"200ms\"\nquiescence = \"300ms\"\n",
-    );
-    let watched = input.parent().unwrap();
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("[alerts]\n", "[alerts]\ngroup_wait = \"1s\"\n");
-    std::fs::write(
-        &cfg,
-        format!(
-            "state_dir = {:?}\n{text}\n[[watch]]\npath = {watched:?}\n",
-            dir.path().join("state")
-        ),
-    )
-    .unwrap();
-    let log = dir.path().join("service.log");
-    let err = std::fs::File::create(&log).unwrap();
-    let mut child = service_command(&cfg)
-        .stderr(err)
-        .env("MOTESVAKT_LOG", "info")
-        .spawn()
-        .unwrap();
-    let wait_for = |n: usize| {
-        let started = Instant::now();
-        while sink.messages().len() < n {
-            if started.elapsed() > Duration::from_secs(40) {
-                let _ = Command::new("kill").arg(child.id().to_string()).status();
-                panic!(
-                    "{} of {n} mails after 40 s:\n{}",
-                    sink.messages().len(),
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
+    let (mut service, _, watched) = Service::start(dir.path(), sink.port, "", None);
+    let mut wait_for = |n: usize| service.wait_for(&sink, n, Duration::from_secs(40));
     wait_for(3);
     let recipients = |mails: &[String]| {
         let mut r: Vec<String> = mails
@@ -761,7 +772,7 @@ fn the_service_sends_within_group_wait_and_reads_a_changed_directory() {
     .unwrap();
     std::thread::sleep(Duration::from_millis(1200));
     write(
-        watched,
+        &watched,
         "more.ndjson",
         &breach("mote-anna-2", "anna@region.se"),
     );
@@ -770,18 +781,7 @@ fn the_service_sends_within_group_wait_and_reads_a_changed_directory() {
     assert_eq!(mails.len(), 4);
     let last = mails.iter().find(|m| m.contains("mote-anna-2")).unwrap();
     assert_eq!(header(last, "X-Envelope-To"), Some("ny.chef@region.se"));
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let status = child.wait().unwrap();
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "{}",
-        std::fs::read_to_string(&log).unwrap()
-    );
-    let logged = std::fs::read(&log).unwrap();
-    assert_no_leaks(None, &[&logged]);
+    service.stop();
 }
 
 #[test]

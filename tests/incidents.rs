@@ -27,6 +27,28 @@ fn chat(meeting: &str, minute: u32, text: &str) -> String {
     )
 }
 
+/// A folder with meeting m1 (a recording, then a planted personnummer in its chat), where
+/// the database goes, and a configuration with the halland profile.
+fn recorded_with_a_number_in_the_chat() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "m.ndjson",
+        &[
+            recording("m1", 0),
+            chat("m1", 20, &format!("pnr {PNR} inför remissen")),
+        ],
+    );
+    let db = dir.path().join("db.sqlite");
+    let halland = config(dir.path(), &["halland"]);
+    (dir, file, db, halland)
+}
+
 fn lines(o: &std::process::Output) -> Vec<String> {
     stdout(o).lines().map(str::to_string).collect()
 }
@@ -175,18 +197,8 @@ fn incidents_says_what_is_missing() {
 
 #[test]
 fn a_rescan_under_other_profiles_judges_again_and_files_nothing_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(
-        dir.path(),
-        "m.ndjson",
-        &[
-            recording("m1", 0),
-            chat("m1", 20, &format!("pnr {PNR} inför remissen")),
-        ],
-    );
-    let db = dir.path().join("db.sqlite");
+    let (dir, file, db, halland) = recorded_with_a_number_in_the_chat();
     let d = db.to_str().unwrap();
-    let halland = config(dir.path(), &["halland"]);
     let first = motesvakt_paths(
         &[
             "scan",
@@ -306,18 +318,8 @@ fn a_late_end_withdraws_meeting_not_ended() {
 
 #[test]
 fn the_workflow_commands_keep_who_when_and_why_on_a_real_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(
-        dir.path(),
-        "m.ndjson",
-        &[
-            recording("m1", 0),
-            chat("m1", 20, &format!("pnr {PNR} inför remissen")),
-        ],
-    );
-    let db = dir.path().join("db.sqlite");
+    let (dir, file, db, halland) = recorded_with_a_number_in_the_chat();
     let d = db.to_str().unwrap();
-    let halland = config(dir.path(), &["halland"]);
     let h = halland.to_str().unwrap();
     let scan = |extra: &[&str]| {
         let mut args = vec!["scan", "--json", "--db", d, "--config", h];

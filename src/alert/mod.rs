@@ -483,6 +483,14 @@ pub fn escalate_due(
     }
     let now_us = now.as_microsecond();
     let before = now_us.saturating_sub(settings.escalate_after.as_micros() as i64);
+    // Looked at without the write lock: most ticks there is nothing to escalate.
+    if store
+        .read_transaction()?
+        .due_escalations(before)?
+        .is_empty()
+    {
+        return Ok(0);
+    }
     let tx = store.transaction()?;
     let due = tx.due_escalations(before)?;
     for (inc, _) in &due {

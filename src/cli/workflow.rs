@@ -179,7 +179,7 @@ fn change(a: ChangeArgs, to: Status, reason: Option<FalsePositiveReason>) -> Res
         .into()),
         Transition::Already(rec) => {
             if a.target.json {
-                print_json(&id, None, Some(&rec), false)?;
+                print_json(&id, None, status.as_ref(), false)?;
             } else {
                 let when = if rec.by.is_empty() && rec.status == Status::Open {
                     String::new()

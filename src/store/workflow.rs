@@ -155,7 +155,8 @@ impl Tx<'_> {
     }
 
     /// Changes incident `id`'s status by hand, if [`allowed`]. `reason` goes with a false
-    /// positive. Marking a false positive cancels its alerts not sent yet.
+    /// positive. Marking a false positive cancels its alerts not sent yet; acknowledging or
+    /// resolving one cancels its escalation not sent yet.
     pub fn set_status(
         &self,
         id: &str,
@@ -191,8 +192,21 @@ impl Tx<'_> {
             note: note.map(kept),
         };
         self.write_status(id, from, &record)?;
-        if to == Status::FalsePositive {
-            self.cancel_alerts(id, "cancelled")?;
+        match to {
+            Status::FalsePositive => {
+                self.cancel_alerts(id, "cancelled")?;
+            }
+            // Someone is on it: an escalation that has not gone yet is not needed.
+            Status::Acknowledged | Status::Resolved => {
+                self.tx
+                    .prepare_cached(
+                        "UPDATE outbox SET state = 'cancelled'
+                         WHERE incident = ?1 AND role = 'escalation' AND state = 'pending'",
+                    )
+                    .and_then(|mut st| st.execute([id]))
+                    .map_err(self.sql())?;
+            }
+            Status::Open => {}
         }
         Ok(Transition::Changed { from })
     }
