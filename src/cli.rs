@@ -99,7 +99,11 @@ pub const EXIT_CONFIG: u8 = 78;
 pub const EXIT_STORE: u8 = 75;
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct IncidentsArgs {
+    /// Follow an incident up: acknowledge, resolve, mark a false positive, reopen, show.
+    #[command(subcommand)]
+    pub action: Option<workflow::IncidentAction>,
     /// The database (as given to `scan --db`).
     #[arg(long, value_name = "FILE", required_unless_present = "config")]
     pub db: Option<PathBuf>,
@@ -121,6 +125,8 @@ pub struct IncidentsArgs {
     #[arg(long, value_name = "LANG", value_parser = parse_language)]
     pub lang: Option<Language>,
 }
+
+mod workflow;
 
 /// `--since`: a Swedish date or date and time, RFC 3339, or a duration back from now.
 fn parse_since(s: &str) -> Result<Timestamp, String> {
@@ -557,6 +563,26 @@ impl IncidentWriter {
         }
     }
 
+    /// [`IncidentWriter::write`] with the incident's workflow status (`None`: open).
+    fn write_with_status(&mut self, r: &Reported, status: Option<&crate::store::StatusRecord>) {
+        if self.error.is_some() {
+            return;
+        }
+        let written = if self.json {
+            writeln!(self.out, "{}", workflow::json_with_status(r, status))
+        } else {
+            writeln!(
+                self.out,
+                "{}    {}\n",
+                report::text_block(r, self.lang),
+                workflow::status_line(status, self.lang)
+            )
+        };
+        if let Err(e) = written {
+            self.error = Some(e);
+        }
+    }
+
     /// Flushes, and turns a write error into one that says what was lost.
     fn finish(mut self, stored: bool) -> Result<()> {
         if self.error.is_none()
@@ -618,18 +644,20 @@ fn run_command(args: RunArgs) -> ExitCode {
     }
 }
 
-fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
-    let config = match &args.config {
+/// The configuration of `--config`, if given, and the database of `--db`, else of that
+/// configuration's state folder; the database must exist.
+fn incidents_db(db: Option<&PathBuf>, config: Option<&PathBuf>) -> Result<(Option<Config>, Store)> {
+    let config = match config {
         Some(p) => Some(load_config(Some(p))?),
         None => None,
     };
-    let db = match (&args.db, &config) {
+    let path = match (db, &config) {
         (Some(db), _) => db.clone(),
         (None, Some(c)) => c.service_state_dir().join(crate::config::STATE_DB),
         (None, None) => return Err(SetupError("give --db FILE or --config FILE".into()).into()),
     };
-    if !db.is_file() {
-        let hint = match (&args.db, &config) {
+    if !path.is_file() {
+        let hint = match (db, &config) {
             (None, Some(c)) => format!(
                 " (the database in the state folder of {}: its state_dir, else $STATE_DIRECTORY, else ./{})",
                 c.origin,
@@ -637,9 +665,17 @@ fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
             ),
             _ => String::new(),
         };
-        return Err(SetupError(format!("{}: no such database{hint}", db.display())).into());
+        return Err(SetupError(format!("{}: no such database{hint}", path.display())).into());
     }
-    let store = Store::open(&db).map_err(|e| SetupError(e.to_string()))?;
+    let store = Store::open(&path).map_err(|e| SetupError(e.to_string()))?;
+    Ok((config, store))
+}
+
+fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
+    if let Some(action) = args.action {
+        return workflow::run(action);
+    }
+    let (config, store) = incidents_db(args.db.as_ref(), args.config.as_ref())?;
     let filter = IncidentFilter {
         since: args.since,
         min_severity: args.severity.map(Severity::from),
@@ -651,10 +687,13 @@ fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
     let mut out = IncidentWriter::new(args.json, lang);
     store
         .each_incident(&filter, &mut |s| {
-            out.write(&Reported {
-                incident: s.incident,
-                outcome: s.last_change,
-            })
+            out.write_with_status(
+                &Reported {
+                    incident: s.incident,
+                    outcome: s.last_change,
+                },
+                s.status.as_ref(),
+            )
         })
         .context("cannot list the incidents")?;
     out.finish(false)?;

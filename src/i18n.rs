@@ -138,6 +138,9 @@ pub fn rule_title(rule: &str, lang: Language) -> &str {
             "säkerhetsskyddsklassad information",
             "security-classified information",
         ),
+        crate::incident::ALERT_UNDELIVERABLE => {
+            ("larm kunde inte levereras", "alert could not be delivered")
+        }
         _ => return rule,
     };
     match lang {
@@ -152,7 +155,8 @@ mod tests {
 
     #[test]
     fn every_rule_has_a_title_in_both_languages() {
-        for rule in crate::incident::RULE_IDS {
+        let own = [crate::incident::ALERT_UNDELIVERABLE];
+        for rule in crate::incident::RULE_IDS.iter().chain(&own) {
             let (sv, en) = (
                 rule_title(rule, Language::Sv),
                 rule_title(rule, Language::En),

@@ -244,3 +244,114 @@ impl Outcome {
         matches!(self, Outcome::New | Outcome::Raised { .. })
     }
 }
+
+/// motesvakt's own rule for an alert that could not be delivered (dead after `give_up_after`, or
+/// refused permanently): not a breach of a routine, so not in [`RULE_IDS`] (it cannot be
+/// switched off nor given a severity by a profile), always high, told to IT security.
+pub const ALERT_UNDELIVERABLE: &str = "alert-undeliverable";
+
+/// Where an incident is in its follow-up (`motesvakt incidents ack|resolve|false-positive`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Open,
+    Acknowledged,
+    Resolved,
+    FalsePositive,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Open,
+        Status::Acknowledged,
+        Status::Resolved,
+        Status::FalsePositive,
+    ];
+
+    /// The name stored and printed in JSON: `open`, `acknowledged`, `resolved`,
+    /// `false-positive`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Acknowledged => "acknowledged",
+            Status::Resolved => "resolved",
+            Status::FalsePositive => "false-positive",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// The word people read, in `lang`.
+    pub fn label(self, lang: Language) -> &'static str {
+        match (lang, self) {
+            (Language::Sv, Status::Open) => "öppen",
+            (Language::Sv, Status::Acknowledged) => "kvitterad",
+            (Language::Sv, Status::Resolved) => "åtgärdad",
+            (Language::Sv, Status::FalsePositive) => "falskt larm",
+            (Language::En, Status::Open) => "open",
+            (Language::En, Status::Acknowledged) => "acknowledged",
+            (Language::En, Status::Resolved) => "resolved",
+            (Language::En, Status::FalsePositive) => "false positive",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an incident is a false positive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FalsePositiveReason {
+    /// The detection was wrong (not an identity number, not patient data).
+    WrongDetection,
+    /// Allowed by an exception decided outside motesvakt.
+    AllowedByException,
+    /// A test or training meeting.
+    TestMeeting,
+    Other,
+}
+
+impl FalsePositiveReason {
+    pub const ALL: [FalsePositiveReason; 4] = [
+        FalsePositiveReason::WrongDetection,
+        FalsePositiveReason::AllowedByException,
+        FalsePositiveReason::TestMeeting,
+        FalsePositiveReason::Other,
+    ];
+
+    /// `wrong-detection`, `allowed-by-exception`, `test-meeting`, `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FalsePositiveReason::WrongDetection => "wrong-detection",
+            FalsePositiveReason::AllowedByException => "allowed-by-exception",
+            FalsePositiveReason::TestMeeting => "test-meeting",
+            FalsePositiveReason::Other => "other",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<FalsePositiveReason> {
+        FalsePositiveReason::ALL
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+
+    /// The words people read, in `lang`.
+    pub fn label(self, lang: Language) -> &'static str {
+        match (lang, self) {
+            (Language::Sv, FalsePositiveReason::WrongDetection) => "felaktig träff",
+            (Language::Sv, FalsePositiveReason::AllowedByException) => "tillåtet genom undantag",
+            (Language::Sv, FalsePositiveReason::TestMeeting) => "testmöte",
+            (Language::Sv, FalsePositiveReason::Other) => "annat",
+            (Language::En, FalsePositiveReason::WrongDetection) => "wrong detection",
+            (Language::En, FalsePositiveReason::AllowedByException) => "allowed by exception",
+            (Language::En, FalsePositiveReason::TestMeeting) => "test meeting",
+            (Language::En, FalsePositiveReason::Other) => "other",
+        }
+    }
+}

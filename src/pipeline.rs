@@ -815,8 +815,12 @@ impl<'a> Pipeline<'a> {
             }
             for incident in j.judgement.incidents {
                 let outcome = tx.record_incident(&incident, now, self.run_id)?;
+                // A false positive stays one when judged again, and alerts nobody.
                 if let Some(router) = &self.alerts
                     && outcome.is_news()
+                    && tx
+                        .status_of(&incident.id)?
+                        .is_none_or(|s| s.status != crate::incident::Status::FalsePositive)
                 {
                     tx.enqueue_alerts(&router.route(&incident), now.as_microsecond())?;
                 }

@@ -179,6 +179,91 @@ fn scan_alert(cfg: &Path, db: &Path, input: &Path) -> std::process::Output {
     out
 }
 
+/// `motesvakt run` on the input of [`setup`] (or `lines` in its place), with `alerts` added to
+/// `[alerts]` (and `group_wait = "1s"`); its log in `service.log`.
+struct Service {
+    child: Child,
+    log: PathBuf,
+    started: Instant,
+}
+
+impl Service {
+    /// The service, its configuration and the folder it watches.
+    fn start(
+        dir: &Path,
+        port: u16,
+        alerts: &str,
+        lines: Option<&[String]>,
+    ) -> (Service, PathBuf, PathBuf) {
+        let (input, cfg, _) = setup(
+            dir,
+            port,
+            "tls = \"none\"\n[service]\nrescan = \"200ms\"\nquiescence = \"300ms\"\n",
+        );
+        let watched = input.parent().unwrap().to_path_buf();
+        if let Some(lines) = lines {
+            std::fs::remove_file(&input).unwrap();
+            write(&watched, "log.ndjson", lines);
+        }
+        let text = std::fs::read_to_string(&cfg).unwrap().replace(
+            "[alerts]\n",
+            &format!("[alerts]\ngroup_wait = \"1s\"\n{alerts}"),
+        );
+        std::fs::write(
+            &cfg,
+            format!(
+                "state_dir = {:?}\n{text}\n[[watch]]\npath = {watched:?}\n",
+                dir.join("state")
+            ),
+        )
+        .unwrap();
+        let log = dir.join("service.log");
+        let err = std::fs::File::create(&log).unwrap();
+        let child = service_command(&cfg)
+            .stderr(err)
+            .env("MOTESVAKT_LOG", "info")
+            .spawn()
+            .unwrap();
+        let service = Service {
+            child,
+            log,
+            started: Instant::now(),
+        };
+        (service, cfg, watched)
+    }
+
+    /// Waits until `sink` has `n` mails, at most until `within` after the start.
+    fn wait_for(&mut self, sink: &Sink, n: usize, within: Duration) {
+        while sink.messages().len() < n {
+            if self.started.elapsed() > within {
+                let _ = self.child.kill();
+                panic!(
+                    "{} of {n} mails after {within:?}:\n{}",
+                    sink.messages().len(),
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// SIGTERM: it stops with 0, and its log leaks nothing.
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let status = self.child.wait().unwrap();
+        let logged = std::fs::read(&self.log).unwrap();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&logged)
+        );
+        assert_no_leaks(None, &[&logged]);
+    }
+}
+
 fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
     mail.lines()
         .find_map(|l| l.strip_prefix(&format!("{name}: ")))
@@ -322,16 +407,247 @@ fn a_permanent_refusal_is_not_retried_and_the_alert_is_dead() {
     let sink = Sink::start(&dir.path().join("mail"), &["--reject"]);
     let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
     let out = scan_alert(&cfg, &db, &input);
+    // Three mails dead, each an incident of its own; the two to managers are told to IT
+    // security (whose mails die too, and make no further incident); the one to IT security has
+    // nobody else to tell.
     assert!(
-        stderr(&out).contains("0 mail(s) sent, 0 to try again later, 3 given up"),
+        stderr(&out).contains("0 mail(s) sent, 0 to try again later, 5 given up"),
         "{}",
         stderr(&out)
     );
     let dead = motesvakt(&["alerts", "--dead", "--db", db.to_str().unwrap()]);
-    assert_eq!(stdout(&dead).lines().count(), 6, "{}", stdout(&dead));
+    assert_eq!(stdout(&dead).lines().count(), 8, "{}", stdout(&dead));
     assert!(stdout(&dead).contains("550"), "{}", stdout(&dead));
+    let listed = incidents(&motesvakt(&[
+        "incidents",
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+    ]));
+    let own: Vec<&serde_json::Value> = listed
+        .iter()
+        .filter(|i| i["rule"] == "alert-undeliverable")
+        .collect();
+    assert_eq!(own.len(), 3, "{listed:?}");
     let out = scan_alert(&cfg, &db, &input);
     assert!(stderr(&out).contains("0 mail(s) sent, 0 to try again later, 0 given up"));
+}
+
+#[test]
+fn a_dead_alert_is_an_incident_of_its_own_told_to_it_security() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(
+        &dir.path().join("mail"),
+        &["--reject-to", "chef.anna@region.se"],
+    );
+    let (input, cfg, db) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(
+        stderr(&out).contains("3 mail(s) sent, 0 to try again later, 1 given up"),
+        "{}",
+        stderr(&out)
+    );
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 3);
+    assert!(
+        mails
+            .iter()
+            .all(|m| header(m, "X-Envelope-To") != Some("chef.anna@region.se"))
+    );
+    let told: Vec<&String> = mails
+        .iter()
+        .filter(|m| m.contains("alert-undeliverable"))
+        .collect();
+    assert_eq!(told.len(), 1, "{mails:?}");
+    let told = told[0];
+    assert_eq!(header(told, "X-Envelope-To"), Some("sec@region.se"));
+    assert_eq!(
+        header(told, "Subject"),
+        Some("[motesvakt] HÖG: larm kunde inte levereras")
+    );
+    assert!(
+        told.contains("chef.anna@region.se") && told.contains("mote-anna"),
+        "{told}"
+    );
+    assert!(told.contains("inget avsteg från rutinen"), "{told}");
+    // Stored and listed, with no patient data.
+    let listed = motesvakt(&["incidents", "--json", "--db", db.to_str().unwrap()]);
+    assert_no_leaks(None, &[&listed.stdout]);
+    let own: Vec<serde_json::Value> = incidents(&listed)
+        .into_iter()
+        .filter(|i| i["rule"] == "alert-undeliverable")
+        .collect();
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0]["severity"], "high");
+    assert_eq!(own[0]["actor"]["id"], "chef.anna@region.se");
+    assert_eq!(own[0]["workflow"]["status"], "open");
+    // A rescan judges mote-anna again: the incident of its alert stays, nothing is sent again.
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(
+        stderr(&out).contains("0 mail(s) sent, 0 to try again later, 0 given up"),
+        "{}",
+        stderr(&out)
+    );
+    let again = incidents(&motesvakt(&[
+        "incidents",
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+    ]));
+    assert_eq!(
+        again
+            .iter()
+            .filter(|i| i["rule"] == "alert-undeliverable")
+            .count(),
+        1
+    );
+    // The catalog says what it is.
+    let rules = stdout(&motesvakt(&["rules"]));
+    assert!(
+        rules.contains("alert-undeliverable  [motesvakt's own: not a breach of a routine]"),
+        "{rules}"
+    );
+}
+
+#[test]
+fn a_pending_alert_of_an_incident_withdrawn_since_is_not_sent() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (input, cfg, db) = setup(dir.path(), port, "tls = \"none\"\n");
+    let d = db.to_str().unwrap();
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(
+        stderr(&out).contains("3 to try again later"),
+        "{}",
+        stderr(&out)
+    );
+    // The recordings no longer count: their incidents are withdrawn, and their alerts with them.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("{text}[rules.recording-video]\nenabled = false\n"),
+    )
+    .unwrap();
+    scan_alert(&cfg, &db, &input);
+    let listed = stdout(&motesvakt(&["alerts", "--db", d]));
+    let withdrawn = listed.lines().filter(|l| l.contains(" withdrawn ")).count();
+    assert_eq!(withdrawn, 3, "{listed}");
+    assert_eq!(
+        stdout(&motesvakt(&["alerts", "--pending", "--db", d]))
+            .lines()
+            .count(),
+        3
+    );
+    let sink = Sink::start(&dir.path().join("mail"), &["--port", &port.to_string()]);
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(stderr(&out).contains("3 mail(s) sent"), "{}", stderr(&out));
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 3);
+    for m in &mails {
+        assert!(m.contains("chat-patient-data"), "{m}");
+        assert!(!m.contains("recording-video"), "{m}");
+    }
+}
+
+/// A meeting with an external guest, a recording and a planted personnummer in the chat: the
+/// chat is critical, a possible IMY case.
+fn imy_case(meeting: &str, actor: &str) -> Vec<String> {
+    let mut lines = vec![ev(
+        meeting,
+        0,
+        "gast@extern.example",
+        "participant_joined",
+        json!({}),
+    )];
+    lines.extend(breach(meeting, actor));
+    lines
+}
+
+#[test]
+fn the_service_escalates_an_open_imy_case_once_and_not_an_acknowledged_one() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let mut lines = imy_case("mote-anna", "anna@region.se");
+    lines.extend(imy_case("mote-bo", "bo@region.se"));
+    let (mut service, cfg, _) = Service::start(
+        dir.path(),
+        sink.port,
+        "escalate_after = \"6s\"\n",
+        Some(&lines),
+    );
+    let c = cfg.to_str().unwrap();
+    let started = service.started;
+    let mut wait_for = |n: usize, within: Duration| service.wait_for(&sink, n, within);
+    // Each manager, and IT security (the chats are critical) for each meeting.
+    wait_for(4, Duration::from_secs(40));
+    // Bo's manager acknowledges both of Bo's incidents (by a unique start of each id).
+    let listed = incidents(&motesvakt(&["incidents", "--json", "--config", c]));
+    let bo: Vec<String> = listed
+        .iter()
+        .filter(|i| i["meeting"] == "mote-bo")
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(bo.len(), 2, "{listed:?}");
+    for id in &bo {
+        let out = motesvakt(&[
+            "incidents",
+            "ack",
+            &id[..8],
+            "--by",
+            "chef.bo",
+            "--config",
+            c,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("öppen → kvitterad"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "acknowledged within escalate_after"
+    );
+    // Anna's chat is escalated to IT security.
+    wait_for(5, Duration::from_secs(60));
+    let mails = sink.messages();
+    let esc: Vec<&String> = mails.iter().filter(|m| m.contains("ESKALERING")).collect();
+    assert_eq!(esc.len(), 1, "{mails:?}");
+    let esc = esc[0];
+    assert_eq!(header(esc, "X-Envelope-To"), Some("sec@region.se"));
+    assert!(
+        header(esc, "Subject").is_some_and(|s| s.starts_with("[motesvakt] Eskalering: KRITISK")),
+        "{esc}"
+    );
+    assert!(
+        esc.contains("mote-anna") && !esc.contains("mote-bo"),
+        "{esc}"
+    );
+    assert!(esc.contains("Tid kvar till IMY-fristen: 71 h"), "{esc}");
+    assert!(esc.contains("motesvakt incidents ack "), "{esc}");
+    // Once only.
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(sink.messages().len(), 5);
+    let alerts = stdout(&motesvakt(&["alerts", "--config", c]));
+    assert_eq!(
+        alerts
+            .lines()
+            .filter(|l| l.contains("(escalation)"))
+            .count(),
+        1,
+        "{alerts}"
+    );
+    service.stop();
 }
 
 #[test]
@@ -433,44 +749,8 @@ fn the_service_sends_within_group_wait_and_reads_a_changed_directory() {
     }
     let dir = tempfile::tempdir().unwrap();
     let sink = Sink::start(&dir.path().join("mail"), &[]);
-    let (input, cfg, _) = setup(
-        dir.path(),
-        sink.port,
-        "tls = \"none\"\n[service]\nrescan = \"200ms\"\nquiescence = \"300ms\"\n",
-    );
-    let watched = input.parent().unwrap();
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("[alerts]\n", "[alerts]\ngroup_wait = \"1s\"\n");
-    std::fs::write(
-        &cfg,
-        format!(
-            "state_dir = {:?}\n{text}\n[[watch]]\npath = {watched:?}\n",
-            dir.path().join("state")
-        ),
-    )
-    .unwrap();
-    let log = dir.path().join("service.log");
-    let err = std::fs::File::create(&log).unwrap();
-    let mut child = service_command(&cfg)
-        .stderr(err)
-        .env("MOTESVAKT_LOG", "info")
-        .spawn()
-        .unwrap();
-    let wait_for = |n: usize| {
-        let started = Instant::now();
-        while sink.messages().len() < n {
-            if started.elapsed() > Duration::from_secs(40) {
-                let _ = Command::new("kill").arg(child.id().to_string()).status();
-                panic!(
-                    "{} of {n} mails after 40 s:\n{}",
-                    sink.messages().len(),
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
+    let (mut service, _, watched) = Service::start(dir.path(), sink.port, "", None);
+    let mut wait_for = |n: usize| service.wait_for(&sink, n, Duration::from_secs(40));
     wait_for(3);
     let recipients = |mails: &[String]| {
         let mut r: Vec<String> = mails
@@ -492,7 +772,7 @@ fn the_service_sends_within_group_wait_and_reads_a_changed_directory() {
     .unwrap();
     std::thread::sleep(Duration::from_millis(1200));
     write(
-        watched,
+        &watched,
         "more.ndjson",
         &breach("mote-anna-2", "anna@region.se"),
     );
@@ -501,18 +781,7 @@ fn the_service_sends_within_group_wait_and_reads_a_changed_directory() {
     assert_eq!(mails.len(), 4);
     let last = mails.iter().find(|m| m.contains("mote-anna-2")).unwrap();
     assert_eq!(header(last, "X-Envelope-To"), Some("ny.chef@region.se"));
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let status = child.wait().unwrap();
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "{}",
-        std::fs::read_to_string(&log).unwrap()
-    );
-    let logged = std::fs::read(&log).unwrap();
-    assert_no_leaks(None, &[&logged]);
+    service.stop();
 }
 
 #[test]

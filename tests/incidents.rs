@@ -27,6 +27,28 @@ fn chat(meeting: &str, minute: u32, text: &str) -> String {
     )
 }
 
+/// A folder with meeting m1 (a recording, then a planted personnummer in its chat), where
+/// the database goes, and a configuration with the halland profile.
+fn recorded_with_a_number_in_the_chat() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "m.ndjson",
+        &[
+            recording("m1", 0),
+            chat("m1", 20, &format!("pnr {PNR} inför remissen")),
+        ],
+    );
+    let db = dir.path().join("db.sqlite");
+    let halland = config(dir.path(), &["halland"]);
+    (dir, file, db, halland)
+}
+
 fn lines(o: &std::process::Output) -> Vec<String> {
     stdout(o).lines().map(str::to_string).collect()
 }
@@ -61,8 +83,17 @@ fn incidents_lists_the_store_in_the_form_of_scan_json() {
     assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
     let listed = motesvakt(&["incidents", "--db", d, "--json"]);
     assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
-    // The same objects, line for line (both in time order).
-    assert_eq!(lines(&listed), lines(&scan));
+    // The same objects, line for line (both in time order), with their workflow status.
+    let with_status: Vec<String> = lines(&scan)
+        .iter()
+        .map(|l| {
+            format!(
+                "{},\"workflow\":{{\"status\":\"open\"}}}}",
+                &l[..l.len() - 1]
+            )
+        })
+        .collect();
+    assert_eq!(lines(&listed), with_status);
     assert_eq!(incidents(&listed).len(), 3);
     // Newest last.
     let times: Vec<String> = incidents(&listed)
@@ -138,7 +169,7 @@ fn incidents_lists_the_store_in_the_form_of_scan_json() {
         "--json",
     ]);
     assert_eq!(by_config.status.code(), Some(0), "{}", stderr(&by_config));
-    assert_eq!(lines(&by_config), lines(&scan));
+    assert_eq!(lines(&by_config), with_status);
 }
 
 #[test]
@@ -166,18 +197,8 @@ fn incidents_says_what_is_missing() {
 
 #[test]
 fn a_rescan_under_other_profiles_judges_again_and_files_nothing_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(
-        dir.path(),
-        "m.ndjson",
-        &[
-            recording("m1", 0),
-            chat("m1", 20, &format!("pnr {PNR} inför remissen")),
-        ],
-    );
-    let db = dir.path().join("db.sqlite");
+    let (dir, file, db, halland) = recorded_with_a_number_in_the_chat();
     let d = db.to_str().unwrap();
-    let halland = config(dir.path(), &["halland"]);
     let first = motesvakt_paths(
         &[
             "scan",
@@ -293,4 +314,162 @@ fn a_late_end_withdraws_meeting_not_ended() {
     assert!(stdout(&out).contains("återkallad"), "{}", stdout(&out));
     assert!(stderr(&out).contains("1 withdrawn"), "{}", stderr(&out));
     assert!(incidents(&motesvakt(&["incidents", "--db", d, "--json"])).is_empty());
+}
+
+#[test]
+fn the_workflow_commands_keep_who_when_and_why_on_a_real_database() {
+    let (dir, file, db, halland) = recorded_with_a_number_in_the_chat();
+    let d = db.to_str().unwrap();
+    let h = halland.to_str().unwrap();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", "--json", "--db", d, "--config", h];
+        args.extend(extra);
+        motesvakt_paths(&args, &[&file])
+    };
+    scan(&[]);
+    let listed = incidents(&motesvakt(&["incidents", "--db", d, "--json"]));
+    let id_of = |rule: &str| {
+        listed
+            .iter()
+            .find(|i| i["rule"] == rule)
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let (rec, chat) = (id_of("recording-video"), id_of("chat-patient-data"));
+    assert!(listed.iter().all(|i| i["workflow"]["status"] == "open"));
+    // What people type: a planted number and terminal controls.
+    let note = format!("ringde om {PNR}\u{1b}[2J klart");
+    let out = motesvakt(&[
+        "incidents",
+        "ack",
+        &rec[..7],
+        "--by",
+        "Åsa\u{1b}]0;x",
+        "--note",
+        &note,
+        "--db",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("öppen → kvitterad"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!out.stdout.contains(&0x1b), "escaped for the terminal");
+    assert_no_leaks(None, &[&out.stdout, &out.stderr]);
+    let again = motesvakt(&["incidents", "ack", &rec, "--by", "Bo", "--db", d]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        stdout(&again).contains("är redan kvitterad"),
+        "{}",
+        stdout(&again)
+    );
+    // The listing shows the status, escaped, in text and in JSON.
+    let text = motesvakt(&["incidents", "--db", d]);
+    assert!(
+        stdout(&text).contains("Status: kvitterad. Av Åsa"),
+        "{}",
+        stdout(&text)
+    );
+    assert!(stdout(&text).contains("Status: öppen"), "{}", stdout(&text));
+    assert!(!text.stdout.contains(&0x1b));
+    let json = motesvakt(&["incidents", "--db", d, "--json"]);
+    assert!(!json.stdout.contains(&0x1b));
+    assert_no_leaks(None, &[&text.stdout, &json.stdout]);
+    let acked = incidents(&json)
+        .into_iter()
+        .find(|i| i["id"] == rec.as_str())
+        .unwrap();
+    assert_eq!(acked["workflow"]["status"], "acknowledged");
+    assert!(
+        acked["workflow"]["note"]
+            .as_str()
+            .unwrap()
+            .ends_with("[2J klart")
+    );
+    assert!(
+        acked["workflow"]["at"].as_str().unwrap().ends_with('Z'),
+        "UTC"
+    );
+    // A false positive takes a reason.
+    let out = motesvakt(&[
+        "incidents",
+        "false-positive",
+        &chat,
+        "--by",
+        "Bo",
+        "--db",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--reason"), "{}", stderr(&out));
+    let out = motesvakt(&[
+        "incidents",
+        "false-positive",
+        &chat,
+        "--by",
+        "Bo",
+        "--reason",
+        "test-meeting",
+        "--db",
+        d,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(
+        (
+            &v["status"],
+            &v["reason"],
+            &v["previous_status"],
+            &v["changed"]
+        ),
+        (
+            &json!("false-positive"),
+            &json!("test-meeting"),
+            &json!("open"),
+            &json!(true)
+        )
+    );
+    // Not every change is made: a false positive is reopened before it is resolved.
+    let out = motesvakt(&["incidents", "resolve", &chat, "--by", "Bo", "--db", d]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("reopen"), "{}", stderr(&out));
+    // A rescan judges again: the statuses stay.
+    let std::process::Output { status, .. } = scan(&[]);
+    assert_eq!(status.code(), Some(0));
+    let show = motesvakt(&["incidents", "show", &chat, "--db", d, "--lang", "en"]);
+    assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
+    let shown = stdout(&show);
+    assert!(shown.contains("Status: false positive. By Bo"), "{shown}");
+    assert!(shown.contains("reason: test meeting"), "{shown}");
+    assert!(shown.contains("open → false positive"), "{shown}");
+    assert_no_leaks(None, &[&show.stdout]);
+    // An id nobody has, and one that holds a number: said, redacted.
+    let out = motesvakt(&[
+        "incidents",
+        "ack",
+        &format!("x{PNR}"),
+        "--by",
+        "Bo",
+        "--db",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no incident with the id"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_leaks(None, &[&out.stderr]);
+    let out = motesvakt(&["incidents", "ack", "ffffffff", "--by", " ", "--db", d]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--by"), "{}", stderr(&out));
+    // The note's number is nowhere in the database.
+    for f in ["db.sqlite", "db.sqlite-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(f)) {
+            assert_no_leaks(None, &[&bytes]);
+        }
+    }
 }

@@ -33,6 +33,7 @@ pub struct RawAlerts {
     pub give_up_after: Option<String>,
     pub digest_at: Option<String>,
     pub hourly_cap: Option<u32>,
+    pub escalate_after: Option<String>,
 }
 
 /// `[smtp]` as written.
@@ -100,6 +101,9 @@ pub struct AlertSettings {
     /// At most this many immediate mails per recipient in an hour; what it holds back goes in
     /// one "N more" mail when the hour is over (0: no cap).
     pub hourly_cap: u32,
+    /// A possible IMY case still open this long after its first alert is sent again to IT
+    /// security, once, with the time left until the 72-hour deadline.
+    pub escalate_after: Duration,
     pub smtp: Option<SmtpSettings>,
     pub directory: Option<PathBuf>,
 }
@@ -115,6 +119,7 @@ impl Default for AlertSettings {
             digest_at: jiff::civil::time(7, 30, 0, 0),
             give_up_after: Duration::from_secs(24 * 3600),
             hourly_cap: 10,
+            escalate_after: Duration::from_secs(4 * 3600),
             smtp: None,
             directory: None,
         }
@@ -221,6 +226,7 @@ impl AlertSettings {
             },
             give_up_after: duration("alerts.give_up_after", &a.give_up_after, d.give_up_after)?,
             hourly_cap: a.hourly_cap.unwrap_or(d.hourly_cap),
+            escalate_after: duration("alerts.escalate_after", &a.escalate_after, d.escalate_after)?,
             smtp,
             directory: directory.map(|d| d.file),
         })
@@ -242,6 +248,18 @@ pub fn last_digest_slot(now: jiff::Timestamp, at: jiff::civil::Time) -> jiff::Ti
         t
     } else {
         today.yesterday().map(slot).unwrap_or(t)
+    }
+}
+
+/// A duration as written in the configuration: `30s`, `5m`, `4h`, `1d`.
+pub fn duration_text(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => "0s".into(),
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
     }
 }
 
@@ -272,6 +290,8 @@ pub enum Role {
     ItSecurity,
     /// IT security, because no manager was found.
     NoManager,
+    /// IT security again: a possible IMY case nobody acknowledged within `escalate_after`.
+    Escalation,
 }
 
 impl Role {
@@ -280,13 +300,19 @@ impl Role {
             Role::Manager => "manager",
             Role::ItSecurity => "it_security",
             Role::NoManager => "no_manager",
+            Role::Escalation => "escalation",
         }
     }
 
     pub fn from_name(s: &str) -> Option<Role> {
-        [Role::Manager, Role::ItSecurity, Role::NoManager]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            Role::Manager,
+            Role::ItSecurity,
+            Role::NoManager,
+            Role::Escalation,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 
@@ -411,6 +437,128 @@ impl Router {
                 }
             })
             .collect()
+    }
+}
+
+/// Alerts of `inc` to IT security only, at once, for `role` (an escalation, or an incident of
+/// motesvakt's own), in mails of their own (per recipient and meeting, apart from the other
+/// alerts): `except` (the address an alert could not reach) is left out.
+pub fn to_it_security(
+    settings: &AlertSettings,
+    inc: &Incident,
+    role: Role,
+    except: Option<&str>,
+) -> Vec<Alert> {
+    settings
+        .it_security
+        .iter()
+        .map(|a| a.to_lowercase())
+        .filter(|a| except.is_none_or(|e| !e.eq_ignore_ascii_case(a)))
+        .map(|recipient| Alert {
+            id: short_hash(&[&inc.id, role.as_str(), inc.severity.as_str(), &recipient]),
+            incident: inc.id.clone(),
+            group: short_hash(&[
+                role.as_str(),
+                &recipient,
+                inc.platform.as_str(),
+                &inc.meeting,
+            ]),
+            recipient,
+            role,
+            severity: inc.severity,
+            immediate: true,
+        })
+        .collect()
+}
+
+/// Puts the escalations due at `now` in the outbox: each possible IMY case still open
+/// `escalate_after` after its first alert, once, to IT security. Returns how many incidents.
+pub fn escalate_due(
+    store: &crate::store::Store,
+    settings: &AlertSettings,
+    now: jiff::Timestamp,
+) -> Result<u64, crate::store::StoreError> {
+    if settings.it_security.is_empty() {
+        return Ok(0);
+    }
+    let now_us = now.as_microsecond();
+    let before = now_us.saturating_sub(settings.escalate_after.as_micros() as i64);
+    // Looked at without the write lock: most ticks there is nothing to escalate.
+    if store
+        .read_transaction()?
+        .due_escalations(before)?
+        .is_empty()
+    {
+        return Ok(0);
+    }
+    let tx = store.transaction()?;
+    let due = tx.due_escalations(before)?;
+    for (inc, _) in &due {
+        tx.enqueue_alerts(
+            &to_it_security(settings, inc, Role::Escalation, None),
+            now_us,
+        )?;
+        tracing::warn!(
+            "incident {}: a possible IMY case still open {} after its first alert; sent to IT security again",
+            inc.id,
+            duration_text(settings.escalate_after)
+        );
+    }
+    tx.commit()?;
+    Ok(due.len() as u64)
+}
+
+/// The incident of motesvakt's own that tells IT security an alert mail to `recipient` was
+/// not delivered: rule [`crate::incident::ALERT_UNDELIVERABLE`], high, filed under the first
+/// incident's meeting, with no patient data (who it was for, how many incidents, why).
+pub fn undeliverable_incident(
+    mail: &str,
+    recipient: &str,
+    incidents: &[Incident],
+    permanent: bool,
+    now: jiff::Timestamp,
+    lang: crate::i18n::Language,
+) -> Incident {
+    use crate::event::{Actor, ActorKind, Platform};
+    use crate::i18n::Language;
+    use crate::incident::{ALERT_UNDELIVERABLE, Evidence, Routine};
+    let first = incidents.first();
+    let n = incidents.len();
+    let shown = crate::report::shown(recipient);
+    let summary = match (lang, permanent) {
+        (Language::Sv, true) => format!(
+            "Ett larm om {n} incident(er) kunde inte levereras till {shown}: e-postservern vägrade ta emot det. Mottagaren har inte fått veta; se motesvakt alerts --dead."
+        ),
+        (Language::Sv, false) => format!(
+            "Ett larm om {n} incident(er) kunde inte levereras till {shown} inom give_up_after. Mottagaren har inte fått veta; se motesvakt alerts --dead."
+        ),
+        (Language::En, true) => format!(
+            "An alert of {n} incident(s) could not be delivered to {shown}: the mail server refused it. The recipient has not been told; see motesvakt alerts --dead."
+        ),
+        (Language::En, false) => format!(
+            "An alert of {n} incident(s) could not be delivered to {shown} within give_up_after. The recipient has not been told; see motesvakt alerts --dead."
+        ),
+    };
+    Incident {
+        id: short_hash(&["motesvakt-alert-undeliverable-v1", mail])[..16].to_string(),
+        rule: ALERT_UNDELIVERABLE.to_string(),
+        severity: Severity::High,
+        platform: first.map_or(Platform::Other, |i| i.platform),
+        meeting: first.map(|i| i.meeting.clone()).unwrap_or_default(),
+        time: now,
+        actor: Actor {
+            id: recipient.to_string(),
+            name: None,
+            kind: Some(ActorKind::Internal),
+        },
+        profile: "motesvakt".into(),
+        routine: Routine {
+            file: "motesvakt".into(),
+            section: ALERT_UNDELIVERABLE.into(),
+            profile_file: String::new(),
+        },
+        summary,
+        evidence: Evidence::default(),
     }
 }
 

@@ -95,6 +95,9 @@ pub fn alert_mail(
                 Role::NoManager => {
                     "Ingen chef finns i katalogen för den som ansvarar: IT-säkerhet får larmet i chefens ställe."
                 }
+                Role::Escalation => {
+                    "Du får detta som IT-säkerhet, igen: ingen har kvitterat incidenten."
+                }
             },
         ),
         Language::En => (
@@ -104,6 +107,9 @@ pub fn alert_mail(
                 Role::ItSecurity => "You receive this as IT security.",
                 Role::NoManager => {
                     "No manager is in the directory for the person responsible: IT security receives the alert instead."
+                }
+                Role::Escalation => {
+                    "You receive this as IT security, again: nobody has acknowledged the incident."
                 }
             },
         ),
@@ -162,7 +168,16 @@ pub fn alert_mail(
             inc.meeting.clone(),
             time,
             who(&inc.actor).to_string(),
-            format!("{} {}", inc.routine.file, inc.routine.section),
+            if inc.rule == crate::incident::ALERT_UNDELIVERABLE {
+                match lang {
+                    Language::Sv => "inget avsteg från rutinen: motesvakts eget larm".to_string(),
+                    Language::En => {
+                        "not a breach of the routine: motesvakt's own alert".to_string()
+                    }
+                }
+            } else {
+                format!("{} {}", inc.routine.file, inc.routine.section)
+            },
             inc.evidence.findings.len().to_string(),
         ];
         for (label, v) in labels.iter().zip(lines) {
@@ -175,6 +190,58 @@ pub fn alert_mail(
         Language::En => "The full report: motesvakt incidents --since <time> on the server.\n",
     });
     Mail { subject, body }
+}
+
+/// The escalation of a possible IMY case nobody acknowledged within `after`: the alert again,
+/// to IT security, with the time left at `now` until the 72-hour deadline counted from
+/// `discovered` (its first alert).
+pub fn escalation_mail(
+    incidents: &[Incident],
+    lang: Language,
+    discovered: jiff::Timestamp,
+    after: std::time::Duration,
+    now: jiff::Timestamp,
+) -> Mail {
+    let mail = alert_mail(incidents, Role::Escalation, lang, discovered, false);
+    let deadline = discovered + jiff::SignedDuration::from_hours(72);
+    let left = deadline.duration_since(now);
+    let (h, m) = (left.as_secs() / 3600, (left.as_secs() % 3600) / 60);
+    let after = super::duration_text(after);
+    let id = incidents.first().map(|i| value(&i.id)).unwrap_or_default();
+    let (prefix, text) = match lang {
+        Language::Sv => (
+            "Eskalering",
+            if left.is_positive() {
+                format!(
+                    "ESKALERING: ingen har kvitterat denna möjliga personuppgiftsincident inom {after} efter det första larmet. Tid kvar till IMY-fristen: {h} h {m} min.\nKvittera: motesvakt incidents ack {id} --by NAMN\n\n"
+                )
+            } else {
+                format!(
+                    "ESKALERING: ingen har kvitterat denna möjliga personuppgiftsincident inom {after} efter det första larmet. IMY-fristen har gått ut.\nKvittera: motesvakt incidents ack {id} --by NAMN\n\n"
+                )
+            },
+        ),
+        Language::En => (
+            "Escalation",
+            if left.is_positive() {
+                format!(
+                    "ESCALATION: nobody has acknowledged this possible personal data breach within {after} of the first alert. Time left until the IMY deadline: {h} h {m} min.\nAcknowledge: motesvakt incidents ack {id} --by NAME\n\n"
+                )
+            } else {
+                format!(
+                    "ESCALATION: nobody has acknowledged this possible personal data breach within {after} of the first alert. The IMY deadline has passed.\nAcknowledge: motesvakt incidents ack {id} --by NAME\n\n"
+                )
+            },
+        ),
+    };
+    Mail {
+        subject: header_value(&mail.subject.replacen(
+            "[motesvakt] ",
+            &format!("[motesvakt] {prefix}: "),
+            1,
+        )),
+        body: format!("{text}{}", mail.body),
+    }
 }
 
 /// `mail` as the one mail of what the hourly cap held back: "N more incidents".

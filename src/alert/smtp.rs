@@ -13,8 +13,9 @@ use lettre::transport::smtp::client::{Certificate, Tls as LTls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::render::{Mail, alert_mail, header_value};
-use super::{AlertSettings, SmtpSettings, Tls};
+use super::{AlertSettings, Role, SmtpSettings, Tls};
 use crate::i18n::Language;
+use crate::incident::ALERT_UNDELIVERABLE;
 use crate::store::{Store, StoreError};
 
 /// Why mail cannot be sent at all (the configuration), or the store failed.
@@ -175,7 +176,8 @@ pub fn make_digests_if_due(
 }
 
 /// Sends the mails due now (all pending ones when `all`, for a scan that exits), and records
-/// each outcome in the store.
+/// each outcome in the store. A mail given up on is told to IT security by an incident of its
+/// own ([`super::undeliverable_incident`]); a scan sends those before it returns too.
 pub async fn deliver(
     store: &Store,
     mailer: &Mailer,
@@ -183,6 +185,30 @@ pub async fn deliver(
     lang: Language,
     all: bool,
 ) -> Result<Delivered, SendError> {
+    let mut done = Delivered::default();
+    // An undeliverable incident's own mail that dies makes no further incident: two rounds
+    // at most, a third to be sure.
+    for _ in 0..3 {
+        let (round, told) = deliver_round(store, mailer, settings, lang, all).await?;
+        done.sent += round.sent;
+        done.retried += round.retried;
+        done.dead += round.dead;
+        done.held += round.held;
+        if !all || told == 0 {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// One round of [`deliver`]; also returns how many undeliverable incidents it made.
+async fn deliver_round(
+    store: &Store,
+    mailer: &Mailer,
+    settings: &AlertSettings,
+    lang: Language,
+    all: bool,
+) -> Result<(Delivered, u64), SendError> {
     let now = Timestamp::now().as_microsecond();
     let due = {
         let tx = store.transaction()?;
@@ -190,20 +216,27 @@ pub async fn deliver(
         let mut out = Vec::new();
         for m in due {
             let mut incidents = Vec::new();
+            let mut first_alert = None;
             for id in &m.incidents {
                 if let Some(i) = tx.incident(id)? {
                     incidents.push(i);
                 }
+                if m.role == Role::Escalation
+                    && let Some(us) = tx.first_alert_us(id)?
+                {
+                    first_alert = Some(first_alert.map_or(us, |f: i64| f.min(us)));
+                }
             }
-            out.push((m, incidents));
+            out.push((m, incidents, first_alert));
         }
         tx.commit()?;
         out
     };
     let mut done = Delivered::default();
-    for (m, incidents) in due {
+    let mut told = 0;
+    for (m, incidents, first_alert) in due {
         let hour = 3_600_000_000;
-        if !m.digest && !m.capped && settings.hourly_cap > 0 {
+        if !m.digest && !m.capped && m.role != Role::Escalation && settings.hourly_cap > 0 {
             let now = Timestamp::now().as_microsecond();
             let tx = store.transaction()?;
             let (sent, first) = tx.mails_sent_since(&m.recipient, now - hour)?;
@@ -228,7 +261,20 @@ pub async fn deliver(
             })
         } else {
             let discovered = Timestamp::from_microsecond(m.created_us).unwrap_or_default();
-            let mut mail = alert_mail(&incidents, m.role, lang, discovered, m.digest);
+            let mut mail = if m.role == Role::Escalation {
+                let first = first_alert
+                    .and_then(|us| Timestamp::from_microsecond(us).ok())
+                    .unwrap_or(discovered);
+                super::render::escalation_mail(
+                    &incidents,
+                    lang,
+                    first,
+                    settings.escalate_after,
+                    Timestamp::now(),
+                )
+            } else {
+                alert_mail(&incidents, m.role, lang, discovered, m.digest)
+            };
             if m.capped {
                 mail = super::render::capped(mail, incidents.len(), lang);
             }
@@ -255,6 +301,37 @@ pub async fn deliver(
                 let expired = now - m.created_us > settings.give_up_after.as_micros() as i64;
                 let dead = f.permanent || expired;
                 tx.mark_mail_failed(&m.mail, &f.message, next, dead)?;
+                if dead
+                    && !incidents.is_empty()
+                    && incidents.iter().all(|i| i.rule != ALERT_UNDELIVERABLE)
+                {
+                    let at = Timestamp::from_microsecond(now).unwrap_or_default();
+                    let inc = super::undeliverable_incident(
+                        &m.mail,
+                        &m.recipient,
+                        &incidents,
+                        f.permanent,
+                        at,
+                        lang,
+                    );
+                    let run = tx.start_run()?;
+                    if tx.record_incident(&inc, at, run)?.is_news() {
+                        let alerts = super::to_it_security(
+                            settings,
+                            &inc,
+                            Role::ItSecurity,
+                            Some(&m.recipient),
+                        );
+                        if alerts.is_empty() {
+                            tracing::error!(
+                                "incident {}: an alert mail is dead and no other [alerts] it_security address is there to tell; `motesvakt incidents` lists it",
+                                inc.id
+                            );
+                        }
+                        tx.enqueue_alerts(&alerts, now)?;
+                        told += 1;
+                    }
+                }
                 if dead {
                     done.dead += 1;
                     tracing::error!(
@@ -279,7 +356,7 @@ pub async fn deliver(
         }
         tx.commit()?;
     }
-    Ok(done)
+    Ok((done, told))
 }
 
 /// A runtime for one thread, for callers that are not async.

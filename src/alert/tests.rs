@@ -168,6 +168,85 @@ fn mail_text_in_both_languages_without_the_summary() {
 }
 
 #[test]
+fn an_escalation_says_how_long_is_left_until_the_imy_deadline() {
+    let mut inc = incident("anna@region.se", Severity::Critical);
+    inc.rule = "chat-patient-data".into();
+    inc.id = "0123456789abcdef".into();
+    let first: jiff::Timestamp = "2024-05-02T08:00:00Z".parse().unwrap();
+    let now: jiff::Timestamp = "2024-05-02T12:10:00Z".parse().unwrap();
+    let four_h = std::time::Duration::from_secs(4 * 3600);
+    let lang = crate::i18n::Language::Sv;
+    let sv = render::escalation_mail(std::slice::from_ref(&inc), lang, first, four_h, now);
+    assert_eq!(
+        sv.subject,
+        "[motesvakt] Eskalering: KRITISK: patientuppgifter i mötets chatt"
+    );
+    assert!(
+        sv.body.contains("inom 4h efter det första larmet")
+            && sv.body.contains("Tid kvar till IMY-fristen: 67 h 50 min.")
+            && sv.body.contains("senast 2024-05-05 10:00 CEST")
+            && sv
+                .body
+                .contains("motesvakt incidents ack 0123456789abcdef --by NAMN")
+            && sv.body.contains("igen: ingen har kvitterat"),
+        "{}",
+        sv.body
+    );
+    let late: jiff::Timestamp = "2024-05-06T00:00:00Z".parse().unwrap();
+    let lang = crate::i18n::Language::En;
+    let en = render::escalation_mail(std::slice::from_ref(&inc), lang, first, four_h, late);
+    assert!(en.subject.starts_with("[motesvakt] Escalation: CRITICAL"));
+    assert!(
+        en.body.contains("The IMY deadline has passed."),
+        "{}",
+        en.body
+    );
+    // The incident of a dead alert: not a breach of a routine, no summary in the mail.
+    let dead = undeliverable_incident(
+        "m1",
+        "chef@region.se",
+        std::slice::from_ref(&inc),
+        true,
+        now,
+        crate::i18n::Language::Sv,
+    );
+    assert_eq!(
+        (dead.rule.as_str(), dead.severity, dead.meeting.as_str()),
+        ("alert-undeliverable", Severity::High, "m1")
+    );
+    let mail = render::alert_mail(
+        std::slice::from_ref(&dead),
+        Role::ItSecurity,
+        crate::i18n::Language::Sv,
+        now,
+        false,
+    );
+    assert_eq!(mail.subject, "[motesvakt] HÖG: larm kunde inte levereras");
+    assert!(
+        mail.body.contains("Rutin: inget avsteg från rutinen"),
+        "{}",
+        mail.body
+    );
+    assert!(
+        mail.body.contains("Ansvarig: chef@region.se"),
+        "{}",
+        mail.body
+    );
+    assert!(!mail.body.contains("IMY"));
+    // Told to IT security, never to the address it could not reach.
+    let settings = AlertSettings {
+        it_security: vec!["Sec@region.se".into(), "chef@region.se".into()],
+        ..AlertSettings::default()
+    };
+    let to: Vec<String> =
+        to_it_security(&settings, &dead, Role::ItSecurity, Some("CHEF@region.se"))
+            .into_iter()
+            .map(|a| a.recipient)
+            .collect();
+    assert_eq!(to, ["sec@region.se"]);
+}
+
+#[test]
 fn settings_defaults_and_errors() {
     let bad = |k: &str, m: String| format!("{k}: {m}");
     let s = AlertSettings::from_raw(None, None, None, &bad).unwrap();
@@ -178,6 +257,20 @@ fn settings_defaults_and_errors() {
     };
     let e = AlertSettings::from_raw(Some(raw), None, None, &bad).unwrap_err();
     assert!(e.starts_with("alerts.immediate_severity"), "{e}");
+    assert_eq!(s.escalate_after, std::time::Duration::from_secs(4 * 3600));
+    let raw = RawAlerts {
+        escalate_after: Some("90m".into()),
+        ..RawAlerts::default()
+    };
+    let s = AlertSettings::from_raw(Some(raw), None, None, &bad).unwrap();
+    assert_eq!(s.escalate_after, std::time::Duration::from_secs(5400));
+    assert_eq!(duration_text(s.escalate_after), "90m");
+    let raw = RawAlerts {
+        escalate_after: Some("soon".into()),
+        ..RawAlerts::default()
+    };
+    let e = AlertSettings::from_raw(Some(raw), None, None, &bad).unwrap_err();
+    assert!(e.starts_with("alerts.escalate_after"), "{e}");
     let smtp = RawSmtp {
         host: "localhost".into(),
         port: None,

@@ -351,6 +351,11 @@ pub fn rules_table(config: &Config, profiles: &[Profile]) -> String {
         }
         let _ = writeln!(s);
     }
+    let _ = writeln!(
+        s,
+        "{}  [motesvakt's own: not a breach of a routine]\n  fires when an alert mail is given up on (refused permanently, or not delivered within [alerts] give_up_after)\n  high, in every profile; told to IT security, never to the recipient it could not reach; cannot be switched off\n",
+        crate::incident::ALERT_UNDELIVERABLE
+    );
     s
 }
 

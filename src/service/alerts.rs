@@ -1,6 +1,8 @@
 //! The service's alert sender: a thread with its own connection to the database and a
-//! current-thread tokio runtime, delivering the outbox's due mails every few seconds until it
-//! is stopped (at a reload it is started again with the new settings).
+//! current-thread tokio runtime that every few seconds, until it is stopped (at a reload it is
+//! started again with the new settings), makes the day's digests when due, puts the IMY cases
+//! nobody acknowledged within `escalate_after` in the outbox again for IT security, and
+//! delivers the outbox's due mails.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -94,6 +96,9 @@ fn spawn(
                 }
                 if let Some(s) = &store
                     && let Err(e) = smtp::make_digests_if_due(s, &settings, jiff::Timestamp::now())
+                        .and_then(|_| {
+                            crate::alert::escalate_due(s, &settings, jiff::Timestamp::now())
+                        })
                         .map_err(smtp::SendError::from)
                         .and_then(|_| {
                             runtime.block_on(smtp::deliver(s, &mailer, &settings, lang, false))

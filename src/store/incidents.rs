@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
+use super::workflow::{StatusRecord, status_columns};
 use super::{Store, StoreError, Tx, decode_error};
 use crate::incident::{Incident, Outcome, Severity};
 use crate::meeting::MeetingKey;
@@ -23,6 +24,8 @@ pub struct StoredIncident {
     pub incident: Incident,
     /// The last change: [`Outcome::New`], or raised or lowered from a severity.
     pub last_change: Outcome,
+    /// Its workflow status; `None`: open, never changed.
+    pub status: Option<StatusRecord>,
 }
 
 impl Tx<'_> {
@@ -102,6 +105,9 @@ impl Tx<'_> {
             };
             self.history(&inc.id, &now_s, from.as_deref(), inc.severity, outcome, run)?;
         }
+        if matches!(outcome, Outcome::Raised { .. }) {
+            self.reopen_at_raise(&inc.id, now)?;
+        }
         Ok(outcome)
     }
 
@@ -136,13 +142,17 @@ impl Tx<'_> {
             .tx
             .prepare_cached(
                 "SELECT body FROM incidents
-                 WHERE platform = ?1 AND meeting = ?2 AND withdrawn IS NULL ORDER BY id",
+                 WHERE platform = ?1 AND meeting = ?2 AND withdrawn IS NULL AND rule != ?3
+                 ORDER BY id",
             )
             .map_err(self.sql())?;
         let mut out = Vec::new();
         for m in meetings {
             let rows = st
-                .query_map(params![platform.as_str(), m], |r| r.get::<_, String>(0))
+                .query_map(
+                    params![platform.as_str(), m, crate::incident::ALERT_UNDELIVERABLE],
+                    |r| r.get::<_, String>(0),
+                )
                 .map_err(self.sql())?;
             for body in rows {
                 let body = body.map_err(self.sql())?;
@@ -159,7 +169,8 @@ impl Tx<'_> {
             .map_err(self.sql())
     }
 
-    /// Withdraws a current incident: later evidence no longer gives it.
+    /// Withdraws a current incident: later evidence no longer gives it. Its alerts not sent
+    /// yet are withdrawn too; its workflow status is kept.
     pub fn withdraw_incident(
         &self,
         inc: &Incident,
@@ -174,6 +185,7 @@ impl Tx<'_> {
             )
             .and_then(|mut st| st.execute(params![inc.id, now_s, run]))
             .map_err(self.sql())?;
+        self.cancel_alerts(&inc.id, "withdrawn")?;
         self.history(
             &inc.id,
             &now_s,
@@ -188,13 +200,21 @@ impl Tx<'_> {
     /// many were deleted.
     pub fn prune_incidents(&self, before: Timestamp) -> Result<u64, StoreError> {
         let cutoff = before.as_second();
-        self.tx
-            .execute(
-                "DELETE FROM incident_history WHERE incident IN
-                     (SELECT id FROM incidents WHERE unixepoch(last_changed) < ?1)",
-                [cutoff],
-            )
-            .map_err(self.sql())?;
+        for table in [
+            "incident_history",
+            "incident_status",
+            "incident_status_history",
+        ] {
+            self.tx
+                .execute(
+                    &format!(
+                        "DELETE FROM {table} WHERE incident IN
+                             (SELECT id FROM incidents WHERE unixepoch(last_changed) < ?1)"
+                    ),
+                    [cutoff],
+                )
+                .map_err(self.sql())?;
+        }
         let n = self
             .tx
             .execute(
@@ -260,8 +280,10 @@ impl Store {
             .prepare(
                 "SELECT i.body, i.withdrawn IS NOT NULL,
                      (SELECT h.change || ':' || COALESCE(h.severity_from, '') FROM incident_history h
-                      WHERE h.incident = i.id AND h.run = ?1 ORDER BY h.rowid LIMIT 1)
-                 FROM incidents i WHERE i.changed_run = ?1
+                      WHERE h.incident = i.id AND h.run = ?1 ORDER BY h.rowid LIMIT 1),
+                     s.status, s.reason, s.by_name, s.at, s.note
+                 FROM incidents i LEFT JOIN incident_status s ON s.incident = i.id
+                 WHERE i.changed_run = ?1
                  ORDER BY i.time_us, i.platform, i.meeting, i.rule, i.id",
             )
             .map_err(self.sql())?;
@@ -271,11 +293,12 @@ impl Store {
                     r.get::<_, String>(0)?,
                     r.get::<_, bool>(1)?,
                     r.get::<_, Option<String>>(2)?,
+                    status_columns(r, 3)?,
                 ))
             })
             .map_err(self.sql())?;
         for row in rows {
-            let (body, withdrawn, first) = row.map_err(self.sql())?;
+            let (body, withdrawn, first, status) = row.map_err(self.sql())?;
             let incident: Incident =
                 serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
                     path: self.path.clone(),
@@ -302,6 +325,7 @@ impl Store {
             each(StoredIncident {
                 incident,
                 last_change,
+                status,
             });
         }
         Ok(())
@@ -325,8 +349,9 @@ impl Store {
             .prepare(
                 "SELECT i.body,
                      (SELECT h.change || ':' || COALESCE(h.severity_from, '') FROM incident_history h
-                      WHERE h.incident = i.id ORDER BY h.rowid DESC LIMIT 1)
-                 FROM incidents i
+                      WHERE h.incident = i.id ORDER BY h.rowid DESC LIMIT 1),
+                     s.status, s.reason, s.by_name, s.at, s.note
+                 FROM incidents i LEFT JOIN incident_status s ON s.incident = i.id
                  WHERE i.withdrawn IS NULL AND (?1 IS NULL OR i.time_us >= ?1)
                  ORDER BY i.time_us, i.id",
             )
@@ -334,11 +359,15 @@ impl Store {
         let since = filter.since.map(|t| t.as_microsecond());
         let rows = st
             .query_map([since], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    status_columns(r, 2)?,
+                ))
             })
             .map_err(self.sql())?;
         for row in rows {
-            let (body, change) = row.map_err(self.sql())?;
+            let (body, change, status) = row.map_err(self.sql())?;
             let incident: Incident =
                 serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
                     path: self.path.clone(),
@@ -362,6 +391,7 @@ impl Store {
             each(StoredIncident {
                 incident,
                 last_change,
+                status,
             });
         }
         Ok(())

@@ -19,6 +19,7 @@ mod incidents;
 mod meetings;
 mod outbox;
 pub mod schema;
+mod workflow;
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,7 @@ pub use incidents::{IncidentFilter, StoredIncident};
 pub use meetings::{Loaded, chunk_entries, decode_chunks, encode_chunk};
 pub use outbox::{DueMail, OutboxFilter, OutboxRow};
 pub use schema::MIGRATIONS;
+pub use workflow::{IdMatch, StatusChange, StatusRecord, Transition, allowed};
 
 /// Problems with the database. Messages name the file.
 #[derive(Debug, thiserror::Error)]

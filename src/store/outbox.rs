@@ -2,8 +2,11 @@
 //! the sender ([`crate::alert::smtp`]), at least once, each mail with a stable Message-ID.
 //!
 //! States: `pending` (to send; `attempts` > 0 after a failure that is retried), `sent`,
-//! `dead` (a permanent failure, or not delivered within `give_up_after`). Alerts below the
-//! immediate severity wait as `pending` with `immediate = 0` for the digest.
+//! `dead` (a permanent failure, or not delivered within `give_up_after`), and three for alerts
+//! that will not go: `withdrawn` (the incident was withdrawn before), `superseded` (the
+//! incident was raised and its alert at the higher severity replaces this one), `cancelled`
+//! (the incident was marked a false positive). Alerts below the immediate severity wait as
+//! `pending` with `immediate = 0` for the digest.
 
 use rusqlite::{OptionalExtension, params};
 
@@ -62,18 +65,38 @@ pub struct DueMail {
 
 impl Tx<'_> {
     /// Writes alerts to the outbox; one already there (same incident, severity and
-    /// recipient) is left as it is. Returns how many were new.
+    /// recipient) is left as it is, unless it was withdrawn, superseded or cancelled before it
+    /// went (then it is pending again). An incident's alerts to the same recipient at another
+    /// severity that have not gone yet are superseded: only the latest severity is alerted.
+    /// Returns how many were new.
     pub fn enqueue_alerts(&self, alerts: &[Alert], now_us: i64) -> Result<u64, StoreError> {
+        let mut supersede = self
+            .tx
+            .prepare_cached(
+                "UPDATE outbox SET state = 'superseded'
+                 WHERE incident = ?1 AND recipient = ?2 AND severity != ?3
+                     AND state = 'pending' AND role != 'escalation'",
+            )
+            .map_err(self.sql())?;
         let mut st = self
             .tx
             .prepare_cached(
-                "INSERT OR IGNORE INTO outbox (id, incident, recipient, role, severity,
+                "INSERT INTO outbox (id, incident, recipient, role, severity,
                      immediate, grp, state, attempts, created_us, next_us)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8)
+                 ON CONFLICT (id) DO UPDATE SET state = 'pending', attempts = 0,
+                     created_us = ?8, next_us = ?8, sent_us = NULL, mail = NULL,
+                     last_error = NULL, capped = 0
+                 WHERE state IN ('withdrawn', 'superseded', 'cancelled')",
             )
             .map_err(self.sql())?;
         let mut n = 0;
         for a in alerts {
+            if a.role != Role::Escalation {
+                supersede
+                    .execute(params![a.incident, a.recipient, a.severity.as_str()])
+                    .map_err(self.sql())?;
+            }
             n += st
                 .execute(params![
                     a.id,
@@ -88,6 +111,69 @@ impl Tx<'_> {
                 .map_err(self.sql())? as u64;
         }
         Ok(n)
+    }
+
+    /// Marks the alerts of incident `id` that have not gone yet `state` (`withdrawn`: the
+    /// incident was; `cancelled`: it is a false positive). A mail that held them goes without
+    /// them, or not at all. Returns how many.
+    pub fn cancel_alerts(&self, id: &str, state: &str) -> Result<u64, StoreError> {
+        self.tx
+            .prepare_cached(
+                "UPDATE outbox SET state = ?2 WHERE incident = ?1 AND state = 'pending'",
+            )
+            .and_then(|mut st| st.execute(params![id, state]))
+            .map(|n| n as u64)
+            .map_err(self.sql())
+    }
+
+    /// When incident `id` was first alerted (Unix µs; its escalation left aside): the start
+    /// of the IMY deadline.
+    pub fn first_alert_us(&self, id: &str) -> Result<Option<i64>, StoreError> {
+        self.tx
+            .prepare_cached(
+                "SELECT MIN(created_us) FROM outbox WHERE incident = ?1 AND role != 'escalation'",
+            )
+            .and_then(|mut st| st.query_row([id], |r| r.get(0)))
+            .map_err(self.sql())
+    }
+
+    /// The incidents to escalate: possibly reportable to IMY ([`crate::alert::render::reportable`]),
+    /// current, still open, first alerted at or before `before_us`, not escalated yet. With
+    /// when each was first alerted.
+    pub fn due_escalations(&self, before_us: i64) -> Result<Vec<(Incident, i64)>, StoreError> {
+        // The SQL narrows to the rules and evidence `reportable` looks at; it has the last word.
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT i.body, MIN(o.created_us) FROM incidents i
+                 JOIN outbox o ON o.incident = i.id AND o.role != 'escalation'
+                 LEFT JOIN incident_status s ON s.incident = i.id
+                 WHERE i.withdrawn IS NULL AND (s.status IS NULL OR s.status = 'open')
+                     AND ((i.rule = 'chat-patient-data' AND i.severity = 'critical')
+                         OR (i.rule IN ('file-patient-data', 'recording-video',
+                                 'recording-audio')
+                             AND json_extract(i.body, '$.evidence.external_present')))
+                     AND NOT EXISTS (SELECT 1 FROM outbox e
+                                     WHERE e.incident = i.id AND e.role = 'escalation')
+                 GROUP BY i.id HAVING MIN(o.created_us) <= ?1
+                 ORDER BY MIN(o.created_us), i.id",
+            )
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map([before_us], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .map_err(self.sql())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (body, first) = row.map_err(self.sql())?;
+            let inc: Incident =
+                serde_json::from_str(&body).map_err(|e| self.corrupt(decode_error(&e)))?;
+            if crate::alert::render::reportable(&inc) {
+                out.push((inc, first));
+            }
+        }
+        Ok(out)
     }
 
     /// The immediate mails due at `now_us`: alerts not yet in a mail are put in one per

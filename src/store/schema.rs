@@ -149,4 +149,30 @@ pub const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX outbox_state ON outbox (state, immediate, grp);
      CREATE INDEX outbox_mail ON outbox (mail);",
+    // 7: the incident workflow. `incident_status`: the current status of an incident someone
+    // (or motesvakt, reopening one raised to a higher severity) has changed; no row is `open`.
+    // `incident_status_history`: every change, kept. `by_name` and `note` are what people
+    // typed, with identity numbers redacted; times are UTC (RFC 3339). Outbox rows may now also
+    // be `withdrawn` (the incident was), `superseded` (a higher severity's alert replaced it
+    // before it went) or `cancelled` (the incident was marked a false positive); role
+    // `escalation` is an IMY case sent to IT security again (once).
+    "CREATE TABLE incident_status (
+         incident TEXT PRIMARY KEY,
+         status   TEXT NOT NULL,
+         reason   TEXT,
+         by_name  TEXT NOT NULL,
+         at       TEXT NOT NULL,
+         note     TEXT
+     ) WITHOUT ROWID;
+     CREATE TABLE incident_status_history (
+         incident    TEXT NOT NULL,
+         at          TEXT NOT NULL,
+         status_from TEXT NOT NULL,
+         status_to   TEXT NOT NULL,
+         reason      TEXT,
+         by_name     TEXT NOT NULL,
+         note        TEXT
+     );
+     CREATE INDEX incident_status_history_incident ON incident_status_history (incident);
+     CREATE INDEX outbox_incident ON outbox (incident, state);",
 ];

@@ -268,3 +268,391 @@ fn pending_meetings_come_due_with_the_clock() {
         .unwrap();
     assert_eq!(tx.clock().unwrap(), Some(t), "the clock never goes back");
 }
+
+mod workflow {
+    use super::*;
+    use crate::alert::{Alert, Role};
+    use crate::incident::{FalsePositiveReason, Status};
+    use crate::store::{IdMatch, Transition};
+
+    fn file_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        (dir, store)
+    }
+
+    fn hex_incident(id: &str, severity: Severity) -> Incident {
+        Incident {
+            id: id.into(),
+            ..incident(severity)
+        }
+    }
+
+    fn alert(inc: &Incident, to: &str, role: Role) -> Alert {
+        Alert {
+            id: crate::alert::short_hash(&[&inc.id, inc.severity.as_str(), to, role.as_str()]),
+            incident: inc.id.clone(),
+            recipient: to.into(),
+            role,
+            severity: inc.severity,
+            immediate: true,
+            group: crate::alert::short_hash(&[to, &inc.meeting]),
+        }
+    }
+
+    fn states(tx: &Tx<'_>) -> Vec<(String, String, String)> {
+        tx.outbox(crate::store::OutboxFilter::All)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.incident, r.severity, r.state))
+            .collect()
+    }
+
+    #[test]
+    fn statuses_change_by_the_rules_and_keep_their_history() {
+        let (_d, store) = file_store();
+        let now: Timestamp = "2024-05-02T08:00:00Z".parse().unwrap();
+        let tx = store.transaction().unwrap();
+        tx.record_incident(&hex_incident("abcdef0123456789", Severity::High), now, 1)
+            .unwrap();
+        tx.record_incident(&hex_incident("abcdef9999999999", Severity::Low), now, 1)
+            .unwrap();
+        tx.record_incident(&hex_incident("0123456789abcdef", Severity::Low), now, 1)
+            .unwrap();
+        // Ids by a unique start of at least 6 hex characters.
+        assert_eq!(
+            tx.find_incident("0123456789abcdef").unwrap(),
+            IdMatch::One("0123456789abcdef".into())
+        );
+        assert_eq!(
+            tx.find_incident("012345").unwrap(),
+            IdMatch::One("0123456789abcdef".into())
+        );
+        assert_eq!(
+            tx.find_incident("ABCDEF0").unwrap(),
+            IdMatch::One("abcdef0123456789".into())
+        );
+        assert_eq!(tx.find_incident("abcdef").unwrap(), IdMatch::Many(2));
+        assert_eq!(tx.find_incident("01234").unwrap(), IdMatch::None);
+        assert_eq!(tx.find_incident("abc%").unwrap(), IdMatch::None);
+        assert_eq!(tx.find_incident("ffffff").unwrap(), IdMatch::None);
+
+        let id = "abcdef0123456789";
+        let set = |to, reason, by: &str, note: Option<&str>| {
+            tx.set_status(id, to, reason, by, note, now).unwrap()
+        };
+        assert_eq!(tx.status_of(id).unwrap(), None, "open: no row");
+        // The note holds a (Skatteverket test) identity number: never stored.
+        let t = set(
+            Status::Acknowledged,
+            None,
+            "Åsa Ek",
+            Some("ringde 19861208-2399 \u{1b}[2J"),
+        );
+        assert_eq!(t, Transition::Changed { from: Status::Open });
+        let s = tx.status_of(id).unwrap().unwrap();
+        assert_eq!(s.status, Status::Acknowledged);
+        assert_eq!(s.by, "Åsa Ek");
+        let note = s.note.unwrap();
+        assert!(!note.contains("2399") && note.contains("ringde"), "{note}");
+        assert!(note.contains('\u{1b}'), "kept as typed, escaped on output");
+        assert!(matches!(
+            set(Status::Acknowledged, None, "Bo", None),
+            Transition::Already(r) if r.by == "Åsa Ek"
+        ));
+        assert_eq!(
+            set(Status::Resolved, None, "Bo", None),
+            Transition::Changed {
+                from: Status::Acknowledged
+            }
+        );
+        assert!(matches!(
+            set(Status::Resolved, None, "Bo", None),
+            Transition::Already(_)
+        ));
+        assert_eq!(
+            set(Status::Acknowledged, None, "Bo", None),
+            Transition::Refused {
+                current: Status::Resolved
+            }
+        );
+        assert_eq!(
+            set(
+                Status::FalsePositive,
+                Some(FalsePositiveReason::TestMeeting),
+                "Bo",
+                None
+            ),
+            Transition::Changed {
+                from: Status::Resolved
+            }
+        );
+        assert_eq!(
+            tx.status_of(id).unwrap().unwrap().reason,
+            Some(FalsePositiveReason::TestMeeting)
+        );
+        assert_eq!(
+            set(Status::Resolved, None, "Bo", None),
+            Transition::Refused {
+                current: Status::FalsePositive
+            }
+        );
+        assert_eq!(
+            set(Status::Open, None, "Bo", Some("fel")),
+            Transition::Changed {
+                from: Status::FalsePositive
+            }
+        );
+        assert_eq!(tx.status_of(id).unwrap().unwrap().reason, None);
+        let h: Vec<(Status, Status)> = tx
+            .status_history(id)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.from, c.to.status))
+            .collect();
+        use Status::*;
+        assert_eq!(
+            h,
+            [
+                (Open, Acknowledged),
+                (Acknowledged, Resolved),
+                (Resolved, FalsePositive),
+                (FalsePositive, Open)
+            ]
+        );
+        tx.commit().unwrap();
+        // Nowhere in the file.
+        drop(store);
+        let bytes = std::fs::read(_d.path().join("db.sqlite")).unwrap();
+        let wal = std::fs::read(_d.path().join("db.sqlite-wal")).unwrap_or_default();
+        for b in [bytes, wal] {
+            assert!(!b.windows(4).any(|w| w == b"2399"));
+        }
+    }
+
+    #[test]
+    fn re_judging_keeps_the_status_and_a_raise_reopens_an_acknowledged_one() {
+        let (_d, store) = file_store();
+        let now: Timestamp = "2024-05-02T08:00:00Z".parse().unwrap();
+        let tx = store.transaction().unwrap();
+        let (a, f) = ("aaaaaa0000000000", "ffffff0000000000");
+        for id in [a, f] {
+            tx.record_incident(&hex_incident(id, Severity::Medium), now, 1)
+                .unwrap();
+        }
+        tx.set_status(a, Status::Acknowledged, None, "Bo", None, now)
+            .unwrap();
+        tx.set_status(
+            f,
+            Status::FalsePositive,
+            Some(FalsePositiveReason::WrongDetection),
+            "Bo",
+            None,
+            now,
+        )
+        .unwrap();
+        // The same judgement again, then lowered: the status stays.
+        for s in [Severity::Medium, Severity::Low] {
+            for id in [a, f] {
+                tx.record_incident(&hex_incident(id, s), now, 2).unwrap();
+            }
+        }
+        assert_eq!(
+            tx.status_of(a).unwrap().unwrap().status,
+            Status::Acknowledged
+        );
+        // Withdrawn and seen again: the status stays.
+        tx.withdraw_incident(&hex_incident(a, Severity::Low), now, 3)
+            .unwrap();
+        assert!(tx.is_withdrawn(a).unwrap());
+        assert_eq!(
+            tx.status_of(a).unwrap().unwrap().status,
+            Status::Acknowledged
+        );
+        assert_eq!(
+            tx.record_incident(&hex_incident(a, Severity::Low), now, 4)
+                .unwrap(),
+            Outcome::New
+        );
+        assert_eq!(
+            tx.status_of(a).unwrap().unwrap().status,
+            Status::Acknowledged
+        );
+        // Raised: the acknowledged one is open again (by motesvakt); the false positive stays.
+        for id in [a, f] {
+            assert!(matches!(
+                tx.record_incident(&hex_incident(id, Severity::High), now, 5)
+                    .unwrap(),
+                Outcome::Raised { .. }
+            ));
+        }
+        let s = tx.status_of(a).unwrap().unwrap();
+        assert_eq!((s.status, s.by.as_str()), (Status::Open, ""));
+        assert_eq!(tx.status_history(a).unwrap().len(), 2);
+        assert_eq!(
+            tx.status_of(f).unwrap().unwrap().status,
+            Status::FalsePositive
+        );
+        tx.commit().unwrap();
+        // The listing carries the status.
+        let listed: Vec<(String, Option<Status>)> = store
+            .incidents(&IncidentFilter::default())
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.incident.id, s.status.map(|s| s.status)))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (a.to_string(), Some(Status::Open)),
+                (f.to_string(), Some(Status::FalsePositive))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_withdrawn_incident_s_alerts_do_not_go_and_a_raise_alerts_only_the_latest() {
+        let (_d, store) = file_store();
+        let now: Timestamp = "2024-05-02T08:00:00Z".parse().unwrap();
+        let tx = store.transaction().unwrap();
+        let w = hex_incident("aaaaaa0000000000", Severity::High);
+        let r = hex_incident("bbbbbb0000000000", Severity::Medium);
+        let f = hex_incident("cccccc0000000000", Severity::High);
+        for i in [&w, &r, &f] {
+            tx.record_incident(i, now, 1).unwrap();
+            tx.enqueue_alerts(&[alert(i, "chef@region.se", Role::Manager)], 0)
+                .unwrap();
+        }
+        // Withdrawn before it went: its alert is withdrawn.
+        tx.withdraw_incident(&w, now, 2).unwrap();
+        // Raised in the same batch: the medium alert is superseded by the high one.
+        let raised = Incident {
+            severity: Severity::High,
+            ..r.clone()
+        };
+        tx.record_incident(&raised, now, 2).unwrap();
+        assert_eq!(
+            tx.enqueue_alerts(&[alert(&raised, "chef@region.se", Role::Manager)], 0)
+                .unwrap(),
+            1
+        );
+        // A false positive's alert is cancelled.
+        tx.set_status(
+            &f.id,
+            Status::FalsePositive,
+            Some(FalsePositiveReason::Other),
+            "Bo",
+            None,
+            now,
+        )
+        .unwrap();
+        let s = |i: &str, sev: &str, st: &str| (i.to_string(), sev.to_string(), st.to_string());
+        let mut got = states(&tx);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                s(&w.id, "high", "withdrawn"),
+                s(&r.id, "high", "pending"),
+                s(&r.id, "medium", "superseded"),
+                s(&f.id, "high", "cancelled"),
+            ]
+        );
+        let due = tx.due_mails(1, 0, true).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].incidents, std::slice::from_ref(&r.id));
+        // Seen again after its withdrawal: its alert is pending again, once.
+        tx.mark_mail_sent(&due[0].mail, 2).unwrap();
+        assert_eq!(tx.record_incident(&w, now, 3).unwrap(), Outcome::New);
+        assert_eq!(
+            tx.enqueue_alerts(&[alert(&w, "chef@region.se", Role::Manager)], 5)
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            tx.enqueue_alerts(&[alert(&w, "chef@region.se", Role::Manager)], 6)
+                .unwrap(),
+            0
+        );
+        let due = tx.due_mails(7, 0, true).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].incidents, std::slice::from_ref(&w.id));
+        tx.commit().unwrap();
+    }
+
+    #[test]
+    fn only_open_imy_cases_alerted_long_enough_ago_are_escalated_once() {
+        let (_d, store) = file_store();
+        let now: Timestamp = "2024-05-02T08:00:00Z".parse().unwrap();
+        let tx = store.transaction().unwrap();
+        let chat = |id: &str, sev| Incident {
+            rule: "chat-patient-data".into(),
+            ..hex_incident(id, sev)
+        };
+        let imy = chat("aaaaaa0000000000", Severity::Critical);
+        let acked = chat("bbbbbb0000000000", Severity::Critical);
+        let not_imy = chat("cccccc0000000000", Severity::High);
+        let recent = chat("dddddd0000000000", Severity::Critical);
+        let mut file = hex_incident("eeeeee0000000000", Severity::High);
+        file.rule = "file-patient-data".into();
+        file.evidence.external_present = true;
+        for (i, at) in [
+            (&imy, 100),
+            (&acked, 100),
+            (&not_imy, 100),
+            (&recent, 900),
+            (&file, 200),
+        ] {
+            tx.record_incident(i, now, 1).unwrap();
+            tx.enqueue_alerts(&[alert(i, "chef@region.se", Role::Manager)], at)
+                .unwrap();
+        }
+        tx.set_status(&acked.id, Status::Acknowledged, None, "Bo", None, now)
+            .unwrap();
+        let due: Vec<(String, i64)> = tx
+            .due_escalations(500)
+            .unwrap()
+            .into_iter()
+            .map(|(i, at)| (i.id, at))
+            .collect();
+        assert_eq!(due, [(imy.id.clone(), 100), (file.id.clone(), 200)]);
+        // Once: an escalation in the outbox ends it.
+        let settings = crate::alert::AlertSettings {
+            it_security: vec!["sec@region.se".into()],
+            ..Default::default()
+        };
+        let esc = crate::alert::to_it_security(&settings, &imy, Role::Escalation, None);
+        assert_eq!(esc.len(), 1);
+        tx.enqueue_alerts(&esc, 600).unwrap();
+        assert_eq!(tx.first_alert_us(&imy.id).unwrap(), Some(100));
+        // Acknowledged before the escalation went: it does not go.
+        let other = crate::alert::to_it_security(&settings, &file, Role::Escalation, None);
+        tx.enqueue_alerts(&other, 600).unwrap();
+        tx.set_status(&file.id, Status::Acknowledged, None, "Bo", None, now)
+            .unwrap();
+        let esc_state = |id: &str| {
+            tx.outbox(crate::store::OutboxFilter::All)
+                .unwrap()
+                .into_iter()
+                .find(|r| r.incident == id && r.role == "escalation")
+                .map(|r| r.state)
+        };
+        assert_eq!(esc_state(&file.id).as_deref(), Some("cancelled"));
+        assert_eq!(esc_state(&imy.id).as_deref(), Some("pending"));
+        let due: Vec<String> = tx
+            .due_escalations(1000)
+            .unwrap()
+            .into_iter()
+            .map(|(i, _)| i.id)
+            .collect();
+        assert_eq!(due, std::slice::from_ref(&recent.id));
+        // An escalation does not supersede the alert it repeats.
+        assert!(
+            states(&tx)
+                .iter()
+                .filter(|(i, _, _)| *i == imy.id)
+                .all(|(_, _, st)| st == "pending")
+        );
+        tx.commit().unwrap();
+    }
+}

@@ -2,9 +2,11 @@
 accepts to OUT_DIR as NNNN.eml (the raw bytes as received) and NNNN.txt (decoded: envelope
 recipients, subject, Message-ID, then the text).
 
-Usage: smtp_sink.py OUT_DIR [--port N] [--fail-first N] [--reject] [--tls CERT KEY]
+Usage: smtp_sink.py OUT_DIR [--port N] [--fail-first N] [--reject] [--reject-to ADDR]...
+                         [--tls CERT KEY]
   --fail-first N  answer the first N messages with 451 (a temporary failure)
   --reject        answer every message with 550 (a permanent failure)
+  --reject-to A   answer every message to A with 550 (may be given more than once)
   --tls CERT KEY  offer STARTTLS with this certificate, and require it
 Prints "PORT <n>" on stdout when it listens; runs until stdin is closed.
 """
@@ -20,14 +22,15 @@ from aiosmtpd.controller import Controller
 
 
 class Sink:
-    def __init__(self, out, fail_first, reject):
+    def __init__(self, out, fail_first, reject, reject_to):
         self.out = out
         self.fail_first = fail_first
         self.reject = reject
+        self.reject_to = reject_to
         self.count = 0
 
     async def handle_DATA(self, server, session, envelope):
-        if self.reject:
+        if self.reject or any(r.lower() in self.reject_to for r in envelope.rcpt_tos):
             return "550 5.7.1 rejected by the test server"
         if self.fail_first > 0:
             self.fail_first -= 1
@@ -53,13 +56,15 @@ class Sink:
 def main():
     args = sys.argv[1:]
     out = args.pop(0)
-    fail_first, reject, tls, port = 0, False, None, 0
+    fail_first, reject, tls, port, reject_to = 0, False, None, 0, set()
     while args:
         a = args.pop(0)
         if a == "--fail-first":
             fail_first = int(args.pop(0))
         elif a == "--reject":
             reject = True
+        elif a == "--reject-to":
+            reject_to.add(args.pop(0).lower())
         elif a == "--port":
             port = int(args.pop(0))
         elif a == "--tls":
@@ -74,7 +79,7 @@ def main():
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(tls[0], tls[1])
         kwargs = {"tls_context": ctx, "require_starttls": True}
-    c = Controller(Sink(out, fail_first, reject), hostname="127.0.0.1", port=port, **kwargs)
+    c = Controller(Sink(out, fail_first, reject, reject_to), hostname="127.0.0.1", port=port, **kwargs)
     c.start()
     print("PORT %d" % port, flush=True)
     try:
