@@ -1,10 +1,14 @@
-//! The language of texts people read, and the words shared by every text that names people,
-//! fields and confidences.
+//! Texts people read, all of them here: the language, the words shared by every text that
+//! names people, fields and confidences, rule titles, and incident summaries ([`summary`]),
+//! rendered from stored incidents in Swedish or English. The rules build evidence only.
+
+mod summary;
 
 use serde::Deserialize;
 
 use crate::detect::Confidence;
 use crate::event::{Actor, ActorKind, TextField};
+pub use summary::{render_summary, summary};
 
 /// The language of texts people read: incident summaries, reports, alerts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

@@ -89,7 +89,7 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
         if sv { "möte" } else { "meeting" },
         terminal_safe(&i.meeting)
     );
-    let _ = writeln!(s, "    {}", terminal_safe(&i.summary));
+    let _ = writeln!(s, "    {}", terminal_safe(&crate::i18n::summary(i, lang)));
     let _ = writeln!(
         s,
         "    {}: {}, {} ({} {}, {})",

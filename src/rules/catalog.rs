@@ -1,13 +1,12 @@
 //! The rule catalog: every obligation of the routines that the logs can show.
 //!
 //! Each rule is a function over one meeting in time order that proposes candidates; the
-//! profiles decide whether and how seriously they count (see `config/profiles/`). Summaries
-//! are written for a line manager who does not know the tool.
+//! profiles decide whether and how seriously they count (see `config/profiles/`). A candidate
+//! carries evidence only: what people read is rendered from it by [`crate::i18n::summary`].
 
 use super::{Candidate, IdScope, RuleContext};
-use crate::config::{DEFAULT_MAX_PARTICIPANTS, DEFAULT_MEETING_TIMEOUT, Language};
+use crate::config::{DEFAULT_MAX_PARTICIPANTS, DEFAULT_MEETING_TIMEOUT};
 use crate::event::{Actor, ActorKind, EndReason, EventKind, Media, ShareScope, TextField};
-use crate::i18n::{field_word, kind_word, who};
 use crate::incident::{Evidence, EvidenceFinding};
 use crate::meeting::replay::{Moment, each_moment};
 use crate::meeting::{MeetingView, Observation};
@@ -177,38 +176,11 @@ pub const RULES: &[RuleDef] = &[
     },
 ];
 
-/// Picks the sentence in the run's language.
-fn say(lang: Language, sv: String, en: String) -> String {
-    match lang {
-        Language::Sv => sv,
-        Language::En => en,
-    }
-}
-
 /// Evidence of why the meeting is sensitive.
 fn sensitive_evidence(m: &MeetingView) -> Evidence {
     Evidence {
         sensitive: m.sensitive.clone(),
         ..Evidence::default()
-    }
-}
-
-/// " (personnummer i chatten)" / " (care keyword in the subject)": why a meeting is sensitive.
-fn why_sensitive(m: &MeetingView, lang: Language) -> String {
-    let Some(s) = &m.sensitive else {
-        return String::new();
-    };
-    let field = s.field.map(|f| field_word(f, lang)).unwrap_or_default();
-    let kind = s.kind.as_deref().unwrap_or_default();
-    match (lang, s.reason.as_str()) {
-        (Language::Sv, "patient_data") => format!(" ({kind} i {field})"),
-        (Language::Sv, "care_keyword") => format!(" (vårdord \"{kind}\" i {field})"),
-        (Language::Sv, "care_meeting") => " (mötesrummet är angivet som vårdmöte)".into(),
-        (Language::Sv, _) => " (organisatören håller vårdmöten)".into(),
-        (Language::En, "patient_data") => format!(" ({kind} in {field})"),
-        (Language::En, "care_keyword") => format!(" (care keyword \"{kind}\" in {field})"),
-        (Language::En, "care_meeting") => " (the room is configured as care work)".into(),
-        (Language::En, _) => " (the organiser's meetings are care work)".into(),
     }
 }
 
@@ -223,13 +195,6 @@ fn findings_of(
         .collect()
 }
 
-fn kinds(findings: &[EvidenceFinding]) -> String {
-    let mut k: Vec<&str> = findings.iter().map(|f| f.kind.as_str()).collect();
-    k.sort_unstable();
-    k.dedup();
-    k.join(", ")
-}
-
 /// `chat-patient-data`: patient data in a chat message. Everyone who is or was in the meeting
 /// can read the chat (in Teams also after leaving), so an external participant makes it
 /// critical.
@@ -242,26 +207,10 @@ fn chat_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candi
         if findings.is_empty() {
             return;
         }
-        let (actor, k) = (who(&obs.event.actor), kinds(&findings));
         let external = state.ever_not_internal;
-        let extra_sv = if external {
-            " Mötet har eller har haft deltagare utanför organisationen, som kan läsa chatten."
-        } else {
-            ""
-        };
-        let extra_en = if external {
-            " People outside the organisation are or were in the meeting and can read the chat."
-        } else {
-            ""
-        };
         let mut c = Candidate::new(
             "chat-patient-data",
             index,
-            say(
-                ctx.language,
-                format!("{actor} skrev en patientuppgift ({k}) i mötets chatt.{extra_sv}"),
-                format!("{actor} wrote patient data ({k}) in the meeting chat.{extra_en}"),
-            ),
             Evidence {
                 findings,
                 external_present: external,
@@ -286,15 +235,9 @@ fn invitation_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec
         if findings.is_empty() {
             continue;
         }
-        let (actor, k) = (who(&obs.event.actor), kinds(&findings));
         out.push(Candidate::new(
             "invitation-patient-data",
             index,
-            say(
-                ctx.language,
-                format!("Mötets kallelse eller ämnesrad från {actor} innehåller en patientuppgift ({k})."),
-                format!("The meeting invitation or subject from {actor} holds patient data ({k})."),
-            ),
             Evidence {
                 findings,
                 ..Evidence::default()
@@ -311,32 +254,12 @@ fn file_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candi
             return;
         }
         let findings = findings_of(obs, ctx, &[TextField::FileName]);
-        let actor = who(&obs.event.actor);
-        let summary = if !findings.is_empty() {
-            let k = kinds(&findings);
-            say(
-                ctx.language,
-                format!("{actor} delade en fil vars namn innehåller en patientuppgift ({k})."),
-                format!("{actor} shared a file whose name holds patient data ({k})."),
-            )
-        } else if m.sensitive.is_some() && state.ever_not_internal {
-            let why = why_sensitive(m, ctx.language);
-            say(
-                ctx.language,
-                format!(
-                    "{actor} delade en fil i ett möte med patientuppgifter{why} där deltagare utanför organisationen finns."
-                ),
-                format!(
-                    "{actor} shared a file in a meeting with patient data{why} that has participants from outside the organisation."
-                ),
-            )
-        } else {
+        if findings.is_empty() && !(m.sensitive.is_some() && state.ever_not_internal) {
             return;
-        };
+        }
         out.push(Candidate::new(
             "file-patient-data",
             index,
-            summary,
             Evidence {
                 findings,
                 sensitive: m.sensitive.clone(),
@@ -358,19 +281,9 @@ fn identifier_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec
         (!f.is_empty()).then_some((i, f))
     });
     if let Some((index, findings)) = room {
-        let k = kinds(&findings);
         let mut c = Candidate::new(
             "identifier-patient-data",
             index,
-            say(
-                ctx.language,
-                format!(
-                    "Mötets id eller rumsnamn innehåller en patientuppgift ({k}); alla som bjuds in eller deltar ser det."
-                ),
-                format!(
-                    "The meeting's id or room name holds patient data ({k}); everyone invited or taking part sees it."
-                ),
-            ),
             Evidence {
                 findings,
                 ..Evidence::default()
@@ -386,19 +299,9 @@ fn identifier_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec
         if findings.is_empty() || !seen.insert(obs.event.actor.id.as_str()) {
             continue;
         }
-        let (actor, k) = (who(&obs.event.actor), kinds(&findings));
         let mut c = Candidate::new(
             "identifier-patient-data",
             index,
-            say(
-                ctx.language,
-                format!(
-                    "Deltagaren {actor} har en patientuppgift ({k}) i sitt visningsnamn, som alla i mötet ser."
-                ),
-                format!(
-                    "Participant {actor} has patient data ({k}) in their display name, which everyone in the meeting sees."
-                ),
-            ),
             Evidence {
                 findings,
                 ..Evidence::default()
@@ -412,7 +315,7 @@ fn identifier_patient_data(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec
 /// `recording-video`: a video recording was started. Some routines forbid it outright, others
 /// when the meeting is sensitive, also when the patient data shows up only after the recording
 /// started.
-fn recording_video(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+fn recording_video(m: &MeetingView, _: &RuleContext<'_>, out: &mut Vec<Candidate>) {
     for (index, obs) in m.observations.iter().enumerate() {
         if obs.event.kind
             != (EventKind::RecordingStarted {
@@ -432,35 +335,9 @@ fn recording_video(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
                 _ => None,
             })
             .filter(|m| *m == Media::Audio);
-        let actor = who(&obs.event.actor);
-        let why = why_sensitive(m, ctx.language);
-        let mut summary = match m.sensitive {
-            Some(_) => say(
-                ctx.language,
-                format!(
-                    "{actor} startade en videoinspelning av ett möte där patientuppgifter förekom{why}."
-                ),
-                format!(
-                    "{actor} started a video recording of a meeting where patient data appeared{why}."
-                ),
-            ),
-            None => say(
-                ctx.language,
-                format!("{actor} startade en videoinspelning av mötet."),
-                format!("{actor} started a video recording of the meeting."),
-            ),
-        };
-        if saved_media == Some(Media::Audio) {
-            summary.push_str(&say(
-                ctx.language,
-                " De sparade filerna innehåller enligt plattformen bara ljud.".into(),
-                " The platform reports that the saved files hold audio only.".into(),
-            ));
-        }
         let mut c = Candidate::new(
             "recording-video",
             index,
-            summary,
             Evidence {
                 media: Some(Media::Video),
                 saved_media,
@@ -500,25 +377,10 @@ fn recording_audio(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
         {
             return;
         }
-        let actor = who(&obs.event.actor);
         let outsider = !state.actor_is_participant();
-        let why = why_sensitive(m, ctx.language);
-        let mut sv = format!("{actor} startade en ljudinspelning av mötet");
-        let mut en = format!("{actor} started an audio recording of the meeting");
-        if outsider {
-            sv.push_str(" utan att själv delta i samtalet");
-            en.push_str(" without taking part in it");
-        }
-        if m.sensitive.is_some() {
-            sv.push_str(&format!(", där patientuppgifter förekom{why}"));
-            en.push_str(&format!(", where patient data appeared{why}"));
-        }
-        sv.push('.');
-        en.push('.');
         let mut c = Candidate::new(
             "recording-audio",
             index,
-            say(ctx.language, sv, en),
             Evidence {
                 media: Some(Media::Audio),
                 actor_not_participant: outsider,
@@ -534,7 +396,7 @@ fn recording_audio(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
 
 /// `transcription-sensitive`: transcription started in a sensitive meeting (the transcript is
 /// saved with the organiser).
-fn transcription_sensitive(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+fn transcription_sensitive(m: &MeetingView, _: &RuleContext<'_>, out: &mut Vec<Candidate>) {
     if m.sensitive.is_none() {
         return;
     }
@@ -542,15 +404,9 @@ fn transcription_sensitive(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec
         if obs.event.kind != EventKind::TranscriptionStarted {
             continue;
         }
-        let (actor, why) = (who(&obs.event.actor), why_sensitive(m, ctx.language));
         out.push(Candidate::new(
             "transcription-sensitive",
             index,
-            say(
-                ctx.language,
-                format!("{actor} startade transkribering av ett möte med patientuppgifter{why}."),
-                format!("{actor} started transcription of a meeting with patient data{why}."),
-            ),
             sensitive_evidence(m),
         ));
     }
@@ -566,25 +422,11 @@ fn control_external(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candid
         if kind == ActorKind::Internal {
             continue;
         }
-        let mut target = target.clone();
-        target.kind = Some(kind);
-        let (actor, to) = (who(&obs.event.actor), who(&target));
         out.push(Candidate::new(
             "control-external",
             index,
-            say(
-                ctx.language,
-                format!(
-                    "{actor} lämnade över kontrollen över sin dator till {to} ({}), som inte tillhör organisationen.",
-                    kind_word(kind, Language::Sv)
-                ),
-                format!(
-                    "{actor} handed control of their computer to {to} ({}), who is outside the organisation.",
-                    kind_word(kind, Language::En)
-                ),
-            ),
             Evidence {
-                target: Some(target),
+                target: Some(with_kind(target, kind)),
                 ..Evidence::default()
             },
         ));
@@ -601,23 +443,11 @@ fn control_sensitive(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candi
         let EventKind::ControlGranted { target } = &obs.event.kind else {
             continue;
         };
-        let mut target = target.clone();
-        target.kind = Some(ctx.classifier.kind(&target));
-        let (actor, to, why) = (
-            who(&obs.event.actor),
-            who(&target),
-            why_sensitive(m, ctx.language),
-        );
         out.push(Candidate::new(
             "control-sensitive",
             index,
-            say(
-                ctx.language,
-                format!("{actor} lämnade över kontrollen över sin dator till {to} under ett möte med patientuppgifter{why}."),
-                format!("{actor} handed control of their computer to {to} during a meeting with patient data{why}."),
-            ),
             Evidence {
-                target: Some(target),
+                target: Some(with_kind(target, ctx.classifier.kind(target))),
                 ..sensitive_evidence(m)
             },
         ));
@@ -629,7 +459,7 @@ fn control_sensitive(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candi
 fn for_each_share(
     m: &MeetingView,
     ctx: &RuleContext<'_>,
-    mut f: impl FnMut(usize, &Observation, Option<ShareScope>, &Moment),
+    mut f: impl FnMut(usize, Option<ShareScope>, &Moment),
 ) {
     let mut current: Option<usize> = None;
     each_moment(m, ctx.classifier, |index, obs, state| {
@@ -643,14 +473,14 @@ fn for_each_share(
                 EventKind::ScreenShareStarted { scope } => scope,
                 _ => None,
             };
-            f(start, &m.observations[start], scope, state);
+            f(start, scope, state);
         }
     });
 }
 
 /// `share-desktop`: the whole desktop shared rather than one application, in a sensitive
 /// meeting.
-fn share_desktop(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+fn share_desktop(m: &MeetingView, _: &RuleContext<'_>, out: &mut Vec<Candidate>) {
     if m.sensitive.is_none() {
         return;
     }
@@ -662,15 +492,9 @@ fn share_desktop(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate
         {
             continue;
         }
-        let (actor, why) = (who(&obs.event.actor), why_sensitive(m, ctx.language));
         out.push(Candidate::new(
             "share-desktop",
             index,
-            say(
-                ctx.language,
-                format!("{actor} delade hela skrivbordet i stället för ett program under ett möte med patientuppgifter{why}."),
-                format!("{actor} shared the whole desktop rather than one application in a meeting with patient data{why}."),
-            ),
             Evidence {
                 share_scope: Some(ShareScope::Desktop),
                 ..sensitive_evidence(m)
@@ -685,20 +509,14 @@ fn share_sensitive(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
         return;
     }
     let mut fired: Vec<usize> = Vec::new();
-    for_each_share(m, ctx, |start, obs, scope, state| {
+    for_each_share(m, ctx, |start, scope, state| {
         if fired.contains(&start) || !state.not_internal_present() {
             return;
         }
         fired.push(start);
-        let (actor, why) = (who(&obs.event.actor), why_sensitive(m, ctx.language));
         out.push(Candidate::new(
             "share-sensitive",
             start,
-            say(
-                ctx.language,
-                format!("{actor} delade sin skärm under ett möte med patientuppgifter{why} medan deltagare utanför organisationen var med."),
-                format!("{actor} shared their screen in a meeting with patient data{why} while participants from outside the organisation were present."),
-            ),
             Evidence {
                 share_scope: scope,
                 external_present: true,
@@ -712,20 +530,14 @@ fn share_sensitive(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candida
 /// participant is present: the right participants must be in before sharing.
 fn share_before_admitted(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
     let mut fired: Vec<usize> = Vec::new();
-    for_each_share(m, ctx, |start, obs, scope, state| {
+    for_each_share(m, ctx, |start, scope, state| {
         if fired.contains(&start) || !state.unadmitted_present() {
             return;
         }
         fired.push(start);
-        let actor = who(&obs.event.actor);
         out.push(Candidate::new(
             "share-before-admitted",
             start,
-            say(
-                ctx.language,
-                format!("{actor} delade sin skärm medan någon väntade i lobbyn eller en anonym deltagare var med."),
-                format!("{actor} shared their screen while someone waited in the lobby or an anonymous participant was present."),
-            ),
             Evidence {
                 share_scope: scope,
                 ..Evidence::default()
@@ -735,7 +547,7 @@ fn share_before_admitted(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<C
 }
 
 /// `document-share`: a document shared on screen (to be avoided, vgr-samsa 6.4).
-fn document_share(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+fn document_share(m: &MeetingView, _: &RuleContext<'_>, out: &mut Vec<Candidate>) {
     for (index, obs) in m.observations.iter().enumerate() {
         if obs.event.kind
             != (EventKind::ScreenShareStarted {
@@ -744,15 +556,9 @@ fn document_share(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidat
         {
             continue;
         }
-        let actor = who(&obs.event.actor);
         out.push(Candidate::new(
             "document-share",
             index,
-            say(
-                ctx.language,
-                format!("{actor} delade ett dokument på skärmen under mötet."),
-                format!("{actor} shared a document on screen in the meeting."),
-            ),
             Evidence {
                 share_scope: Some(ShareScope::Document),
                 ..Evidence::default()
@@ -778,29 +584,19 @@ fn lobby_bypass(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>
         ) {
             continue;
         }
-        let actor = who(&obs.event.actor);
         let mut c = Candidate::new(
             "lobby-bypass",
             index,
-            say(
-                ctx.language,
-                format!(
-                    "{actor} ({}) anslöt till mötet utan att först vänta i lobbyn och släppas in.",
-                    kind_word(kind, Language::Sv)
-                ),
-                format!(
-                    "{actor} ({}) joined the meeting without waiting in the lobby to be let in.",
-                    kind_word(kind, Language::En)
-                ),
-            ),
-            Evidence::default(),
+            Evidence {
+                target: Some(with_kind(&obs.event.actor, kind)),
+                ..Evidence::default()
+            },
         );
-        // The organiser answers for the lobby setting; the joiner is named in the summary.
+        // The organiser answers for the lobby setting; the joiner is the target.
         c.actor = m.organizer.clone();
         if c.actor.is_none() {
             c.actor = Some(obs.event.actor.clone());
         }
-        c.evidence.target = Some(with_kind(&obs.event.actor, kind));
         out.push(c);
     }
 }
@@ -819,24 +615,14 @@ fn unidentified_participant(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Ve
         if !matches!(kind, ActorKind::Anonymous | ActorKind::Phone) {
             continue;
         }
-        let (actor, why) = (who(&obs.event.actor), why_sensitive(m, ctx.language));
         let mut c = Candidate::new(
             "unidentified-participant",
             index,
-            say(
-                ctx.language,
-                format!(
-                    "En oidentifierad deltagare ({}, {actor}) var med i ett möte med patientuppgifter{why}.",
-                    kind_word(kind, Language::Sv)
-                ),
-                format!(
-                    "An unidentified participant ({}, {actor}) was in a meeting with patient data{why}.",
-                    kind_word(kind, Language::En)
-                ),
-            ),
-            sensitive_evidence(m),
+            Evidence {
+                target: Some(with_kind(&obs.event.actor, kind)),
+                ..sensitive_evidence(m)
+            },
         );
-        c.evidence.target = Some(with_kind(&obs.event.actor, kind));
         if let Some(org) = &m.organizer {
             c.actor = Some(org.clone());
         }
@@ -870,28 +656,12 @@ fn meeting_not_ended(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candi
             if by_host {
                 return;
             }
-            let how_sv = match reason {
-                Some(EndReason::LastLeft) => "när den sista deltagaren lämnade",
-                Some(EndReason::Timeout) => "av en tidsgräns",
-                _ => "av någon annan än organisatören eller ordföranden",
-            };
-            let how_en = match reason {
-                Some(EndReason::LastLeft) => "when the last participant left",
-                Some(EndReason::Timeout) => "by a timeout",
-                _ => "by someone other than the organiser or chair",
-            };
             let mut c = Candidate::new(
                 "meeting-not-ended",
                 index,
-                say(
-                    ctx.language,
-                    format!(
-                        "Mötet avslutades inte av organisatören eller ordföranden utan {how_sv}."
-                    ),
-                    format!("The meeting was not ended by its organiser or chair but {how_en}."),
-                ),
                 Evidence {
                     end_reason: reason,
+                    ended: Some(true),
                     ..Evidence::default()
                 },
             );
@@ -910,20 +680,14 @@ fn meeting_not_ended(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candi
             if open_for <= timeout {
                 return;
             }
-            let hours = timeout.as_secs() / 3600;
             let mut c = Candidate::new(
                 "meeting-not-ended",
                 0,
-                say(
-                    ctx.language,
-                    format!(
-                        "Mötet avslutades aldrig: inget avslut syns i loggarna, och det senaste som hände i mötet ligger mer än {hours} timmar bakåt."
-                    ),
-                    format!(
-                        "The meeting was never ended: the logs show no end, and its last event is more than {hours} hours old."
-                    ),
-                ),
-                Evidence::default(),
+                Evidence {
+                    ended: Some(false),
+                    timeout_hours: Some(timeout.as_secs() / 3600),
+                    ..Evidence::default()
+                },
             );
             c.id_scope = IdScope::Meeting;
             c.actor = m.organizer.clone();
@@ -961,7 +725,7 @@ fn meeting_not_ended_due(m: &MeetingView, ctx: &RuleContext<'_>) -> Option<jiff:
 
 /// `platform-not-approved`: a sensitive meeting on a platform the routine does not approve for
 /// sensitive content. The judge checks each profile's list of approved platforms.
-fn platform_not_approved(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+fn platform_not_approved(m: &MeetingView, _: &RuleContext<'_>, out: &mut Vec<Candidate>) {
     let Some(s) = &m.sensitive else {
         return;
     };
@@ -970,21 +734,7 @@ fn platform_not_approved(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<C
         .iter()
         .position(|o| o.event.time >= s.time)
         .unwrap_or(0);
-    let (platform, why) = (m.key.platform, why_sensitive(m, ctx.language));
-    let mut c = Candidate::new(
-        "platform-not-approved",
-        index,
-        say(
-            ctx.language,
-            format!(
-                "Ett möte med patientuppgifter{why} hölls i {platform}, som inte är godkänt för känsliga möten."
-            ),
-            format!(
-                "A meeting with patient data{why} was held on {platform}, which is not approved for sensitive meetings."
-            ),
-        ),
-        sensitive_evidence(m),
-    );
+    let mut c = Candidate::new("platform-not-approved", index, sensitive_evidence(m));
     c.id_scope = IdScope::Meeting;
     c.actor = m.organizer.clone();
     out.push(c);
@@ -1012,17 +762,12 @@ fn large_sensitive_meeting(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec
     let Some(index) = trigger else {
         return;
     };
-    let why = why_sensitive(m, ctx.language);
     let mut c = Candidate::new(
         "large-sensitive-meeting",
         index,
-        say(
-            ctx.language,
-            format!("Ett möte med patientuppgifter{why} hade {total} deltagare, fler än {max}."),
-            format!("A meeting with patient data{why} had {total} participants, more than {max}."),
-        ),
         Evidence {
             participants: Some(total),
+            max_participants: Some(max),
             ..sensitive_evidence(m)
         },
     );
@@ -1032,7 +777,7 @@ fn large_sensitive_meeting(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec
 }
 
 /// `chat-threat`: a chat message holds a configured threat phrase.
-fn chat_threat(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+fn chat_threat(m: &MeetingView, _: &RuleContext<'_>, out: &mut Vec<Candidate>) {
     for (index, obs) in m.observations.iter().enumerate() {
         if !matches!(obs.event.kind, EventKind::ChatMessage { .. }) {
             continue;
@@ -1040,15 +785,9 @@ fn chat_threat(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>)
         let Some(signal) = obs.signal(SignalKind::Threat) else {
             continue;
         };
-        let actor = who(&obs.event.actor);
         out.push(Candidate::new(
             "chat-threat",
             index,
-            say(
-                ctx.language,
-                format!("{actor} skrev ett hot i mötets chatt (\"{}\"). Kontakta ansvarig chef och radera inte konversationen.", signal.phrase),
-                format!("{actor} wrote a threat in the meeting chat (\"{}\"). Tell the line manager and do not delete the conversation.", signal.phrase),
-            ),
             Evidence {
                 phrase: Some(signal.phrase.clone()),
                 ..Evidence::default()
@@ -1059,7 +798,7 @@ fn chat_threat(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>)
 
 /// `threat-deleted`: a chat message that held a threat was deleted. The routine says not to
 /// delete it: the sender may be traced.
-fn threat_deleted(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+fn threat_deleted(m: &MeetingView, _: &RuleContext<'_>, out: &mut Vec<Candidate>) {
     for (index, obs) in m.observations.iter().enumerate() {
         let EventKind::ChatMessageDeleted {
             message_id: Some(id),
@@ -1074,15 +813,9 @@ fn threat_deleted(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidat
         let Some(threat) = threat else {
             continue;
         };
-        let (actor, sender) = (who(&obs.event.actor), who(&threat.event.actor));
         out.push(Candidate::new(
             "threat-deleted",
             index,
-            say(
-                ctx.language,
-                format!("{actor} raderade ett chattmeddelande från {sender} som innehöll ett hot. Hot ska inte raderas, så att avsändaren kan spåras."),
-                format!("{actor} deleted a chat message from {sender} that held a threat. Threats must not be deleted, so the sender can be traced."),
-            ),
             Evidence {
                 phrase: threat.signal(SignalKind::Threat).map(|s| s.phrase.clone()),
                 target: Some(threat.event.actor.clone()),
@@ -1094,30 +827,17 @@ fn threat_deleted(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidat
 
 /// `classified-information`: a text marks security-classified information, which may not be
 /// exchanged in any form through these services.
-fn classified_information(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+fn classified_information(m: &MeetingView, _: &RuleContext<'_>, out: &mut Vec<Candidate>) {
     for (index, obs) in m.observations.iter().enumerate() {
         let Some(signal) = obs.signal(SignalKind::Classified) else {
             continue;
         };
-        let (actor, field) = (who(&obs.event.actor), signal.field);
         out.push(Candidate::new(
             "classified-information",
             index,
-            say(
-                ctx.language,
-                format!(
-                    "Säkerhetsskyddsklassificerad information (\"{}\") förekom i {} från {actor}; sådan information får inte utbytas i mötestjänsterna.",
-                    signal.phrase,
-                    field_word(field, Language::Sv)
-                ),
-                format!(
-                    "Security-classified information (\"{}\") appeared in {} from {actor}; it may not be exchanged through meeting services.",
-                    signal.phrase,
-                    field_word(field, Language::En)
-                ),
-            ),
             Evidence {
                 phrase: Some(signal.phrase.clone()),
+                phrase_field: Some(signal.field),
                 ..Evidence::default()
             },
         ));
