@@ -341,3 +341,82 @@ fn kinds(findings: &[EvidenceFinding]) -> String {
     k.dedup();
     k.join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An incident as an older version stored it: no `ended`, `timeout_hours`,
+    /// `max_participants` or `phrase_field` in its evidence.
+    fn stored(rule: &str, evidence: &str) -> Incident {
+        let body = format!(
+            r#"{{"id":"0123456789abcdef","rule":"{rule}","severity":"low","platform":"teams",
+            "meeting":"m1","time":"2020-05-04T08:00:00Z",
+            "actor":{{"id":"anna@region.se","name":"Anna Berg","kind":"internal"}},
+            "profile":"vgr-samsa","routine":{{"file":"r.md","section":"6.3"}},
+            "summary":"Som det lagrades.","evidence":{evidence}}}"#
+        );
+        serde_json::from_str(&body).expect("an old incident still reads")
+    }
+
+    #[test]
+    fn an_old_incident_lacking_what_its_sentence_needs_reads_as_stored() {
+        for (rule, evidence) in [
+            ("meeting-not-ended", "{}"),
+            ("large-sensitive-meeting", r#"{"participants":40}"#),
+            ("classified-information", r#"{"phrase":"HEMLIG"}"#),
+            ("control-external", "{}"),
+            ("no-such-rule", "{}"),
+        ] {
+            let inc = stored(rule, evidence);
+            assert_eq!(render_summary(&inc, Language::En), None, "{rule}");
+            assert_eq!(summary(&inc, Language::En), "Som det lagrades.", "{rule}");
+        }
+    }
+
+    #[test]
+    fn an_old_incident_with_what_its_sentence_needs_reads_in_either_language() {
+        let inc = stored("meeting-not-ended", r#"{"end_reason":"last_left"}"#);
+        assert_eq!(summary(&inc, Language::Sv), "Som det lagrades.");
+        let inc = stored(
+            "recording-video",
+            r#"{"media":"video","saved_media":"audio"}"#,
+        );
+        assert_eq!(
+            summary(&inc, Language::Sv),
+            "Anna Berg startade en videoinspelning av mötet. De sparade filerna innehåller enligt plattformen bara ljud."
+        );
+        assert_eq!(
+            summary(&inc, Language::En),
+            "Anna Berg started a video recording of the meeting. The platform reports that the saved files hold audio only."
+        );
+    }
+
+    #[test]
+    fn the_new_evidence_renders_each_variant() {
+        let mut inc = stored("meeting-not-ended", "{}");
+        inc.evidence.ended = Some(false);
+        inc.evidence.timeout_hours = Some(12);
+        assert!(summary(&inc, Language::En).contains("more than 12 hours old"));
+        inc.evidence.ended = Some(true);
+        assert_eq!(
+            summary(&inc, Language::Sv),
+            "Mötet avslutades inte av organisatören eller ordföranden utan av någon annan än organisatören eller ordföranden."
+        );
+        let mut inc = stored("classified-information", r#"{"phrase":"HEMLIG"}"#);
+        inc.evidence.phrase_field = Some(crate::event::TextField::Subject);
+        assert_eq!(
+            summary(&inc, Language::Sv),
+            "Säkerhetsskyddsklassificerad information (\"HEMLIG\") förekom i ämnesraden från Anna Berg; sådan information får inte utbytas i mötestjänsterna."
+        );
+        let mut inc = stored(
+            "large-sensitive-meeting",
+            r#"{"participants":40,"sensitive":{"time":"2020-05-04T08:00:00Z","reason":"care_meeting"}}"#,
+        );
+        inc.evidence.max_participants = Some(30);
+        assert_eq!(
+            summary(&inc, Language::En),
+            "A meeting with patient data (the room is configured as care work) had 40 participants, more than 30."
+        );
+    }
+}
