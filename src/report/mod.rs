@@ -287,7 +287,7 @@ pub fn rules_table(config: &Config, profiles: &[Profile]) -> String {
             } else {
                 "  [no active profile uses it]"
             },
-            rule.fires_when
+            crate::i18n::fires_when(rule.id)
         );
         let mut any = false;
         for p in profiles {

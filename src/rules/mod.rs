@@ -11,6 +11,8 @@
 //! and the triggering event, so judging again gives the same ids.
 
 mod catalog;
+#[cfg(test)]
+mod tests;
 
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
