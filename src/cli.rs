@@ -121,7 +121,8 @@ pub struct IncidentsArgs {
     /// One JSON object per incident per line, as `scan --json` prints them.
     #[arg(long)]
     pub json: bool,
-    /// Language of the text output: sv or en (overrides the config's `language`).
+    /// Language of the text output and the summaries: sv or en (overrides the config's
+    /// `language`). Stored incidents are rendered again in it.
     #[arg(long, value_name = "LANG", value_parser = parse_language)]
     pub lang: Option<Language>,
 }
@@ -687,9 +688,12 @@ fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
     let mut out = IncidentWriter::new(args.json, lang);
     store
         .each_incident(&filter, &mut |s| {
+            // Stored in the language configured when it was judged; read in the one asked for.
+            let mut incident = s.incident;
+            incident.summary = crate::i18n::summary(&incident, lang);
             out.write_with_status(
                 &Reported {
-                    incident: s.incident,
+                    incident,
                     outcome: s.last_change,
                 },
                 s.status.as_ref(),

@@ -1,10 +1,14 @@
-//! The language of texts people read, and the words shared by every text that names people,
-//! fields and confidences.
+//! Texts people read, all of them here: the language, the words shared by every text that
+//! names people, fields and confidences, rule titles, and incident summaries ([`summary`]),
+//! rendered from stored incidents in Swedish or English. The rules build evidence only.
+
+mod summary;
 
 use serde::Deserialize;
 
 use crate::detect::Confidence;
 use crate::event::{Actor, ActorKind, TextField};
+pub use summary::{render_summary, summary};
 
 /// The language of texts people read: incident summaries, reports, alerts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -149,6 +153,54 @@ pub fn rule_title(rule: &str, lang: Language) -> &str {
     }
 }
 
+/// What makes a rule fire, in English (`motesvakt rules`).
+pub fn fires_when(rule: &str) -> &'static str {
+    match rule {
+        "chat-patient-data" => {
+            "a chat message holds patient data (one incident per person and chat, with how many); critical when an external participant is or was in the meeting when one was written"
+        }
+        "invitation-patient-data" => "the subject or the invitation text holds patient data",
+        "file-patient-data" => {
+            "a shared file's name holds patient data, or a file is shared in a sensitive meeting with an external participant"
+        }
+        "identifier-patient-data" => {
+            "the meeting's id or room name, or a participant's display name, holds an identity number: everyone in the meeting sees it"
+        }
+        "recording-video" => "a video recording was started",
+        "recording-audio" => "an audio-only recording was started",
+        "transcription-sensitive" => "transcription or captions were saved in a sensitive meeting",
+        "control-external" => "control of a computer was handed to someone not internal",
+        "control-sensitive" => "control of a computer was handed over in a sensitive meeting",
+        "share-desktop" => "the whole desktop was shared in a sensitive meeting",
+        "share-sensitive" => {
+            "a screen was shared in a sensitive meeting with an external participant present"
+        }
+        "share-before-admitted" => {
+            "a screen was shared while someone waited in the lobby or an anonymous participant was present"
+        }
+        "document-share" => "a document was shared on screen",
+        "lobby-bypass" => {
+            "an external, guest or anonymous participant joined without passing the lobby"
+        }
+        "unidentified-participant" => {
+            "an anonymous or phone participant was in a sensitive meeting"
+        }
+        "meeting-not-ended" => {
+            "the meeting was not ended by its organiser or chair (ended by the last one leaving, by timeout, or never)"
+        }
+        "platform-not-approved" => {
+            "a sensitive meeting was held on a platform not approved for sensitive content"
+        }
+        "large-sensitive-meeting" => {
+            "a sensitive meeting had more participants than configured (default 30)"
+        }
+        "chat-threat" => "a chat message holds a threat",
+        "threat-deleted" => "a chat message that held a threat was deleted",
+        "classified-information" => "a text marks security-classified information",
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +216,10 @@ mod tests {
             assert_ne!(sv, *rule, "{rule} has no Swedish title");
             assert_ne!(en, *rule, "{rule} has no English title");
             assert_ne!(sv, en, "{rule}");
+            assert!(
+                !fires_when(rule).is_empty(),
+                "{rule} does not say when it fires"
+            );
         }
     }
 }

@@ -144,6 +144,19 @@ pub struct Evidence {
     /// Participants counted (large meetings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub participants: Option<u32>,
+    /// The most participants the rule allows (large meetings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_participants: Option<u32>,
+    /// Where the configured phrase was found (classification marking).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phrase_field: Option<TextField>,
+    /// Whether the logs show the meeting's end (`meeting-not-ended`): then `end_reason` says
+    /// how it ended; if not, it was open for longer than `timeout_hours`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<bool>,
+    /// The configured timeout, in hours, of a meeting without an end (`meeting-not-ended`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_hours: Option<i64>,
     /// Why the meeting counts as sensitive, when that mattered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensitive: Option<Sensitivity>,
@@ -188,7 +201,9 @@ pub struct Incident {
     /// The routine profile whose judgement this is.
     pub profile: String,
     pub routine: Routine,
-    /// One sentence for a line manager, in the configured language.
+    /// One sentence for a line manager, in the configured language when judged (for SIEM
+    /// consumers and the store). People read [`crate::i18n::summary`], rendered from the rule,
+    /// actor and evidence in the language asked for.
     pub summary: String,
     pub evidence: Evidence,
 }

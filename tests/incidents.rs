@@ -473,3 +473,92 @@ fn the_workflow_commands_keep_who_when_and_why_on_a_real_database() {
         }
     }
 }
+
+#[test]
+fn a_stored_incident_reads_in_the_language_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "day.ndjson",
+        &[
+            ev("m1", 0, "anna@region.se", "meeting_started", json!({})),
+            recording("m1", 1),
+            ev(
+                "m1",
+                2,
+                "anna@region.se",
+                "control_granted",
+                json!({"target": {"id": "eve@example.com", "name": "Eve"}}),
+            ),
+            chat("m1", 20, &format!("pnr {PNR} inför remissen")),
+            ev(
+                "m1",
+                40,
+                "bo@region.se",
+                "meeting_ended",
+                json!({"reason": "last_left"}),
+            ),
+            // A meeting started and never ended, more than eight hours before the last event.
+            ev("m2", 0, "anna@region.se", "meeting_started", json!({})),
+            ev("m3", 600, "bo@region.se", "participant_left", json!({})),
+        ],
+    );
+    let cfg = config(dir.path(), &["vgr-samsa", "halland", "kronoberg"]);
+    let c = cfg.to_str().unwrap();
+    // Two databases in one folder share the hash key, so redacted values agree.
+    let (sv_db, en_db) = (dir.path().join("sv.sqlite"), dir.path().join("en.sqlite"));
+    let (sv_d, en_d) = (sv_db.to_str().unwrap(), en_db.to_str().unwrap());
+    let sv = motesvakt_paths(&["scan", "--config", c, "--db", sv_d], &[&file]);
+    let en = motesvakt_paths(
+        &["scan", "--lang", "en", "--config", c, "--db", en_d],
+        &[&file],
+    );
+    assert!(
+        stdout(&en).contains("handed control of their computer to Eve (external)"),
+        "{}",
+        stdout(&en)
+    );
+    assert!(
+        stdout(&en).contains("more than 8 hours old"),
+        "{}",
+        stdout(&en)
+    );
+    assert!(
+        stdout(&sv).contains("när den sista deltagaren lämnade"),
+        "{}",
+        stdout(&sv)
+    );
+    // Judged in Swedish, read in English, and the other way round: as a scan in that language
+    // prints it.
+    let listed =
+        |db: &str, lang: &str| stdout(&motesvakt(&["incidents", "--db", db, "--lang", lang]));
+    assert_eq!(listed(sv_d, "en"), stdout(&en));
+    assert_eq!(listed(en_d, "sv"), stdout(&sv));
+    assert_eq!(listed(sv_d, "sv"), stdout(&sv));
+    // The JSON lines carry the summary in the language asked for, the rest as stored.
+    let json = |db: &str, lang: &str| {
+        incidents(&motesvakt(&[
+            "incidents",
+            "--db",
+            db,
+            "--json",
+            "--lang",
+            lang,
+        ]))
+    };
+    let (from_sv, from_en) = (json(sv_d, "en"), json(en_d, "en"));
+    let rules: Vec<&str> = from_sv
+        .iter()
+        .map(|i| i["rule"].as_str().unwrap())
+        .collect();
+    for rule in ["recording-video", "control-external", "chat-patient-data"] {
+        assert!(rules.contains(&rule), "{rule} in {rules:?}");
+    }
+    assert_eq!(
+        rules.iter().filter(|r| **r == "meeting-not-ended").count(),
+        2,
+        "{rules:?}"
+    );
+    assert_eq!(from_sv, from_en);
+    assert_ne!(json(sv_d, "sv"), from_en);
+}

@@ -15,13 +15,21 @@
 //! Every case runs the real binary once per profile named in `[expect]`, with
 //! `internal_domains = ["region.se"]` and that profile alone, and compares the full list of
 //! incidents (sorted), so near misses are checked as strictly as hits.
+//!
+//! The same runs check the wording: each incident's summary, in Swedish as the binary printed
+//! it and in English as rendered again from the incident it printed (what `incidents --lang en`
+//! does with a stored one), must equal its line in `tests/scenarios/summaries.txt`. After a
+//! deliberate change of wording, or a new case, write that file again with
+//! `MOTESVAKT_BLESS=1 cargo test --test scenarios` and read its diff.
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use common::*;
+use motesvakt::i18n::{Language, render_summary};
+use motesvakt::incident::Incident;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -59,6 +67,7 @@ fn every_scenario_gives_exactly_the_expected_incidents() {
     let mut runs = 0;
     let all = cases();
     assert!(!all.is_empty(), "no scenarios found");
+    let mut summaries = BTreeSet::new();
     for events in &all {
         let name = events
             .strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")))
@@ -109,6 +118,26 @@ fn every_scenario_gives_exactly_the_expected_incidents() {
                 .map(|(r, m, s)| (r, keyed(&m), s))
                 .collect();
             got.sort();
+            for value in incidents(&out) {
+                let inc: Incident = serde_json::from_value(value)
+                    .unwrap_or_else(|e| panic!("{name} [{profile}]: not an incident ({e})"));
+                let sv = render_summary(&inc, Language::Sv);
+                if sv.as_deref() != Some(inc.summary.as_str()) {
+                    failures.push(format!(
+                        "{name} [{profile}]: the summary does not render again from the incident:\n    printed  {}\n    rendered {sv:?}",
+                        inc.summary
+                    ));
+                }
+                let en = render_summary(&inc, Language::En).unwrap_or_default();
+                for (lang, text) in [("sv", &inc.summary), ("en", &en)] {
+                    summaries.insert(format!(
+                        "{name} {} {} {lang}: {}",
+                        inc.rule,
+                        keyed(&inc.meeting),
+                        keyed(text)
+                    ));
+                }
+            }
             if got != want {
                 failures.push(format!(
                     "{name} [{profile}] ({}):\n    expected {want:?}\n    got      {got:?}",
@@ -119,6 +148,23 @@ fn every_scenario_gives_exactly_the_expected_incidents() {
         }
     }
     println!("{} scenarios, {runs} profile runs", all.len());
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/summaries.txt");
+    let text: String = summaries.iter().map(|l| format!("{l}\n")).collect();
+    if std::env::var_os("MOTESVAKT_BLESS").is_some_and(|v| v != "0") {
+        std::fs::write(&golden, &text).unwrap();
+    }
+    let want = std::fs::read_to_string(&golden).unwrap_or_default();
+    if text != want {
+        let (got, want): (BTreeSet<&str>, BTreeSet<&str>) =
+            (text.lines().collect(), want.lines().collect());
+        let mut diff: Vec<String> = want.difference(&got).map(|l| format!("-{l}")).collect();
+        diff.extend(got.difference(&want).map(|l| format!("+{l}")));
+        failures.push(format!(
+            "the summaries differ from {} (MOTESVAKT_BLESS=1 writes them):\n{}",
+            golden.display(),
+            diff.join("\n")
+        ));
+    }
     assert!(
         failures.is_empty(),
         "{} of {runs} runs failed:\n{}",

@@ -89,7 +89,7 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
         if sv { "möte" } else { "meeting" },
         terminal_safe(&i.meeting)
     );
-    let _ = writeln!(s, "    {}", terminal_safe(&i.summary));
+    let _ = writeln!(s, "    {}", terminal_safe(&crate::i18n::summary(i, lang)));
     let _ = writeln!(
         s,
         "    {}: {}, {} ({} {}, {})",
@@ -303,7 +303,7 @@ pub fn rules_table(config: &Config, profiles: &[Profile]) -> String {
             } else {
                 "  [no active profile uses it]"
             },
-            rule.fires_when
+            crate::i18n::fires_when(rule.id)
         );
         let mut any = false;
         for p in profiles {

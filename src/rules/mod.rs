@@ -11,12 +11,14 @@
 //! and the triggering event, so judging again gives the same ids.
 
 mod catalog;
+#[cfg(test)]
+mod tests;
 
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
+use crate::config::Config;
 pub use crate::config::profile::Qualifiers;
-use crate::config::{Config, Language};
 use crate::detect::{Confidence, hex};
 use crate::event::{Actor, Media};
 use crate::incident::{Evidence, Incident, Routine, Severity};
@@ -58,19 +60,17 @@ pub struct Candidate {
     pub id_scope: IdScope,
     /// Who is responsible, when not the triggering event's actor.
     pub actor: Option<Actor>,
-    pub summary: String,
     pub evidence: Evidence,
 }
 
 impl Candidate {
-    fn new(rule: &'static str, index: usize, summary: String, evidence: Evidence) -> Candidate {
+    fn new(rule: &'static str, index: usize, evidence: Evidence) -> Candidate {
         Candidate {
             rule,
             index,
             qualifiers: Qualifiers::default(),
             id_scope: IdScope::Event,
             actor: None,
-            summary,
             evidence,
         }
     }
@@ -81,7 +81,6 @@ pub struct RuleContext<'a> {
     pub config: &'a Config,
     pub classifier: &'a Classifier,
     pub min_confidence: Confidence,
-    pub language: Language,
     /// "Now" for rules about time passing: in a batch, the latest event time in the input.
     pub clock: Timestamp,
 }
@@ -118,7 +117,6 @@ impl<'a> Judge<'a> {
             config: self.config,
             classifier: &self.config.classifier,
             min_confidence: self.min_confidence,
-            language: self.config.language,
             clock,
         };
         let mut candidates = Vec::new();
@@ -189,7 +187,7 @@ impl<'a> Judge<'a> {
             .reduce(|best, next| if next.2 > best.2 { next } else { best })?;
         let mut actor = c.actor.unwrap_or_else(|| obs.event.actor.clone());
         actor.kind = Some(self.config.classifier.kind(&actor));
-        Some(Incident {
+        let mut incident = Incident {
             id: incident_id(c.rule, meeting, c.index, c.id_scope),
             rule: c.rule.to_string(),
             severity,
@@ -203,9 +201,11 @@ impl<'a> Judge<'a> {
                 section: how.section.clone(),
                 profile_file: profile.file.clone(),
             },
-            summary: c.summary,
+            summary: String::new(),
             evidence: c.evidence,
-        })
+        };
+        incident.summary = crate::i18n::summary(&incident, self.config.language);
+        Some(incident)
     }
 }
 
