@@ -27,13 +27,17 @@ use crate::event::TextField;
 /// Of each group of chat messages with patient data, the number kept besides the last.
 pub const CHAT_KEPT: usize = 100;
 
+/// A finding as the rules tell findings apart: where, what, how sure, and how the subject
+/// would raise it.
+type Said<'a> = (TextField, &'a FindingKind, Confidence, Option<Lift>);
+
 /// What makes two chat messages alike to the rules.
 #[derive(PartialEq, Eq, Hash)]
 struct Group<'a> {
     meeting: &'a str,
     actor: &'a str,
     /// `None` for weak-only messages.
-    findings: Option<Vec<(TextField, &'a FindingKind, Confidence, Option<Lift>)>>,
+    findings: Option<Vec<Said<'a>>>,
 }
 
 /// Whether `o` belongs to a group of chat messages.
