@@ -353,8 +353,9 @@ pub fn rules_table(config: &Config, profiles: &[Profile]) -> String {
     }
     let _ = writeln!(
         s,
-        "{}  [motesvakt's own: not a breach of a routine]\n  fires when an alert mail is given up on (refused permanently, or not delivered within [alerts] give_up_after)\n  high, in every profile; told to IT security, never to the recipient it could not reach; cannot be switched off\n",
-        crate::incident::ALERT_UNDELIVERABLE
+        "{}  [motesvakt's own: not a breach of a routine]\n  fires when {}\n  high, in every profile; told to IT security, never to the recipient it could not reach; cannot be switched off\n",
+        crate::incident::ALERT_UNDELIVERABLE,
+        crate::i18n::fires_when(crate::incident::ALERT_UNDELIVERABLE)
     );
     s
 }
