@@ -793,6 +793,13 @@ impl<'a> Pipeline<'a> {
             for old in j.before {
                 if !produced.contains(old.id.as_str()) {
                     tx.withdraw_incident(&old, now, self.run_id)?;
+                    if let Some(router) = &self.alerts {
+                        let now_us = now.as_microsecond();
+                        tx.enqueue_alerts(
+                            &router.route_change(&old, Outcome::Withdrawn, now_us),
+                            now_us,
+                        )?;
+                    }
                     if self.list_changes {
                         out.reported.push(Reported {
                             incident: old,
@@ -807,10 +814,9 @@ impl<'a> Pipeline<'a> {
             }
             for incident in j.judgement.incidents {
                 let outcome = tx.record_incident(&incident, now, self.run_id)?;
-                if let Some(router) = &self.alerts
-                    && outcome.is_news()
-                {
-                    tx.enqueue_alerts(&router.route(&incident), now.as_microsecond())?;
+                if let Some(router) = &self.alerts {
+                    let now_us = now.as_microsecond();
+                    tx.enqueue_alerts(&router.route_change(&incident, outcome, now_us), now_us)?;
                 }
                 let first = self.run.incidents.insert(id_hash(&incident.id));
                 if outcome == Outcome::Known {

@@ -11,7 +11,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use serde_json::json;
 
 /// Whether python3 with aiosmtpd is here; in CI it must be.
 fn have_aiosmtpd() -> bool {
@@ -116,26 +115,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A recording of a meeting with a planted personnummer in its chat: two high incidents.
-fn breach(meeting: &str, actor: &str) -> Vec<String> {
-    vec![
-        ev(
-            meeting,
-            0,
-            actor,
-            "recording_started",
-            json!({"media": "video"}),
-        ),
-        ev(
-            meeting,
-            3,
-            actor,
-            "chat_message",
-            json!({"text": format!("pnr {PNR} inför remissen")}),
-        ),
-    ]
-}
-
 /// Input with breaches by anna, bo (both in the directory) and carl (not in it).
 fn setup(dir: &Path, port: u16, extra: &str) -> (PathBuf, PathBuf, PathBuf) {
     let mut lines = breach("mote-anna", "anna@region.se");
@@ -162,21 +141,6 @@ fn setup(dir: &Path, port: u16, extra: &str) -> (PathBuf, PathBuf, PathBuf) {
     )
     .unwrap();
     (input, cfg, dir.join("state.sqlite"))
-}
-
-fn scan_alert(cfg: &Path, db: &Path, input: &Path) -> std::process::Output {
-    let out = motesvakt(&[
-        "scan",
-        "--json",
-        "--alert",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-        input.to_str().unwrap(),
-    ]);
-    assert_no_leaks(None, &[&out.stdout, &out.stderr]);
-    out
 }
 
 fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {

@@ -20,7 +20,8 @@ use crate::store::{Store, StoreError};
 /// Why mail cannot be sent at all (the configuration), or the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    #[error("[smtp]: {0}")]
+    /// The message names the section (`[smtp]: …`, `[webhook]: …`).
+    #[error("{0}")]
     Setup(String),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -51,7 +52,7 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn new(s: &SmtpSettings) -> Result<Mailer, SendError> {
-        let setup = |m: String| SendError::Setup(m);
+        let setup = |m: String| SendError::Setup(format!("[smtp]: {m}"));
         let params = || -> Result<TlsParameters, SendError> {
             let mut b = TlsParameters::builder(s.host.clone());
             if let Some(ca) = &s.ca_file {
@@ -123,7 +124,7 @@ impl Mailer {
 
 /// A relative `password_file` that systemd passed as a credential
 /// (`LoadCredential=smtp-password:...`) is read from `$CREDENTIALS_DIRECTORY`; else as given.
-fn credential_path(file: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn credential_path(file: &std::path::Path) -> std::path::PathBuf {
     if file.is_relative()
         && let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY")
     {
@@ -148,6 +149,45 @@ pub fn backoff(attempts: i64, jitter_seed: u64) -> Duration {
     x ^= x >> 33;
     let frac = (x % 1001) as f64 / 1000.0; // 0..=1
     Duration::from_secs_f64(base as f64 * (0.75 + 0.5 * frac))
+}
+
+/// When to try a failed alert again (`key` seeds the jitter), and whether it is dead: a
+/// permanent failure, or not delivered within `give_up_after` of `created_us`.
+pub(crate) fn after_failure(
+    key: &str,
+    attempts: i64,
+    created_us: i64,
+    now: i64,
+    settings: &AlertSettings,
+    f: &Failure,
+) -> (i64, bool) {
+    let seed = key
+        .bytes()
+        .fold(now as u64, |h, b| h.rotate_left(5) ^ u64::from(b));
+    let next = now + backoff(attempts, seed).as_micros() as i64;
+    let expired = now - created_us > settings.give_up_after.as_micros() as i64;
+    (next, f.permanent || expired)
+}
+
+impl Delivered {
+    /// Counts and logs a failed attempt of `what` (`alert mail <id>`, `webhook alert <id>`).
+    pub(crate) fn count_failure(&mut self, what: &str, f: &Failure, dead: bool) {
+        if dead {
+            self.dead += 1;
+            tracing::error!(
+                "{what} is dead ({}): {}",
+                if f.permanent {
+                    "a permanent failure"
+                } else {
+                    "not delivered in time"
+                },
+                f.message
+            );
+        } else {
+            self.retried += 1;
+            tracing::warn!("{what} not delivered, tried again later: {}", f.message);
+        }
+    }
 }
 
 /// The meta key of the last digest made (Unix µs of its slot).
@@ -247,34 +287,10 @@ pub async fn deliver(
                 );
             }
             Err(f) => {
-                let seed = m
-                    .mail
-                    .bytes()
-                    .fold(now as u64, |h, b| h.rotate_left(5) ^ u64::from(b));
-                let next = now + backoff(m.attempts, seed).as_micros() as i64;
-                let expired = now - m.created_us > settings.give_up_after.as_micros() as i64;
-                let dead = f.permanent || expired;
+                let (next, dead) =
+                    after_failure(&m.mail, m.attempts, m.created_us, now, settings, &f);
                 tx.mark_mail_failed(&m.mail, &f.message, next, dead)?;
-                if dead {
-                    done.dead += 1;
-                    tracing::error!(
-                        "alert mail {} is dead ({}): {}",
-                        m.mail,
-                        if f.permanent {
-                            "a permanent failure"
-                        } else {
-                            "not delivered in time"
-                        },
-                        f.message
-                    );
-                } else {
-                    done.retried += 1;
-                    tracing::warn!(
-                        "alert mail {} not delivered, tried again later: {}",
-                        m.mail,
-                        f.message
-                    );
-                }
+                done.count_failure(&format!("alert mail {}", m.mail), &f, dead);
             }
         }
         tx.commit()?;

@@ -1,5 +1,7 @@
 //! The outbox: alerts written in the same transaction as their incident, delivered later by
-//! the sender ([`crate::alert::smtp`]), at least once, each mail with a stable Message-ID.
+//! the sender ([`crate::alert::smtp`] for mail, [`crate::alert::channels`] for the webhook and
+//! the SIEM), at least once, each mail with a stable Message-ID and each webhook with a stable
+//! `webhook-id`. Each row has one channel and is delivered and retried on its own.
 //!
 //! States: `pending` (to send; `attempts` > 0 after a failure that is retried), `sent`,
 //! `dead` (a permanent failure, or not delivered within `give_up_after`). Alerts below the
@@ -8,7 +10,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{StoreError, Tx, decode_error};
-use crate::alert::{Alert, Role};
+use crate::alert::{Alert, Channel, Role};
 use crate::incident::Incident;
 
 /// One outbox row, for `motesvakt alerts`.
@@ -29,6 +31,24 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     /// Held back by the hourly cap.
     pub capped: bool,
+    /// `mail`, `webhook`, `siem-file`, `syslog`.
+    pub channel: String,
+    /// `new`, `raised`, `lowered`, `withdrawn`.
+    pub change: String,
+}
+
+/// A webhook or SIEM row to deliver.
+#[derive(Debug, Clone)]
+pub struct DueEvent {
+    /// The row's id: the `webhook-id`, fixed when the row was written.
+    pub id: String,
+    pub incident: String,
+    /// At the change.
+    pub severity: String,
+    pub change: String,
+    pub severity_from: Option<String>,
+    pub created_us: i64,
+    pub attempts: i64,
 }
 
 /// Which rows `motesvakt alerts` shows.
@@ -68,8 +88,9 @@ impl Tx<'_> {
             .tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO outbox (id, incident, recipient, role, severity,
-                     immediate, grp, state, attempts, created_us, next_us)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8)",
+                     immediate, grp, state, attempts, created_us, next_us, channel, change,
+                     severity_from)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8, ?9, ?10, ?11)",
             )
             .map_err(self.sql())?;
         let mut n = 0;
@@ -84,6 +105,9 @@ impl Tx<'_> {
                     a.immediate,
                     a.group,
                     now_us,
+                    a.channel.as_str(),
+                    a.change,
+                    a.severity_from.map(|s| s.as_str()),
                 ])
                 .map_err(self.sql())? as u64;
         }
@@ -102,22 +126,24 @@ impl Tx<'_> {
     ) -> Result<Vec<DueMail>, StoreError> {
         let groups: Vec<String> = self.column(
             "SELECT grp FROM outbox
-                     WHERE state = 'pending' AND immediate = 1 AND mail IS NULL
+                     WHERE channel = 'mail' AND state = 'pending' AND immediate = 1
+                         AND mail IS NULL
                      GROUP BY grp HAVING ?2 OR MIN(created_us) + ?1 <= ?3",
             params![group_wait_us, all, now_us],
         )?;
         for g in groups {
             let ids: Vec<String> = self.column(
-                "SELECT id FROM outbox WHERE grp = ?1 AND state = 'pending'
-                             AND immediate = 1 AND mail IS NULL ORDER BY id",
+                "SELECT id FROM outbox WHERE channel = 'mail' AND grp = ?1
+                             AND state = 'pending' AND immediate = 1 AND mail IS NULL
+                             ORDER BY id",
                 [&g],
             )?;
             let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
             let mail = crate::alert::short_hash(&refs);
             self.tx
                 .execute(
-                    "UPDATE outbox SET mail = ?1 WHERE grp = ?2 AND state = 'pending'
-                         AND immediate = 1 AND mail IS NULL",
+                    "UPDATE outbox SET mail = ?1 WHERE channel = 'mail' AND grp = ?2
+                         AND state = 'pending' AND immediate = 1 AND mail IS NULL",
                     params![mail, g],
                 )
                 .map_err(self.sql())?;
@@ -127,7 +153,7 @@ impl Tx<'_> {
             .prepare_cached(
                 "SELECT mail, recipient, role, incident, created_us, attempts, immediate, capped
                  FROM outbox
-                 WHERE state = 'pending' AND mail IS NOT NULL
+                 WHERE channel = 'mail' AND state = 'pending' AND mail IS NOT NULL
                      AND ((?2 AND capped = 0) OR next_us <= ?1)
                  ORDER BY mail, incident",
             )
@@ -178,13 +204,15 @@ impl Tx<'_> {
     pub fn make_digests(&self) -> Result<u64, StoreError> {
         let recipients: Vec<String> = self.column(
             "SELECT DISTINCT recipient FROM outbox
-                     WHERE state = 'pending' AND immediate = 0 AND mail IS NULL",
+                     WHERE channel = 'mail' AND state = 'pending' AND immediate = 0
+                         AND mail IS NULL",
             [],
         )?;
         for r in &recipients {
             let ids: Vec<String> = self.column(
-                "SELECT id FROM outbox WHERE recipient = ?1 AND state = 'pending'
-                             AND immediate = 0 AND mail IS NULL ORDER BY id",
+                "SELECT id FROM outbox WHERE channel = 'mail' AND recipient = ?1
+                             AND state = 'pending' AND immediate = 0 AND mail IS NULL
+                             ORDER BY id",
                 [r],
             )?;
             let mut parts: Vec<&str> = vec!["digest"];
@@ -192,8 +220,8 @@ impl Tx<'_> {
             let mail = crate::alert::short_hash(&parts);
             self.tx
                 .execute(
-                    "UPDATE outbox SET mail = ?1 WHERE recipient = ?2 AND state = 'pending'
-                         AND immediate = 0 AND mail IS NULL",
+                    "UPDATE outbox SET mail = ?1 WHERE channel = 'mail' AND recipient = ?2
+                         AND state = 'pending' AND immediate = 0 AND mail IS NULL",
                     params![mail, r],
                 )
                 .map_err(self.sql())?;
@@ -211,7 +239,8 @@ impl Tx<'_> {
         self.tx
             .prepare_cached(
                 "SELECT COUNT(DISTINCT mail), MIN(sent_us) FROM outbox
-                 WHERE recipient = ?1 AND state = 'sent' AND immediate = 1 AND sent_us >= ?2",
+                 WHERE channel = 'mail' AND recipient = ?1 AND state = 'sent' AND immediate = 1
+                     AND sent_us >= ?2",
             )
             .and_then(|mut st| {
                 st.query_row(params![recipient, since_us], |r| {
@@ -224,7 +253,7 @@ impl Tx<'_> {
     /// Holds `mail` back for the hourly cap: its alerts, and those the cap held back before
     /// for the same recipient, go in one mail at `until_us`. Returns how many alerts it holds.
     pub fn cap_mail(&self, recipient: &str, mail: &str, until_us: i64) -> Result<u64, StoreError> {
-        let cond = "recipient = ?1 AND state = 'pending' AND immediate = 1
+        let cond = "channel = 'mail' AND recipient = ?1 AND state = 'pending' AND immediate = 1
                     AND (mail = ?2 OR capped = 1)";
         let ids: Vec<String> = self.column(
             &format!("SELECT id FROM outbox WHERE {cond} ORDER BY id"),
@@ -248,7 +277,7 @@ impl Tx<'_> {
             .execute(
                 "UPDATE outbox SET state = 'sent', sent_us = ?2, attempts = attempts + 1,
                      last_error = NULL
-                 WHERE mail = ?1 AND state = 'pending'",
+                 WHERE channel = 'mail' AND mail = ?1 AND state = 'pending'",
                 params![mail, now_us],
             )
             .map_err(self.sql())?;
@@ -267,10 +296,68 @@ impl Tx<'_> {
             .execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_us = ?3,
                      state = CASE WHEN ?4 THEN 'dead' ELSE state END
-                 WHERE mail = ?1 AND state = 'pending'",
+                 WHERE channel = 'mail' AND mail = ?1 AND state = 'pending'",
                 params![mail, error, next_us, dead],
             )
             .map_err(self.sql())?;
+        Ok(())
+    }
+
+    /// The webhook or SIEM rows of `channel` due at `now_us` (all pending ones when `all`, for
+    /// a scan that exits), oldest first.
+    pub fn due_events(
+        &self,
+        channel: Channel,
+        now_us: i64,
+        all: bool,
+    ) -> Result<Vec<DueEvent>, StoreError> {
+        self.tx
+            .prepare_cached(
+                "SELECT id, incident, severity, change, severity_from, created_us, attempts
+                 FROM outbox
+                 WHERE channel = ?1 AND state = 'pending' AND (?3 OR next_us <= ?2)
+                 ORDER BY created_us, id",
+            )
+            .and_then(|mut st| {
+                st.query_map(params![channel.as_str(), now_us, all], |r| {
+                    Ok(DueEvent {
+                        id: r.get(0)?,
+                        incident: r.get(1)?,
+                        severity: r.get(2)?,
+                        change: r.get(3)?,
+                        severity_from: r.get(4)?,
+                        created_us: r.get(5)?,
+                        attempts: r.get(6)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(self.sql())
+    }
+
+    /// Notes one webhook or SIEM row's attempt: delivered (`Ok`), or failed with the error and
+    /// tried again at `next_us`, or dead.
+    pub fn mark_event(
+        &self,
+        id: &str,
+        now_us: i64,
+        failed: Option<(&str, i64, bool)>,
+    ) -> Result<(), StoreError> {
+        let r = match failed {
+            None => self.tx.execute(
+                "UPDATE outbox SET state = 'sent', sent_us = ?2, attempts = attempts + 1,
+                     last_error = NULL
+                 WHERE id = ?1 AND channel != 'mail' AND state = 'pending'",
+                params![id, now_us],
+            ),
+            Some((error, next_us, dead)) => self.tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_us = ?3,
+                     state = CASE WHEN ?4 THEN 'dead' ELSE state END
+                 WHERE id = ?1 AND channel != 'mail' AND state = 'pending'",
+                params![id, error, next_us, dead],
+            ),
+        };
+        r.map_err(self.sql())?;
         Ok(())
     }
 
@@ -286,7 +373,7 @@ impl Tx<'_> {
             .tx
             .prepare(&format!(
                 "SELECT id, incident, recipient, role, severity, immediate, state, attempts,
-                     created_us, next_us, sent_us, mail, last_error, capped
+                     created_us, next_us, sent_us, mail, last_error, capped, channel, change
                  FROM outbox WHERE {cond} ORDER BY created_us, id"
             ))
             .map_err(self.sql())?;
@@ -306,6 +393,8 @@ impl Tx<'_> {
                 mail: r.get(11)?,
                 last_error: r.get(12)?,
                 capped: r.get(13)?,
+                channel: r.get(14)?,
+                change: r.get(15)?,
             })
         })
         .and_then(|rows| rows.collect())

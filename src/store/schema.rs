@@ -149,4 +149,13 @@ pub const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX outbox_state ON outbox (state, immediate, grp);
      CREATE INDEX outbox_mail ON outbox (mail);",
+    // 8 (after 7, the incident workflow; numbered at merge): alert channels. Each outbox row
+    // goes to one `channel` (`mail`, `webhook`, `siem-file`, `syslog`), so that one incident
+    // has mail, webhook and SIEM rows, each delivered and retried on its own; rows of schema 6
+    // are mail. `change` is what happened to the incident (`new`, `raised`, `lowered`,
+    // `withdrawn`), `severity_from` its severity before a raise or a lowering.
+    "ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'mail';
+     ALTER TABLE outbox ADD COLUMN change TEXT NOT NULL DEFAULT 'new';
+     ALTER TABLE outbox ADD COLUMN severity_from TEXT;
+     CREATE INDEX outbox_channel ON outbox (channel, state, next_us);",
 ];

@@ -268,3 +268,91 @@ fn pending_meetings_come_due_with_the_clock() {
         .unwrap();
     assert_eq!(tx.clock().unwrap(), Some(t), "the clock never goes back");
 }
+
+#[test]
+fn outbox_rows_of_schema_6_become_mail_and_each_channel_is_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    {
+        // A database as schema 6 left it, with one mail alert not yet sent.
+        let c = Connection::open(&path).unwrap();
+        for m in &MIGRATIONS[..6] {
+            c.execute_batch(m).unwrap();
+        }
+        c.execute_batch(
+            "PRAGMA user_version = 6;
+             INSERT INTO outbox (id, incident, recipient, role, severity, immediate, grp, state,
+                 attempts, created_us, next_us)
+             VALUES ('a1', 'abc', 'chef@region.se', 'manager', 'high', 1, 'g', 'pending', 0, 1, 1);",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let tx = store.transaction().unwrap();
+    let rows = tx.outbox(OutboxFilter::All).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].channel.as_str(), rows[0].change.as_str()),
+        ("mail", "new")
+    );
+    // A webhook and a SIEM row for the same incident: neither is a mail, and each is due,
+    // delivered and failed on its own.
+    let row = |id: &str, channel: crate::alert::Channel| crate::alert::Alert {
+        id: id.into(),
+        incident: "abc".into(),
+        recipient: channel.as_str().into(),
+        role: crate::alert::Role::ItSecurity,
+        severity: Severity::High,
+        immediate: true,
+        group: channel.as_str().into(),
+        channel,
+        change: "raised",
+        severity_from: Some(Severity::Medium),
+    };
+    use crate::alert::Channel;
+    tx.enqueue_alerts(
+        &[row("w1", Channel::Webhook), row("s1", Channel::SiemFile)],
+        2,
+    )
+    .unwrap();
+    let mails = tx.due_mails(10, 0, true).unwrap();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].incidents, ["abc"]);
+    let hooks = tx.due_events(Channel::Webhook, 10, false).unwrap();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(
+        (hooks[0].id.as_str(), hooks[0].change.as_str()),
+        ("w1", "raised")
+    );
+    assert_eq!(hooks[0].severity_from.as_deref(), Some("medium"));
+    tx.mark_event("w1", 11, Some(("HTTP 503", 100, false)))
+        .unwrap();
+    assert!(
+        tx.due_events(Channel::Webhook, 50, false)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(tx.due_events(Channel::Webhook, 50, true).unwrap().len(), 1);
+    tx.mark_event("s1", 11, None).unwrap();
+    assert!(
+        tx.due_events(Channel::SiemFile, 50, true)
+            .unwrap()
+            .is_empty()
+    );
+    // Marking a mail touches no other channel's row.
+    tx.mark_mail_sent(&mails[0].mail, 12).unwrap();
+    let states: Vec<(String, String, i64)> = tx
+        .outbox(OutboxFilter::All)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.channel, r.state, r.attempts))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("mail".to_string(), "sent".to_string(), 1),
+            ("siem-file".to_string(), "sent".to_string(), 1),
+            ("webhook".to_string(), "pending".to_string(), 1),
+        ]
+    );
+}
