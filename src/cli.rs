@@ -341,10 +341,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 ),
                 None => None,
             };
+            // The webhook's secret as the service would read it.
+            let channels = crate::alert::channels::Channels::new(&config.alerts)
+                .map_err(|e| SetupError(format!("config {}: {e}", config.origin)))?;
             println!(
                 "configuration OK: {}",
                 report::shown(&config.origin.to_string())
             );
+            if let Some(c) = &channels {
+                println!("alerts also go to: {}", c.describe());
+            }
             for p in config.profiles() {
                 println!(
                     "{}",
@@ -464,6 +470,11 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         }
         _ => None,
     };
+    let mut channels = match &router {
+        Some(_) => crate::alert::channels::Channels::new(&config.alerts)
+            .map_err(|e| SetupError(e.to_string()))?,
+        None => None,
+    };
     let stats = scan::run_with_alerts(
         &config,
         &detector,
@@ -500,10 +511,29 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     drop(err);
     printed?;
     if router.is_some() {
+        let runtime = crate::alert::smtp::runtime().context("cannot start the alert sender")?;
+        // The webhook and the SIEM first: a dead webhook call is told by mail.
+        if let Some(c) = &mut channels {
+            let done = runtime
+                .block_on(crate::alert::channels::deliver(
+                    &store,
+                    c,
+                    &config.alerts,
+                    config.language,
+                    true,
+                ))
+                .context("the alerts were not delivered")?;
+            eprintln!(
+                "motesvakt: alerts ({}): {} delivered, {} to try again later, {} given up",
+                c.describe(),
+                done.sent,
+                done.retried,
+                done.dead
+            );
+        }
         match &mailer {
             Some(mailer) => {
-                let done = crate::alert::smtp::runtime()
-                    .context("cannot start the mail sender")?
+                let done = runtime
                     .block_on(crate::alert::smtp::deliver(
                         &store,
                         mailer,
@@ -517,10 +547,13 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
                     done.sent, done.retried, done.dead, done.held
                 );
             }
-            None => eprintln!(
-                "motesvakt: alerts: written to the outbox; no [smtp] server in {}, nothing sent",
-                report::shown(&config.origin.to_string())
-            ),
+            None if config.alerts.directory.is_some() || !config.alerts.it_security.is_empty() => {
+                eprintln!(
+                    "motesvakt: alerts: mail written to the outbox; no [smtp] server in {}, no mail sent",
+                    report::shown(&config.origin.to_string())
+                )
+            }
+            None => {}
         }
     }
 
@@ -750,18 +783,32 @@ fn alerts_command(args: AlertsArgs) -> Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout());
     for r in &rows {
         let path = if r.immediate { "immediate" } else { "digest" };
-        let mut line = format!(
-            "{} {} {} {} to {} ({}) incident {} created {} attempts {}",
-            r.id,
-            r.state,
-            r.severity,
-            path,
-            r.recipient,
-            r.role,
-            r.incident,
-            time(r.created_us),
-            r.attempts
-        );
+        let mut line = if r.channel == "mail" {
+            format!(
+                "{} {} {} mail {} to {} ({}) incident {} created {} attempts {}",
+                r.id,
+                r.state,
+                r.severity,
+                path,
+                r.recipient,
+                r.role,
+                r.incident,
+                time(r.created_us),
+                r.attempts
+            )
+        } else {
+            format!(
+                "{} {} {} {} {} incident {} created {} attempts {}",
+                r.id,
+                r.state,
+                r.severity,
+                r.channel,
+                r.change,
+                r.incident,
+                time(r.created_us),
+                r.attempts
+            )
+        };
         if let Some(m) = &r.mail {
             line.push_str(&format!(" mail <{m}>"));
         }

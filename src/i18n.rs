@@ -157,7 +157,7 @@ pub fn rule_title(rule: &str, lang: Language) -> &str {
 pub fn fires_when(rule: &str) -> &'static str {
     match rule {
         crate::incident::ALERT_UNDELIVERABLE => {
-            "an alert mail is given up on (refused permanently, or not delivered within [alerts] give_up_after)"
+            "an alert mail or webhook call is given up on (refused permanently, or not delivered within [alerts] give_up_after)"
         }
         "chat-patient-data" => {
             "a chat message holds patient data (one incident per person and chat, with how many); critical when an external participant is or was in the meeting when one was written"

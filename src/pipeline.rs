@@ -801,6 +801,13 @@ impl<'a> Pipeline<'a> {
             for old in j.before {
                 if !produced.contains(old.id.as_str()) {
                     tx.withdraw_incident(&old, now, self.run_id)?;
+                    if let Some(router) = &self.alerts {
+                        let now_us = now.as_microsecond();
+                        tx.enqueue_alerts(
+                            &router.route_change(&old, Outcome::Withdrawn, now_us),
+                            now_us,
+                        )?;
+                    }
                     if self.list_changes {
                         out.reported.push(Reported {
                             incident: old,
@@ -815,14 +822,19 @@ impl<'a> Pipeline<'a> {
             }
             for incident in j.judgement.incidents {
                 let outcome = tx.record_incident(&incident, now, self.run_id)?;
-                // A false positive stays one when judged again, and alerts nobody.
-                if let Some(router) = &self.alerts
-                    && outcome.is_news()
-                    && tx
-                        .status_of(&incident.id)?
-                        .is_none_or(|s| s.status != crate::incident::Status::FalsePositive)
-                {
-                    tx.enqueue_alerts(&router.route(&incident), now.as_microsecond())?;
+                if let Some(router) = &self.alerts {
+                    let now_us = now.as_microsecond();
+                    let mut alerts = router.route_change(&incident, outcome, now_us);
+                    // A false positive stays one when judged again, and alerts nobody; the
+                    // SIEM still gets every change.
+                    if alerts.iter().any(|a| !a.channel.is_siem())
+                        && tx
+                            .status_of(&incident.id)?
+                            .is_some_and(|s| s.status == crate::incident::Status::FalsePositive)
+                    {
+                        alerts.retain(|a| a.channel.is_siem());
+                    }
+                    tx.enqueue_alerts(&alerts, now_us)?;
                 }
                 let first = self.run.incidents.insert(id_hash(&incident.id));
                 if outcome == Outcome::Known {

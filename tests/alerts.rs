@@ -116,26 +116,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A recording of a meeting with a planted personnummer in its chat: two high incidents.
-fn breach(meeting: &str, actor: &str) -> Vec<String> {
-    vec![
-        ev(
-            meeting,
-            0,
-            actor,
-            "recording_started",
-            json!({"media": "video"}),
-        ),
-        ev(
-            meeting,
-            3,
-            actor,
-            "chat_message",
-            json!({"text": format!("pnr {PNR} inför remissen")}),
-        ),
-    ]
-}
-
 /// Input with breaches by anna, bo (both in the directory) and carl (not in it).
 fn setup(dir: &Path, port: u16, extra: &str) -> (PathBuf, PathBuf, PathBuf) {
     let mut lines = breach("mote-anna", "anna@region.se");
@@ -162,21 +142,6 @@ fn setup(dir: &Path, port: u16, extra: &str) -> (PathBuf, PathBuf, PathBuf) {
     )
     .unwrap();
     (input, cfg, dir.join("state.sqlite"))
-}
-
-fn scan_alert(cfg: &Path, db: &Path, input: &Path) -> std::process::Output {
-    let out = motesvakt(&[
-        "scan",
-        "--json",
-        "--alert",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-        input.to_str().unwrap(),
-    ]);
-    assert_no_leaks(None, &[&out.stdout, &out.stderr]);
-    out
 }
 
 /// `motesvakt run` on the input of [`setup`] (or `lines` in its place), with `alerts` added to
@@ -509,6 +474,76 @@ fn a_dead_alert_is_an_incident_of_its_own_told_to_it_security() {
     assert!(
         rules.contains("alert-undeliverable  [motesvakt's own: not a breach of a routine]"),
         "{rules}"
+    );
+}
+
+#[test]
+fn a_dead_webhook_call_is_an_incident_told_to_it_security_by_mail() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let hook = common::webhook::Hook::start(&[400]);
+    let extra = format!(
+        "tls = \"none\"\n{}",
+        common::webhook::webhook_config(dir.path(), hook.port)
+    );
+    let (input, cfg, db) = setup(dir.path(), sink.port, &extra);
+    // Each meeting's chat-patient-data only: three webhook calls, each refused.
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "profiles = [\"halland\"]\n",
+        "profiles = [\"halland\"]\n[rules.recording-video]\nenabled = false\n",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let out = scan_alert(&cfg, &db, &input);
+    let err = stderr(&out);
+    assert!(
+        err.contains("alerts (webhook): 0 delivered, 0 to try again later, 3 given up"),
+        "{err}"
+    );
+    // The alerts' own mails, and one to IT security of each dead call, all sent by the scan.
+    let mails = sink.messages();
+    let told: Vec<&String> = mails
+        .iter()
+        .filter(|m| m.contains("alert-undeliverable"))
+        .collect();
+    assert_eq!(told.len(), 3, "one per dead call: {mails:?}");
+    for m in &told {
+        assert_eq!(header(m, "X-Envelope-To"), Some("sec@region.se"));
+        assert_eq!(
+            header(m, "Subject"),
+            Some("[motesvakt] HÖG: larm kunde inte levereras")
+        );
+        assert!(m.contains("Ansvarig: webhook"), "{m}");
+        assert!(!m.contains("127.0.0.1"), "never the url: {m}");
+    }
+    let listed = motesvakt(&["incidents", "--json", "--db", db.to_str().unwrap()]);
+    assert_no_leaks(None, &[&listed.stdout]);
+    let own: Vec<serde_json::Value> = incidents(&listed)
+        .into_iter()
+        .filter(|i| i["rule"] == "alert-undeliverable")
+        .collect();
+    assert_eq!(own.len(), 3);
+    for i in &own {
+        assert_eq!(i["actor"]["id"], "webhook");
+        let summary = i["summary"].as_str().unwrap();
+        assert!(summary.contains("webhooken"), "{summary}");
+    }
+    // A rescan: nothing is called or told again.
+    let out = scan_alert(&cfg, &db, &input);
+    assert!(
+        stderr(&out).contains("0 delivered, 0 to try again later, 0 given up"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(hook.requests().len(), 3);
+    assert_eq!(
+        sink.messages()
+            .iter()
+            .filter(|m| m.contains("alert-undeliverable"))
+            .count(),
+        3
     );
 }
 

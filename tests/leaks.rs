@@ -528,6 +528,16 @@ fn service(cfg: &str, log: &Path) -> Vec<u8> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    let caught_up = started.elapsed();
+    // Then every alert delivered (to the webhook and the SIEM of the configuration).
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(30) {
+        let out = motesvakt(&["alerts", "--pending", "--config", cfg]);
+        if out.status.success() && out.stdout.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -543,7 +553,7 @@ fn service(cfg: &str, log: &Path) -> Vec<u8> {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(
-        started.elapsed() < Duration::from_secs(30),
+        caught_up < Duration::from_secs(30),
         "the service did not catch up within 30 s"
     );
     std::fs::read(log).unwrap()
@@ -586,10 +596,36 @@ fn planted_numbers_leave_through_no_door() {
 
     let state = dir.join("state");
     let cfg = dir.join("motesvakt.toml");
+    // Alerts through every channel but mail (tests/alerts.rs checks mail's bytes): a webhook,
+    // the SIEM's JSON lines (checked with every file written) and syslog over UDP.
+    let hook = common::webhook::Hook::start(&[200]);
+    let secret = dir.join("webhook.secret");
+    std::fs::write(&secret, common::webhook::SECRET).unwrap();
+    let syslog = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let syslog_port = syslog.local_addr().unwrap().port();
+    // Read as they come (a full socket buffer would drop some unread).
+    let syslog = std::thread::spawn(move || {
+        syslog
+            .set_read_timeout(Some(Duration::from_secs(300)))
+            .unwrap();
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 65536];
+        while let Ok(n) = syslog.recv(&mut buf) {
+            if &buf[..n] == b"END" {
+                break;
+            }
+            got.push(buf[..n].to_vec());
+        }
+        got
+    });
     let body = format!(
-        "internal_domains = [\"region.se\"]\nprofiles = [\"vgr-samsa\", \"halland\", \"kronoberg\", \"sas\", \"orebro\"]\nstate_dir = \"{}\"\n[service]\nrescan = \"200ms\"\nquiescence = \"300ms\"\n\n[[watch]]\npath = \"{}\"\n",
+        "internal_domains = [\"region.se\"]\nprofiles = [\"vgr-samsa\", \"halland\", \"kronoberg\", \"sas\", \"orebro\"]\nstate_dir = \"{}\"\n[service]\nrescan = \"200ms\"\nquiescence = \"300ms\"\n\n[[watch]]\npath = \"{}\"\n\n[webhook]\nurl = \"http://127.0.0.1:{}/hook\"\nsecret_file = {:?}\n\n[siem]\nfile = \"{}/siem.jsonl\"\nsyslog = \"udp://127.0.0.1:{}\"\n",
         state.display(),
-        input.display()
+        input.display(),
+        hook.port,
+        secret,
+        dir.display(),
+        syslog_port
     );
     std::fs::write(&cfg, &body).unwrap();
     // Every format switched off for detection: redaction must not follow.
@@ -660,6 +696,20 @@ fn planted_numbers_leave_through_no_door() {
     for (what, args) in &outputs {
         check.output(what, &run(args));
     }
+    // A scan that alerts: the same channels, from a scan.
+    let alert_db = dir.join("alert.db");
+    check.output(
+        "scan --alert",
+        &run(&[
+            "scan",
+            "--alert",
+            "--db",
+            alert_db.to_str().unwrap(),
+            "--config",
+            cfg_s,
+            input_s,
+        ]),
+    );
     let log = service(cfg_s, &dir.join("service.log"));
     check.bytes("service log", &log);
     check.output("status", &run(&["status", "--config", cfg_s]));
@@ -673,8 +723,33 @@ fn planted_numbers_leave_through_no_door() {
         !incidents(&stored).is_empty(),
         "the service stored no incident"
     );
-    // Every file written: the scan's database, the service's state folder and log.
+    // Every file written: the scan's database, the service's state folder and log, the SIEM's
+    // JSON lines.
     check.files(dir, &input);
+    // Every byte the webhook and syslog got; and they did get alerts.
+    let requests = hook.requests();
+    assert!(requests.len() > 10, "only {} webhook calls", requests.len());
+    for r in &requests {
+        check.bytes("webhook request", &r.raw);
+    }
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .send_to(b"END", ("127.0.0.1", syslog_port))
+        .unwrap();
+    let datagrams = syslog.join().unwrap();
+    for d in &datagrams {
+        check.bytes("syslog message", d);
+    }
+    assert!(
+        datagrams.len() > 10,
+        "only {} syslog messages",
+        datagrams.len()
+    );
+    let siem = std::fs::read(dir.join("siem.jsonl")).unwrap_or_default();
+    assert!(
+        siem.iter().filter(|&&b| b == b'\n').count() > 10,
+        "the SIEM file got too few lines"
+    );
 
     // Not a test that passes because nothing was read: every format was read and mapped, and
     // the numbers were found where people see them.

@@ -1,15 +1,19 @@
 //! Alerts: who is told of an incident ([`Router`], from the [`directory`]), the outbox rows
 //! written in the same transaction as the incident ([`crate::store`]), the mail's text
-//! ([`render`]) and its delivery over SMTP ([`smtp`]).
+//! ([`render`]) and its delivery over SMTP ([`smtp`]), to a signed webhook ([`webhook`]) and
+//! to a SIEM as JSON lines or syslog ([`siem`]); [`channels`] delivers the last two.
 //!
 //! The person responsible for an incident is its actor (the rules make the organiser or chair
 //! the actor of meeting-level rules); their manager gets the alert. IT security gets every
 //! incident at or above `it_security_severity`, and those whose responsible person has no
 //! manager in the directory, said so in the alert.
 
+pub mod channels;
 pub mod directory;
 pub mod render;
+pub mod siem;
 pub mod smtp;
+pub mod webhook;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -17,8 +21,10 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
-use crate::incident::{Incident, Severity};
+use crate::incident::{Incident, Outcome, Severity};
 pub use directory::{Directory, DirectoryError};
+pub use siem::{RawSiem, SiemSettings};
+pub use webhook::{RawWebhook, WebhookSettings};
 
 /// `[alerts]` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -106,6 +112,10 @@ pub struct AlertSettings {
     pub escalate_after: Duration,
     pub smtp: Option<SmtpSettings>,
     pub directory: Option<PathBuf>,
+    /// `[webhook]`: incidents that are news, POSTed signed.
+    pub webhook: Option<WebhookSettings>,
+    /// `[siem]`: every change of an incident, as JSON lines and/or syslog.
+    pub siem: Option<SiemSettings>,
 }
 
 impl Default for AlertSettings {
@@ -122,6 +132,8 @@ impl Default for AlertSettings {
             escalate_after: Duration::from_secs(4 * 3600),
             smtp: None,
             directory: None,
+            webhook: None,
+            siem: None,
         }
     }
 }
@@ -136,23 +148,11 @@ impl AlertSettings {
     ) -> Result<AlertSettings, E> {
         let d = AlertSettings::default();
         let a = alerts.unwrap_or_default();
-        let severity = |key: &str, v: &Option<String>, default: Severity| match v {
-            None => Ok(default),
-            Some(s) => Severity::from_name(s).ok_or_else(|| {
-                invalid(
-                    key,
-                    "expected critical, high, medium, low or info".to_string(),
-                )
-            }),
+        let severity = |key: &str, v: &Option<String>, default: Severity| {
+            severity_setting(key, v, default, invalid)
         };
-        let duration = |key: &str, v: &Option<String>, default: Duration| match v {
-            None => Ok(default),
-            Some(s) => parse_duration(s).ok_or_else(|| {
-                invalid(
-                    key,
-                    "expected a duration like 30s, 5m, 4h or 1d".to_string(),
-                )
-            }),
+        let duration = |key: &str, v: &Option<String>, default: Duration| {
+            duration_setting(key, v, default, invalid)
         };
         for (i, addr) in a.it_security.iter().enumerate() {
             if !directory::looks_like_address(addr) {
@@ -229,7 +229,55 @@ impl AlertSettings {
             escalate_after: duration("alerts.escalate_after", &a.escalate_after, d.escalate_after)?,
             smtp,
             directory: directory.map(|d| d.file),
+            webhook: None,
+            siem: None,
         })
+    }
+
+    /// Whether anything is to be alerted at all: a mail recipient, a mail server, a webhook or
+    /// a SIEM.
+    pub fn any(&self) -> bool {
+        self.smtp.is_some()
+            || self.directory.is_some()
+            || !self.it_security.is_empty()
+            || self.webhook.is_some()
+            || self.siem.is_some()
+    }
+}
+
+/// A severity setting: `default` when not given; `invalid(key, …)` when not a severity.
+pub(crate) fn severity_setting<E>(
+    key: &str,
+    v: &Option<String>,
+    default: Severity,
+    invalid: &dyn Fn(&str, String) -> E,
+) -> Result<Severity, E> {
+    match v {
+        None => Ok(default),
+        Some(s) => Severity::from_name(s).ok_or_else(|| {
+            invalid(
+                key,
+                "expected critical, high, medium, low or info".to_string(),
+            )
+        }),
+    }
+}
+
+/// A duration setting ([`parse_duration`]): `default` when not given.
+pub(crate) fn duration_setting<E>(
+    key: &str,
+    v: &Option<String>,
+    default: Duration,
+    invalid: &dyn Fn(&str, String) -> E,
+) -> Result<Duration, E> {
+    match v {
+        None => Ok(default),
+        Some(s) => parse_duration(s).ok_or_else(|| {
+            invalid(
+                key,
+                "expected a duration like 30s, 5m, 4h or 1d".to_string(),
+            )
+        }),
     }
 }
 
@@ -316,6 +364,45 @@ impl Role {
     }
 }
 
+/// Where an outbox row goes; each row of an incident is delivered and retried on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Mail,
+    Webhook,
+    /// `[siem] file`: JSON lines.
+    SiemFile,
+    /// `[siem] syslog`: RFC 5424.
+    Syslog,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::Mail,
+        Channel::Webhook,
+        Channel::SiemFile,
+        Channel::Syslog,
+    ];
+
+    /// The name in the outbox's `channel` column and in `motesvakt alerts`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Mail => "mail",
+            Channel::Webhook => "webhook",
+            Channel::SiemFile => "siem-file",
+            Channel::Syslog => "syslog",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// A SIEM target: it gets every change of an incident, none superseded or cancelled.
+    pub fn is_siem(self) -> bool {
+        matches!(self, Channel::SiemFile | Channel::Syslog)
+    }
+}
+
 /// One alert to write to the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {
@@ -329,6 +416,11 @@ pub struct Alert {
     pub immediate: bool,
     /// Mails are grouped per recipient and meeting.
     pub group: String,
+    pub channel: Channel,
+    /// What happened to the incident: `new`, `raised`, `lowered`, `withdrawn`.
+    pub change: &'static str,
+    /// The severity before, for `raised` and `lowered`.
+    pub severity_from: Option<Severity>,
 }
 
 /// The loaded directory, and what the file was when it was read.
@@ -419,7 +511,7 @@ impl Router {
         }
         if to.is_empty() {
             tracing::warn!(
-                "incident {}: no manager in the directory for its responsible person and no [alerts] it_security: nobody is alerted",
+                "incident {}: no manager in the directory for its responsible person and no [alerts] it_security: nobody gets a mail",
                 inc.id
             );
         }
@@ -434,9 +526,80 @@ impl Router {
                     role,
                     severity: inc.severity,
                     immediate: inc.severity >= s.immediate_severity,
+                    channel: Channel::Mail,
+                    change: "new",
+                    severity_from: None,
                 }
             })
             .collect()
+    }
+
+    /// Every outbox row for a change of an incident (`Known` is none): the mails and the
+    /// webhook for news (new or raised), and a SIEM event per configured target for every
+    /// change, lowered and withdrawn included. `now_us` makes each SIEM event's id (an
+    /// incident can be withdrawn, return and be withdrawn again).
+    pub fn route_change(&self, inc: &Incident, outcome: Outcome, now_us: i64) -> Vec<Alert> {
+        let s = &self.settings;
+        let change = outcome.as_str();
+        let from = match outcome {
+            Outcome::Raised { from } | Outcome::Lowered { from } => Some(from),
+            Outcome::Known => return Vec::new(),
+            Outcome::New | Outcome::Withdrawn => None,
+        };
+        let mut out = Vec::new();
+        if outcome.is_news() {
+            let mail_wanted =
+                s.smtp.is_some() || s.directory.is_some() || !s.it_security.is_empty();
+            if mail_wanted {
+                out.extend(self.route(inc).into_iter().map(|a| Alert {
+                    change,
+                    severity_from: from,
+                    ..a
+                }));
+            }
+            if let Some(w) = &s.webhook
+                && inc.severity >= w.min_severity
+            {
+                out.push(Alert {
+                    id: short_hash(&["webhook", &inc.id, inc.severity.as_str()]),
+                    incident: inc.id.clone(),
+                    recipient: Channel::Webhook.as_str().into(),
+                    role: Role::ItSecurity,
+                    severity: inc.severity,
+                    immediate: true,
+                    group: Channel::Webhook.as_str().into(),
+                    channel: Channel::Webhook,
+                    change,
+                    severity_from: from,
+                });
+            }
+        }
+        if let Some(siem) = &s.siem
+            && (inc.severity >= siem.min_severity || from.is_some_and(|f| f >= siem.min_severity))
+        {
+            let now = now_us.to_string();
+            for channel in siem.channels() {
+                out.push(Alert {
+                    id: short_hash(&[
+                        channel.as_str(),
+                        &inc.id,
+                        change,
+                        inc.severity.as_str(),
+                        &now,
+                    ]),
+                    incident: inc.id.clone(),
+                    recipient: channel.as_str().into(),
+                    role: Role::ItSecurity,
+                    severity: inc.severity,
+                    immediate: true,
+                    group: channel.as_str().into(),
+                    channel,
+                    change,
+                    severity_from: from,
+                });
+            }
+        }
+        out
     }
 }
 
@@ -467,6 +630,9 @@ pub fn to_it_security(
             role,
             severity: inc.severity,
             immediate: true,
+            channel: Channel::Mail,
+            change: "new",
+            severity_from: None,
         })
         .collect()
 }
@@ -508,11 +674,13 @@ pub fn escalate_due(
     Ok(due.len() as u64)
 }
 
-/// The incident of motesvakt's own that tells IT security an alert mail to `recipient` was
-/// not delivered: rule [`crate::incident::ALERT_UNDELIVERABLE`], high, filed under the first
-/// incident's meeting, with no patient data (who it was for, how many incidents, why).
+/// The incident of motesvakt's own that tells IT security an alert (`key`: the mail, or the
+/// webhook row) to `recipient` (for the webhook: `webhook`, never its url) was not delivered:
+/// rule [`crate::incident::ALERT_UNDELIVERABLE`], high, filed under the first incident's
+/// meeting, with no patient data (who it was for, how many incidents, why).
 pub fn undeliverable_incident(
-    mail: &str,
+    key: &str,
+    channel: Channel,
     recipient: &str,
     incidents: &[Incident],
     permanent: bool,
@@ -526,6 +694,20 @@ pub fn undeliverable_incident(
     let n = incidents.len();
     let shown = crate::report::shown(recipient);
     let summary = match (lang, permanent) {
+        _ if channel != Channel::Mail => match (lang, permanent) {
+            (Language::Sv, true) => format!(
+                "Ett larm om {n} incident(er) kunde inte levereras till webhooken: mottagaren svarade med ett permanent fel. Ingen har fått veta genom den; se motesvakt alerts --dead."
+            ),
+            (Language::Sv, false) => format!(
+                "Ett larm om {n} incident(er) kunde inte levereras till webhooken inom give_up_after. Ingen har fått veta genom den; se motesvakt alerts --dead."
+            ),
+            (Language::En, true) => format!(
+                "An alert of {n} incident(s) could not be delivered to the webhook: it answered with a permanent error. Nobody has been told through it; see motesvakt alerts --dead."
+            ),
+            (Language::En, false) => format!(
+                "An alert of {n} incident(s) could not be delivered to the webhook within give_up_after. Nobody has been told through it; see motesvakt alerts --dead."
+            ),
+        },
         (Language::Sv, true) => format!(
             "Ett larm om {n} incident(er) kunde inte levereras till {shown}: e-postservern vägrade ta emot det. Mottagaren har inte fått veta; se motesvakt alerts --dead."
         ),
@@ -540,7 +722,7 @@ pub fn undeliverable_incident(
         ),
     };
     Incident {
-        id: short_hash(&["motesvakt-alert-undeliverable-v1", mail])[..16].to_string(),
+        id: short_hash(&["motesvakt-alert-undeliverable-v1", key])[..16].to_string(),
         rule: ALERT_UNDELIVERABLE.to_string(),
         severity: Severity::High,
         platform: first.map_or(Platform::Other, |i| i.platform),
@@ -560,6 +742,43 @@ pub fn undeliverable_incident(
         summary,
         evidence: Evidence::default(),
     }
+}
+
+/// A dead alert (the mail or webhook row `key`, to `recipient`, of `incidents`) as an incident
+/// of its own ([`undeliverable_incident`]), recorded in `tx` with its mails to IT security
+/// (never to `recipient`). An alert of such an incident makes no further one. Returns whether
+/// the incident was news.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_undeliverable(
+    tx: &crate::store::Tx<'_>,
+    settings: &AlertSettings,
+    key: &str,
+    channel: Channel,
+    recipient: &str,
+    incidents: &[Incident],
+    permanent: bool,
+    now_us: i64,
+    lang: crate::i18n::Language,
+) -> Result<bool, crate::store::StoreError> {
+    use crate::incident::ALERT_UNDELIVERABLE;
+    if incidents.is_empty() || incidents.iter().any(|i| i.rule == ALERT_UNDELIVERABLE) {
+        return Ok(false);
+    }
+    let at = jiff::Timestamp::from_microsecond(now_us).unwrap_or_default();
+    let inc = undeliverable_incident(key, channel, recipient, incidents, permanent, at, lang);
+    let run = tx.start_run()?;
+    if !tx.record_incident(&inc, at, run)?.is_news() {
+        return Ok(false);
+    }
+    let alerts = to_it_security(settings, &inc, Role::ItSecurity, Some(recipient));
+    if alerts.is_empty() {
+        tracing::error!(
+            "incident {}: an alert is dead and no other [alerts] it_security address is there to tell; `motesvakt incidents` lists it",
+            inc.id
+        );
+    }
+    tx.enqueue_alerts(&alerts, now_us)?;
+    Ok(true)
 }
 
 fn stamp(path: &Path) -> Option<(SystemTime, u64)> {

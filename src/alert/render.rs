@@ -118,6 +118,38 @@ pub fn alert_mail(
     body.push('\n');
     body.push_str(why);
     body.push_str("\n\n");
+    let tz = crate::config::profile::swedish_tz();
+    if incs.iter().any(|i| reportable(i)) {
+        let deadline = (discovered + jiff::SignedDuration::from_hours(72))
+            .to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string();
+        body.push_str(&match lang {
+            Language::Sv => format!(
+                "MÖJLIG PERSONUPPGIFTSINCIDENT: patientuppgifter kan ha nått någon utanför organisationen. Den kan behöva anmälas till IMY inom 72 timmar från upptäckten, senast {deadline}.\n\n"
+            ),
+            Language::En => format!(
+                "POSSIBLE PERSONAL DATA BREACH: patient data may have reached someone outside the organisation. It may have to be reported to IMY within 72 hours of discovery, by {deadline}.\n\n"
+            ),
+        });
+    }
+    for inc in &incs {
+        for (label, v) in incident_lines(inc, lang) {
+            body.push_str(&format!("{label}: {v}\n"));
+        }
+        body.push_str(&format!("Id: {}\n\n", value(&inc.id)));
+    }
+    body.push_str(match lang {
+        Language::Sv => "Hela rapporten: motesvakt incidents --since <tid> på servern.\n",
+        Language::En => "The full report: motesvakt incidents --since <time> on the server.\n",
+    });
+    Mail { subject, body }
+}
+
+/// What an alert tells of one incident, as (label, value) in `lang`: severity, rule, platform,
+/// meeting, Swedish local time, who is responsible, routine and section, the number of
+/// findings. Every value is redacted and on one line.
+pub fn incident_lines(inc: &Incident, lang: Language) -> [(&'static str, String); 8] {
     let labels: [&str; 8] = match lang {
         Language::Sv => [
             "Allvarlighet",
@@ -140,56 +172,46 @@ pub fn alert_mail(
             "Findings",
         ],
     };
-    let tz = crate::config::profile::swedish_tz();
-    if incs.iter().any(|i| reportable(i)) {
-        let deadline = (discovered + jiff::SignedDuration::from_hours(72))
-            .to_zoned(tz.clone())
-            .strftime("%Y-%m-%d %H:%M %Z")
-            .to_string();
-        body.push_str(&match lang {
-            Language::Sv => format!(
-                "MÖJLIG PERSONUPPGIFTSINCIDENT: patientuppgifter kan ha nått någon utanför organisationen. Den kan behöva anmälas till IMY inom 72 timmar från upptäckten, senast {deadline}.\n\n"
-            ),
-            Language::En => format!(
-                "POSSIBLE PERSONAL DATA BREACH: patient data may have reached someone outside the organisation. It may have to be reported to IMY within 72 hours of discovery, by {deadline}.\n\n"
-            ),
-        });
+    let values = [
+        inc.severity.label(lang).to_string(),
+        format!("{} ({})", rule_title(&inc.rule, lang), inc.rule),
+        inc.platform.as_str().to_string(),
+        inc.meeting.clone(),
+        local_time(inc.time),
+        who(&inc.actor).to_string(),
+        if inc.rule == crate::incident::ALERT_UNDELIVERABLE {
+            match lang {
+                Language::Sv => "inget avsteg från rutinen: motesvakts eget larm".to_string(),
+                Language::En => "not a breach of the routine: motesvakt's own alert".to_string(),
+            }
+        } else {
+            format!("{} {}", inc.routine.file, inc.routine.section)
+        },
+        inc.evidence.findings.len().to_string(),
+    ];
+    let mut out = labels.map(|l| (l, String::new()));
+    for (o, v) in out.iter_mut().zip(values) {
+        o.1 = value(&v);
     }
-    for inc in &incs {
-        let time = inc
-            .time
-            .to_zoned(tz.clone())
-            .strftime("%Y-%m-%d %H:%M:%S %Z")
-            .to_string();
-        let lines = [
-            inc.severity.label(lang).to_string(),
-            format!("{} ({})", rule_title(&inc.rule, lang), inc.rule),
-            inc.platform.as_str().to_string(),
-            inc.meeting.clone(),
-            time,
-            who(&inc.actor).to_string(),
-            if inc.rule == crate::incident::ALERT_UNDELIVERABLE {
-                match lang {
-                    Language::Sv => "inget avsteg från rutinen: motesvakts eget larm".to_string(),
-                    Language::En => {
-                        "not a breach of the routine: motesvakt's own alert".to_string()
-                    }
-                }
-            } else {
-                format!("{} {}", inc.routine.file, inc.routine.section)
-            },
-            inc.evidence.findings.len().to_string(),
-        ];
-        for (label, v) in labels.iter().zip(lines) {
-            body.push_str(&format!("{label}: {}\n", value(&v)));
-        }
-        body.push_str(&format!("Id: {}\n\n", value(&inc.id)));
+    out
+}
+
+/// A time as people read it: Swedish local time, `2020-05-04 10:00:00 CEST`.
+pub fn local_time(t: jiff::Timestamp) -> String {
+    t.to_zoned(crate::config::profile::swedish_tz())
+        .strftime("%Y-%m-%d %H:%M:%S %Z")
+        .to_string()
+}
+
+/// One incident in one line, for a chat tool or a SIEM: "Hög: videoinspelning … (rule).
+/// Plattform: teams. Möte: …". Redacted like the mail.
+pub fn one_line(inc: &Incident, lang: Language) -> String {
+    let lines = incident_lines(inc, lang);
+    let mut out = format!("{}: {}", lines[0].1, lines[1].1);
+    for (label, v) in &lines[2..] {
+        out.push_str(&format!(". {label}: {v}"));
     }
-    body.push_str(match lang {
-        Language::Sv => "Hela rapporten: motesvakt incidents --since <tid> på servern.\n",
-        Language::En => "The full report: motesvakt incidents --since <time> on the server.\n",
-    });
-    Mail { subject, body }
+    out
 }
 
 /// The escalation of a possible IMY case nobody acknowledged within `after`: the alert again,

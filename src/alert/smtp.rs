@@ -13,15 +13,15 @@ use lettre::transport::smtp::client::{Certificate, Tls as LTls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::render::{Mail, alert_mail, header_value};
-use super::{AlertSettings, Role, SmtpSettings, Tls};
+use super::{AlertSettings, Channel, Role, SmtpSettings, Tls};
 use crate::i18n::Language;
-use crate::incident::ALERT_UNDELIVERABLE;
 use crate::store::{Store, StoreError};
 
 /// Why mail cannot be sent at all (the configuration), or the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    #[error("[smtp]: {0}")]
+    /// The message names the section (`[smtp]: …`, `[webhook]: …`).
+    #[error("{0}")]
     Setup(String),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -42,6 +42,8 @@ pub struct Delivered {
     pub dead: u64,
     /// Alerts the hourly cap held back (for one "N more" mail later).
     pub held: u64,
+    /// Dead alerts told to IT security by an incident of their own (`alert-undeliverable`).
+    pub told: u64,
 }
 
 /// A connection setup to the configured server.
@@ -52,7 +54,7 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn new(s: &SmtpSettings) -> Result<Mailer, SendError> {
-        let setup = |m: String| SendError::Setup(m);
+        let setup = |m: String| SendError::Setup(format!("[smtp]: {m}"));
         let params = || -> Result<TlsParameters, SendError> {
             let mut b = TlsParameters::builder(s.host.clone());
             if let Some(ca) = &s.ca_file {
@@ -124,7 +126,7 @@ impl Mailer {
 
 /// A relative `password_file` that systemd passed as a credential
 /// (`LoadCredential=smtp-password:...`) is read from `$CREDENTIALS_DIRECTORY`; else as given.
-fn credential_path(file: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn credential_path(file: &std::path::Path) -> std::path::PathBuf {
     if file.is_relative()
         && let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY")
     {
@@ -149,6 +151,45 @@ pub fn backoff(attempts: i64, jitter_seed: u64) -> Duration {
     x ^= x >> 33;
     let frac = (x % 1001) as f64 / 1000.0; // 0..=1
     Duration::from_secs_f64(base as f64 * (0.75 + 0.5 * frac))
+}
+
+/// When to try a failed alert again (`key` seeds the jitter), and whether it is dead: a
+/// permanent failure, or not delivered within `give_up_after` of `created_us`.
+pub(crate) fn after_failure(
+    key: &str,
+    attempts: i64,
+    created_us: i64,
+    now: i64,
+    settings: &AlertSettings,
+    f: &Failure,
+) -> (i64, bool) {
+    let seed = key
+        .bytes()
+        .fold(now as u64, |h, b| h.rotate_left(5) ^ u64::from(b));
+    let next = now + backoff(attempts, seed).as_micros() as i64;
+    let expired = now - created_us > settings.give_up_after.as_micros() as i64;
+    (next, f.permanent || expired)
+}
+
+impl Delivered {
+    /// Counts and logs a failed attempt of `what` (`alert mail <id>`, `webhook alert <id>`).
+    pub(crate) fn count_failure(&mut self, what: &str, f: &Failure, dead: bool) {
+        if dead {
+            self.dead += 1;
+            tracing::error!(
+                "{what} is dead ({}): {}",
+                if f.permanent {
+                    "a permanent failure"
+                } else {
+                    "not delivered in time"
+                },
+                f.message
+            );
+        } else {
+            self.retried += 1;
+            tracing::warn!("{what} not delivered, tried again later: {}", f.message);
+        }
+    }
 }
 
 /// The meta key of the last digest made (Unix µs of its slot).
@@ -189,26 +230,27 @@ pub async fn deliver(
     // An undeliverable incident's own mail that dies makes no further incident: two rounds
     // at most, a third to be sure.
     for _ in 0..3 {
-        let (round, told) = deliver_round(store, mailer, settings, lang, all).await?;
+        let round = deliver_round(store, mailer, settings, lang, all).await?;
         done.sent += round.sent;
         done.retried += round.retried;
         done.dead += round.dead;
         done.held += round.held;
-        if !all || told == 0 {
+        done.told += round.told;
+        if !all || round.told == 0 {
             break;
         }
     }
     Ok(done)
 }
 
-/// One round of [`deliver`]; also returns how many undeliverable incidents it made.
+/// One round of [`deliver`].
 async fn deliver_round(
     store: &Store,
     mailer: &Mailer,
     settings: &AlertSettings,
     lang: Language,
     all: bool,
-) -> Result<(Delivered, u64), SendError> {
+) -> Result<Delivered, SendError> {
     let now = Timestamp::now().as_microsecond();
     let due = {
         let tx = store.transaction()?;
@@ -233,7 +275,6 @@ async fn deliver_round(
         out
     };
     let mut done = Delivered::default();
-    let mut told = 0;
     for (m, incidents, first_alert) in due {
         let hour = 3_600_000_000;
         if !m.digest && !m.capped && m.role != Role::Escalation && settings.hourly_cap > 0 {
@@ -293,70 +334,30 @@ async fn deliver_round(
                 );
             }
             Err(f) => {
-                let seed = m
-                    .mail
-                    .bytes()
-                    .fold(now as u64, |h, b| h.rotate_left(5) ^ u64::from(b));
-                let next = now + backoff(m.attempts, seed).as_micros() as i64;
-                let expired = now - m.created_us > settings.give_up_after.as_micros() as i64;
-                let dead = f.permanent || expired;
+                let (next, dead) =
+                    after_failure(&m.mail, m.attempts, m.created_us, now, settings, &f);
                 tx.mark_mail_failed(&m.mail, &f.message, next, dead)?;
                 if dead
-                    && !incidents.is_empty()
-                    && incidents.iter().all(|i| i.rule != ALERT_UNDELIVERABLE)
-                {
-                    let at = Timestamp::from_microsecond(now).unwrap_or_default();
-                    let inc = super::undeliverable_incident(
+                    && super::record_undeliverable(
+                        &tx,
+                        settings,
                         &m.mail,
+                        Channel::Mail,
                         &m.recipient,
                         &incidents,
                         f.permanent,
-                        at,
+                        now,
                         lang,
-                    );
-                    let run = tx.start_run()?;
-                    if tx.record_incident(&inc, at, run)?.is_news() {
-                        let alerts = super::to_it_security(
-                            settings,
-                            &inc,
-                            Role::ItSecurity,
-                            Some(&m.recipient),
-                        );
-                        if alerts.is_empty() {
-                            tracing::error!(
-                                "incident {}: an alert mail is dead and no other [alerts] it_security address is there to tell; `motesvakt incidents` lists it",
-                                inc.id
-                            );
-                        }
-                        tx.enqueue_alerts(&alerts, now)?;
-                        told += 1;
-                    }
+                    )?
+                {
+                    done.told += 1;
                 }
-                if dead {
-                    done.dead += 1;
-                    tracing::error!(
-                        "alert mail {} is dead ({}): {}",
-                        m.mail,
-                        if f.permanent {
-                            "a permanent failure"
-                        } else {
-                            "not delivered in time"
-                        },
-                        f.message
-                    );
-                } else {
-                    done.retried += 1;
-                    tracing::warn!(
-                        "alert mail {} not delivered, tried again later: {}",
-                        m.mail,
-                        f.message
-                    );
-                }
+                done.count_failure(&format!("alert mail {}", m.mail), &f, dead);
             }
         }
         tx.commit()?;
     }
-    Ok((done, told))
+    Ok(done)
 }
 
 /// A runtime for one thread, for callers that are not async.

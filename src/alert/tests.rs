@@ -204,6 +204,7 @@ fn an_escalation_says_how_long_is_left_until_the_imy_deadline() {
     // The incident of a dead alert: not a breach of a routine, no summary in the mail.
     let dead = undeliverable_incident(
         "m1",
+        Channel::Mail,
         "chef@region.se",
         std::slice::from_ref(&inc),
         true,
@@ -449,4 +450,116 @@ fn what_the_cap_holds_back_goes_in_one_mail_when_the_hour_is_over() {
         tx.mails_sent_since("chef@region.se", 0).unwrap(),
         (1, Some(101 * s))
     );
+}
+
+#[test]
+fn each_change_goes_to_its_channels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("dir.csv");
+    std::fs::write(&path, "user;manager\nanna@region.se;chef@region.se\n").unwrap();
+    let bad = |k: &str, m: String| format!("{k}: {m}");
+    let settings = AlertSettings {
+        directory: Some(path),
+        webhook: WebhookSettings::from_raw(
+            Some(RawWebhook {
+                url: "https://soar.region.se/x".into(),
+                secret_file: "/s".into(),
+                min_severity: Some("medium".into()),
+                timeout: None,
+                ca_file: None,
+            }),
+            Severity::Low,
+            &bad,
+        )
+        .unwrap(),
+        siem: SiemSettings::from_raw(
+            Some(RawSiem {
+                file: Some("/f".into()),
+                syslog: Some("udp://127.0.0.1:514".into()),
+                facility: None,
+                min_severity: Some("low".into()),
+                timeout: None,
+            }),
+            &bad,
+        )
+        .unwrap(),
+        ..AlertSettings::default()
+    };
+    let r = Router::new(settings).unwrap();
+    let channels = |inc: &Incident, o: Outcome, now: i64| {
+        let mut c: Vec<(Channel, &str, Option<Severity>)> = r
+            .route_change(inc, o, now)
+            .into_iter()
+            .map(|a| (a.channel, a.change, a.severity_from))
+            .collect();
+        c.sort_by_key(|x| x.0.as_str());
+        c
+    };
+    let high = incident("anna@region.se", Severity::High);
+    assert_eq!(
+        channels(&high, Outcome::New, 1),
+        [
+            (Channel::Mail, "new", None),
+            (Channel::SiemFile, "new", None),
+            (Channel::Syslog, "new", None),
+            (Channel::Webhook, "new", None),
+        ]
+    );
+    let from = Some(Severity::Medium);
+    let raised = Outcome::Raised {
+        from: Severity::Medium,
+    };
+    assert_eq!(channels(&high, raised, 2).len(), 4);
+    assert!(
+        channels(&high, raised, 2)
+            .iter()
+            .all(|c| c.1 == "raised" && c.2 == from)
+    );
+    // Lowered and withdrawn: news for nobody but the SIEM.
+    let lowered = Outcome::Lowered {
+        from: Severity::Critical,
+    };
+    assert_eq!(
+        channels(&high, lowered, 3),
+        [
+            (Channel::SiemFile, "lowered", Some(Severity::Critical)),
+            (Channel::Syslog, "lowered", Some(Severity::Critical)),
+        ]
+    );
+    assert_eq!(channels(&high, Outcome::Withdrawn, 4).len(), 2);
+    assert!(channels(&high, Outcome::Known, 5).is_empty());
+    // Below the webhook's threshold: mail and SIEM only; below the SIEM's, lowered from above
+    // it still told.
+    let low = incident("anna@region.se", Severity::Low);
+    let c = channels(&low, Outcome::New, 6);
+    assert!(c.iter().all(|x| x.0 != Channel::Webhook), "{c:?}");
+    let info = incident("anna@region.se", Severity::Info);
+    assert!(
+        channels(&info, Outcome::New, 7)
+            .iter()
+            .all(|x| x.0 == Channel::Mail)
+    );
+    assert_eq!(
+        channels(
+            &info,
+            Outcome::Lowered {
+                from: Severity::High
+            },
+            8
+        )
+        .len(),
+        2
+    );
+    // The webhook's id is stable (retries, restarts); each SIEM event has its own.
+    let ids = |now| {
+        r.route_change(&high, Outcome::New, now)
+            .into_iter()
+            .map(|a| (a.channel, a.id))
+            .collect::<std::collections::HashMap<_, _>>()
+    };
+    let (a, b) = (ids(1), ids(2));
+    assert_eq!(a[&Channel::Webhook], b[&Channel::Webhook]);
+    assert_eq!(a[&Channel::Mail], b[&Channel::Mail]);
+    assert_ne!(a[&Channel::SiemFile], b[&Channel::SiemFile]);
+    assert_ne!(a[&Channel::SiemFile], a[&Channel::Syslog]);
 }

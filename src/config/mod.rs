@@ -385,6 +385,10 @@ pub struct RawConfig {
     pub smtp: Option<crate::alert::RawSmtp>,
     /// `[directory]`: the CSV that names each user's manager.
     pub directory: Option<crate::alert::RawDirectory>,
+    /// `[webhook]`: a signed JSON POST per incident that is news.
+    pub webhook: Option<crate::alert::RawWebhook>,
+    /// `[siem]`: every incident change as JSON lines and/or syslog.
+    pub siem: Option<crate::alert::RawSiem>,
 }
 
 /// A checked configuration, ready to use.
@@ -411,7 +415,7 @@ pub struct Config {
     pub service: ServiceSettings,
     /// The folders the service reads, in configured order.
     pub watches: Vec<Watch>,
-    /// `[alerts]`, `[smtp]` and `[directory]`.
+    /// `[alerts]`, `[smtp]`, `[directory]`, `[webhook]` and `[siem]`.
     pub alerts: crate::alert::AlertSettings,
 }
 
@@ -635,8 +639,11 @@ impl Config {
         }
 
         let service = ServiceSettings::from_raw(raw.service, &invalid)?;
-        let alerts =
+        let mut alerts =
             crate::alert::AlertSettings::from_raw(raw.alerts, raw.smtp, raw.directory, &invalid)?;
+        alerts.webhook =
+            crate::alert::WebhookSettings::from_raw(raw.webhook, alerts.min_severity, &invalid)?;
+        alerts.siem = crate::alert::SiemSettings::from_raw(raw.siem, &invalid)?;
         let mut watches: Vec<Watch> = Vec::new();
         for (i, w) in raw.watch.into_iter().enumerate() {
             let w = Watch::from_raw(w, &format!("watch[{i}]"), &invalid)?;

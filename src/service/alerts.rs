@@ -1,8 +1,9 @@
 //! The service's alert sender: a thread with its own connection to the database and a
 //! current-thread tokio runtime that every few seconds, until it is stopped (at a reload it is
-//! started again with the new settings), makes the day's digests when due, puts the IMY cases
-//! nobody acknowledged within `escalate_after` in the outbox again for IT security, and
-//! delivers the outbox's due mails.
+//! started again with the new settings, which also opens the SIEM file again), makes the day's
+//! digests when due, puts the IMY cases nobody acknowledged within `escalate_after` in the
+//! outbox again for IT security, and delivers the outbox's due mails, webhook calls and SIEM
+//! events.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use tracing::{error, info};
 
+use crate::alert::channels::{self, Channels};
 use crate::alert::{AlertSettings, Router, smtp};
 use crate::config::Config;
 use crate::i18n::Language;
@@ -26,29 +28,48 @@ pub struct Alerting {
 }
 
 impl Alerting {
-    /// Alerts for `config`, when it has [alerts], [smtp] or [directory]; `db` is the
-    /// database the sender opens. An unreadable directory or unusable [smtp] is an error.
+    /// Alerts for `config`, when it has [alerts], [smtp], [directory], [webhook] or [siem];
+    /// `db` is the database the sender opens. An unreadable directory, an unusable [smtp] or a
+    /// webhook secret that cannot be read is an error.
     pub fn start(config: &Config, db: PathBuf) -> Result<Option<Alerting>, String> {
         let s = &config.alerts;
-        if s.smtp.is_none() && s.directory.is_none() && s.it_security.is_empty() {
+        if !s.any() {
             return Ok(None);
         }
         let router = Arc::new(Router::new(s.clone()).map_err(|e| e.to_string())?);
-        let sender = match &s.smtp {
-            None => {
-                info!("alerts are written to the outbox; no [smtp] server, nothing is sent");
-                None
+        let mailer = s
+            .smtp
+            .as_ref()
+            .map(smtp::Mailer::new)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let channels = Channels::new(s).map_err(|e| e.to_string())?;
+        match &s.smtp {
+            Some(smtp_settings) => info!(
+                "alert mail sent through {}:{}",
+                smtp_settings.host, smtp_settings.port
+            ),
+            None if s.directory.is_some() || !s.it_security.is_empty() => {
+                info!("alert mail is written to the outbox; no [smtp] server, no mail is sent")
             }
-            Some(smtp_settings) => {
-                let mailer = smtp::Mailer::new(smtp_settings).map_err(|e| e.to_string())?;
-                let stop = Arc::new(AtomicBool::new(false));
-                let handle = spawn(mailer, s.clone(), config.language, db, stop.clone())?;
-                info!(
-                    "alerts sent through {}:{}",
-                    smtp_settings.host, smtp_settings.port
-                );
-                Some((stop, handle))
-            }
+            None => {}
+        }
+        if let Some(c) = &channels {
+            info!("alerts also go to: {}", c.describe());
+        }
+        let sender = if mailer.is_some() || channels.is_some() {
+            let stop = Arc::new(AtomicBool::new(false));
+            let handle = spawn(
+                mailer,
+                channels,
+                s.clone(),
+                config.language,
+                db,
+                stop.clone(),
+            )?;
+            Some((stop, handle))
+        } else {
+            None
         };
         Ok(Some(Alerting { router, sender }))
     }
@@ -69,7 +90,8 @@ impl Drop for Alerting {
 }
 
 fn spawn(
-    mailer: smtp::Mailer,
+    mailer: Option<smtp::Mailer>,
+    mut channels: Option<Channels>,
     settings: AlertSettings,
     lang: Language,
     db: PathBuf,
@@ -94,20 +116,24 @@ fn spawn(
                         }
                     }
                 }
-                if let Some(s) = &store
-                    && let Err(e) = smtp::make_digests_if_due(s, &settings, jiff::Timestamp::now())
-                        .and_then(|_| {
-                            crate::alert::escalate_due(s, &settings, jiff::Timestamp::now())
-                        })
-                        .map_err(smtp::SendError::from)
-                        .and_then(|_| {
-                            runtime.block_on(smtp::deliver(s, &mailer, &settings, lang, false))
-                        })
-                {
-                    let e = e.to_string();
-                    if e != last_error {
-                        error!("alert sender: {e}; tried again");
-                        last_error = e;
+                if let Some(s) = &store {
+                    let mut round = || -> Result<(), smtp::SendError> {
+                        if let Some(mailer) = &mailer {
+                            smtp::make_digests_if_due(s, &settings, jiff::Timestamp::now())?;
+                            crate::alert::escalate_due(s, &settings, jiff::Timestamp::now())?;
+                            runtime.block_on(smtp::deliver(s, mailer, &settings, lang, false))?;
+                        }
+                        if let Some(c) = &mut channels {
+                            runtime.block_on(channels::deliver(s, c, &settings, lang, false))?;
+                        }
+                        Ok(())
+                    };
+                    if let Err(e) = round() {
+                        let e = e.to_string();
+                        if e != last_error {
+                            error!("alert sender: {e}; tried again");
+                            last_error = e;
+                        }
                     }
                 }
                 let mut slept = Duration::ZERO;

@@ -28,7 +28,7 @@ use rusqlite::Connection;
 pub use files::{FileKind, FileRow};
 pub use incidents::{IncidentFilter, StoredIncident};
 pub use meetings::{Loaded, chunk_entries, decode_chunks, encode_chunk};
-pub use outbox::{DueMail, OutboxFilter, OutboxRow};
+pub use outbox::{DueEvent, DueMail, OutboxFilter, OutboxRow};
 pub use schema::MIGRATIONS;
 pub use workflow::{IdMatch, StatusChange, StatusRecord, Transition, allowed};
 

@@ -175,4 +175,12 @@ pub const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX incident_status_history_incident ON incident_status_history (incident);
      CREATE INDEX outbox_incident ON outbox (incident, state);",
+    // 8: alert channels. Each outbox row goes to one `channel` (`mail`, `webhook`,
+    // `siem-file`, `syslog`), so that one incident has mail, webhook and SIEM rows, each
+    // delivered and retried on its own; rows of schema 6 and 7 are mail. `change` is what happened to the incident (`new`, `raised`, `lowered`,
+    // `withdrawn`), `severity_from` its severity before a raise or a lowering.
+    "ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'mail';
+     ALTER TABLE outbox ADD COLUMN change TEXT NOT NULL DEFAULT 'new';
+     ALTER TABLE outbox ADD COLUMN severity_from TEXT;
+     CREATE INDEX outbox_channel ON outbox (channel, state, next_us);",
 ];

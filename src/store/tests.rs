@@ -297,6 +297,9 @@ mod workflow {
             severity: inc.severity,
             immediate: true,
             group: crate::alert::short_hash(&[to, &inc.meeting]),
+            channel: crate::alert::Channel::Mail,
+            change: "new",
+            severity_from: None,
         }
     }
 
@@ -580,6 +583,172 @@ mod workflow {
         tx.commit().unwrap();
     }
 
+    /// A webhook or SIEM row of `inc`, as [`crate::alert::Router::route_change`] makes them.
+    fn event(inc: &Incident, channel: crate::alert::Channel, change: &'static str) -> Alert {
+        Alert {
+            id: crate::alert::short_hash(&[
+                channel.as_str(),
+                &inc.id,
+                inc.severity.as_str(),
+                change,
+            ]),
+            incident: inc.id.clone(),
+            recipient: channel.as_str().into(),
+            role: Role::ItSecurity,
+            severity: inc.severity,
+            immediate: true,
+            group: channel.as_str().into(),
+            channel,
+            change,
+            severity_from: None,
+        }
+    }
+
+    fn channel_states(tx: &Tx<'_>, id: &str) -> Vec<(String, String, String, String)> {
+        let mut out: Vec<_> = tx
+            .outbox(crate::store::OutboxFilter::All)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.incident == id)
+            .map(|r| (r.channel, r.change, r.severity, r.state))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn the_siem_gets_every_change_none_superseded_withdrawn_or_cancelled() {
+        use crate::alert::Channel::{SiemFile, Syslog, Webhook};
+        let (_d, store) = file_store();
+        let now: Timestamp = "2024-05-02T08:00:00Z".parse().unwrap();
+        let tx = store.transaction().unwrap();
+        let i = hex_incident("aaaaaa0000000000", Severity::High);
+        tx.record_incident(&i, now, 1).unwrap();
+        let news = |inc: &Incident, change| {
+            vec![
+                alert(inc, "chef@region.se", Role::Manager),
+                event(inc, Webhook, change),
+                event(inc, SiemFile, change),
+                event(inc, Syslog, change),
+            ]
+        };
+        tx.enqueue_alerts(&news(&i, "new"), 0).unwrap();
+        // Raised before anything went: the mail and the webhook of the high are superseded,
+        // the SIEM's "new" still goes, then its "raised".
+        let raised = Incident {
+            severity: Severity::Critical,
+            ..i.clone()
+        };
+        tx.record_incident(&raised, now, 2).unwrap();
+        tx.enqueue_alerts(&news(&raised, "raised"), 1).unwrap();
+        // Withdrawn in the same transaction as its SIEM event: the mail and the webhook are
+        // withdrawn, every SIEM event still goes.
+        tx.withdraw_incident(&raised, now, 3).unwrap();
+        tx.enqueue_alerts(
+            &[
+                event(&raised, SiemFile, "withdrawn"),
+                event(&raised, Syslog, "withdrawn"),
+            ],
+            2,
+        )
+        .unwrap();
+        let s = |c: &str, ch: &str, sev: &str, st: &str| {
+            (
+                c.to_string(),
+                ch.to_string(),
+                sev.to_string(),
+                st.to_string(),
+            )
+        };
+        let mut want = vec![
+            s("mail", "new", "critical", "withdrawn"),
+            s("mail", "new", "high", "superseded"),
+            s("webhook", "new", "high", "superseded"),
+            s("webhook", "raised", "critical", "withdrawn"),
+        ];
+        for c in ["siem-file", "syslog"] {
+            want.extend([
+                s(c, "new", "high", "pending"),
+                s(c, "raised", "critical", "pending"),
+                s(c, "withdrawn", "critical", "pending"),
+            ]);
+        }
+        want.sort();
+        assert_eq!(channel_states(&tx, &i.id), want);
+        assert_eq!(tx.due_events(SiemFile, 3, false).unwrap().len(), 3);
+        assert!(tx.due_events(Webhook, 3, true).unwrap().is_empty());
+        // A false positive cancels the mail and the webhook, not what the SIEM is to be told.
+        let f = hex_incident("bbbbbb0000000000", Severity::High);
+        tx.record_incident(&f, now, 4).unwrap();
+        tx.enqueue_alerts(&news(&f, "new"), 3).unwrap();
+        tx.set_status(
+            &f.id,
+            Status::FalsePositive,
+            Some(FalsePositiveReason::WrongDetection),
+            "Bo",
+            None,
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            channel_states(&tx, &f.id),
+            [
+                s("mail", "new", "high", "cancelled"),
+                s("siem-file", "new", "high", "pending"),
+                s("syslog", "new", "high", "pending"),
+                s("webhook", "new", "high", "cancelled"),
+            ]
+        );
+        tx.commit().unwrap();
+    }
+
+    #[test]
+    fn the_imy_clock_starts_at_the_first_mail_or_webhook_never_at_a_siem_event() {
+        use crate::alert::Channel::{SiemFile, Webhook};
+        let (_d, store) = file_store();
+        let now: Timestamp = "2024-05-02T08:00:00Z".parse().unwrap();
+        let tx = store.transaction().unwrap();
+        let chat = |id: &str| Incident {
+            rule: "chat-patient-data".into(),
+            ..hex_incident(id, Severity::Critical)
+        };
+        let (mailed, hooked, siem_only) = (
+            chat("aaaaaa0000000000"),
+            chat("bbbbbb0000000000"),
+            chat("cccccc0000000000"),
+        );
+        for (i, rows) in [
+            (&mailed, vec![(event(&mailed, SiemFile, "new"), 10)]),
+            (&hooked, vec![(event(&hooked, Webhook, "new"), 20)]),
+            (&siem_only, vec![(event(&siem_only, SiemFile, "new"), 10)]),
+        ] {
+            tx.record_incident(i, now, 1).unwrap();
+            for (row, at) in rows {
+                tx.enqueue_alerts(&[row], at).unwrap();
+            }
+        }
+        for i in [&mailed, &hooked] {
+            tx.enqueue_alerts(&[alert(i, "chef@region.se", Role::Manager)], 100)
+                .unwrap();
+        }
+        assert_eq!(tx.first_alert_us(&mailed.id).unwrap(), Some(100));
+        assert_eq!(tx.first_alert_us(&hooked.id).unwrap(), Some(20));
+        assert_eq!(tx.first_alert_us(&siem_only.id).unwrap(), None);
+        let due = |before| -> Vec<(String, i64)> {
+            tx.due_escalations(before)
+                .unwrap()
+                .into_iter()
+                .map(|(i, at)| (i.id, at))
+                .collect()
+        };
+        assert_eq!(due(50), [(hooked.id.clone(), 20)]);
+        assert_eq!(
+            due(1000),
+            [(hooked.id.clone(), 20), (mailed.id.clone(), 100)]
+        );
+        tx.commit().unwrap();
+    }
+
     #[test]
     fn only_open_imy_cases_alerted_long_enough_ago_are_escalated_once() {
         let (_d, store) = file_store();
@@ -655,4 +824,94 @@ mod workflow {
         );
         tx.commit().unwrap();
     }
+}
+
+#[test]
+fn outbox_rows_of_schema_6_become_mail_and_each_channel_is_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    {
+        // A database as schema 6 left it, with one mail alert not yet sent.
+        let c = Connection::open(&path).unwrap();
+        for m in &MIGRATIONS[..6] {
+            c.execute_batch(m).unwrap();
+        }
+        c.execute_batch(
+            "PRAGMA user_version = 6;
+             INSERT INTO outbox (id, incident, recipient, role, severity, immediate, grp, state,
+                 attempts, created_us, next_us)
+             VALUES ('a1', 'abc', 'chef@region.se', 'manager', 'high', 1, 'g', 'pending', 0, 1, 1);",
+        )
+        .unwrap();
+    }
+    // Through 7 (the incident workflow) and 8 (the channels).
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 8);
+    let tx = store.transaction().unwrap();
+    let rows = tx.outbox(OutboxFilter::All).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].channel.as_str(), rows[0].change.as_str()),
+        ("mail", "new")
+    );
+    // A webhook and a SIEM row for the same incident: neither is a mail, and each is due,
+    // delivered and failed on its own.
+    let row = |id: &str, channel: crate::alert::Channel| crate::alert::Alert {
+        id: id.into(),
+        incident: "abc".into(),
+        recipient: channel.as_str().into(),
+        role: crate::alert::Role::ItSecurity,
+        severity: Severity::High,
+        immediate: true,
+        group: channel.as_str().into(),
+        channel,
+        change: "raised",
+        severity_from: Some(Severity::Medium),
+    };
+    use crate::alert::Channel;
+    tx.enqueue_alerts(
+        &[row("w1", Channel::Webhook), row("s1", Channel::SiemFile)],
+        2,
+    )
+    .unwrap();
+    let mails = tx.due_mails(10, 0, true).unwrap();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].incidents, ["abc"]);
+    let hooks = tx.due_events(Channel::Webhook, 10, false).unwrap();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(
+        (hooks[0].id.as_str(), hooks[0].change.as_str()),
+        ("w1", "raised")
+    );
+    assert_eq!(hooks[0].severity_from.as_deref(), Some("medium"));
+    tx.mark_event("w1", 11, Some(("HTTP 503", 100, false)))
+        .unwrap();
+    assert!(
+        tx.due_events(Channel::Webhook, 50, false)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(tx.due_events(Channel::Webhook, 50, true).unwrap().len(), 1);
+    tx.mark_event("s1", 11, None).unwrap();
+    assert!(
+        tx.due_events(Channel::SiemFile, 50, true)
+            .unwrap()
+            .is_empty()
+    );
+    // Marking a mail touches no other channel's row.
+    tx.mark_mail_sent(&mails[0].mail, 12).unwrap();
+    let states: Vec<(String, String, i64)> = tx
+        .outbox(OutboxFilter::All)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.channel, r.state, r.attempts))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("mail".to_string(), "sent".to_string(), 1),
+            ("siem-file".to_string(), "sent".to_string(), 1),
+            ("webhook".to_string(), "pending".to_string(), 1),
+        ]
+    );
 }

@@ -201,7 +201,8 @@ impl Tx<'_> {
                 self.tx
                     .prepare_cached(
                         "UPDATE outbox SET state = 'cancelled'
-                         WHERE incident = ?1 AND role = 'escalation' AND state = 'pending'",
+                         WHERE incident = ?1 AND channel = 'mail' AND role = 'escalation'
+                             AND state = 'pending'",
                     )
                     .and_then(|mut st| st.execute([id]))
                     .map_err(self.sql())?;

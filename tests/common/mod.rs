@@ -4,6 +4,7 @@
 
 mod sources;
 pub use sources::*;
+pub mod webhook;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -218,5 +219,41 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
             out.push(p);
         }
     }
+    out
+}
+
+/// A recording of a meeting with a planted personnummer in its chat: two high incidents.
+pub fn breach(meeting: &str, actor: &str) -> Vec<String> {
+    vec![
+        ev(
+            meeting,
+            0,
+            actor,
+            "recording_started",
+            json!({"media": "video"}),
+        ),
+        ev(
+            meeting,
+            3,
+            actor,
+            "chat_message",
+            json!({"text": format!("pnr {PNR} inför remissen")}),
+        ),
+    ]
+}
+
+/// `motesvakt scan --json --alert` with a database, its output checked for leaks.
+pub fn scan_alert(cfg: &Path, db: &Path, input: &Path) -> Output {
+    let out = motesvakt(&[
+        "scan",
+        "--json",
+        "--alert",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_no_leaks(None, &[&out.stdout, &out.stderr]);
     out
 }
