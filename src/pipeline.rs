@@ -33,7 +33,7 @@ use crate::incident::{Incident, Outcome};
 use crate::ingest::IngestError;
 use crate::meeting::{MeetingKey, MeetingView, Observation, SourceKey};
 use crate::rules::Judge;
-use crate::sources::{Identity, Item, Record, RecordKey};
+use crate::sources::{Item, Record};
 use crate::store::{Store, StoreError, Tx};
 
 /// `due_at` for a meeting to judge at the next settling.
@@ -245,10 +245,7 @@ impl<'a> Observer<'a> {
                     if !keep && !self.tombstones {
                         continue;
                     }
-                    let record = *record_key.get_or_insert_with(|| match identity {
-                        Identity::Key(k) => k,
-                        Identity::Json { family, json } => RecordKey::of_json(family, json),
-                    });
+                    let record = *record_key.get_or_insert_with(|| identity.key());
                     let key = SourceKey::new(record, index);
                     let meeting = obs.meeting_key();
                     if let EventKind::MeetingStarted { aliases, .. } = &obs.event.kind {

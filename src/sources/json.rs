@@ -17,7 +17,7 @@
 
 use std::io::{self, BufRead};
 
-use serde_json::{Map, Value};
+use super::value::Map;
 
 use super::lines::MAX_LINE;
 use super::util::parse_object;
@@ -46,7 +46,7 @@ pub fn read_objects(
     layout: Layout,
     family: &'static str,
     emit: &mut dyn FnMut(Record<'_>) -> Flow,
-    mut map: impl FnMut(&Map<String, Value>, &mut Vec<Item>) -> Result<Option<RecordKey>, String>,
+    mut map: impl FnMut(&Map<'_>, &mut Vec<Item>) -> Result<Option<RecordKey>, String>,
 ) -> io::Result<()> {
     read_records(input, wrappers, layout, &mut |raw| {
         let mut items = Vec::new();
@@ -58,7 +58,8 @@ pub fn read_objects(
                 });
                 match key {
                     Some(k) => Identity::Key(k),
-                    None => Identity::Json { family, json },
+                    // The splitter left out the blanks outside strings.
+                    None => Identity::CompactJson { family, json },
                 }
             }
             Err(reason) => {
@@ -521,7 +522,9 @@ impl Scanner<'_> {
                 if chunk.is_empty() {
                     return Err(EOF);
                 }
+                // Bytes are copied in runs (from `from` to `i`), cut at the blanks left out.
                 let mut i = 0;
+                let mut from = 0;
                 while i < chunk.len() {
                     let b = chunk[i];
                     match b {
@@ -535,31 +538,35 @@ impl Scanner<'_> {
                                 err = Some("nested too deeply");
                                 break;
                             }
-                            out.push(b);
                         }
                         b'}' | b']' => {
                             if stack.pop() != Some(b) {
                                 err = Some("brackets do not match");
                                 break;
                             }
-                            out.push(b);
                             if stack.is_empty() {
                                 done = true;
                                 i += 1;
                                 break;
                             }
                         }
-                        b'\n' => {
-                            if self.strict_lines {
-                                err = Some(OPEN_AT_EOL);
-                                break;
+                        b'\n' | b' ' | b'\t' | b'\r' => {
+                            out.extend(&chunk[from..i]);
+                            from = i + 1;
+                            if b == b'\n' {
+                                if self.strict_lines {
+                                    err = Some(OPEN_AT_EOL);
+                                    break;
+                                }
+                                self.newlines += 1;
                             }
-                            self.newlines += 1;
                         }
-                        b' ' | b'\t' | b'\r' => {}
-                        _ => out.push(b),
+                        _ => {}
                     }
                     i += 1;
+                }
+                if err.is_none() {
+                    out.extend(&chunk[from..i]);
                 }
                 i
             };
