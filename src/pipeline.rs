@@ -798,7 +798,8 @@ impl<'a> Pipeline<'a> {
                     }
                 }
             }
-            if !j.judgement.incidents.is_empty() {
+            // Looked at only when the store had no incidents before (`may_have` above).
+            if !j.judgement.incidents.is_empty() && !self.store_had_incidents {
                 self.wrote_for
                     .insert(meeting_hash(j.key.platform, &j.key.id));
             }
@@ -809,7 +810,12 @@ impl<'a> Pipeline<'a> {
                 {
                     tx.enqueue_alerts(&router.route(&incident), now.as_microsecond())?;
                 }
-                let first = self.run.incidents.insert(id_hash(&incident.id));
+                // Known to a store that had no incidents when the pipeline started means
+                // recorded earlier in this run, so counted then: the set of what this run
+                // judged (8 bytes and more per incident, tens of megabytes for a million
+                // meetings) is needed only for a store that had incidents before.
+                let first =
+                    self.store_had_incidents && self.run.incidents.insert(id_hash(&incident.id));
                 if outcome == Outcome::Known {
                     if first {
                         out.known += 1;
