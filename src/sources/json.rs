@@ -522,9 +522,7 @@ impl Scanner<'_> {
                 if chunk.is_empty() {
                     return Err(EOF);
                 }
-                // Bytes are copied in runs (from `from` to `i`), cut at the blanks left out.
                 let mut i = 0;
-                let mut from = 0;
                 while i < chunk.len() {
                     let b = chunk[i];
                     match b {
@@ -538,35 +536,31 @@ impl Scanner<'_> {
                                 err = Some("nested too deeply");
                                 break;
                             }
+                            out.push(b);
                         }
                         b'}' | b']' => {
                             if stack.pop() != Some(b) {
                                 err = Some("brackets do not match");
                                 break;
                             }
+                            out.push(b);
                             if stack.is_empty() {
                                 done = true;
                                 i += 1;
                                 break;
                             }
                         }
-                        b'\n' | b' ' | b'\t' | b'\r' => {
-                            out.extend(&chunk[from..i]);
-                            from = i + 1;
-                            if b == b'\n' {
-                                if self.strict_lines {
-                                    err = Some(OPEN_AT_EOL);
-                                    break;
-                                }
-                                self.newlines += 1;
+                        b'\n' => {
+                            if self.strict_lines {
+                                err = Some(OPEN_AT_EOL);
+                                break;
                             }
+                            self.newlines += 1;
                         }
-                        _ => {}
+                        b' ' | b'\t' | b'\r' => {}
+                        _ => out.push(b),
                     }
                     i += 1;
-                }
-                if err.is_none() {
-                    out.extend(&chunk[from..i]);
                 }
                 i
             };
