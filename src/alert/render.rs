@@ -140,12 +140,9 @@ pub fn alert_mail(
             "Findings",
         ],
     };
-    let tz = crate::config::profile::swedish_tz();
     if incs.iter().any(|i| reportable(i)) {
-        let deadline = (discovered + jiff::SignedDuration::from_hours(72))
-            .to_zoned(tz.clone())
-            .strftime("%Y-%m-%d %H:%M %Z")
-            .to_string();
+        let deadline =
+            crate::i18n::time::date_time(discovered + jiff::SignedDuration::from_hours(72));
         body.push_str(&match lang {
             Language::Sv => format!(
                 "MÖJLIG PERSONUPPGIFTSINCIDENT: patientuppgifter kan ha nått någon utanför organisationen. Den kan behöva anmälas till IMY inom 72 timmar från upptäckten, senast {deadline}.\n\n"
@@ -156,11 +153,7 @@ pub fn alert_mail(
         });
     }
     for inc in &incs {
-        let time = inc
-            .time
-            .to_zoned(tz.clone())
-            .strftime("%Y-%m-%d %H:%M:%S %Z")
-            .to_string();
+        let time = crate::i18n::time::date_time(inc.time);
         let lines = [
             inc.severity.label(lang).to_string(),
             format!("{} ({})", rule_title(&inc.rule, lang), inc.rule),
