@@ -125,6 +125,10 @@ pub struct IncidentsArgs {
     /// `language`). Stored incidents are rendered again in it.
     #[arg(long, value_name = "LANG", value_parser = parse_language)]
     pub lang: Option<Language>,
+    /// Time zone of the times in the text output (an IANA name such as UTC; overrides the
+    /// config's `timezone`). Default: Swedish time.
+    #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
+    pub tz: Option<jiff::tz::TimeZone>,
 }
 
 mod workflow;
@@ -217,6 +221,10 @@ pub struct ScanArgs {
     /// Language of summaries: sv or en (overrides the config's `language`).
     #[arg(long, value_name = "LANG", value_parser = parse_language)]
     pub lang: Option<Language>,
+    /// Time zone of the times in the text output (an IANA name such as UTC; overrides the
+    /// config's `timezone`). Default: Swedish time. JSON keeps UTC.
+    #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
+    pub tz: Option<jiff::tz::TimeZone>,
     /// Threads for reading and judging; the incidents are the same whatever the number.
     /// Default: the machine's cores (at most 8).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -379,10 +387,28 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config> {
-    match path {
-        Some(p) => Config::load(p).map_err(|e| SetupError(e.to_string()).into()),
-        None => Ok(Config::builtin()),
+    let config = match path {
+        Some(p) => Config::load(p).map_err(|e| SetupError(e.to_string()))?,
+        None => Config::builtin(),
+    };
+    if let Some(tz) = &config.timezone {
+        crate::i18n::time::set_zone(tz.clone());
     }
+    Ok(config)
+}
+
+/// `--tz`: set before the configuration is read, so that it wins over `timezone`.
+fn apply_tz(tz: Option<&jiff::tz::TimeZone>) {
+    if let Some(tz) = tz {
+        crate::i18n::time::set_zone(tz.clone());
+    }
+}
+
+fn parse_tz(s: &str) -> Result<jiff::tz::TimeZone, String> {
+    crate::i18n::time::zone_named(s).ok_or_else(|| {
+        "not a time zone motesvakt knows (write an IANA name such as Europe/Stockholm or UTC)"
+            .to_string()
+    })
 }
 
 /// The hash key: from config or a credential, else kept beside the database, else fresh for
@@ -393,6 +419,7 @@ fn hash_key(config: &Config, db: Option<&Path>) -> Result<HashKey> {
 }
 
 fn scan_command(args: ScanArgs) -> Result<ExitCode> {
+    apply_tz(args.tz.as_ref());
     let mut config = load_config(args.config.as_deref())?;
     if let Some(lang) = args.lang {
         config.language = lang;
@@ -658,6 +685,10 @@ fn run_command(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    // Alerts and the status show times in it (a reload does not change it: restart).
+    if let Some(tz) = &config.timezone {
+        crate::i18n::time::set_zone(tz.clone());
+    }
     let (tx, rx) = std::sync::mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     if let Err(e) = crate::service::signals::listen(tx.clone(), stop.clone()) {
@@ -709,6 +740,7 @@ fn incidents_command(args: IncidentsArgs) -> Result<ExitCode> {
     if let Some(action) = args.action {
         return workflow::run(action);
     }
+    apply_tz(args.tz.as_ref());
     let (config, store) = incidents_db(args.db.as_ref(), args.config.as_ref())?;
     let filter = IncidentFilter {
         since: args.since,
@@ -770,14 +802,9 @@ fn alerts_command(args: AlertsArgs) -> Result<ExitCode> {
     let tx = store.read_transaction()?;
     let rows = tx.outbox(filter).context("cannot list the alerts")?;
     drop(tx);
-    let tz = crate::config::profile::swedish_tz();
     let time = |us: i64| {
         Timestamp::from_microsecond(us)
-            .map(|t| {
-                t.to_zoned(tz.clone())
-                    .strftime("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
+            .map(crate::i18n::time::date_time_seconds)
             .unwrap_or_default()
     };
     let mut out = std::io::BufWriter::new(std::io::stdout());

@@ -3,6 +3,7 @@
 //! rendered from stored incidents in Swedish or English. The rules build evidence only.
 
 mod summary;
+pub mod time;
 
 use serde::Deserialize;
 

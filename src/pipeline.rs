@@ -33,7 +33,7 @@ use crate::incident::{Incident, Outcome};
 use crate::ingest::IngestError;
 use crate::meeting::{MeetingKey, MeetingView, Observation, SourceKey};
 use crate::rules::Judge;
-use crate::sources::{Identity, Item, Record, RecordKey};
+use crate::sources::{Item, Record};
 use crate::store::{Store, StoreError, Tx};
 
 /// `due_at` for a meeting to judge at the next settling.
@@ -245,10 +245,7 @@ impl<'a> Observer<'a> {
                     if !keep && !self.tombstones {
                         continue;
                     }
-                    let record = *record_key.get_or_insert_with(|| match identity {
-                        Identity::Key(k) => k,
-                        Identity::Json { family, json } => RecordKey::of_json(family, json),
-                    });
+                    let record = *record_key.get_or_insert_with(|| identity.key());
                     let key = SourceKey::new(record, index);
                     let meeting = obs.meeting_key();
                     if let EventKind::MeetingStarted { aliases, .. } = &obs.event.kind {
@@ -816,7 +813,8 @@ impl<'a> Pipeline<'a> {
                     }
                 }
             }
-            if !j.judgement.incidents.is_empty() {
+            // Looked at only when the store had no incidents before (`may_have` above).
+            if !j.judgement.incidents.is_empty() && !self.store_had_incidents {
                 self.wrote_for
                     .insert(meeting_hash(j.key.platform, &j.key.id));
             }
@@ -836,7 +834,12 @@ impl<'a> Pipeline<'a> {
                     }
                     tx.enqueue_alerts(&alerts, now_us)?;
                 }
-                let first = self.run.incidents.insert(id_hash(&incident.id));
+                // Known to a store that had no incidents when the pipeline started means
+                // recorded earlier in this run, so counted then: the set of what this run
+                // judged (8 bytes and more per incident, tens of megabytes for a million
+                // meetings) is needed only for a store that had incidents before.
+                let first =
+                    self.store_had_incidents && self.run.incidents.insert(id_hash(&incident.id));
                 if outcome == Outcome::Known {
                     if first {
                         out.known += 1;

@@ -267,7 +267,8 @@ fn the_right_manager_gets_the_right_mail_and_no_number() {
     );
     assert!(anna.contains("recording-video") && anna.contains("chat-patient-data"));
     assert!(
-        anna.contains("2020-05-04 10:00:00"),
+        anna.lines()
+            .any(|l| l.trim_end() == "Tid: 2020-05-04 10:00"),
         "Swedish local time: {anna}"
     );
     let bo = to("chef.bo@region.se");
@@ -673,13 +674,15 @@ fn the_service_escalates_an_open_imy_case_once_and_not_an_acknowledged_one() {
     // Once only.
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(sink.messages().len(), 5);
+    // Two IMY cases in Anna's meeting, in one mail: the chat, and the recording made while the
+    // guest was there.
     let alerts = stdout(&motesvakt(&["alerts", "--config", c]));
     assert_eq!(
         alerts
             .lines()
             .filter(|l| l.contains("(escalation)"))
             .count(),
-        1,
+        2,
         "{alerts}"
     );
     service.stop();
@@ -864,5 +867,92 @@ fn the_hourly_cap_holds_back_what_is_over_it_and_says_so() {
     assert_eq!(mails.len(), 1, "{pending}");
     let out = scan_alert(&cfg, &db, &input);
     assert!(stderr(&out).contains("0 mail(s) sent"), "{}", stderr(&out));
+    assert_eq!(sink.messages().len(), 2);
+}
+
+/// Below `immediate_severity`, a scan leaves the alerts to the service's daily digest: one
+/// mail per recipient with all of their incidents, of every meeting, sent once (not again
+/// after a restart).
+#[test]
+fn the_digest_groups_each_recipients_incidents_in_one_mail_once() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let (input, cfg, _) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let mut lines = breach("mote-anna", "anna@region.se");
+    lines.extend(breach("mote-anna-2", "anna@region.se"));
+    lines.extend(breach("mote-bo", "bo@region.se"));
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let state = dir.path().join("state");
+    let watched = dir.path().join("watched");
+    std::fs::create_dir_all(&watched).unwrap();
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "[alerts]\n",
+        "[alerts]\nimmediate_severity = \"critical\"\n",
+    );
+    std::fs::write(
+        &cfg,
+        format!(
+            "state_dir = {state:?}\n{text}\n[service]\nrescan = \"200ms\"\n\
+             [[watch]]\npath = {watched:?}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(&state).unwrap();
+    let out = scan_alert(&cfg, &state.join("motesvakt.sqlite"), &input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(sink.messages().is_empty(), "a scan sends no digest");
+    let run = |expect: usize, within: Duration| {
+        let log = dir.path().join("service.log");
+        let mut child = service_command(&cfg)
+            .stderr(std::fs::File::create(&log).unwrap())
+            .env("MOTESVAKT_LOG", "info")
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + within;
+        while sink.messages().len() < expect && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // Time for anything more it would wrongly send.
+        std::thread::sleep(Duration::from_secs(2));
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+        assert_no_leaks(None, &[&std::fs::read(&log).unwrap()]);
+    };
+    run(2, Duration::from_secs(40));
+    let mails = sink.messages();
+    let to = |addr: &str| -> Vec<&String> {
+        mails
+            .iter()
+            .filter(|m| header(m, "X-Envelope-To") == Some(addr))
+            .collect()
+    };
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let anna = to("chef.anna@region.se");
+    assert_eq!(anna.len(), 1, "{mails:?}");
+    let anna = anna[0];
+    assert!(
+        header(anna, "Subject").is_some_and(|s| s.contains("Dagens sammanfattning")),
+        "{anna}"
+    );
+    // Both of Anna's meetings, two incidents each, and nothing of Bo's.
+    let meetings: Vec<&str> = anna
+        .lines()
+        .filter_map(|l| l.trim_end().strip_prefix("Möte: "))
+        .collect();
+    assert_eq!(
+        meetings,
+        ["mote-anna", "mote-anna-2", "mote-anna-2", "mote-anna"],
+        "{anna}"
+    );
+    assert!(header(anna, "Subject").is_some_and(|s| s.ends_with("och 3 till")));
+    assert!(!anna.contains("mote-bo"), "{anna}");
+    assert_eq!(to("chef.bo@region.se").len(), 1);
+    // A restart the same day sends nothing again.
+    run(3, Duration::from_secs(4));
     assert_eq!(sink.messages().len(), 2);
 }

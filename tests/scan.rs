@@ -779,3 +779,54 @@ fn a_file_is_recognised_after_more_blank_space_than_its_head() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("not a format"), "{}", stderr(&out));
 }
+
+/// Times people read are Swedish local time written the Swedish way; `--tz` or `timezone =`
+/// shows another zone, named; JSON keeps UTC whatever the zone.
+#[test]
+fn times_people_read_are_swedish_time_unless_another_zone_is_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    // 10:05 +02:00 (summer): 10:05 Swedish time, 08:05 UTC.
+    let file = write(dir.path(), "rec.ndjson", &[video(M, 5)]);
+    let cfg = config(dir.path(), &["halland"]);
+    let c = cfg.to_str().unwrap();
+    let first_line = |args: &[&str]| {
+        let out = motesvakt_paths(args, &[&file]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out).lines().next().unwrap_or_default().to_string()
+    };
+    let sv = first_line(&["scan", "--config", c]);
+    assert!(sv.contains("  2020-05-04 10:05  "), "{sv}");
+    let utc = first_line(&["scan", "--config", c, "--tz", "UTC"]);
+    assert!(utc.contains("  2020-05-04 08:05 UTC  "), "{utc}");
+    let utc_cfg = dir.path().join("utc.toml");
+    std::fs::write(
+        &utc_cfg,
+        std::fs::read_to_string(&cfg).unwrap() + "timezone = \"America/New_York\"\n",
+    )
+    .unwrap();
+    let ny = first_line(&["scan", "--config", utc_cfg.to_str().unwrap()]);
+    assert!(ny.contains("  2020-05-04 04:05 EDT  "), "{ny}");
+    // --tz wins over the config.
+    let both = first_line(&[
+        "scan",
+        "--config",
+        utc_cfg.to_str().unwrap(),
+        "--tz",
+        "Europe/Stockholm",
+    ]);
+    assert!(both.contains("  2020-05-04 10:05  "), "{both}");
+    let json = motesvakt_paths(&["scan", "--json", "--config", c, "--tz", "UTC"], &[&file]);
+    assert_eq!(incidents(&json)[0]["time"], "2020-05-04T08:05:00Z");
+    // An unknown zone is refused, on the command line and in the config.
+    let out = motesvakt_paths(&["scan", "--config", c, "--tz", "Mars/Olympus"], &[&file]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a time zone"), "{}", stderr(&out));
+    std::fs::write(&utc_cfg, "timezone = \"Mars/Olympus\"\n").unwrap();
+    let out = motesvakt_paths(&["scan", "--config", utc_cfg.to_str().unwrap()], &[&file]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("timezone: not a time zone"),
+        "{}",
+        stderr(&out)
+    );
+}

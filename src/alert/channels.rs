@@ -9,7 +9,7 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::render::{incident_lines, local_time, one_line, reportable};
+use super::render::{incident_lines, one_line, reportable};
 use super::siem::{self, JsonLines, Syslog};
 use super::smtp::{Delivered, Failure, SendError, after_failure};
 use super::webhook::Webhook;
@@ -89,7 +89,7 @@ pub fn event(inc: &Incident, e: &DueEvent, lang: Language) -> Value {
         "platform": inc.platform.as_str(),
         "meeting": shown(&inc.meeting),
         "time": inc.time.round(jiff::Unit::Second).unwrap_or(inc.time).to_string(),
-        "time_local": local_time(inc.time),
+        "time_local": crate::i18n::time::date_time(inc.time),
         "responsible": shown(who(&inc.actor)),
         "routine": {"file": shown(&inc.routine.file), "section": shown(&inc.routine.section)},
         "findings": inc.evidence.findings.len(),
@@ -100,7 +100,9 @@ pub fn event(inc: &Incident, e: &DueEvent, lang: Language) -> Value {
     }
     if reportable(&inc) {
         // When motesvakt first saw it is the start of the IMY deadline, as in the mail.
-        data["imy_report_by"] = json!(local_time(at + jiff::SignedDuration::from_hours(72)));
+        data["imy_report_by"] = json!(crate::i18n::time::date_time(
+            at + jiff::SignedDuration::from_hours(72)
+        ));
     }
     json!({
         "type": format!("incident.{}", e.change),

@@ -118,12 +118,9 @@ pub fn alert_mail(
     body.push('\n');
     body.push_str(why);
     body.push_str("\n\n");
-    let tz = crate::config::profile::swedish_tz();
     if incs.iter().any(|i| reportable(i)) {
-        let deadline = (discovered + jiff::SignedDuration::from_hours(72))
-            .to_zoned(tz.clone())
-            .strftime("%Y-%m-%d %H:%M %Z")
-            .to_string();
+        let deadline =
+            crate::i18n::time::date_time(discovered + jiff::SignedDuration::from_hours(72));
         body.push_str(&match lang {
             Language::Sv => format!(
                 "MÖJLIG PERSONUPPGIFTSINCIDENT: patientuppgifter kan ha nått någon utanför organisationen. Den kan behöva anmälas till IMY inom 72 timmar från upptäckten, senast {deadline}.\n\n"
@@ -177,7 +174,7 @@ pub fn incident_lines(inc: &Incident, lang: Language) -> [(&'static str, String)
         format!("{} ({})", rule_title(&inc.rule, lang), inc.rule),
         inc.platform.as_str().to_string(),
         inc.meeting.clone(),
-        local_time(inc.time),
+        crate::i18n::time::date_time(inc.time),
         who(&inc.actor).to_string(),
         if inc.rule == crate::incident::ALERT_UNDELIVERABLE {
             match lang {
@@ -194,13 +191,6 @@ pub fn incident_lines(inc: &Incident, lang: Language) -> [(&'static str, String)
         o.1 = value(&v);
     }
     out
-}
-
-/// A time as people read it: Swedish local time, `2020-05-04 10:00:00 CEST`.
-pub fn local_time(t: jiff::Timestamp) -> String {
-    t.to_zoned(crate::config::profile::swedish_tz())
-        .strftime("%Y-%m-%d %H:%M:%S %Z")
-        .to_string()
 }
 
 /// One incident in one line, for a chat tool or a SIEM: "Hög: videoinspelning … (rule).

@@ -239,17 +239,14 @@ fn print_json(
         .context("cannot write to stdout")
 }
 
-/// "av NAMN 2026-12-01 21:15:00 CET" in Swedish local time; motesvakt for its own changes.
+/// "av NAMN 2026-12-01 21:15" in the local time people read (Swedish by default); motesvakt for its own changes.
 fn who_when(rec: &StatusRecord, lang: Language) -> String {
     let by = if rec.by.is_empty() {
         "motesvakt"
     } else {
         &rec.by
     };
-    let at = rec
-        .at
-        .to_zoned(crate::config::profile::swedish_tz())
-        .strftime("%Y-%m-%d %H:%M:%S %Z");
+    let at = crate::i18n::time::date_time(rec.at);
     match lang {
         Language::Sv => format!("av {} {at}", report::terminal_safe(by)),
         Language::En => format!("by {} {at}", report::terminal_safe(by)),

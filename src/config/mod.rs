@@ -347,6 +347,8 @@ pub struct RawConfig {
     pub profiles: Option<Vec<String>>,
     #[serde(default)]
     pub language: Language,
+    /// The zone times people read are shown in (an IANA name); Swedish time by default.
+    pub timezone: Option<String>,
     #[serde(default)]
     pub detect: DetectSettings,
     #[serde(default)]
@@ -397,6 +399,8 @@ pub struct Config {
     pub origin: Origin,
     pub classifier: Classifier,
     pub language: Language,
+    /// `timezone`, when set: the zone times people read are shown in.
+    pub timezone: Option<jiff::tz::TimeZone>,
     pub detect: DetectSettings,
     pub rules: BTreeMap<String, RuleSettings>,
     pub sources: SourceSettings,
@@ -479,6 +483,16 @@ impl Config {
             message: crate::report::shown(&message),
         };
 
+        let timezone = match raw.timezone.as_deref() {
+            None => None,
+            Some(name) => Some(crate::i18n::time::zone_named(name).ok_or_else(|| {
+                invalid(
+                    "timezone",
+                    "not a time zone motesvakt knows (write an IANA name such as \"Europe/Stockholm\" or \"UTC\")"
+                        .to_string(),
+                )
+            })?),
+        };
         let mut domains = Vec::new();
         for d in &raw.internal_domains {
             let d = d.trim().trim_start_matches('@').trim_end_matches('.');
@@ -667,6 +681,7 @@ impl Config {
             },
             classifier: Classifier::from_domains(domains),
             language: raw.language,
+            timezone,
             detect: raw.detect,
             rules: raw.rules,
             sensitivity: raw.sensitivity,

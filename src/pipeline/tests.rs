@@ -446,3 +446,33 @@ fn a_short_chat_is_counted_exactly() {
         );
     }
 }
+
+#[test]
+fn a_run_remembers_incident_hashes_only_for_a_store_that_had_incidents() {
+    let config = config();
+    let d = detector(&config);
+    let store = Store::in_memory().unwrap();
+
+    // A store with no incidents: none can be known already, so none is remembered to tell;
+    // the meetings written for are (they may have incidents to withdraw).
+    let mut first = Pipeline::new(&config, &d, &store).unwrap();
+    observe(&store, &mut first, &meeting_lines());
+    let reported = settle(&store, &mut first);
+    assert!(!reported.is_empty() && reported.iter().all(|r| r.ends_with(" new")));
+    assert!(first.run.incidents.is_empty());
+    assert!(!first.wrote_for.is_empty());
+    drop(first);
+
+    // The same meeting judged again by a run over a store that has its incidents: they are
+    // remembered (counted once as known), the meetings are not needed.
+    let mut again = Pipeline::new(&config, &d, &store).unwrap();
+    observe(&store, &mut again, &meeting_lines());
+    let tx = store.transaction().unwrap();
+    let clock = tx.clock().unwrap().unwrap();
+    let s = again.settle(&tx, clock, Timestamp::now(), 2).unwrap();
+    tx.commit().unwrap();
+    assert!(s.reported.is_empty(), "nothing new: {}", s.reported.len());
+    assert_eq!(s.known as usize, reported.len());
+    assert_eq!(again.run.incidents.len(), reported.len());
+    assert!(again.wrote_for.is_empty());
+}

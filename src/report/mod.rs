@@ -82,9 +82,7 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
         "{}{raised}  {}  {}  {} {} {}",
         i.severity.label(lang),
         i.rule,
-        i.time
-            .to_zoned(crate::config::profile::swedish_tz())
-            .strftime("%Y-%m-%d %H:%M:%S %Z"),
+        crate::i18n::time::date_time(i.time),
         i.platform,
         if sv { "möte" } else { "meeting" },
         terminal_safe(&i.meeting)
@@ -138,17 +136,11 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
             } else {
                 "sensitive meeting"
             },
-            sens.time
-                .to_zoned(crate::config::profile::swedish_tz())
-                .strftime("%H:%M:%S %Z")
+            crate::i18n::time::clock(sens.time)
         ));
     }
     if let Some(c) = i.evidence.count {
-        let last = i.evidence.last_time.map(|t| {
-            t.to_zoned(crate::config::profile::swedish_tz())
-                .strftime("%H:%M:%S %Z")
-                .to_string()
-        });
+        let last = i.evidence.last_time.map(crate::i18n::time::date_time);
         evidence.push(match (sv, c.at_least) {
             (true, false) => format!("{} gånger", c.n),
             (true, true) => format!("minst {} gånger", c.n),

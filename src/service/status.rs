@@ -121,16 +121,8 @@ pub fn read(state_dir: &Path) -> Result<Status, StatusError> {
 /// The status as text for a terminal (times in Swedish time).
 pub fn text(s: &Status) -> String {
     use std::fmt::Write;
-    let tz = crate::config::profile::swedish_tz();
     let when = |t: Option<Timestamp>| {
-        t.map_or_else(
-            || "never".to_string(),
-            |t| {
-                t.to_zoned(tz.clone())
-                    .strftime("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            },
-        )
+        t.map_or_else(|| "never".to_string(), crate::i18n::time::date_time_seconds)
     };
     let mb = |b: u64| b as f64 / 1_000_000.0;
     let mut out = String::new();

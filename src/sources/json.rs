@@ -17,7 +17,7 @@
 
 use std::io::{self, BufRead};
 
-use serde_json::{Map, Value};
+use super::value::Map;
 
 use super::lines::MAX_LINE;
 use super::util::parse_object;
@@ -46,7 +46,7 @@ pub fn read_objects(
     layout: Layout,
     family: &'static str,
     emit: &mut dyn FnMut(Record<'_>) -> Flow,
-    mut map: impl FnMut(&Map<String, Value>, &mut Vec<Item>) -> Result<Option<RecordKey>, String>,
+    mut map: impl FnMut(&Map<'_>, &mut Vec<Item>) -> Result<Option<RecordKey>, String>,
 ) -> io::Result<()> {
     read_records(input, wrappers, layout, &mut |raw| {
         let mut items = Vec::new();
@@ -58,7 +58,8 @@ pub fn read_objects(
                 });
                 match key {
                     Some(k) => Identity::Key(k),
-                    None => Identity::Json { family, json },
+                    // The splitter left out the blanks outside strings.
+                    None => Identity::CompactJson { family, json },
                 }
             }
             Err(reason) => {

@@ -33,6 +33,7 @@ pub mod teams_audit;
 pub mod teams_graph;
 pub(crate) mod teams_map;
 pub(crate) mod util;
+pub(crate) mod value;
 pub mod webex;
 pub mod zoom;
 
@@ -100,24 +101,26 @@ impl RecordKey {
     /// The key of a JSON record by its content: blanks outside strings are skipped, so
     /// indentation and spacing do not change it.
     pub fn of_json(family: &str, json: &[u8]) -> RecordKey {
-        let mut h = Sha256::new();
-        h.update((family.len() as u64).to_le_bytes());
-        h.update(family.as_bytes());
-        h.update(b"json");
+        let mut h = Self::json_hasher(family);
         let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
         // Outside strings, hash what is not blank; strings go whole (the closing quote is found
-        // with memchr, skipping escaped ones). What is hashed is gathered first and hashed in
-        // one update: the digest is the same, and a record's dozens of pieces do not each pay
-        // for a call into the hasher.
-        let mut kept = Vec::with_capacity(json.len());
+        // with memchr, skipping escaped ones). The digest is that of the text without those
+        // blanks, hashed in one update: the text itself when it has none (most records: no
+        // copy), else a copy without them, made from the first blank on.
+        let mut kept: Option<Vec<u8>> = None;
         let mut i = 0;
         while i < json.len() {
             let quote = memchr::memchr(b'"', &json[i..]).map_or(json.len(), |q| i + q);
             let outside = &json[i..quote];
-            if outside.iter().any(blank) {
-                kept.extend(outside.iter().filter(|b| !blank(b)));
-            } else {
-                kept.extend_from_slice(outside);
+            match &mut kept {
+                Some(k) => k.extend(outside.iter().filter(|b| !blank(b))),
+                None if outside.iter().any(blank) => {
+                    let mut k = Vec::with_capacity(json.len());
+                    k.extend_from_slice(&json[..i]);
+                    k.extend(outside.iter().filter(|b| !blank(b)));
+                    kept = Some(k);
+                }
+                None => {}
             }
             if quote == json.len() {
                 break;
@@ -137,11 +140,29 @@ impl RecordKey {
                     }
                 }
             }
-            kept.extend_from_slice(&json[quote..end]);
+            if let Some(k) = &mut kept {
+                k.extend_from_slice(&json[quote..end]);
+            }
             i = end;
         }
-        h.update(&kept);
+        h.update(kept.as_deref().unwrap_or(json));
         RecordKey::from_digest(h)
+    }
+
+    /// [`RecordKey::of_json`] of a JSON record known to have no blanks outside strings (as
+    /// [`json::read_records`] hands records over): the same key, without looking for them.
+    pub fn of_compact_json(family: &str, json: &[u8]) -> RecordKey {
+        let mut h = Self::json_hasher(family);
+        h.update(json);
+        RecordKey::from_digest(h)
+    }
+
+    fn json_hasher(family: &str) -> Sha256 {
+        let mut h = Sha256::new();
+        h.update((family.len() as u64).to_le_bytes());
+        h.update(family.as_bytes());
+        h.update(b"json");
+        h
     }
 
     fn from_digest(h: Sha256) -> RecordKey {
@@ -178,6 +199,22 @@ pub enum Identity<'a> {
         family: &'static str,
         json: &'a [u8],
     },
+    /// JSON without blanks outside strings ([`RecordKey::of_compact_json`]).
+    CompactJson {
+        family: &'static str,
+        json: &'a [u8],
+    },
+}
+
+impl Identity<'_> {
+    /// The key: the adapter's, or the hash of the JSON.
+    pub fn key(&self) -> RecordKey {
+        match *self {
+            Identity::Key(k) => k,
+            Identity::Json { family, json } => RecordKey::of_json(family, json),
+            Identity::CompactJson { family, json } => RecordKey::of_compact_json(family, json),
+        }
+    }
 }
 
 /// One record of an input file: where it was, what it is, what it gave.
@@ -200,10 +237,7 @@ impl<'a> Record<'a> {
 
     /// The record's key.
     pub fn key(&self) -> RecordKey {
-        match self.identity {
-            Identity::Key(k) => k,
-            Identity::Json { family, json } => RecordKey::of_json(family, json),
-        }
+        self.identity.key()
     }
 }
 
@@ -456,6 +490,10 @@ mod tests {
             base,
             RecordKey::of_json("zoom", br#"{"a":"x y","b":[1,2],"c":"q\"z"}"#)
         );
+        // A record without blanks outside strings, as the JSON splitter hands it over, has
+        // the same key whether looked at or not.
+        let compact = br#"{"a":"x y","b":[1,2],"c":"q\"z"}"#;
+        assert_eq!(base, RecordKey::of_compact_json("native", compact));
         // An unclosed string or a trailing backslash do not panic.
         let _ = k(r#"{"a":"x"#);
         let _ = k("\"\\");
@@ -477,5 +515,55 @@ mod tests {
         assert!(s.is_own_webex_org("Org1"));
         assert!(!s.is_own_webex_org("org1"));
         assert_eq!(s.teams_mapping, TeamsMapping::default());
+    }
+
+    /// The text [`RecordKey::of_json`] hashes, the slow way: byte by byte, blanks outside
+    /// strings left out.
+    fn without_blanks(json: &[u8]) -> Vec<u8> {
+        let (mut out, mut in_string, mut escaped) = (Vec::new(), false, false);
+        for &b in json {
+            if in_string {
+                out.push(b);
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+            } else if b == b'"' {
+                in_string = true;
+                out.push(b);
+            } else if !matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+                out.push(b);
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Whether it copies or not, the key is the hash of the text without the blanks
+        /// outside strings (so keys in existing stores stay as they were).
+        #[test]
+        fn json_keys_are_of_the_text_without_blanks(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "{", "}", "[", "]", "\"", "\\", " ", "\n", "\t", "\r", "a", "1", ":", ",",
+                    "\\\"", "é",
+                ]),
+                0..40,
+            )
+        ) {
+            let json = parts.concat();
+            let stripped = without_blanks(json.as_bytes());
+            proptest::prop_assert_eq!(
+                RecordKey::of_json("f", json.as_bytes()),
+                RecordKey::of_compact_json("f", &stripped)
+            );
+            proptest::prop_assert_eq!(
+                RecordKey::of_json("f", &stripped),
+                RecordKey::of_compact_json("f", &stripped)
+            );
+        }
     }
 }

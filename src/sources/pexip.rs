@@ -25,8 +25,8 @@
 
 use std::io::{self, BufRead};
 
+use super::value::{Map, Value};
 use jiff::Timestamp;
-use serde_json::{Map, Value};
 
 use super::json::{Layout, read_objects};
 use super::net::{Cidr, parse_address};
@@ -37,7 +37,7 @@ use super::util::{
 use super::{Adapter, Flow, Item, Record, RecordKey, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Platform, Role};
 
-type Obj = Map<String, Value>;
+type Obj<'a> = Map<'a>;
 
 /// The family name in record keys.
 pub const KEY_FAMILY: &str = "pexip";

@@ -26,8 +26,8 @@
 use std::fmt::Write as _;
 use std::io::{self, BufRead};
 
+use super::value::{Map, Value};
 use jiff::Timestamp;
-use serde_json::{Map, Value};
 
 use super::csv_rows::{Fields, MAX_FIELDS, MAX_ROW, Row, RowReader};
 use super::json::{Layout, position_key, read_records};
@@ -39,7 +39,7 @@ use super::util::{
 use super::{Adapter, Flow, Identity, Item, Record, RecordKey, SourceSettings, TeamsMapping};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
 
-type Obj = Map<String, Value>;
+type Obj<'a> = Map<'a>;
 
 /// The family name in record keys (shared by the CSV and JSON forms).
 pub const KEY_FAMILY: &str = "teams-audit";
@@ -165,12 +165,13 @@ fn record_identity<'a>(obj: &Obj, ctx: &RowContext<'_>, json: &'a [u8]) -> Ident
 }
 
 /// Elastic's test files carry the raw record as a string in `event.original`.
-fn unwrap_elastic(obj: Obj) -> Result<Obj, String> {
+fn unwrap_elastic(obj: Obj<'_>) -> Result<Obj<'_>, String> {
     if obj.contains_key("Operation") {
         return Ok(obj);
     }
     if let Some(original) = obj_field(&obj, "event").and_then(|e| str_field(e, "original")) {
-        return parse_object(original.as_bytes());
+        // The record is a string inside this one, parsed from a copy that goes with `obj`.
+        return parse_object(original.as_bytes()).map(Map::into_owned);
     }
     if let Some(inner) = obj_field(&obj, "o365audit") {
         return Ok(inner.clone());
@@ -242,7 +243,7 @@ impl TeamsAudit {
             let mut identity = Identity::Key(position_key(KEY_FAMILY, pos));
             match cell(Some(cols.audit_data)) {
                 None => out.push(Item::Rejected("empty or non-UTF-8 AuditData cell".into())),
-                Some(data) => match serde_json::from_str::<Value>(data) {
+                Some(data) => match super::value::from_str(data) {
                     Ok(Value::Object(obj)) => {
                         let ctx = RowContext {
                             record_id: cell(cols.record_id),
@@ -643,7 +644,7 @@ fn chat_thread(obj: &Obj) -> Option<String> {
 }
 
 /// `ExtraProperties[]` entry `UserAgent`.
-fn user_agent(obj: &Obj) -> Option<&str> {
+fn user_agent<'a>(obj: &'a Obj<'_>) -> Option<&'a str> {
     match obj.get("ExtraProperties")? {
         Value::Array(list) => list.iter().filter_map(Value::as_object).find_map(|p| {
             (str_field(p, "Key") == Some("UserAgent"))

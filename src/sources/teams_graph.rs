@@ -25,15 +25,15 @@
 
 use std::io::{self, BufRead};
 
+use super::value::{Map, Value};
 use jiff::{SignedDuration, Timestamp};
-use serde_json::{Map, Value};
 
 use super::json::{Layout, read_objects};
 use super::util::{actor, event, html_to_text, obj_field, safe_word, str_field, time_value};
 use super::{Adapter, Flow, Item, Record, RecordKey, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform};
 
-type Obj = Map<String, Value>;
+type Obj<'a> = Map<'a>;
 
 /// The family name in record keys.
 pub const KEY_FAMILY: &str = "teams-graph";

@@ -1,10 +1,10 @@
 //! Helpers shared by the platform adapters: time parsing in every form the platforms write,
 //! reading fields of a JSON record, safe labels for summaries, and HTML-to-text for chat bodies.
 
+use super::value::{Map, Value};
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
-use serde_json::{Map, Value};
 
 use super::Item;
 use crate::event::{Actor, ActorKind, Event, EventKind, Platform};
@@ -40,7 +40,7 @@ impl Skip {
 }
 
 /// True when a field holds something (not absent, `null` or a blank string).
-pub fn present(v: Option<&Value>) -> bool {
+pub fn present(v: Option<&Value<'_>>) -> bool {
     match v {
         None | Some(Value::Null) => false,
         Some(Value::String(s)) => !s.trim().is_empty(),
@@ -142,7 +142,7 @@ pub fn epoch_millis(ms: i64) -> Option<Timestamp> {
 /// A time that is either a string in one of the [`parse_time`] forms or a number of epoch
 /// seconds. Times at or before 1970-01-02 are placeholders (Webex writes `1970-01-01T00:00:00Z`
 /// for "not yet known") and give `None`.
-pub fn time_value(v: Option<&Value>) -> Option<Timestamp> {
+pub fn time_value(v: Option<&Value<'_>>) -> Option<Timestamp> {
     let t = match v? {
         Value::String(s) => parse_time(s)?,
         Value::Number(n) => epoch_seconds(n.as_f64()?)?,
@@ -152,15 +152,15 @@ pub fn time_value(v: Option<&Value>) -> Option<Timestamp> {
 }
 
 /// A non-empty string field of an object.
-pub fn str_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+pub fn str_field<'a>(obj: &'a Map<'_>, key: &str) -> Option<&'a str> {
     match obj.get(key)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.as_str()),
+        Value::String(s) if !s.trim().is_empty() => Some(s),
         _ => None,
     }
 }
 
 /// A field that is an id, written as a string or as a number: returned as a string.
-pub fn id_field(obj: &Map<String, Value>, key: &str) -> Option<String> {
+pub fn id_field(obj: &Map<'_>, key: &str) -> Option<String> {
     match obj.get(key)? {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
         Value::Number(n) => Some(n.to_string()),
@@ -169,12 +169,12 @@ pub fn id_field(obj: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 /// An object field.
-pub fn obj_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Map<String, Value>> {
+pub fn obj_field<'a, 'b>(obj: &'a Map<'b>, key: &str) -> Option<&'a Map<'b>> {
     obj.get(key)?.as_object()
 }
 
 /// A boolean field (JSON `true`/`false`, or the strings "true"/"false" as CSV-born JSON has).
-pub fn bool_field(obj: &Map<String, Value>, key: &str) -> Option<bool> {
+pub fn bool_field(obj: &Map<'_>, key: &str) -> Option<bool> {
     match obj.get(key)? {
         Value::Bool(b) => Some(*b),
         Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
@@ -199,9 +199,10 @@ pub fn safe_word(t: &str) -> &str {
     }
 }
 
-/// Parses one JSON record into an object, or says (without quoting it) why it is not one.
-pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, String> {
-    match serde_json::from_slice::<Value>(bytes) {
+/// Parses one JSON record into an object (borrowing its strings from `bytes`), or says
+/// (without quoting it) why it is not one.
+pub fn parse_object(bytes: &[u8]) -> Result<Map<'_>, String> {
+    match super::value::from_slice(bytes) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err("not a JSON object".to_string()),
         Err(e) => Err(json_error(&e)),

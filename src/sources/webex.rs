@@ -18,15 +18,15 @@
 
 use std::io::{self, BufRead};
 
+use super::value::{Map, Value};
 use jiff::{SignedDuration, Timestamp};
-use serde_json::{Map, Value};
 
 use super::json::{Layout, read_objects};
 use super::util::{actor, event, id_field, obj_field, safe_word, str_field, time_value};
 use super::{Adapter, Flow, Item, Record, RecordKey, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
 
-type Obj = Map<String, Value>;
+type Obj<'a> = Map<'a>;
 
 /// The family name in record keys.
 pub const KEY_FAMILY: &str = "webex";
@@ -298,7 +298,7 @@ impl Webex {
                 let t = time_value(o.get("chatTime"))
                     .ok_or("field `chatTime` is missing or not a time")?;
                 let text = match o.get("text") {
-                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::String(s)) => s.to_string(),
                     _ => return Err("missing field `text`".into()),
                 };
                 let who = obj_field(o, "sender")

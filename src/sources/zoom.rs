@@ -18,8 +18,8 @@
 
 use std::io::{self, BufRead};
 
+use super::value::{Map, Value};
 use jiff::Timestamp;
-use serde_json::{Map, Value};
 
 use super::json::{Layout, read_objects};
 use super::util::{
@@ -29,7 +29,7 @@ use super::util::{
 use super::{Adapter, Flow, Item, Record, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role, ShareScope};
 
-type Obj = Map<String, Value>;
+type Obj<'a> = Map<'a>;
 
 /// The family name in record keys.
 pub const KEY_FAMILY: &str = "zoom";
@@ -226,7 +226,7 @@ impl Zoom {
                 let m = obj_field(object, "chat_message")
                     .ok_or("missing field `payload.object.chat_message`")?;
                 let text = match m.get("message_content") {
-                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::String(s)) => s.to_string(),
                     _ => return Err("missing field `chat_message.message_content`".into()),
                 };
                 out.push(ev(

@@ -10,7 +10,7 @@ use crate::rules::{Candidate, IdScope, RuleContext};
 /// `recording-video`: a video recording was started. Some routines forbid it outright, others
 /// when the meeting is sensitive, also when the patient data shows up only after the recording
 /// started.
-pub(super) fn recording_video(m: &MeetingView, _: &RuleContext<'_>, out: &mut Vec<Candidate>) {
+pub(super) fn recording_video(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut Vec<Candidate>) {
     for (index, obs) in m.observations.iter().enumerate() {
         if obs.event.kind
             != (EventKind::RecordingStarted {
@@ -36,6 +36,7 @@ pub(super) fn recording_video(m: &MeetingView, _: &RuleContext<'_>, out: &mut Ve
             Evidence {
                 media: Some(Media::Video),
                 saved_media,
+                external_present: outsider_while_recording(m, ctx, index),
                 ..sensitive_evidence(m)
             },
         );
@@ -43,6 +44,23 @@ pub(super) fn recording_video(m: &MeetingView, _: &RuleContext<'_>, out: &mut Ve
         c.id_scope = IdScope::Recording(Media::Video);
         out.push(c);
     }
+}
+
+/// Whether someone not internal was in the meeting at any moment while the recording started
+/// at observation `index` ran (until it stopped, or the meeting's last event): they are in
+/// the recording, and on most platforms can open it afterwards. With patient data in the
+/// meeting, that may be a personal-data breach to report to IMY.
+fn outsider_while_recording(m: &MeetingView, ctx: &RuleContext<'_>, index: usize) -> bool {
+    let moments = m.moments(ctx.classifier);
+    for (o, moment) in m.observations[index..].iter().zip(&moments[index..]) {
+        if moment.not_internal_present() {
+            return true;
+        }
+        if o.event.kind == EventKind::RecordingStopped {
+            break;
+        }
+    }
+    false
 }
 
 /// Whether a recording of `media` was already running when observation `index` reported one
@@ -79,6 +97,7 @@ pub(super) fn recording_audio(m: &MeetingView, ctx: &RuleContext<'_>, out: &mut 
             Evidence {
                 media: Some(Media::Audio),
                 actor_not_participant: outsider,
+                external_present: outsider_while_recording(m, ctx, index),
                 ..sensitive_evidence(m)
             },
         );
@@ -146,6 +165,60 @@ mod tests {
             ],
         );
         assert!(rules(&got).contains(&("recording-audio".into(), Severity::Medium)));
+    }
+
+    /// An outsider in the meeting while it is recorded is in the recording: with patient data
+    /// in the meeting, a possible personal-data breach (IMY). One who left before, or joined
+    /// after the recording stopped, is not.
+    #[test]
+    fn an_outsider_present_while_recording_marks_a_possible_personal_data_breach() {
+        let c = config("profiles = [\"halland\"]");
+        let start = |minute| {
+            ev(
+                minute,
+                "anna@region.se",
+                EventKind::RecordingStarted {
+                    media: Media::Video,
+                },
+            )
+        };
+        let stop = |minute| ev(minute, "anna@region.se", EventKind::RecordingStopped);
+        let left = |minute, actor: &str| ev(minute, actor, EventKind::ParticipantLeft);
+        let recording = |events: Vec<Event>| {
+            let got = judge(&c, events);
+            let r = got
+                .iter()
+                .find(|i| i.rule == "recording-video")
+                .expect("a recording incident")
+                .clone();
+            (
+                r.evidence.external_present,
+                crate::alert::render::reportable(&r),
+            )
+        };
+        let base = || {
+            vec![
+                joined(0, "anna@region.se", None),
+                chat(1, "anna@region.se", PNR),
+            ]
+        };
+        let mut during = base();
+        during.extend([joined(2, "eve@kommun.se", None), start(3), stop(9)]);
+        assert_eq!(recording(during), (true, true));
+        let mut joined_during = base();
+        joined_during.extend([start(3), joined(5, "eve@kommun.se", None), stop(9)]);
+        assert_eq!(recording(joined_during), (true, true));
+        let mut after = base();
+        after.extend([start(3), stop(4), joined(5, "eve@kommun.se", None)]);
+        assert_eq!(recording(after), (false, false));
+        let mut before = base();
+        before.extend([
+            joined(2, "eve@kommun.se", None),
+            left(3, "eve@kommun.se"),
+            start(4),
+            stop(9),
+        ]);
+        assert_eq!(recording(before), (false, false));
     }
 
     #[test]
