@@ -94,6 +94,8 @@ pub struct RunArgs {
 /// `run`'s exit code for a configuration that cannot be used (EX_CONFIG): systemd does not
 /// restart the service for it (`RestartPreventExitStatus=78`).
 pub const EXIT_CONFIG: u8 = 78;
+/// `scan` was given input and could read none of it.
+pub const EXIT_READ_NOTHING: u8 = 3;
 
 /// `run`'s exit code for a database error (EX_TEMPFAIL): systemd restarts the service.
 pub const EXIT_STORE: u8 = 75;
@@ -584,6 +586,12 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         }
     }
 
+    if stats.read_nothing() {
+        eprintln!(
+            "motesvakt: error: nothing of the input could be read (every file skipped or every record rejected: see the lines above)"
+        );
+        return Ok(ExitCode::from(EXIT_READ_NOTHING));
+    }
     if failed {
         return Ok(ExitCode::from(1));
     }

@@ -63,6 +63,15 @@ impl Stats {
     pub fn unmapped(&self) -> u64 {
         self.formats.values().map(|c| c.unmapped).sum()
     }
+
+    /// Input was given but nothing of it could be read: every file was skipped (not a format
+    /// motesvakt reads, unreadable), or every record was rejected. A scheduled batch must
+    /// notice an export it cannot read.
+    pub fn read_nothing(&self) -> bool {
+        let read: u64 = self.formats.values().map(|c| c.read).sum();
+        (self.files > 0 && self.files_skipped == self.files)
+            || (read > 0 && self.lines_skipped() == read)
+    }
 }
 
 /// The scan's settings.

@@ -830,3 +830,33 @@ fn times_people_read_are_swedish_time_unless_another_zone_is_asked_for() {
         stderr(&out)
     );
 }
+
+/// A scan given input of which it can read nothing (every record rejected, every file
+/// skipped) exits 3, so that a scheduled batch notices an export it cannot read; one good
+/// record among bad ones, or an empty export, is a scan that ran.
+#[test]
+fn input_of_which_nothing_can_be_read_exits_three() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &["halland"]);
+    let c = cfg.to_str().unwrap();
+    let code = |files: &[&std::path::Path]| {
+        let out = motesvakt_paths(&["scan", "--config", c], files);
+        (out.status.code(), stderr(&out))
+    };
+    // Records of motesvakt's own format, each with a field it refuses.
+    let broken = video(M, 0).replace("\"video\"", "\"hologram\"");
+    let bad = write(dir.path(), "bad.ndjson", &[broken.clone(), broken]);
+    let (status, err) = code(&[&bad]);
+    assert_eq!(status, Some(3), "{err}");
+    assert!(err.contains("nothing of the input could be read"), "{err}");
+    let binary = dir.path().join("export.bin");
+    std::fs::write(&binary, [0u8, 159, 146, 150, 0, 1, 2, 3]).unwrap();
+    let (status, err) = code(&[&binary]);
+    assert_eq!(status, Some(3), "{err}");
+    let good = write(dir.path(), "good.ndjson", &[video(M, 0)]);
+    assert_eq!(code(&[&bad, &good]).0, Some(0));
+    assert_eq!(code(&[&binary, &good]).0, Some(0));
+    let empty = dir.path().join("empty.ndjson");
+    std::fs::write(&empty, "").unwrap();
+    assert_eq!(code(&[&empty]).0, Some(0));
+}
