@@ -173,6 +173,19 @@ pub struct Evidence {
     /// The last of them (the incident's time is the first's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_time: Option<Timestamp>,
+    /// How an alert was given up on (`alert-undeliverable`); `count` is then the number of
+    /// incidents it held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undelivered: Option<Undelivered>,
+}
+
+/// An alert given up on: through which channel (`mail`, `webhook`), and whether the receiver
+/// refused it for good (else it was not delivered within `give_up_after`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Undelivered {
+    pub channel: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub permanent: bool,
 }
 
 /// A number of events: exact, or at least this many when no more were kept (see

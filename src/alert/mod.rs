@@ -688,40 +688,10 @@ pub fn undeliverable_incident(
     lang: crate::i18n::Language,
 ) -> Incident {
     use crate::event::{Actor, ActorKind, Platform};
-    use crate::i18n::Language;
-    use crate::incident::{ALERT_UNDELIVERABLE, Evidence, Routine};
+    use crate::incident::{ALERT_UNDELIVERABLE, Count, Evidence, Routine, Undelivered};
     let first = incidents.first();
-    let n = incidents.len();
-    let shown = crate::report::shown(recipient);
-    let summary = match (lang, permanent) {
-        _ if channel != Channel::Mail => match (lang, permanent) {
-            (Language::Sv, true) => format!(
-                "Ett larm om {n} incident(er) kunde inte levereras till webhooken: mottagaren svarade med ett permanent fel. Ingen har fått veta genom den; se motesvakt alerts --dead."
-            ),
-            (Language::Sv, false) => format!(
-                "Ett larm om {n} incident(er) kunde inte levereras till webhooken inom give_up_after. Ingen har fått veta genom den; se motesvakt alerts --dead."
-            ),
-            (Language::En, true) => format!(
-                "An alert of {n} incident(s) could not be delivered to the webhook: it answered with a permanent error. Nobody has been told through it; see motesvakt alerts --dead."
-            ),
-            (Language::En, false) => format!(
-                "An alert of {n} incident(s) could not be delivered to the webhook within give_up_after. Nobody has been told through it; see motesvakt alerts --dead."
-            ),
-        },
-        (Language::Sv, true) => format!(
-            "Ett larm om {n} incident(er) kunde inte levereras till {shown}: e-postservern vägrade ta emot det. Mottagaren har inte fått veta; se motesvakt alerts --dead."
-        ),
-        (Language::Sv, false) => format!(
-            "Ett larm om {n} incident(er) kunde inte levereras till {shown} inom give_up_after. Mottagaren har inte fått veta; se motesvakt alerts --dead."
-        ),
-        (Language::En, true) => format!(
-            "An alert of {n} incident(s) could not be delivered to {shown}: the mail server refused it. The recipient has not been told; see motesvakt alerts --dead."
-        ),
-        (Language::En, false) => format!(
-            "An alert of {n} incident(s) could not be delivered to {shown} within give_up_after. The recipient has not been told; see motesvakt alerts --dead."
-        ),
-    };
-    Incident {
+    let n = u32::try_from(incidents.len()).unwrap_or(u32::MAX);
+    let mut incident = Incident {
         id: short_hash(&["motesvakt-alert-undeliverable-v1", key])[..16].to_string(),
         rule: ALERT_UNDELIVERABLE.to_string(),
         severity: Severity::High,
@@ -739,9 +709,18 @@ pub fn undeliverable_incident(
             section: ALERT_UNDELIVERABLE.into(),
             profile_file: String::new(),
         },
-        summary,
-        evidence: Evidence::default(),
-    }
+        summary: String::new(),
+        evidence: Evidence {
+            count: Some(Count { n, at_least: false }),
+            undelivered: Some(Undelivered {
+                channel: channel.as_str().to_string(),
+                permanent,
+            }),
+            ..Evidence::default()
+        },
+    };
+    incident.summary = crate::i18n::summary(&incident, lang);
+    incident
 }
 
 /// A dead alert (the mail or webhook row `key`, to `recipient`, of `incidents`) as an incident

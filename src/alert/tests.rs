@@ -211,6 +211,31 @@ fn an_escalation_says_how_long_is_left_until_the_imy_deadline() {
         (dead.rule.as_str(), dead.severity, dead.meeting.as_str()),
         ("alert-undeliverable", Severity::High, "m1")
     );
+    // Its sentence is rendered from its evidence, like every rule's: in either language.
+    assert!(
+        dead.summary
+            .starts_with("Ett larm om 1 incident(er) kunde inte levereras till chef@"),
+        "{}",
+        dead.summary
+    );
+    assert_eq!(
+        crate::i18n::summary(&dead, crate::i18n::Language::En),
+        "An alert of 1 incident(s) could not be delivered to chef@region.se: the mail server refused it. The recipient has not been told; see motesvakt alerts --dead."
+    );
+    let hook = undeliverable_incident(
+        "w1",
+        Channel::Webhook,
+        "webhook",
+        std::slice::from_ref(&inc),
+        false,
+        now,
+        crate::i18n::Language::En,
+    );
+    assert!(
+        hook.summary.contains("to the webhook within give_up_after"),
+        "{}",
+        hook.summary
+    );
     let mail = render::alert_mail(
         std::slice::from_ref(&dead),
         Role::ItSecurity,

@@ -329,6 +329,49 @@ pub fn render_summary(inc: &Incident, lang: Language) -> Option<String> {
                 ),
             )
         }
+        crate::incident::ALERT_UNDELIVERABLE => {
+            let d = e.undelivered.as_ref()?;
+            let n = e.count.map_or(1, |c| c.n);
+            let to = crate::report::shown(&inc.actor.id);
+            match (d.channel.as_str(), d.permanent) {
+                ("mail", true) => say(
+                    lang,
+                    format!(
+                        "Ett larm om {n} incident(er) kunde inte levereras till {to}: e-postservern vägrade ta emot det. Mottagaren har inte fått veta; se motesvakt alerts --dead."
+                    ),
+                    format!(
+                        "An alert of {n} incident(s) could not be delivered to {to}: the mail server refused it. The recipient has not been told; see motesvakt alerts --dead."
+                    ),
+                ),
+                ("mail", false) => say(
+                    lang,
+                    format!(
+                        "Ett larm om {n} incident(er) kunde inte levereras till {to} inom give_up_after. Mottagaren har inte fått veta; se motesvakt alerts --dead."
+                    ),
+                    format!(
+                        "An alert of {n} incident(s) could not be delivered to {to} within give_up_after. The recipient has not been told; see motesvakt alerts --dead."
+                    ),
+                ),
+                (_, true) => say(
+                    lang,
+                    format!(
+                        "Ett larm om {n} incident(er) kunde inte levereras till webhooken: mottagaren svarade med ett permanent fel. Ingen har fått veta genom den; se motesvakt alerts --dead."
+                    ),
+                    format!(
+                        "An alert of {n} incident(s) could not be delivered to the webhook: it answered with a permanent error. Nobody has been told through it; see motesvakt alerts --dead."
+                    ),
+                ),
+                (_, false) => say(
+                    lang,
+                    format!(
+                        "Ett larm om {n} incident(er) kunde inte levereras till webhooken inom give_up_after. Ingen har fått veta genom den; se motesvakt alerts --dead."
+                    ),
+                    format!(
+                        "An alert of {n} incident(s) could not be delivered to the webhook within give_up_after. Nobody has been told through it; see motesvakt alerts --dead."
+                    ),
+                ),
+            }
+        }
         _ => return None,
     };
     Some(text)

@@ -139,17 +139,17 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
             crate::i18n::time::clock(sens.time)
         ));
     }
-    if let Some(c) = i.evidence.count {
-        let last = i.evidence.last_time.map(crate::i18n::time::date_time);
+    // Events an incident stands for (the summary already says how many incidents a dead
+    // alert held).
+    if let (Some(c), Some(last)) = (i.evidence.count, i.evidence.last_time) {
+        let last = crate::i18n::time::date_time(last);
         evidence.push(match (sv, c.at_least) {
             (true, false) => format!("{} gånger", c.n),
             (true, true) => format!("minst {} gånger", c.n),
             (false, false) => format!("{} times", c.n),
             (false, true) => format!("at least {} times", c.n),
         });
-        if let Some(last) = last {
-            evidence.push(format!("{}: {last}", if sv { "senast" } else { "last" }));
-        }
+        evidence.push(format!("{}: {last}", if sv { "senast" } else { "last" }));
     }
     if let Some(p) = &i.evidence.phrase {
         evidence.push(format!(
