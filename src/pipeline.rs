@@ -994,19 +994,12 @@ const BOUND_CACHE_AT: usize = 4096;
 impl CacheEntry {
     /// Leaves out the chat messages the meeting does not need ([`crate::meeting::chat`]).
     fn bound_chat(&mut self) {
-        let surplus = crate::meeting::chat::surplus(self.observations.iter().map(|o| (o.key, o)));
-        if !surplus.drop.is_empty() {
-            let mut gone: HashSet<SourceKey> = HashSet::new();
-            let before = self.observations.len();
-            self.observations.retain(|o| {
-                let keep = !surplus.drop.contains(&o.key);
-                if !keep {
-                    gone.insert(o.key);
-                }
-                keep
-            });
-            self.duplicates += (before - self.observations.len() - gone.len()) as u64;
-        }
+        let before = self.observations.len();
+        let dropped = crate::meeting::chat::bound(&mut self.observations)
+            .drop
+            .len();
+        // Each key dropped was held at least once; the rest of what went were its repeats.
+        self.duplicates += (before - self.observations.len() - dropped) as u64;
         self.bounded_at = self.observations.len();
     }
 }
@@ -1067,7 +1060,7 @@ fn judge_meeting(
                     .collect()
             };
             drop(last);
-            bound_chat(&mut observations);
+            crate::meeting::chat::bound(&mut observations);
             if unwritten || duplicates > 0 || chunks >= COMPACT_AT + pieces(observations.len()) {
                 rewrites.push((w.key.clone(), encode_pieces(&observations)));
             }
@@ -1080,7 +1073,9 @@ fn judge_meeting(
         drop(bodies);
         duplicates += loaded.duplicates;
         changed += loaded.changed;
-        let bounded = bound_chat(&mut loaded.observations);
+        let bounded = !crate::meeting::chat::bound(&mut loaded.observations)
+            .drop
+            .is_empty();
         if bounded
             || loaded.duplicates > 0
             || loaded.chunks >= COMPACT_AT + pieces(loaded.observations.len())
@@ -1102,17 +1097,6 @@ fn judge_meeting(
         duplicates,
         changed,
     })
-}
-
-/// Leaves out of one meeting's observations (each event once) the chat messages the meeting
-/// state need not keep ([`crate::meeting::chat`]); whether there were any.
-fn bound_chat(observations: &mut Vec<Observation>) -> bool {
-    let surplus = crate::meeting::chat::surplus(observations.iter().map(|o| (o.key, o)));
-    if surplus.drop.is_empty() {
-        return false;
-    }
-    observations.retain(|o| !surplus.drop.contains(&o.key));
-    true
 }
 
 /// Of a meeting's entries in a batch, leaves out the chat messages the meeting state need not

@@ -906,22 +906,22 @@ fn the_digest_groups_each_recipients_incidents_in_one_mail_once() {
     assert!(sink.messages().is_empty(), "a scan sends no digest");
     let run = |expect: usize, within: Duration| {
         let log = dir.path().join("service.log");
-        let mut child = service_command(&cfg)
+        let child = service_command(&cfg)
             .stderr(std::fs::File::create(&log).unwrap())
             .env("MOTESVAKT_LOG", "info")
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + within;
-        while sink.messages().len() < expect && Instant::now() < deadline {
+        let service = Service {
+            child,
+            log,
+            started: Instant::now(),
+        };
+        while sink.messages().len() < expect && service.started.elapsed() < within {
             std::thread::sleep(Duration::from_millis(100));
         }
         // Time for anything more it would wrongly send.
         std::thread::sleep(Duration::from_secs(2));
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        assert_eq!(child.wait().unwrap().code(), Some(0));
-        assert_no_leaks(None, &[&std::fs::read(&log).unwrap()]);
+        service.stop();
     };
     run(2, Duration::from_secs(40));
     let mails = sink.messages();

@@ -143,6 +143,16 @@ fn surplus_keeping<'a>(
     out
 }
 
+/// Leaves out of `observations` the chat messages beyond what is kept (every version of each:
+/// every key dropped is one of theirs), and says what was found.
+pub fn bound(observations: &mut Vec<Observation>) -> Surplus {
+    let surplus = surplus(observations.iter().map(|o| (o.key, o)));
+    if !surplus.drop.is_empty() {
+        observations.retain(|o| !surplus.drop.contains(&o.key));
+    }
+    surplus
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -110,10 +110,7 @@ impl MeetingView {
         care: &SensitivitySettings,
     ) -> MeetingView {
         observations.sort_by(|a, b| a.event.time.cmp(&b.event.time).then(a.key.cmp(&b.key)));
-        let surplus = chat::surplus(observations.iter().map(|o| (o.key, o)));
-        if !surplus.drop.is_empty() {
-            observations.retain(|o| !surplus.drop.contains(&o.key));
-        }
+        let surplus = chat::bound(&mut observations);
         let mut observations = derive::derive(observations);
         apply_subject_context(&mut observations);
         let mut ordinals = Vec::with_capacity(observations.len());

@@ -144,11 +144,7 @@ pub(super) fn identifier_patient_data(
     ctx: &RuleContext<'_>,
     out: &mut Vec<Candidate>,
 ) {
-    let room = m.observations.iter().enumerate().find_map(|(i, o)| {
-        let f = findings_of(o, ctx, &[TextField::MeetingId]);
-        (!f.is_empty()).then_some((i, f))
-    });
-    if let Some((index, findings)) = room {
+    let candidate = |index, findings, id_scope| {
         let mut c = Candidate::new(
             "identifier-patient-data",
             index,
@@ -157,7 +153,15 @@ pub(super) fn identifier_patient_data(
                 ..Evidence::default()
             },
         );
-        c.id_scope = IdScope::Meeting;
+        c.id_scope = id_scope;
+        c
+    };
+    let room = m.observations.iter().enumerate().find_map(|(i, o)| {
+        let f = findings_of(o, ctx, &[TextField::MeetingId]);
+        (!f.is_empty()).then_some((i, f))
+    });
+    if let Some((index, findings)) = room {
+        let mut c = candidate(index, findings, IdScope::Meeting);
         c.actor = m.organizer.clone();
         out.push(c);
     }
@@ -167,16 +171,7 @@ pub(super) fn identifier_patient_data(
         if findings.is_empty() || !seen.insert(obs.event.actor.id.as_str()) {
             continue;
         }
-        let mut c = Candidate::new(
-            "identifier-patient-data",
-            index,
-            Evidence {
-                findings,
-                ..Evidence::default()
-            },
-        );
-        c.id_scope = IdScope::Actor;
-        out.push(c);
+        out.push(candidate(index, findings, IdScope::Actor));
     }
 }
 
