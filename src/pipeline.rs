@@ -43,9 +43,14 @@ const DUE_NOW: i64 = i64::MIN;
 /// rejected record; one record may give several events), and what was not mapped, by label.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FormatCounts {
+    /// Records read (not events: a record that gave two events is one record); always
+    /// `mapped + unmapped + rejected`.
     pub read: u64,
+    /// Records that gave at least one event.
     pub mapped: u64,
+    /// Records read without an event and without an unreadable part.
     pub unmapped: u64,
+    /// Records (without an event) of which something could not be read.
     pub rejected: u64,
     /// Fields of mapped records that no mapping reads (Teams audit details Microsoft added
     /// without a field list, for example).
@@ -223,14 +228,14 @@ impl<'a> Observer<'a> {
             identity,
             items,
         } = record;
+        // A record counts once, whatever number of events it gave: mapped when it gave an
+        // event, else rejected when a part of it could not be read, else unmapped. So read =
+        // mapped + unmapped + rejected, in records.
+        let (mut mapped, mut rejected) = (false, false);
         for item in items {
-            // A field note is about a record counted by its other items, not a record itself.
-            if !matches!(item, Item::UnmappedField(_)) {
-                counts.read += 1;
-            }
             match item {
                 Item::Event(event) => {
-                    counts.mapped += 1;
+                    mapped = true;
                     batch.stats.events += 1;
                     let index = event_index;
                     event_index = event_index.saturating_add(1);
@@ -256,16 +261,13 @@ impl<'a> Observer<'a> {
                     let entry = (key, keep.then_some(obs));
                     batch.meetings.entry(meeting).or_default().push(entry);
                 }
-                Item::Unmapped(label) => {
-                    counts.unmapped += 1;
-                    counts.label(label, 1);
-                }
+                Item::Unmapped(label) => counts.label(label, 1),
                 Item::UnmappedField(field) => {
                     counts.unmapped_fields += 1;
                     counts.label(format!("field {field}"), 1);
                 }
                 Item::Rejected(reason) => {
-                    counts.rejected += 1;
+                    rejected = true;
                     batch.diagnostics.push(Diagnostic::Record {
                         file: file.to_path_buf(),
                         line: pos.line,
@@ -273,6 +275,14 @@ impl<'a> Observer<'a> {
                     });
                 }
             }
+        }
+        counts.read += 1;
+        if mapped {
+            counts.mapped += 1;
+        } else if rejected {
+            counts.rejected += 1;
+        } else {
+            counts.unmapped += 1;
         }
     }
 }

@@ -190,7 +190,7 @@ fn read_file(
             };
             let end = block.offset + block.bytes.len() as u64;
             if rows && block.file_start {
-                header = Some(ingest::first_row(&block.bytes).to_vec());
+                header = Some(ingest::csv_header(&block.bytes).to_vec());
             }
             let parts = ingest::split_block(block, options.threads, rows);
             let header = header.as_deref();

@@ -15,6 +15,7 @@ use crate::sources::{Flow, Format, Record, SourceSettings};
 
 pub mod fingerprint;
 pub mod tailer;
+pub mod utf16;
 pub mod watch;
 
 /// How much of a file is read to decide its format.
@@ -27,6 +28,14 @@ pub enum IngestError {
     Io { path: PathBuf, source: io::Error },
     #[error("{path}: skipped: not a format motesvakt recognises (use --format to name it)")]
     UnknownFormat { path: PathBuf },
+    /// A file recognised for what it is, which motesvakt does not read (an archive, a
+    /// workbook, a PDF).
+    #[error("{path}: skipped: {what}, which motesvakt does not read; {fix}")]
+    Unsupported {
+        path: PathBuf,
+        what: &'static str,
+        fix: &'static str,
+    },
     #[error(
         "{path}: skipped: not a file or folder (a pipe, socket or device in a folder is not read; name a pipe on the command line to read it)"
     )]
@@ -183,9 +192,7 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<Option<Opened>, Inges
     };
     let format = match format {
         Some(f) => f,
-        None => Format::sniff(head).ok_or_else(|| IngestError::UnknownFormat {
-            path: path.to_path_buf(),
-        })?,
+        None => Format::sniff(head).ok_or_else(|| unknown(path, head))?,
     };
     let cut = if gzip { Cut::No } else { cut_of(format, head) };
     Ok(Some(Opened {
@@ -193,6 +200,63 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<Option<Opened>, Inges
         reader,
         cut,
     }))
+}
+
+/// The error for a file whose content matches no format: what it is, when it is a kind of
+/// file that is recognised but not read.
+pub fn unknown(path: &Path, head: &[u8]) -> IngestError {
+    match unsupported(head) {
+        Some((what, fix)) => IngestError::Unsupported {
+            path: path.to_path_buf(),
+            what,
+            fix,
+        },
+        None => IngestError::UnknownFormat {
+            path: path.to_path_buf(),
+        },
+    }
+}
+
+/// What a file that no adapter reads is, by its first bytes, and what to do instead: an
+/// archive, a workbook, a PDF, another compression than gzip, UTF-32.
+pub fn unsupported(head: &[u8]) -> Option<(&'static str, &'static str)> {
+    const SAVE_AS_CSV: &str = "export the audit log as CSV or JSON, or save the sheet from Excel as \"CSV UTF-8\" or \"Unicode text\"";
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
+        if has(b"xl/") || (has(b"[Content_Types].xml") && has(b"workbook")) {
+            return Some(("an Excel workbook (.xlsx)", SAVE_AS_CSV));
+        }
+        return Some(("a zip archive", "unpack it and scan the files in it"));
+    }
+    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Some((
+            "legacy Excel (.xls) or another Office 97-2003 file",
+            SAVE_AS_CSV,
+        ));
+    }
+    if head.starts_with(b"%PDF-") {
+        return Some((
+            "a PDF",
+            "a PDF holds no records: export the audit log or the meeting records as CSV or JSON",
+        ));
+    }
+    let recompress = "decompress it, or compress it with gzip (.gz), which motesvakt reads";
+    if head.starts_with(b"BZh") && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b)) {
+        return Some(("a bzip2-compressed file", recompress));
+    }
+    if head.starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0]) {
+        return Some(("an xz-compressed file", recompress));
+    }
+    if head.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
+        return Some(("a zstd-compressed file", recompress));
+    }
+    if head.starts_with(b"7z\xBC\xAF\x27\x1C") {
+        return Some(("a 7-Zip archive", "unpack it and scan the files in it"));
+    }
+    if head.starts_with(&[0xFF, 0xFE, 0, 0]) || head.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        return Some(("UTF-32 text", "save it as UTF-8 (or UTF-16)"));
+    }
+    None
 }
 
 /// The most blank space read past at the start of a file to find what it holds.
@@ -250,23 +314,40 @@ pub fn is_gzip(head: &[u8]) -> bool {
 }
 
 /// A reader over a file's content: decompressed when the file is gzip (one or more members,
-/// as `cat a.gz b.gz` makes).
+/// as `cat a.gz b.gz` makes), and decoded to UTF-8 when it is UTF-16 with a BOM (Excel's
+/// "Unicode text", PowerShell 5.1's `>`), a gzip file's content too. The flag says whether
+/// the content differs from the file's bytes (so offsets are not the file's).
 pub fn content_reader(file: File) -> io::Result<(Box<dyn BufRead + Send>, bool)> {
     // Peeked, not sought back: a pipe (`/dev/stdin`, a FIFO) cannot seek.
     let mut buffered = BufReader::with_capacity(SNIFF_BYTES, file);
-    let gzip = loop {
-        match buffered.fill_buf() {
-            Ok(head) => break is_gzip(head),
+    let gzip = is_gzip(peek(&mut buffered)?);
+    let mut reader: Box<dyn BufRead + Send> = if gzip {
+        let gz = flate2::bufread::MultiGzDecoder::new(buffered);
+        Box::new(BufReader::with_capacity(SNIFF_BYTES, gz))
+    } else {
+        Box::new(buffered)
+    };
+    let head = peek(&mut reader)?;
+    if head.len() >= 2
+        && let Some(big_endian) = utf16::bom(head)
+    {
+        reader.consume(2);
+        let decoded = utf16::Utf16Reader::new(reader, big_endian);
+        return Ok((Box::new(decoded), true));
+    }
+    Ok((reader, gzip))
+}
+
+/// The buffered start of `reader`, retried when interrupted.
+fn peek<R: BufRead + ?Sized>(reader: &mut R) -> io::Result<&[u8]> {
+    loop {
+        match reader.fill_buf() {
+            Ok(_) => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-    };
-    if gzip {
-        let gz = flate2::bufread::MultiGzDecoder::new(buffered);
-        Ok((Box::new(BufReader::with_capacity(SNIFF_BYTES, gz)), true))
-    } else {
-        Ok((Box::new(buffered), false))
     }
+    reader.fill_buf()
 }
 
 /// True when the first non-blank line of `head` is a whole JSON object or array (so the file
@@ -461,6 +542,18 @@ pub fn first_row(data: &[u8]) -> &[u8] {
         }
     }
     data
+}
+
+/// The header of a CSV block that starts a file: its first row, and the row after it when
+/// the first is the `#TYPE ...` line of PowerShell 5.1's `Export-Csv`.
+pub fn csv_header(data: &[u8]) -> &[u8] {
+    let first = first_row(data);
+    let bare = first.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(first);
+    if bare.len() >= 5 && bare[..5].eq_ignore_ascii_case(b"#TYPE") {
+        let next = first_row(&data[first.len()..]);
+        return &data[..first.len() + next.len()];
+    }
+    first
 }
 
 /// Cuts `block` into up to `n` blocks of whole lines (rows, with `rows`), about equal in size.

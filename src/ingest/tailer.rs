@@ -79,6 +79,8 @@ pub enum FileEvent {
     },
     UnknownFormat {
         path: String,
+        /// What the file is, when it is recognised but not read ("a zip archive").
+        what: Option<&'static str>,
     },
     Truncated {
         path: String,
@@ -137,7 +139,11 @@ impl fmt::Display for FileEvent {
             FileEvent::Identical { path, of } => {
                 write!(f, "{path}: identical content to {of}; skipped")
             }
-            FileEvent::UnknownFormat { path } => write!(
+            FileEvent::UnknownFormat {
+                path,
+                what: Some(what),
+            } => write!(f, "{path}: {what}, which motesvakt does not read; skipped"),
+            FileEvent::UnknownFormat { path, what: None } => write!(
                 f,
                 "{path}: not a format motesvakt recognises; skipped (set `format` in its [[watch]])"
             ),
@@ -607,7 +613,7 @@ impl Tailer {
 
         // New to the tailer: what is it?
         let gz = is_gz(&f.path);
-        let (sniffed, cut, first_line_whole) = match sniff(&file, gz) {
+        let (sniffed, cut, first_line_whole, what) = match sniff(&file, gz) {
             Ok(s) => s,
             Err(e) => return unreadable(self, e, events),
         };
@@ -627,6 +633,7 @@ impl Tailer {
                 self.unknown.insert(ino, size);
                 events(FileEvent::UnknownFormat {
                     path: self.show(&f.path),
+                    what,
                 });
                 return;
             }
@@ -1081,9 +1088,12 @@ fn read_full_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     Ok(got)
 }
 
-/// What a file's first bytes say: its format (if known), how it can be cut, and whether its
-/// first line is whole (so that what it is will not change as it grows).
-fn sniff(file: &File, gz: bool) -> io::Result<(Option<Format>, Cut, bool)> {
+/// What a file's first bytes say: its format (if known), how it can be cut, whether its
+/// first line is whole (so that what it is will not change as it grows), and, for a file no
+/// adapter reads, what it is when that is known (a zip archive, a workbook, a PDF).
+type Sniffed = (Option<Format>, Cut, bool, Option<&'static str>);
+
+fn sniff(file: &File, gz: bool) -> io::Result<Sniffed> {
     let head = if gz {
         use std::io::Read;
         let mut out = Vec::new();
@@ -1092,16 +1102,28 @@ fn sniff(file: &File, gz: bool) -> io::Result<(Option<Format>, Cut, bool)> {
         match reader.take(SNIFF_BYTES as u64).read_to_end(&mut out) {
             Ok(_) => {}
             Err(_) if !out.is_empty() => {}
-            Err(_) => return Ok((None, Cut::No, false)),
+            Err(_) => return Ok((None, Cut::No, false, None)),
         }
         out
     } else {
         fingerprint::read_prefix(file, SNIFF_BYTES)?
     };
+    // UTF-16 (Excel's "Unicode text"): recognised by its decoded start, read as a document.
+    let (head, utf16) = match super::utf16::decode_head(&head) {
+        Some(decoded) => (decoded, true),
+        None => (head, false),
+    };
     let whole = memchr::memchr(b'\n', &head).is_some() || head.len() >= SNIFF_BYTES;
     let format = Format::sniff(&head);
-    let cut = format.map_or(Cut::No, |f| super::cut_of(f, &head));
-    Ok((format, cut, whole))
+    let cut = match format {
+        Some(f) if !utf16 => super::cut_of(f, &head),
+        _ => Cut::No,
+    };
+    let what = format
+        .is_none()
+        .then(|| super::unsupported(&head).map(|(what, _)| what))
+        .flatten();
+    Ok((format, cut, whole, what))
 }
 
 #[cfg(test)]

@@ -107,6 +107,15 @@ impl RowReader {
         }
     }
 
+    /// Reads the rows after the one just read with `delimiter` between fields (`;` in a CSV
+    /// saved by Excel with a Swedish locale, a tab in Excel's "Unicode text"). Called between
+    /// rows, where the parser holds no state but the BOM it has dropped.
+    pub fn set_delimiter(&mut self, delimiter: u8) {
+        self.core = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        // Fed one byte first again, so that a BOM starting the next row is data.
+        self.core_started = false;
+    }
+
     /// Reads the next row. Returns its position and fields, or `None` at the end. The
     /// position's `start` is where the previous row ended (blank lines before a row belong to
     /// it), its `line` the line (counting `\n`, from 1) of the row's first byte, and its `end`

@@ -23,13 +23,14 @@
 //!   Recorder Teams") are a video recording from `JoinTime` to `LeaveTime`, attributed to the
 //!   record's `UserId` (the organiser); the transcription bot likewise gives transcription.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, BufRead};
 
 use super::value::{Map, Value};
 use jiff::Timestamp;
 
-use super::csv_rows::{Fields, MAX_FIELDS, MAX_ROW, Row, RowReader};
+use super::csv_rows::{MAX_FIELDS, MAX_ROW, Row, RowReader};
 use super::json::{Layout, position_key, read_records};
 use super::teams_map::{FieldMap, Handler, OperationMap, table_event};
 use super::util::{
@@ -51,20 +52,41 @@ pub struct TeamsAudit {
     mapping: TeamsMapping,
 }
 
-/// True when the first line of `head` is a Purview audit CSV header.
+/// True when the first line of `head` is a Purview audit CSV header (after the `#TYPE ...`
+/// line Windows PowerShell 5.1's `Export-Csv` writes first), whatever the separator (`,`, the
+/// `;` of Excel with a Swedish locale, the tab of Excel's "Unicode text").
 pub fn looks_csv(head: &[u8]) -> bool {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let first = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    let mut lines = head.split(|&b| b == b'\n');
+    let mut first = lines.next().unwrap_or(head);
+    if is_type_line(first) {
+        first = lines.next().unwrap_or_default();
+    }
     let lower = first.to_ascii_lowercase();
     let has = |k: &[u8]| memchr::memmem::find(&lower, k).is_some();
-    !first.trim_ascii_start().starts_with(b"{") && has(b"auditdata") && has(b"creationdate")
+    let start = first.trim_ascii_start();
+    !start.starts_with(b"{")
+        && !start.starts_with(b"[")
+        && has(b"auditdata")
+        && has(b"creationdate")
 }
 
-/// True when `head` looks like Management Activity API records.
+/// The `#TYPE System.Management.Automation.PSCustomObject` line that Windows PowerShell 5.1's
+/// `Export-Csv` writes before the header (unless `-NoTypeInformation`).
+fn is_type_line(line: &[u8]) -> bool {
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    line.len() >= 5 && line[..5].eq_ignore_ascii_case(b"#TYPE")
+}
+
+/// True when `head` looks like audit records in JSON: Management Activity API records, the
+/// objects of `Search-UnifiedAuditLog | ConvertTo-Json` (`Operations`, `AuditData` as a JSON
+/// string), or pages of Graph's audit log query records (`auditLogRecordType`, `auditData`).
 pub fn looks_json(head: &[u8]) -> bool {
     let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
-    (has(b"\"Operation\"") || has(b"\\\"Operation\\\""))
-        && (has(b"\"CreationTime\"") || has(b"\\\"CreationTime\\\""))
+    ((has(b"\"Operation\"") || has(b"\\\"Operation\\\""))
+        && (has(b"\"CreationTime\"") || has(b"\\\"CreationTime\\\"")))
+        || (has(b"\"Operations\"") && has(b"\"AuditData\""))
+        || (has(b"\"auditLogRecordType\"") || (has(b"\"auditData\"") && has(b"\"operation\"")))
 }
 
 /// What the CSV row adds to its AuditData.
@@ -125,14 +147,15 @@ impl TeamsAudit {
         layout: Layout,
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
-        read_records(input, &["events"], layout, &mut |raw| {
+        read_records(input, &["events", "value"], layout, &mut |raw| {
             let mut items = Vec::new();
-            let identity = match raw
-                .bytes
-                .and_then(|b| Ok((b, unwrap_elastic(parse_object(b)?)?)))
-            {
-                Ok((json, obj)) => {
-                    let ctx = RowContext::default();
+            let outer = raw.bytes.and_then(|b| Ok((b, parse_object(b)?)));
+            let record = outer
+                .as_ref()
+                .map_err(String::clone)
+                .and_then(|(json, outer)| Ok((*json, audit_record(outer)?)));
+            let identity = match record {
+                Ok((json, (obj, ctx))) => {
                     self.record(&obj, &ctx, &mut items);
                     record_identity(&obj, &ctx, json)
                 }
@@ -164,19 +187,46 @@ fn record_identity<'a>(obj: &Obj, ctx: &RowContext<'_>, json: &'a [u8]) -> Ident
     }
 }
 
-/// Elastic's test files carry the raw record as a string in `event.original`.
-fn unwrap_elastic(obj: Obj<'_>) -> Result<Obj<'_>, String> {
-    if obj.contains_key("Operation") {
-        return Ok(obj);
+/// The audit record a JSON record holds, and what its wrapping adds:
+/// - a Management Activity API record is the record itself;
+/// - `Search-UnifiedAuditLog | ConvertTo-Json` objects hold it as a JSON string in `AuditData`,
+///   beside `Identity` (the record id), `Operations` and `CreationDate` (in Windows
+///   PowerShell 5.1 written `/Date(MILLISECONDS)/`);
+/// - Graph's audit log query records (`/security/auditLog/queries/{id}/records`) hold it as
+///   an object in `auditData`, beside `id`, `operation` and `createdDateTime`;
+/// - Elastic's test files carry it as a string in `event.original`, or under `o365audit`.
+fn audit_record<'o, 'b>(outer: &'o Obj<'b>) -> Result<(Cow<'o, Obj<'b>>, RowContext<'o>), String> {
+    if outer.contains_key("Operation") {
+        return Ok((Cow::Borrowed(outer), RowContext::default()));
     }
-    if let Some(original) = obj_field(&obj, "event").and_then(|e| str_field(e, "original")) {
-        // The record is a string inside this one, parsed from a copy that goes with `obj`.
-        return parse_object(original.as_bytes()).map(Map::into_owned);
+    for key in ["AuditData", "auditData"] {
+        let inner = match outer.get(key) {
+            // The record is a string inside this one, parsed from a copy that goes with it.
+            Some(Value::String(text)) => Cow::Owned(
+                parse_object(text.as_bytes())
+                    .map_err(|e| format!("{key}: {e}"))?
+                    .into_owned(),
+            ),
+            Some(Value::Object(inner)) => Cow::Borrowed(inner),
+            Some(Value::Null) | None => continue,
+            Some(_) => return Err(format!("`{key}` is neither a JSON object nor a string")),
+        };
+        let first = |keys: &[&str]| keys.iter().find_map(|k| str_field(outer, k));
+        let ctx = RowContext {
+            record_id: first(&["Identity", "id"]),
+            creation_date: first(&["CreationDate", "createdDateTime"]),
+            operation: first(&["Operations", "operation"]),
+        };
+        return Ok((inner, ctx));
     }
-    if let Some(inner) = obj_field(&obj, "o365audit") {
-        return Ok(inner.clone());
+    if let Some(original) = obj_field(outer, "event").and_then(|e| str_field(e, "original")) {
+        let inner = parse_object(original.as_bytes())?.into_owned();
+        return Ok((Cow::Owned(inner), RowContext::default()));
     }
-    Ok(obj)
+    if let Some(inner) = obj_field(outer, "o365audit") {
+        return Ok((Cow::Borrowed(inner), RowContext::default()));
+    }
+    Ok((Cow::Borrowed(outer), RowContext::default()))
 }
 
 impl TeamsAudit {
@@ -187,7 +237,17 @@ impl TeamsAudit {
     ) -> io::Result<()> {
         let mut rows = RowReader::new();
         let mut columns: Option<Columns> = None;
-        while let Some((pos, row)) = rows.next(input)? {
+        // The separator the header showed, to read the rows after it with.
+        let mut delimiter = None;
+        let mut first_row = true;
+        loop {
+            if let Some(d) = delimiter.take() {
+                rows.set_delimiter(d);
+            }
+            let Some((pos, row)) = rows.next(input)? else {
+                break;
+            };
+            let at_start = std::mem::take(&mut first_row);
             let record = match row {
                 Row::Fields(f) => f,
                 Row::TooLong => {
@@ -215,7 +275,23 @@ impl TeamsAudit {
                 }
             };
             let Some(cols) = &columns else {
-                match Columns::from_header(&record) {
+                if at_start && record.get(0).is_some_and(is_type_line) {
+                    // PowerShell 5.1's `#TYPE ...` line: the header comes next.
+                    continue;
+                }
+                let names: Vec<&[u8]> = record.iter().collect();
+                let header = match Columns::from_header(&names) {
+                    Some(c) => Some(c),
+                    // One field: the header of a file separated by `;` or tabs, read with `,`.
+                    None if names.len() == 1 => [b';', b'\t'].into_iter().find_map(|d| {
+                        let split: Vec<&[u8]> = names[0].split(|&b| b == d).collect();
+                        let c = Columns::from_header(&split).filter(|_| split.len() > 1)?;
+                        delimiter = Some(d);
+                        Some(c)
+                    }),
+                    None => None,
+                };
+                match header {
                     Some(c) => columns = Some(c),
                     None => {
                         let _ = emit(Record::one(
@@ -341,7 +417,8 @@ impl TeamsAudit {
             }
         }
         for key in obj.keys() {
-            if !self.mapping.knows_field(&rule, key) {
+            // `@odata.type` of a Graph `auditData` is the wrapping's, not a field of the record.
+            if !key.starts_with('@') && !self.mapping.knows_field(&rule, key) {
                 out.push(Item::UnmappedField(format!(
                     "{}.{}",
                     safe_word(op),
@@ -664,10 +741,15 @@ struct Columns {
 }
 
 impl Columns {
-    fn from_header(header: &Fields<'_>) -> Option<Columns> {
+    fn from_header(header: &[&[u8]]) -> Option<Columns> {
         let find = |names: &[&str]| {
             header.iter().position(|h| {
                 let h = h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h).trim_ascii();
+                // A name still in quotes: a header split by hand (`"RecordId";"AuditData"`).
+                let h = h
+                    .strip_prefix(b"\"")
+                    .and_then(|h| h.strip_suffix(b"\""))
+                    .unwrap_or(h);
                 names.iter().any(|n| h.eq_ignore_ascii_case(n.as_bytes()))
             })
         };

@@ -51,11 +51,47 @@ impl TeamsGraph {
     }
 }
 
+/// The system event names mapped, in Graph's spelling.
+const SYSTEM_EVENTS: &[&str] = &[
+    "callRecordingEventMessageDetail",
+    "callTranscriptEventMessageDetail",
+    "callStartedEventMessageDetail",
+    "callEndedEventMessageDetail",
+    "membersAddedEventMessageDetail",
+    "membersJoinedEventMessageDetail",
+    "membersDeletedEventMessageDetail",
+    "membersLeftEventMessageDetail",
+];
+
+/// A mapped system event's name in Graph's spelling, whatever the case it was written in.
+fn system_event_name(name: &str) -> Option<&'static str> {
+    SYSTEM_EVENTS
+        .iter()
+        .copied()
+        .find(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// The chat id in a notification's `resource`: `chats('ID')/messages('...')`,
+/// `chats/ID/messages/...`, `/chats('ID')/...`.
+fn chat_of_resource(resource: &str) -> Option<&str> {
+    let at = resource.find("chats")? + "chats".len();
+    let rest = &resource[at..];
+    let id = if let Some(r) = rest.strip_prefix("('") {
+        &r[..r.find("')")?]
+    } else {
+        let r = rest.strip_prefix('/')?;
+        r.split('/').next()?
+    };
+    (!id.is_empty()).then_some(id)
+}
+
 /// True when `head` looks like Graph chat messages or attendance records.
 pub fn looks_graph(head: &[u8]) -> bool {
     let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
     has(b"\"messageType\"")
         || has(b"#microsoft.graph.chatMessage")
+        || has(b"#Microsoft.Teams.GraphSvc.")
+        || (has(b"\"subscriptionId\"") && has(b"\"changeType\"") && has(b"\"resource\""))
         || has(b"\"attendanceIntervals\"")
         || has(b"\"attendanceRecords\"")
 }
@@ -98,11 +134,65 @@ impl TeamsGraph {
             out.push(Item::Unmapped("attendance record (no meeting id)".into()));
             return Ok(None);
         }
-        if !m.contains_key("messageType") && !m.contains_key("body") {
-            return Err("not a chatMessage (no `messageType` or `body`)".into());
+        if m.contains_key("subscriptionId") && m.contains_key("resource") {
+            return self.notification(m, out);
+        }
+        self.chat_message(m, None, out)
+    }
+
+    /// A change notification (`value[]` of a notification POST): the message it carries,
+    /// decrypted (`resourceData`, `content`, `decryptedContent`, or `encryptedContent.data`
+    /// holding the message as an object or a JSON string), the chat taken from `resource`
+    /// (`chats('19:...')/messages('...')`) when the message does not name it.
+    fn notification(&self, n: &Obj, out: &mut Vec<Item>) -> Result<Option<RecordKey>, String> {
+        let is_message = |o: &Obj| {
+            o.contains_key("messageType") || o.contains_key("body") || o.contains_key("eventDetail")
+        };
+        let chat = str_field(n, "resource").and_then(chat_of_resource);
+        let places = [
+            n.get("resourceData"),
+            n.get("content"),
+            n.get("decryptedContent"),
+            obj_field(n, "encryptedContent").and_then(|e| e.get("data")),
+        ];
+        for v in places.into_iter().flatten() {
+            match v {
+                Value::Object(o) if is_message(o) => return self.chat_message(o, chat, out),
+                Value::String(text) if text.trim_start().starts_with('{') => {
+                    let Ok(o) = super::util::parse_object(text.as_bytes()) else {
+                        continue;
+                    };
+                    if is_message(&o) {
+                        return self.chat_message(&o, chat, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push(Item::Unmapped(
+            "change notification without its content (encrypted, or a basic notification)".into(),
+        ));
+        Ok(None)
+    }
+
+    /// A `chatMessage`; `chat` is the chat id its wrapping names, if any.
+    fn chat_message(
+        &self,
+        m: &Obj,
+        chat: Option<&str>,
+        out: &mut Vec<Item>,
+    ) -> Result<Option<RecordKey>, String> {
+        // A system event reported alone (a call-ended message with `chatId` and
+        // `eventDetail`) is a message too.
+        if !m.contains_key("messageType")
+            && !m.contains_key("body")
+            && !m.contains_key("eventDetail")
+        {
+            return Err("not a chatMessage (no `messageType`, `body` or `eventDetail`)".into());
         }
         let meeting = str_field(m, "chatId")
             .or_else(|| obj_field(m, "channelIdentity").and_then(|c| str_field(c, "channelId")))
+            .or(chat)
             .ok_or("no `chatId` or `channelIdentity.channelId`")?
             .to_string();
         let id = str_field(m, "id").unwrap_or("").to_string();
@@ -212,9 +302,10 @@ impl TeamsGraph {
         meeting: &str,
         out: &mut Vec<Item>,
     ) -> Result<(), String> {
-        let ty = str_field(d, "@odata.type")
-            .unwrap_or("")
-            .trim_start_matches("#microsoft.graph.");
+        // `#microsoft.graph.NAME`, or `#Microsoft.Teams.GraphSvc.NAME` in change notifications.
+        let full = str_field(d, "@odata.type").unwrap_or("");
+        let name = full.rsplit('.').next().unwrap_or(full);
+        let ty = system_event_name(name).unwrap_or(name);
         let ev = |time: Timestamp, who: Actor, kind| {
             Item::Event(Box::new(event(time, Platform::Teams, meeting, who, kind)))
         };

@@ -57,11 +57,18 @@ pub fn present(v: Option<&Value<'_>>) -> bool {
 ///   `2006-01-02T15:04:05.000000`);
 /// - a space instead of the `T`, and no separator at all (Graph's published
 ///   `2021-03-1706:47:05.123Z`);
-/// - the US locale form of Purview's `CreationDate` column, `9/20/2023 4:05:03 AM`, taken as UTC.
+/// - the US locale form of Purview's `CreationDate` column, `9/20/2023 4:05:03 AM`, taken as UTC;
+/// - Windows PowerShell 5.1's `ConvertTo-Json` form, `/Date(1700000000000)/`.
 pub fn parse_time(text: &str) -> Option<Timestamp> {
     let s = text.trim();
     if s.is_empty() || s.len() > 64 {
         return None;
+    }
+    if let Some(ms) = s.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")) {
+        // Windows PowerShell 5.1's ConvertTo-Json: `/Date(1700000000000)/`, milliseconds
+        // since the epoch, UTC (a `+0100` offset after the number only says the zone shown).
+        let digits = ms.split(['+', '-']).next().unwrap_or(ms);
+        return digits.parse::<i64>().ok().and_then(epoch_millis);
     }
     if s.contains('/') {
         return parse_us_locale(s);

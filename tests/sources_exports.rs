@@ -1,0 +1,482 @@
+//! Exports as IT staff really produce them (issue 14): Teams audit records re-saved by Excel
+//! with a Swedish locale, Windows PowerShell 5.1's `Export-Csv` and `ConvertTo-Json`, Excel's
+//! "Unicode text" (UTF-16), Graph's audit log query pages; compressed files; files that are
+//! recognised but not read; Graph change notifications and GraphSvc system events.
+//!
+//! Every variant is written here from the same audit records (the `teams/audit.ndjson`
+//! fixture, Microsoft's `AuditData` layout) the way the tool in question writes them, as the
+//! vendors document: it must give the same events as the records themselves.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use common::*;
+use motesvakt::event::EventKind;
+use motesvakt::ingest::{self, IngestError};
+use motesvakt::sources::Format;
+use serde_json::{Value, json};
+
+/// The audit records of the fixture, as JSON values (the repeated record included).
+fn records() -> Vec<Value> {
+    String::from_utf8(fixture("teams/audit.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn want() -> Vec<motesvakt::event::Event> {
+    native("teams/audit.native.ndjson")
+}
+
+/// A CSV cell quoted as Excel and PowerShell write it: in quotes, quotes doubled.
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+fn field<'a>(r: &'a Value, k: &str) -> &'a str {
+    r[k].as_str().unwrap_or_default()
+}
+
+/// A Purview CSV as Excel saves it with a Swedish locale: `;` between fields, a BOM, CRLF,
+/// `CreationDate` in Swedish form, cells quoted only where needed.
+fn excel_swedish_csv() -> Vec<u8> {
+    let mut out = "\u{feff}RecordId;CreationDate;RecordType;Operation;UserId;AuditData;AssociatedAdminUnits;AssociatedAdminUnitsNames\r\n".to_string();
+    for r in records() {
+        let created = field(&r, "CreationTime").replace('T', " ");
+        out.push_str(&format!(
+            "{};{};25;{};{};{};;\r\n",
+            field(&r, "Id"),
+            &created[..16],
+            field(&r, "Operation"),
+            field(&r, "UserId"),
+            quoted(&r.to_string())
+        ));
+    }
+    out.into_bytes()
+}
+
+/// `Search-UnifiedAuditLog ... | Export-Csv out.csv` in Windows PowerShell 5.1: a `#TYPE`
+/// line, every field quoted, the cmdlet's columns (`Identity` is the record id).
+fn powershell_csv() -> Vec<u8> {
+    let mut out = "#TYPE Deserialized.Microsoft.Exchange.Management.SystemConfigurationTasks.UnifiedAuditLogEvent\r\n\"RunspaceId\",\"RecordType\",\"CreationDate\",\"UserIds\",\"Operations\",\"AuditData\",\"ResultIndex\",\"ResultCount\",\"Identity\",\"IsValid\",\"ObjectState\"\r\n".to_string();
+    for (i, r) in records().iter().enumerate() {
+        out.push_str(&format!(
+            "\"5d1b0c2e-0000-4000-8000-000000000000\",\"MicrosoftTeams\",\"5/2/2024 1:05:1{} PM\",{},{},{},\"{}\",\"8\",{},\"True\",\"Unchanged\"\r\n",
+            i % 10,
+            quoted(field(r, "UserId")),
+            quoted(field(r, "Operation")),
+            quoted(&r.to_string()),
+            i + 1,
+            quoted(field(r, "Id")),
+        ));
+    }
+    out.into_bytes()
+}
+
+/// `Search-UnifiedAuditLog ... | ConvertTo-Json` in Windows PowerShell 5.1: an indented array
+/// of the cmdlet's objects, `AuditData` a JSON string, dates as `/Date(ms)/`.
+fn powershell_json() -> Vec<u8> {
+    let objects: Vec<Value> = records()
+        .iter()
+        .map(|r| {
+            json!({
+                "RunspaceId": "5d1b0c2e-0000-4000-8000-000000000000",
+                "RecordType": 25,
+                "CreationDate": "/Date(1714655111000)/",
+                "UserIds": field(r, "UserId"),
+                "Operations": field(r, "Operation"),
+                "AuditData": r.to_string(),
+                "ResultIndex": 1,
+                "ResultCount": 8,
+                "Identity": field(r, "Id"),
+                "IsValid": true,
+                "ObjectState": 2
+            })
+        })
+        .collect();
+    // PowerShell writes `\/` for `/` in dates; serde_json reads either.
+    serde_json::to_string_pretty(&objects)
+        .unwrap()
+        .replace("/Date(", "\\/Date(")
+        .replace(")/\"", ")\\/\"")
+        .into_bytes()
+}
+
+/// Excel's "Unicode text": UTF-16 LE with a BOM, tab separated, CRLF.
+fn excel_unicode_text() -> Vec<u8> {
+    let mut text =
+        "RecordId\tCreationDate\tRecordType\tOperation\tUserId\tAuditData\r\n".to_string();
+    for r in records() {
+        text.push_str(&format!(
+            "{}\t{}\t25\t{}\t{}\t{}\r\n",
+            field(&r, "Id"),
+            field(&r, "CreationTime"),
+            field(&r, "Operation"),
+            field(&r, "UserId"),
+            quoted(&r.to_string())
+        ));
+    }
+    utf16le(&text)
+}
+
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        out.extend_from_slice(&u.to_le_bytes());
+    }
+    out
+}
+
+/// Pages of `GET /security/auditLog/queries/{id}/records`: records under `value`, each with
+/// the record in `auditData`, two pages one after another.
+fn graph_audit_pages() -> Vec<u8> {
+    let recs: Vec<Value> = records()
+        .iter()
+        .map(|r| {
+            let mut data = r.clone();
+            data["@odata.type"] = json!("#microsoft.graph.security.defaultAuditData");
+            json!({
+                "id": field(r, "Id"),
+                "createdDateTime": format!("{}Z", field(r, "CreationTime")),
+                "auditLogRecordType": "microsoftTeams",
+                "operation": field(r, "Operation"),
+                "organizationId": TENANT,
+                "userType": "regular",
+                "userId": field(r, "UserId"),
+                "service": "MicrosoftTeams",
+                "objectId": "",
+                "userPrincipalName": field(r, "UserId"),
+                "clientIp": "10.20.30.40",
+                "administrativeUnits": [],
+                "auditData": data
+            })
+        })
+        .collect();
+    let context = "https://graph.microsoft.com/beta/$metadata#security/auditLog/queries('a3bc0ff6-0000-4000-8000-000000000001')/records";
+    let (a, b) = recs.split_at(4);
+    let page1 = json!({"@odata.context": context, "@odata.nextLink": "https://graph.microsoft.com/beta/security/auditLog/queries/a3bc0ff6-0000-4000-8000-000000000001/records?$skiptoken=x", "value": a});
+    let page2 = json!({"@odata.context": context, "value": b});
+    format!(
+        "{}\n{}\n",
+        serde_json::to_string_pretty(&page1).unwrap(),
+        serde_json::to_string_pretty(&page2).unwrap()
+    )
+    .into_bytes()
+}
+
+/// Writes `data` to a file and opens it as a scan does: format by content, decoded.
+fn opened(dir: &Path, name: &str, data: &[u8]) -> Result<(Format, Vec<u8>), IngestError> {
+    let path = dir.join(name);
+    std::fs::write(&path, data).unwrap();
+    let mut o = ingest::open(&path, None)?.expect("not empty");
+    let mut content = Vec::new();
+    o.reader.read_to_end(&mut content).unwrap();
+    Ok((o.format, content))
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(data).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn every_teams_audit_variant_is_recognised_and_gives_the_records_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let variants: [(&str, Vec<u8>, Format); 5] = [
+        ("excel-sv.csv", excel_swedish_csv(), Format::TeamsAuditCsv),
+        ("powershell.csv", powershell_csv(), Format::TeamsAuditCsv),
+        ("powershell.json", powershell_json(), Format::TeamsAuditJson),
+        ("unicode.txt", excel_unicode_text(), Format::TeamsAuditCsv),
+        (
+            "graph-audit.json",
+            graph_audit_pages(),
+            Format::TeamsAuditJson,
+        ),
+    ];
+    for (name, data, format) in variants {
+        for (file, bytes) in [
+            (name.to_string(), data.clone()),
+            (format!("{name}.gz"), gzip(&data)),
+        ] {
+            let (found, content) = opened(dir.path(), &file, &bytes).unwrap();
+            assert_eq!(found, format, "{file}: detected by content");
+            let out = read(format, &content);
+            assert!(rejected(&out).is_empty(), "{file}: {:?}", rejected(&out));
+            assert_eq!(
+                fields(&out),
+                ["MeetingParticipantDetail.ScreenSharingDetails"],
+                "{file}"
+            );
+            let (events, duplicates) = judged_with(format, &settings(), &content);
+            assert_same_events(&events, &want(), &file);
+            assert!(
+                duplicates > 0,
+                "{file}: the record exported twice is one record"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_record_has_the_same_key_in_every_export() {
+    let keys = |format: Format, data: &[u8]| {
+        let mut k: Vec<_> = read_keyed(format, &settings(), data)
+            .into_iter()
+            .map(|(_, key, _)| key)
+            .collect();
+        k.dedup();
+        k
+    };
+    let base = keys(Format::TeamsAuditJson, &fixture("teams/audit.ndjson"));
+    assert_eq!(base.len(), 8);
+    assert_eq!(keys(Format::TeamsAuditCsv, &excel_swedish_csv()), base);
+    assert_eq!(keys(Format::TeamsAuditCsv, &powershell_csv()), base);
+    assert_eq!(keys(Format::TeamsAuditJson, &powershell_json()), base);
+    assert_eq!(keys(Format::TeamsAuditJson, &graph_audit_pages()), base);
+}
+
+#[test]
+fn the_wrapping_fills_in_what_the_record_lacks() {
+    // Graph's documented example: `auditData` holds little more than its type; the record's
+    // operation, id and time are the wrapping's.
+    let page = json!({"value": [{
+        "id": "f00f0000-0000-4000-8000-000000000009",
+        "createdDateTime": "2024-05-02T09:05:00Z",
+        "auditLogRecordType": "microsoftTeams",
+        "operation": "MessageSent",
+        "userId": "anna@region.se",
+        "auditData": {"@odata.type": "#microsoft.graph.security.defaultAuditData",
+                      "UserId": "anna@region.se", "ChatThreadId": "19:meeting_x@thread.v2"}
+    }]});
+    let out = read(Format::TeamsAuditJson, page.to_string().as_bytes());
+    let ev = events(&out);
+    assert_eq!(ev.len(), 1, "{:?}", rejected(&out));
+    assert!(matches!(ev[0].kind, EventKind::ChatMessage { .. }));
+    assert_eq!(ev[0].time.to_string(), "2024-05-02T09:05:00Z");
+    assert!(fields(&out).is_empty(), "@odata.type is not a field");
+    // An `AuditData` string that is not JSON is rejected, without quoting it.
+    let bad = json!([{"Operations": "MeetingDetail", "AuditData": "{not json 19861208-2399"}]);
+    let out = read(Format::TeamsAuditJson, bad.to_string().as_bytes());
+    let rej = rejected(&out);
+    assert_eq!(rej.len(), 1);
+    assert!(
+        rej[0].1.starts_with("AuditData:") && !rej[0].1.contains("1986"),
+        "{rej:?}"
+    );
+}
+
+#[test]
+fn csv_variants_read_alike_on_every_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &["vgr-samsa"]);
+    for (name, data) in [
+        ("excel-sv.csv", excel_swedish_csv()),
+        ("powershell.csv", powershell_csv()),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &data).unwrap();
+        let mut seen = Vec::new();
+        for threads in ["1", "3"] {
+            let out = motesvakt(&[
+                "scan",
+                "--config",
+                cfg.to_str().unwrap(),
+                "--threads",
+                threads,
+                "--json",
+                path.to_str().unwrap(),
+            ]);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+            assert!(err.contains("8 records read"), "{name} on {threads}: {err}");
+            assert!(
+                !err.contains("rejected") || err.contains("0 rejected"),
+                "{err}"
+            );
+            seen.push((
+                triples(&incidents(&out)),
+                err.lines()
+                    .filter(|l| l.contains("records read"))
+                    .map(str::to_string)
+                    .collect::<Vec<_>>(),
+            ));
+        }
+        assert_eq!(seen[0], seen[1], "{name}");
+    }
+}
+
+#[test]
+fn recognised_files_that_are_not_read_say_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut xlsx = b"PK\x03\x04\x14\x00\x06\x00".to_vec();
+    xlsx.extend_from_slice(b"\x00\x00[Content_Types].xml....xl/workbook.xml");
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        ("audit.xlsx", xlsx, "an Excel workbook (.xlsx)"),
+        (
+            "audit.zip",
+            b"PK\x03\x04\x14\x00\x00\x00audit.csv".to_vec(),
+            "a zip archive",
+        ),
+        (
+            "audit.xls",
+            vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0],
+            "legacy Excel (.xls)",
+        ),
+        (
+            "audit.pdf",
+            b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec(),
+            "a PDF",
+        ),
+        (
+            "audit.csv.xz",
+            vec![0xFD, b'7', b'z', b'X', b'Z', 0, 0],
+            "xz-compressed",
+        ),
+    ];
+    let cfg = config(dir.path(), &["halland"]);
+    for (name, data, what) in cases {
+        let err = opened(dir.path(), name, &data).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            matches!(err, IngestError::Unsupported { .. }),
+            "{name}: {text}"
+        );
+        assert!(text.contains(what) && text.contains(name), "{name}: {text}");
+        // The scan says it too, and exits 3: nothing of its input could be read.
+        let out = motesvakt_paths(
+            &["scan", "--config", cfg.to_str().unwrap()],
+            &[&dir.path().join(name)],
+        );
+        assert_eq!(out.status.code(), Some(3), "{name}");
+        assert!(stderr(&out).contains(what), "{name}: {}", stderr(&out));
+    }
+    // A zip of the same bytes in gzip is still unrecognised content, said as such.
+    let err = opened(dir.path(), "notes.txt.gz", &gzip(b"just notes\n")).unwrap_err();
+    assert!(matches!(err, IngestError::UnknownFormat { .. }), "{err}");
+}
+
+#[test]
+fn utf16_json_from_powershell_redirection_is_read() {
+    // `ConvertTo-Json > out.json` in Windows PowerShell 5.1 writes UTF-16 LE with a BOM.
+    let dir = tempfile::tempdir().unwrap();
+    let text = String::from_utf8(powershell_json()).unwrap();
+    let (format, content) = opened(dir.path(), "out.json", &utf16le(&text)).unwrap();
+    assert_eq!(format, Format::TeamsAuditJson);
+    assert_eq!(content, text.as_bytes());
+    assert_same_events(&judged(format, &content), &want(), "utf-16 json");
+}
+
+const CHAT: &str = "19:meeting_NzVhYmNkZWYtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAx@thread.v2";
+
+#[test]
+fn graph_svc_system_events_map_like_their_graph_twins() {
+    let twin = |ty: &str, with_type: bool| {
+        let mut m = json!({
+            "id": "1714640400000",
+            "chatId": CHAT,
+            "createdDateTime": "2024-05-02T09:30:00Z",
+            "eventDetail": {
+                "@odata.type": ty,
+                "callId": "c1",
+                "callDuration": "PT30M",
+                "initiator": {"user": {"id": "0000aaaa-0000-4000-8000-0000000000a1",
+                                       "displayName": "Anna Andersson",
+                                       "userIdentityType": "aadUser",
+                                       "tenantId": TENANT}}
+            }
+        });
+        if with_type {
+            m["messageType"] = json!("systemEventMessage");
+            m["body"] = json!({"contentType": "html", "content": "<systemEventMessage/>"});
+        }
+        let out = read(Format::TeamsGraph, m.to_string().as_bytes());
+        assert!(rejected(&out).is_empty(), "{ty}: {:?}", rejected(&out));
+        events(&out)
+    };
+    let graph = twin("#microsoft.graph.callEndedEventMessageDetail", true);
+    assert!(matches!(graph[0].kind, EventKind::MeetingEnded { .. }));
+    // As Microsoft's change notifications write it, and without `messageType` or `body`.
+    for with_type in [true, false] {
+        let svc = twin(
+            "#Microsoft.Teams.GraphSvc.callEndedEventMessageDetail",
+            with_type,
+        );
+        assert_same_events(&svc, &graph, "GraphSvc call ended");
+    }
+    let started = twin(
+        "#Microsoft.Teams.GraphSvc.callStartedEventMessageDetail",
+        false,
+    );
+    assert!(matches!(started[0].kind, EventKind::MeetingStarted { .. }));
+    assert_eq!(
+        Format::sniff(br##"{"eventDetail":{"@odata.type":"#Microsoft.Teams.GraphSvc.callEndedEventMessageDetail"}}"##),
+        Some(Format::TeamsGraph)
+    );
+}
+
+#[test]
+fn change_notifications_are_unwrapped() {
+    let message = json!({
+        "@odata.type": "#Microsoft.Graph.chatMessage",
+        "id": "1714640700000",
+        "messageType": "message",
+        "createdDateTime": "2024-05-02T09:05:00Z",
+        "lastModifiedDateTime": "2024-05-02T09:05:00Z",
+        "from": {"user": {"id": "0000aaaa-0000-4000-8000-0000000000a1", "displayName": "Anna Andersson",
+                          "userIdentityType": "aadUser", "tenantId": TENANT}},
+        "body": {"contentType": "text", "content": "Mötet börjar strax"}
+    });
+    let resource = format!("chats('{CHAT}')/messages('1714640700000')");
+    let envelope = |inner: Value| {
+        json!({"value": [{
+            "subscriptionId": "8b5a4a4e-0000-4000-8000-000000000001",
+            "changeType": "created",
+            "clientState": "secret",
+            "subscriptionExpirationDateTime": "2024-05-02T10:00:00Z",
+            "resource": resource,
+            "resourceData": inner,
+            "tenantId": TENANT
+        }]})
+        .to_string()
+    };
+    assert_eq!(
+        Format::sniff(envelope(json!({})).as_bytes()),
+        Some(Format::TeamsGraph)
+    );
+    // The decrypted message in `resourceData`; the chat named only by `resource`.
+    let out = read(Format::TeamsGraph, envelope(message.clone()).as_bytes());
+    let ev = events(&out);
+    assert_eq!(ev.len(), 1, "{:?}", rejected(&out));
+    assert_eq!(ev[0].meeting, CHAT);
+    assert!(
+        matches!(&ev[0].kind, EventKind::ChatMessage { text, .. } if text == "Mötet börjar strax")
+    );
+    // The same message as a list page gives the same record key: read once.
+    let mut listed = message.clone();
+    listed["chatId"] = json!(CHAT);
+    let page = json!({"value": [listed]}).to_string();
+    let key_of = |d: &str| read_keyed(Format::TeamsGraph, &settings(), d.as_bytes())[0].1;
+    assert_eq!(key_of(&envelope(message.clone())), key_of(&page));
+    // Decrypted content kept as a JSON string beside the envelope.
+    let mut as_string =
+        serde_json::from_str::<Value>(&envelope(json!({"id": "1714640700000"}))).unwrap();
+    as_string["value"][0]["decryptedContent"] = json!(message.to_string());
+    let ev = events(&read(Format::TeamsGraph, as_string.to_string().as_bytes()));
+    assert_eq!(ev.len(), 1);
+    // Still encrypted, or a basic notification: counted as unmapped, not rejected.
+    let mut encrypted =
+        serde_json::from_str::<Value>(&envelope(json!({"id": "1714640700000"}))).unwrap();
+    encrypted["value"][0]["encryptedContent"] =
+        json!({"data": "bXVjaCBzZWNyZXQ=", "dataKey": "a2V5"});
+    let out = read(Format::TeamsGraph, encrypted.to_string().as_bytes());
+    assert!(events(&out).is_empty() && rejected(&out).is_empty());
+    assert!(
+        unmapped(&out)[0]
+            .1
+            .starts_with("change notification without its content")
+    );
+}
