@@ -536,6 +536,9 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     for line in report::format_lines(&stats) {
         let _ = writeln!(err, "{line}");
     }
+    if let Some(hint) = report::tenant_hint(&stats) {
+        let _ = writeln!(err, "{hint}");
+    }
     let _ = writeln!(err, "{}", report::summary_line(&stats));
     drop(err);
     printed?;

@@ -111,6 +111,7 @@ fn read_all(format: Format, data: &[u8], capacity: usize, lines: bool) -> Vec<Se
                     Item::Unmapped(s) => format!("unmapped {s}"),
                     Item::UnmappedField(s) => format!("field {s}"),
                     Item::Rejected(s) => format!("rejected {s}"),
+                    Item::Tenant { id, own } => format!("tenant {id} {own}"),
                 })
                 .collect(),
         });

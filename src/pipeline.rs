@@ -58,6 +58,10 @@ pub struct FormatCounts {
     /// How often each kind of unmapped record or field was seen (`operation X`, `event Y`,
     /// `MeetingParticipantDetail.Z`); labels never hold free text.
     pub labels: BTreeMap<String, u64>,
+    /// Tenants Teams records named while `tenant_ids` is not set: for each, how many records
+    /// named it as their own (`OrganizationId` of an audit record) and how many named it at
+    /// all. At most [`MAX_LABELS`] tenants.
+    pub tenants: BTreeMap<String, (u64, u64)>,
 }
 
 /// At most this many distinct labels are counted per format; the rest are counted as `other`.
@@ -82,6 +86,17 @@ impl FormatCounts {
         self.unmapped_fields += other.unmapped_fields;
         for (label, n) in other.labels {
             self.label(label, n);
+        }
+        for (id, (own, named)) in other.tenants {
+            self.tenant(id, own, named);
+        }
+    }
+
+    fn tenant(&mut self, id: String, own: u64, named: u64) {
+        if self.tenants.len() < MAX_LABELS || self.tenants.contains_key(&id) {
+            let t = self.tenants.entry(id).or_default();
+            t.0 += own;
+            t.1 += named;
         }
     }
 }
@@ -266,6 +281,7 @@ impl<'a> Observer<'a> {
                     counts.unmapped_fields += 1;
                     counts.label(format!("field {field}"), 1);
                 }
+                Item::Tenant { id, own } => counts.tenant(id, u64::from(own), 1),
                 Item::Rejected(reason) => {
                     rejected = true;
                     batch.diagnostics.push(Diagnostic::Record {

@@ -480,3 +480,79 @@ fn change_notifications_are_unwrapped() {
             .starts_with("change notification without its content")
     );
 }
+
+#[test]
+fn teams_tenants_nothing_classifies_are_named_once_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &["vgr-samsa"]);
+    let audit = dir.path().join("audit.csv");
+    std::fs::write(&audit, excel_swedish_csv()).unwrap();
+    let graph = dir.path().join("graph.json");
+    let message = json!({"value": [{"id": "1", "chatId": CHAT, "messageType": "message",
+        "createdDateTime": "2024-05-02T09:05:00Z",
+        "from": {"user": {"id": "0000aaaa-0000-4000-8000-0000000000a1",
+                          "tenantId": "0b1c2d3e-0000-4000-8000-00000000f00d"}},
+        "body": {"contentType": "text", "content": "hej"}}]});
+    std::fs::write(&graph, message.to_string()).unwrap();
+    let out = motesvakt_paths(
+        &["scan", "--config", cfg.to_str().unwrap()],
+        &[&audit, &graph],
+    );
+    let err = stderr(&out);
+    let hints: Vec<&str> = err.lines().filter(|l| l.contains("tenant_ids")).collect();
+    assert_eq!(hints.len(), 1, "{err}");
+    assert!(hints[0].contains("2 tenants"), "{}", hints[0]);
+    assert!(
+        hints[0].contains(&format!("tenant_ids = [\"{TENANT}\"]")),
+        "the audit records' own tenant is the fix: {}",
+        hints[0]
+    );
+    // With `tenant_ids` set, nothing is left unclassified: no hint.
+    let set = dir.path().join("set.toml");
+    std::fs::write(
+        &set,
+        format!("internal_domains = [\"region.se\"]\nprofiles = [\"vgr-samsa\"]\ntenant_ids = [\"{TENANT}\"]\n"),
+    )
+    .unwrap();
+    let out = motesvakt_paths(
+        &["scan", "--config", set.to_str().unwrap()],
+        &[&audit, &graph],
+    );
+    assert!(!stderr(&out).contains("tenant_ids"), "{}", stderr(&out));
+    // Graph alone: the tenant is named, the fix says where to find one's own.
+    let out = motesvakt_paths(&["scan", "--config", cfg.to_str().unwrap()], &[&graph]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 tenant and") && err.contains("YOUR-TENANT-GUID"),
+        "{err}"
+    );
+}
+
+#[test]
+fn only_guids_are_noted_as_tenants() {
+    let mut r = records()[0].clone();
+    for (org, noted) in [
+        (
+            "7C9A0F31-5B1E-4D2A-9C3E-1F2A3B4C5D6E",
+            Some("7c9a0f31-5b1e-4d2a-9c3e-1f2a3b4c5d6e"),
+        ),
+        ("not a guid \u{1b}[31m", None),
+        // A GUID-shaped value holding ten digits in a row is not shown.
+        ("7c9a0f31-5b1e-4d2a-9c3e-a8612082399b", None),
+    ] {
+        r["OrganizationId"] = json!(org);
+        let out = read_with(
+            Format::TeamsAuditJson,
+            &motesvakt::sources::SourceSettings::default(),
+            r.to_string().as_bytes(),
+        );
+        let tenants: Vec<&str> = out
+            .iter()
+            .filter_map(|(_, o)| match o {
+                Out::Tenant(id, true) => Some(id.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tenants, noted.into_iter().collect::<Vec<_>>(), "{org:?}");
+    }
+}

@@ -5,6 +5,7 @@
 
 mod shown;
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use serde::Serialize;
@@ -218,6 +219,45 @@ pub fn summary_line(stats: &Stats) -> String {
     }
     let _ = write!(line, ", {:.2} s", stats.elapsed.as_secs_f64());
     line
+}
+
+/// When Teams records named tenants and `tenant_ids` is not set (the adapters note tenants only
+/// then), one line that says so and how to fix it: the tenant the audit records name as their
+/// own (`OrganizationId`, the tenant the export was made in) is the one to list. Tenant ids are
+/// GUIDs checked by the adapters; nothing else from the input is shown.
+pub fn tenant_hint(stats: &Stats) -> Option<String> {
+    let mut tenants: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for c in stats.formats.values() {
+        for (id, (own, named)) in &c.tenants {
+            let t = tenants.entry(id.as_str()).or_default();
+            t.0 += own;
+            t.1 += named;
+        }
+    }
+    if tenants.is_empty() {
+        return None;
+    }
+    let mut own: Vec<(&str, u64)> = tenants
+        .iter()
+        .filter(|(_, (o, _))| *o > 0)
+        .map(|(id, (o, _))| (*id, *o))
+        .collect();
+    own.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let n = tenants.len();
+    let what = if n == 1 {
+        "1 tenant".to_string()
+    } else {
+        format!("{n} tenants")
+    };
+    let fix = match own.first() {
+        Some((id, _)) => format!(
+            "the audit records' own tenant (OrganizationId) is {id}: add `tenant_ids = [\"{id}\"]` to the configuration"
+        ),
+        None => "add `tenant_ids = [\"YOUR-TENANT-GUID\"]` to the configuration (the OrganizationId of your Teams audit records, or Tenant ID in the Microsoft Entra admin center)".to_string(),
+    };
+    Some(format!(
+        "motesvakt: warning: Teams records name {what} and `tenant_ids` is not set, so Teams users known only by object id (Graph chat authors) count as external; {fix}"
+    ))
 }
 
 /// Per-format counts, one line per format read (on stderr, before the summary), each followed

@@ -62,6 +62,11 @@ pub enum Item {
     UnmappedField(String),
     /// A record that could not be read. The reason must never quote free text from the record.
     Rejected(String),
+    /// A Microsoft 365 tenant a Teams record names while `tenant_ids` is not set, so that
+    /// nothing classifies its users (a GUID, checked by [`util::tenant_guid`]; never other
+    /// text). `own` when it is the audit record's own `OrganizationId`: the tenant the export
+    /// was made in, the organisation's. Counted for the scan summary's hint, nothing else.
+    Tenant { id: String, own: bool },
 }
 
 /// Where a record was in its file.

@@ -113,6 +113,7 @@ mod tests {
                         Item::Unmapped(w) => format!("unmapped {w}"),
                         Item::UnmappedField(w) => format!("unmapped field {w}"),
                         Item::Rejected(r) => format!("rejected {r}"),
+                        Item::Tenant { id, .. } => format!("tenant {id}"),
                     },
                 ));
                 Flow::Continue(())

@@ -35,7 +35,7 @@ use super::json::{Layout, position_key, read_records};
 use super::teams_map::{FieldMap, Handler, OperationMap, table_event};
 use super::util::{
     actor, bool_field, event, json_error, obj_field, parse_object, parse_time, safe_word,
-    str_field, time_value,
+    str_field, tenant_guid, time_value,
 };
 use super::{Adapter, Flow, Identity, Item, Record, RecordKey, SourceSettings, TeamsMapping};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
@@ -367,6 +367,23 @@ impl TeamsAudit {
     fn record(&self, obj: &Obj, ctx: &RowContext<'_>, out: &mut Vec<Item>) {
         if let Err(reason) = self.map(obj, ctx, out) {
             out.push(Item::Rejected(reason));
+        }
+        if self.tenants.is_empty() {
+            // Nothing classifies tenants: note those named, for the summary's hint. The
+            // record's own `OrganizationId` is the tenant the export was made in.
+            let own = str_field(obj, "OrganizationId").and_then(tenant_guid);
+            if let Some(Value::Array(list)) = obj.get("Attendees") {
+                for a in list.iter().filter_map(Value::as_object) {
+                    if let Some(t) = str_field(a, "OrganizationId").and_then(tenant_guid)
+                        && own.as_ref() != Some(&t)
+                    {
+                        out.push(Item::Tenant { id: t, own: false });
+                    }
+                }
+            }
+            if let Some(id) = own {
+                out.push(Item::Tenant { id, own: true });
+            }
         }
     }
 

@@ -29,7 +29,9 @@ use super::value::{Map, Value};
 use jiff::{SignedDuration, Timestamp};
 
 use super::json::{Layout, read_objects};
-use super::util::{actor, event, html_to_text, obj_field, safe_word, str_field, time_value};
+use super::util::{
+    actor, event, html_to_text, obj_field, safe_word, str_field, tenant_guid, time_value,
+};
 use super::{Adapter, Flow, Item, Record, RecordKey, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform};
 
@@ -211,6 +213,15 @@ impl TeamsGraph {
             )
         });
         self.message(m, &meeting, id, deleted, out)?;
+        if self.tenants.is_empty()
+            && let Some(t) = obj_field(m, "from")
+                .and_then(|f| obj_field(f, "user"))
+                .and_then(|u| str_field(u, "tenantId"))
+                .and_then(tenant_guid)
+        {
+            // Nothing classifies tenants: noted for the summary's hint.
+            out.push(Item::Tenant { id: t, own: false });
+        }
         Ok(key)
     }
 

@@ -206,6 +206,25 @@ pub fn safe_word(t: &str) -> &str {
     }
 }
 
+/// A Microsoft 365 tenant id as a summary may show it: a GUID (`8-4-4-4-12` hex digits, in
+/// lower case), or `None` for anything else. A GUID with a run of ten or more decimal digits
+/// (which could hold an identity number) is not shown either.
+pub fn tenant_guid(t: &str) -> Option<String> {
+    let t = t.trim();
+    let groups: Vec<&str> = t.split('-').collect();
+    let form = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    let mut run = 0;
+    let long_digits = t.bytes().any(|b| {
+        run = if b.is_ascii_digit() { run + 1 } else { 0 };
+        run >= 10
+    });
+    (form && !long_digits).then(|| t.to_ascii_lowercase())
+}
+
 /// Parses one JSON record into an object (borrowing its strings from `bytes`), or says
 /// (without quoting it) why it is not one.
 pub fn parse_object(bytes: &[u8]) -> Result<Map<'_>, String> {

@@ -18,6 +18,7 @@ pub enum Out {
     Unmapped(String),
     Field(String),
     Rejected(String),
+    Tenant(String, bool),
 }
 
 /// The organisation of the fixtures.
@@ -66,6 +67,7 @@ pub fn read_keyed(
                         Item::Unmapped(s) => Out::Unmapped(s),
                         Item::UnmappedField(s) => Out::Field(s),
                         Item::Rejected(s) => Out::Rejected(s),
+                        Item::Tenant { id, own } => Out::Tenant(id, own),
                     },
                 ))
             }
