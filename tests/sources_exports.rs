@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use common::*;
-use motesvakt::event::EventKind;
+use motesvakt::event::{ActorKind, EventKind};
 use motesvakt::ingest::{self, IngestError};
 use motesvakt::sources::Format;
 use serde_json::{Value, json};
@@ -555,4 +555,238 @@ fn only_guids_are_noted_as_tenants() {
             .collect();
         assert_eq!(tenants, noted.into_iter().collect::<Vec<_>>(), "{org:?}");
     }
+}
+
+/// A Zoom webhook body (the documented `event`/`event_ts`/`payload.object` layout).
+fn zoom_body(event: &str, object: Value) -> Value {
+    json!({"event": event, "event_ts": 1714640400000i64,
+           "payload": {"account_id": "AAAA", "object": object}})
+}
+
+#[test]
+fn zoom_webinars_map_like_meetings() {
+    let object = |extra: Value| {
+        let mut o = json!({"uuid": "wbn==", "id": 81234567890i64, "host_id": "H1", "topic": "Webbinarium",
+                           "start_time": "2024-05-02T09:00:00Z", "end_time": "2024-05-02T10:00:00Z"});
+        for (k, v) in extra.as_object().unwrap() {
+            o[k] = v.clone();
+        }
+        o
+    };
+    let person = json!({"participant": {"id": "P2", "user_name": "Extern", "email": "ext@example.com",
+                        "join_time": "2024-05-02T09:01:00Z", "leave_time": "2024-05-02T09:50:00Z"}});
+    let chat = json!({"chat_message": {"date_time": "2024-05-02T09:05:00Z", "message_content": "Hej allihop",
+                      "message_id": "m1", "sender_email": "ext@example.com", "sender_name": "Extern"}});
+    for (suffix, extra) in [
+        ("started", json!({})),
+        ("ended", json!({})),
+        ("participant_joined", person.clone()),
+        ("participant_left", person),
+        ("chat_message_sent", chat),
+    ] {
+        let meeting = zoom_body(&format!("meeting.{suffix}"), object(extra.clone()));
+        let webinar = zoom_body(&format!("webinar.{suffix}"), object(extra));
+        let m = events(&read(Format::Zoom, meeting.to_string().as_bytes()));
+        let w = events(&read(Format::Zoom, webinar.to_string().as_bytes()));
+        assert_eq!(w.len(), 1, "webinar.{suffix}");
+        assert_same_events(&w, &m, &format!("webinar.{suffix}"));
+    }
+    assert_eq!(
+        Format::sniff(
+            zoom_body("webinar.started", object(json!({})))
+                .to_string()
+                .as_bytes()
+        ),
+        Some(Format::Zoom)
+    );
+    // A webinar event without a meeting twin keeps its own name in the count.
+    let other = zoom_body("webinar.registration_created", object(json!({})));
+    let out = read(Format::Zoom, other.to_string().as_bytes());
+    assert_eq!(unmapped(&out)[0].1, "event webinar.registration_created");
+}
+
+#[test]
+fn zoom_recording_deletions_are_labelled() {
+    for (event, label) in [
+        (
+            "recording.deleted",
+            "event recording.deleted (recording deleted for good)",
+        ),
+        (
+            "recording.trashed",
+            "event recording.trashed (recording moved to the trash)",
+        ),
+        (
+            "recording.recovered",
+            "event recording.recovered (recording restored from the trash)",
+        ),
+    ] {
+        let body = zoom_body(event, json!({"uuid": "u==", "id": 1, "host_id": "H1"}));
+        let out = read(Format::Zoom, body.to_string().as_bytes());
+        assert_eq!(unmapped(&out), [(1, label.to_string())], "{event}");
+    }
+}
+
+#[test]
+fn zoom_bodies_still_in_their_transport_are_read() {
+    let body = zoom_body(
+        "meeting.participant_joined",
+        json!({"uuid": "u==", "id": 1, "host_id": "H1",
+               "participant": {"id": "P2", "email": "ext@example.com", "join_time": "2024-05-02T09:01:00Z"}}),
+    );
+    let want = events(&read(Format::Zoom, body.to_string().as_bytes()));
+    assert_eq!(want.len(), 1);
+    let headers = json!({"content-type": "application/json", "x-zm-request-timestamp": "1714640400",
+                         "x-zm-signature": "v0=abc"});
+    for (what, stored) in [
+        (
+            "body as an object",
+            json!({"headers": headers, "body": body}),
+        ),
+        (
+            "body as a JSON string",
+            json!({"headers": headers, "body": body.to_string()}),
+        ),
+    ] {
+        let text = stored.to_string();
+        assert_eq!(Format::sniff(text.as_bytes()), Some(Format::Zoom), "{what}");
+        let out = read(Format::Zoom, text.as_bytes());
+        assert!(rejected(&out).is_empty(), "{what}: {:?}", rejected(&out));
+        assert_same_events(&events(&out), &want, what);
+    }
+    // A body string that is not JSON is rejected without being quoted.
+    let bad = json!({"headers": headers, "body": "{\"event\": 19861208-2399"}).to_string();
+    let rej = rejected(&read(Format::Zoom, bad.as_bytes()));
+    assert_eq!(rej.len(), 1);
+    assert!(
+        rej[0].1.starts_with("body:") && !rej[0].1.contains("1986"),
+        "{rej:?}"
+    );
+}
+
+#[test]
+fn webex_events_api_items_are_mapped() {
+    // `GET /v1/events`: the envelope of the documented example, for each resource.
+    let item = |id: &str, resource: &str, ty: &str, data: Value| {
+        json!({"id": id, "resource": resource, "type": ty, "appId": "null",
+               "actorId": "Y2lzY29zcGFyazovL3VzL1BFT1BMRS9hY3Rvcg", "orgId": WEBEX_ORG,
+               "created": "2024-05-02T09:05:00.000Z", "data": data})
+    };
+    let page = json!({"items": [
+        item("e1", "meetingMessages", "created", json!({
+            "id": "msg-1", "meetingId": "mtg-1_I_1", "text": "Välkomna", "personId": "p1",
+            "personEmail": "anna@region.se", "orgId": WEBEX_ORG, "created": "2024-05-02T09:04:59.000Z"})),
+        item("e2", "meetingMessages", "created", json!({
+            "id": "msg-2", "meetingId": "mtg-1_I_1", "text": "Tack", "personEmail": "ext@example.com",
+            "orgId": "T1RIRVItT1JH"})),
+        item("e3", "meetingMessages", "deleted", json!({"id": "msg-2", "meetingId": "mtg-1_I_1"})),
+        item("e4", "meetings", "started", json!({"id": "mtg-1_I_1", "meetingType": "meeting",
+            "title": "Vårdplanering", "hostEmail": "anna@region.se", "start": "2024-05-02T09:00:00Z"})),
+        item("e5", "meetingTranscripts", "created", json!({"id": "t1", "meetingId": "mtg-1_I_1",
+            "hostUserId": "anna@region.se", "startTime": "2024-05-02T09:00:10Z"})),
+        item("e6", "convergedRecordings", "created", json!({"id": "r1", "meetingId": "mtg-1_I_1",
+            "hostEmail": "anna@region.se", "timeRecorded": "2024-05-02T09:02:00Z", "durationSeconds": 600})),
+    ]});
+    let text = page.to_string();
+    assert_eq!(Format::sniff(text.as_bytes()), Some(Format::Webex));
+    let out = read(Format::Webex, text.as_bytes());
+    assert!(
+        rejected(&out).is_empty() && unmapped(&out).is_empty(),
+        "{:?} {:?}",
+        rejected(&out),
+        unmapped(&out)
+    );
+    let ev = events(&out);
+    let types: Vec<&str> = ev.iter().map(|e| e.kind.type_name()).collect();
+    assert_eq!(
+        types,
+        [
+            "chat_message",
+            "chat_message",
+            "chat_message_deleted",
+            "meeting_started",
+            "transcription_started",
+            "recording_started",
+            "recording_stopped"
+        ]
+    );
+    assert!(ev.iter().all(|e| e.meeting == "mtg-1_I_1"));
+    assert_eq!(
+        ev[0].time.to_string(),
+        "2024-05-02T09:04:59Z",
+        "the message's own time"
+    );
+    assert_eq!(ev[0].actor.kind, Some(ActorKind::Internal));
+    assert_eq!(ev[1].actor.kind, Some(ActorKind::External));
+    assert!(
+        matches!(&ev[1].kind, EventKind::ChatMessage { text, message_id }
+        if text == "Tack" && message_id.as_deref() == Some("msg-2"))
+    );
+    assert_eq!(
+        ev[1].time.to_string(),
+        "2024-05-02T09:05:00Z",
+        "the event's time"
+    );
+}
+
+#[test]
+fn a_webex_participant_in_the_lobby_is_waiting_not_joined() {
+    let hook = |state: &str| {
+        json!({"id": format!("h-{state}"), "resource": "meetingParticipants", "event": "joined",
+               "created": "2024-05-02T09:00:00.000Z",
+               "data": {"meetingId": "m", "email": "ext@example.com", "state": state,
+                        "joinedTime": "2024-05-02T09:00:00.000Z"}})
+        .to_string()
+    };
+    let out = read(Format::Webex, hook("lobby").as_bytes());
+    assert!(events(&out).is_empty());
+    assert_eq!(unmapped(&out)[0].1, "participant in the lobby");
+    assert_eq!(
+        events(&read(Format::Webex, hook("joined").as_bytes())).len(),
+        1
+    );
+    // A listed participant still in the lobby, even with a time, is not in the meeting.
+    let listed = json!({"items": [{"id": "p", "meetingId": "m", "email": "ext@example.com",
+        "state": "lobby", "joinedTime": "2024-05-02T09:00:00.000Z"}]});
+    assert!(events(&read(Format::Webex, listed.to_string().as_bytes())).is_empty());
+}
+
+#[test]
+fn a_pexip_participant_still_connecting_is_not_in_the_meeting_yet() {
+    let rec = |seq: u32, t: &str, event: &str, service: &str| {
+        format!(
+            r#"{{"node":"10.1.0.11","seq":{seq},"version":1,"time":{t},"event":"{event}","data":{{"uuid":"p1","conference":"vmr","source_alias":"sip:ext@example.com","display_name":"Extern","role":"guest","service_type":"{service}","call_direction":"in","is_presenting":false,"is_streaming":false}}}}"#
+        )
+    };
+    // At the PIN entry, then in the conference.
+    let data = [
+        rec(1, "1714640400.0", "participant_connected", "connecting"),
+        rec(2, "1714640460.0", "participant_updated", "conference"),
+    ]
+    .join("\n");
+    let ev = judged(Format::Pexip, data.as_bytes());
+    assert_eq!(
+        ev[0].kind,
+        EventKind::ParticipantJoined {
+            role: Some(motesvakt::event::Role::Guest),
+            via_lobby: Some(true)
+        }
+    );
+    let admitted: Vec<_> = ev
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::ParticipantAdmitted { .. }))
+        .collect();
+    assert_eq!(admitted.len(), 1, "in the meeting once past the PIN");
+    assert_eq!(admitted[0].time.to_string(), "2024-05-02T09:01:00Z");
+    // Hung up at the IVR: never admitted.
+    let gave_up = [
+        rec(1, "1714640400.0", "participant_connected", "ivr"),
+        rec(2, "1714640430.0", "participant_disconnected", "ivr"),
+    ]
+    .join("\n");
+    let ev = judged(Format::Pexip, gave_up.as_bytes());
+    assert!(
+        !ev.iter()
+            .any(|e| matches!(e.kind, EventKind::ParticipantAdmitted { .. }))
+    );
 }

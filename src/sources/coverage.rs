@@ -100,7 +100,12 @@ pub fn coverage(platform: Platform, event_type: &str) -> Option<Coverage> {
             Partial("after the meeting; audio-only recordings are not told apart")
         }
         (Platform::Webex, "transcription_started") => Partial("after the meeting"),
-        (Platform::Webex, "chat_message") => Partial("post-meeting chat export"),
+        (Platform::Webex, "chat_message") => Partial(
+            "in-meeting chat from the Events API (meetingMessages: public messages; direct ones are ephemeral unless archived) and the post-meeting chat export",
+        ),
+        (Platform::Webex, "chat_message_deleted") => {
+            Partial("when the Events API reports a meetingMessages deletion")
+        }
         (Platform::Webex, _) => No,
 
         _ => No,
@@ -150,6 +155,8 @@ mod tests {
             ["screen_share_started"]
         );
         assert!(missing(Platform::Teams, &["control_granted", "chat_message"]).is_empty());
+        // Webex meetingMessages (Events API) are in-meeting chat.
+        assert!(missing(Platform::Webex, &["chat_message", "chat_message_deleted"]).is_empty());
         assert!(
             coverage(Platform::Zoom, "recording_started")
                 .unwrap()

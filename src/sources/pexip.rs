@@ -190,8 +190,10 @@ impl Pexip {
                     return Ok(());
                 };
                 let who = self.participant(data, "source_alias", "destination_alias");
+                // Still connecting (at the PIN entry or an IVR) is not in the meeting yet: like
+                // the waiting room, until the participant reaches the conference.
                 let waiting = match str_field(data, "service_type").unwrap_or("") {
-                    "waiting_room" | "lobby" => Some(true),
+                    "waiting_room" | "lobby" | "connecting" | "ivr" => Some(true),
                     "conference" | "lecture" => Some(false),
                     _ => None,
                 };

@@ -133,6 +133,11 @@ impl Webex {
                 ("meetingParticipants", "joined" | "left") => Kind::Participant,
                 ("recordings" | "convergedRecordings", "created") => Kind::Recording,
                 ("meetingTranscripts", "created") => Kind::Transcript,
+                // The Events API's in-meeting chat (`/events?resource=meetingMessages`).
+                ("meetingMessages", "created" | "deleted") => {
+                    self.meeting_message(obj, data, name == "deleted", created, out)?;
+                    return Ok(key);
+                }
                 _ => {
                     out.push(Item::Unmapped(format!(
                         "webhook {}.{}",
@@ -240,6 +245,12 @@ impl Webex {
                     role,
                     via_lobby: None,
                 };
+                if str_field(o, "state") == Some("lobby") {
+                    // Waiting to be let in, not in the meeting: the join comes with the state
+                    // `joined`.
+                    out.push(Item::Unmapped("participant in the lobby".into()));
+                    return Ok(());
+                }
                 match webhook {
                     Some("joined") => {
                         let t = joined
@@ -254,10 +265,6 @@ impl Webex {
                         out.push(ev(t, who, EventKind::ParticipantLeft));
                     }
                     None => {
-                        if str_field(o, "state") == Some("lobby") && joined.is_none() {
-                            out.push(Item::Unmapped("participant in the lobby".into()));
-                            return Ok(());
-                        }
                         let Some(joined) = joined else {
                             out.push(Item::Unmapped("participant without a join time".into()));
                             return Ok(());
@@ -309,6 +316,56 @@ impl Webex {
             }
         }
         Ok(())
+    }
+
+    /// An in-meeting chat message of the Events API (`resource` `meetingMessages`): `data`
+    /// has the message's `id`, `meetingId`, `text`, the sender's `personEmail`/`personId` and
+    /// `orgId` (else the event's `orgId`), and `created`.
+    fn meeting_message(
+        &self,
+        envelope: &Obj,
+        data: &Obj,
+        deleted: bool,
+        created: Option<Timestamp>,
+        out: &mut Vec<Item>,
+    ) -> Result<(), String> {
+        let meeting = id_field(data, "meetingId").ok_or("missing field `data.meetingId`")?;
+        let time = time_value(data.get("created"))
+            .or(created)
+            .ok_or("no time (`data.created` and `created`)")?;
+        let org = str_field(data, "orgId").or_else(|| str_field(envelope, "orgId"));
+        let kind = match org {
+            Some(o) if self.is_own(o) => Some(ActorKind::Internal),
+            Some(_) if !self.orgs.is_empty() => Some(ActorKind::External),
+            _ => None,
+        };
+        let id = str_field(data, "personEmail")
+            .or_else(|| str_field(data, "personId"))
+            .or_else(|| str_field(envelope, "actorId"))
+            .unwrap_or("unknown");
+        let who = actor(id, str_field(data, "personDisplayName"), kind);
+        let message_id = str_field(data, "id").map(str::to_string);
+        let kind = if deleted {
+            EventKind::ChatMessageDeleted { message_id }
+        } else {
+            let text = match data.get("text") {
+                Some(Value::String(s)) => s.to_string(),
+                _ => return Err("missing field `data.text`".into()),
+            };
+            EventKind::ChatMessage { text, message_id }
+        };
+        out.push(Item::Event(Box::new(event(
+            time,
+            Platform::Webex,
+            &meeting,
+            who,
+            kind,
+        ))));
+        Ok(())
+    }
+
+    fn is_own(&self, org: &str) -> bool {
+        self.orgs.iter().any(|x| x.trim() == org.trim())
     }
 
     /// A meeting participant.

@@ -46,7 +46,13 @@ impl Zoom {
 /// True when `head` looks like Zoom webhook bodies.
 pub fn looks_zoom(head: &[u8]) -> bool {
     let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
-    has(b"\"event\"") && has(b"\"payload\"") && (has(b"\"object\"") || has(b"\"account_id\""))
+    let plain =
+        has(b"\"event\"") && has(b"\"payload\"") && (has(b"\"object\"") || has(b"\"account_id\""));
+    // A body kept as a JSON string (`{"headers":{...},"body":"{\"event\":...}"}`).
+    let escaped = has(b"\\\"event\\\"")
+        && has(b"\\\"payload\\\"")
+        && (has(b"\\\"object\\\"") || has(b"\\\"account_id\\\""));
+    plain || escaped
 }
 
 impl Adapter for Zoom {
@@ -103,12 +109,31 @@ fn participant(p: &Obj) -> Actor {
 
 impl Zoom {
     fn map(&self, body: &Obj) -> Result<Vec<Item>, Skip> {
+        // A body still in its transport, as a receiver stored it: `{"headers": {...},
+        // "body": BODY}` with the body as an object or as a JSON string.
+        if body.get("event").is_none() {
+            match body.get("body") {
+                Some(Value::Object(inner)) => return self.map(inner),
+                Some(Value::String(text)) => {
+                    let inner = super::util::parse_object(text.as_bytes())
+                        .map_err(|e| Skip::Rejected(format!("body: {e}")))?;
+                    return self.map(&inner);
+                }
+                _ => {}
+            }
+        }
         // Elastic's test files wrap each body as {"zoom": BODY}.
         let body = match (body.get("event"), obj_field(body, "zoom")) {
             (None, Some(inner)) => inner,
             _ => body,
         };
         let name = str_field(body, "event").ok_or("missing field `event`")?;
+        // Webinars have the meetings' events under `webinar.*`, with the same objects.
+        let original = name;
+        let webinar = name
+            .strip_prefix("webinar.")
+            .map(|rest| format!("meeting.{rest}"));
+        let name = webinar.as_deref().unwrap_or(name);
         let payload = obj_field(body, "payload").ok_or("missing field `payload`")?;
         let object = obj_field(payload, "object").ok_or("missing field `payload.object`")?;
         let event_ts = body
@@ -131,7 +156,7 @@ impl Zoom {
         };
         // The record's own time, else event_ts. A time that is there but unreadable rejects
         // the record; no time at all leaves it unmapped.
-        let no_time = || Skip::Unmapped(format!("event {} (no time)", safe_word(name)));
+        let no_time = || Skip::Unmapped(format!("event {} (no time)", safe_word(original)));
         let when = |v: Option<&Value>, what: &str| -> Result<Timestamp, Skip> {
             match time_value(v) {
                 Some(t) => Ok(t),
@@ -308,7 +333,16 @@ impl Zoom {
                     out.push(ev(end, host(), EventKind::TranscriptionStopped));
                 }
             }
-            other => out.push(Item::Unmapped(format!("event {}", safe_word(other)))),
+            // The event model has no deletion of a recording: labelled, so they are counted.
+            "recording.deleted" | "recording.trashed" | "recording.recovered" => {
+                let what = match name {
+                    "recording.deleted" => "recording deleted for good",
+                    "recording.trashed" => "recording moved to the trash",
+                    _ => "recording restored from the trash",
+                };
+                out.push(Item::Unmapped(format!("event {name} ({what})")));
+            }
+            _ => out.push(Item::Unmapped(format!("event {}", safe_word(original)))),
         }
         Ok(out)
     }
