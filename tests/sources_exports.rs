@@ -790,3 +790,58 @@ fn a_pexip_participant_still_connecting_is_not_in_the_meeting_yet() {
             .any(|e| matches!(e.kind, EventKind::ParticipantAdmitted { .. }))
     );
 }
+
+#[test]
+fn zoom_bodies_saved_with_their_http_requests_are_read_where_they_are() {
+    let body = |user: &str| {
+        zoom_body(
+            "meeting.participant_joined",
+            json!({"uuid": "u==", "id": 1, "host_id": "H1",
+                   "participant": {"id": user, "email": format!("{user}@example.com"),
+                                   "join_time": "2024-05-02T09:01:00Z"}}),
+        )
+    };
+    let head = "POST /webhooks/zoom HTTP/1.1\r\nHost: hooks.region.se\r\nUser-Agent: Zoom Marketplace/1.0a\r\nContent-Type: application/json; charset=utf-8\r\nx-zm-request-timestamp: 1714640400\r\nx-zm-signature: v0=0123abcd\r\n\r\n";
+    let dump = format!(
+        "{head}{}\r\n{head}{}\r\n{head}{{\"event\": broken\r\n",
+        serde_json::to_string_pretty(&body("p1")).unwrap(),
+        body("p2")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [
+        ("hooks.http", dump.clone().into_bytes()),
+        ("hooks.http.gz", gzip(dump.as_bytes())),
+    ] {
+        let (format, content) = opened(dir.path(), name, &bytes).unwrap();
+        assert_eq!(format, Format::Zoom, "{name}");
+        assert_eq!(
+            content.len(),
+            dump.len(),
+            "{name}: every byte keeps its place"
+        );
+        let out = read(format, &content);
+        let ev = events(&out);
+        assert_eq!(ev.len(), 2, "{name}: {:?}", rejected(&out));
+        assert_eq!(ev[1].actor.id, "p2@example.com");
+        // The broken body is named by its own line in the file.
+        let rej = rejected(&out);
+        assert_eq!(rej.len(), 1, "{rej:?}");
+        let line = dump
+            .lines()
+            .position(|l| l.starts_with("{\"event\": broken"))
+            .unwrap() as u64
+            + 1;
+        assert_eq!(rej[0].0, line, "{rej:?}");
+    }
+    let cfg = config(dir.path(), &["halland"]);
+    let out = motesvakt_paths(
+        &["scan", "--config", cfg.to_str().unwrap()],
+        &[&dir.path().join("hooks.http")],
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("format zoom: 3 records read, 2 mapped"),
+        "{err}"
+    );
+    assert!(!err.contains("0123abcd"), "header values are never shown");
+}

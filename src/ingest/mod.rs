@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::sources::{Flow, Format, Record, SourceSettings};
 
 pub mod fingerprint;
+pub mod http;
 pub mod tailer;
 pub mod utf16;
 pub mod watch;
@@ -314,9 +315,10 @@ pub fn is_gzip(head: &[u8]) -> bool {
 }
 
 /// A reader over a file's content: decompressed when the file is gzip (one or more members,
-/// as `cat a.gz b.gz` makes), and decoded to UTF-8 when it is UTF-16 with a BOM (Excel's
-/// "Unicode text", PowerShell 5.1's `>`), a gzip file's content too. The flag says whether
-/// the content differs from the file's bytes (so offsets are not the file's).
+/// as `cat a.gz b.gz` makes), decoded to UTF-8 when it is UTF-16 with a BOM (Excel's
+/// "Unicode text", PowerShell 5.1's `>`), and with HTTP request heads blanked when it starts
+/// with one (webhook bodies saved with their requests: [`http`]). The flag says whether the
+/// content is read through a transformation (then it is read as a whole, not cut in pieces).
 pub fn content_reader(file: File) -> io::Result<(Box<dyn BufRead + Send>, bool)> {
     // Peeked, not sought back: a pipe (`/dev/stdin`, a FIFO) cannot seek.
     let mut buffered = BufReader::with_capacity(SNIFF_BYTES, file);
@@ -333,9 +335,23 @@ pub fn content_reader(file: File) -> io::Result<(Box<dyn BufRead + Send>, bool)>
     {
         reader.consume(2);
         let decoded = utf16::Utf16Reader::new(reader, big_endian);
-        return Ok((Box::new(decoded), true));
+        return Ok((with_http_heads_blanked(Box::new(decoded))?, true));
+    }
+    if http::starts_with_request(head) {
+        return Ok((Box::new(http::HttpHeads::new(reader)), true));
     }
     Ok((reader, gzip))
+}
+
+/// `reader`, with HTTP request heads blanked when its content starts with one (webhook
+/// bodies saved with their requests).
+fn with_http_heads_blanked(
+    mut reader: Box<dyn BufRead + Send>,
+) -> io::Result<Box<dyn BufRead + Send>> {
+    if http::starts_with_request(peek(&mut reader)?) {
+        return Ok(Box::new(http::HttpHeads::new(reader)));
+    }
+    Ok(reader)
 }
 
 /// The buffered start of `reader`, retried when interrupted.

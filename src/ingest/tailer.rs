@@ -1113,6 +1113,12 @@ fn sniff(file: &File, gz: bool) -> io::Result<Sniffed> {
         Some(decoded) => (decoded, true),
         None => (head, false),
     };
+    // Webhook bodies saved with their HTTP requests: recognised by the bodies, read whole.
+    let (head, utf16) = if super::http::starts_with_request(&head) {
+        (super::http::blank_heads(&head), true)
+    } else {
+        (head, utf16)
+    };
     let whole = memchr::memchr(b'\n', &head).is_some() || head.len() >= SNIFF_BYTES;
     let format = Format::sniff(&head);
     let cut = match format {
