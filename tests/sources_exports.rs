@@ -845,3 +845,61 @@ fn zoom_bodies_saved_with_their_http_requests_are_read_where_they_are() {
     );
     assert!(!err.contains("0123abcd"), "header values are never shown");
 }
+
+#[test]
+fn zoom_host_id_becomes_the_hosts_email_where_the_meeting_gives_it() {
+    let object = |extra: Value| {
+        let mut o = json!({"uuid": "h==", "id": 1, "host_id": "KdYKjnimT4KPd8FFgQt9FQ",
+                           "start_time": "2024-05-02T09:00:00Z"});
+        for (k, v) in extra.as_object().unwrap() {
+            o[k] = v.clone();
+        }
+        o
+    };
+    let lines = [
+        zoom_body("meeting.started", object(json!({}))),
+        zoom_body(
+            "recording.started",
+            object(json!({"recording_file": {"recording_start": "2024-05-02T09:10:00Z"}})),
+        ),
+        zoom_body(
+            "meeting.participant_joined",
+            object(json!({"participant": {
+            "id": "KdYKjnimT4KPd8FFgQt9FQ", "user_name": "Anna", "email": "anna@region.se",
+            "join_time": "2024-05-02T09:00:05Z"}})),
+        ),
+    ]
+    .map(|v| v.to_string());
+    let forward = lines.join("\n");
+    let backward = lines.iter().rev().cloned().collect::<Vec<_>>().join("\n");
+    let a = judged(Format::Zoom, forward.as_bytes());
+    assert_same_events(
+        &a,
+        &judged(Format::Zoom, backward.as_bytes()),
+        "in any order",
+    );
+    let recording = a
+        .iter()
+        .find(|e| e.kind.type_name() == "recording_started")
+        .unwrap();
+    assert_eq!(recording.actor.id, "anna@region.se");
+    let started = a
+        .iter()
+        .find(|e| e.kind.type_name() == "meeting_started")
+        .unwrap();
+    assert!(
+        matches!(&started.kind, EventKind::MeetingStarted { organizer: Some(o), .. } if o.id == "anna@region.se")
+    );
+    // Without the host's join, the id stays: nothing is guessed.
+    let alone = judged(Format::Zoom, lines[..2].join("\n").as_bytes());
+    assert!(alone.iter().all(|e| e.actor.id == "KdYKjnimT4KPd8FFgQt9FQ"));
+    // A record that names the host's e-mail itself (recording.completed) uses it.
+    let completed = zoom_body(
+        "recording.completed",
+        object(json!({"host_email": "anna@region.se",
+        "recording_files": [{"file_type": "MP4", "recording_type": "shared_screen_with_speaker_view",
+                             "recording_start": "2024-05-02T09:10:00Z", "recording_end": "2024-05-02T09:20:00Z"}]})),
+    );
+    let ev = events(&read(Format::Zoom, completed.to_string().as_bytes()));
+    assert_eq!(ev[0].actor.id, "anna@region.se");
+}

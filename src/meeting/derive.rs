@@ -28,7 +28,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::Observation;
 #[cfg(test)]
 use super::SourceKey;
-use crate::event::{Actor, EventKind, Media};
+use crate::event::{Actor, EventKind, Media, Platform, Role};
 
 /// How far apart a recording reported live and one reported after the fact may start and still
 /// be the same recording (the platforms' clocks and their file start times differ by seconds).
@@ -40,6 +40,7 @@ pub const UNKNOWN_ACTOR: &str = "unknown";
 /// Applies the pairing to observations sorted by time and key; the result is sorted the same
 /// way.
 pub fn derive(observations: Vec<Observation>) -> Vec<Observation> {
+    let observations = zoom_host(observations);
     let needs_recordings = observations.iter().any(|o| {
         matches!(
             o.event.kind,
@@ -62,6 +63,57 @@ pub fn derive(observations: Vec<Observation>) -> Vec<Observation> {
     } else {
         observations
     }
+}
+
+/// Zoom names a meeting's host by `host_id`, an account id no domain classifies; the host's
+/// own join (the participant whose id is `host_id`, given the role organizer by the adapter)
+/// names the e-mail. Where the meeting's records give both, every actor and organizer named
+/// by the `host_id` of its first `meeting_started` becomes that e-mail, so `internal_domains`
+/// classifies the host. Computed from the whole meeting, so the order records came in does
+/// not matter.
+fn zoom_host(mut observations: Vec<Observation>) -> Vec<Observation> {
+    let zoom = |o: &&Observation| o.event.platform == Platform::Zoom;
+    let host_id = observations
+        .iter()
+        .filter(zoom)
+        .find_map(|o| match &o.event.kind {
+            EventKind::MeetingStarted {
+                organizer: Some(a), ..
+            } if !a.id.contains('@') => Some(a.id.clone()),
+            _ => None,
+        });
+    let Some(host_id) = host_id else {
+        return observations;
+    };
+    let email = observations
+        .iter()
+        .filter(zoom)
+        .find_map(|o| match o.event.kind {
+            EventKind::ParticipantJoined {
+                role: Some(Role::Organizer),
+                ..
+            } if o.event.actor.id.contains('@') => Some(o.event.actor.id.clone()),
+            _ => None,
+        });
+    let Some(email) = email else {
+        return observations;
+    };
+    for o in observations
+        .iter_mut()
+        .filter(|o| o.event.platform == Platform::Zoom)
+    {
+        if o.event.actor.id == host_id {
+            o.event.actor.id.clone_from(&email);
+        }
+        if let EventKind::MeetingStarted {
+            organizer: Some(a), ..
+        } = &mut o.event.kind
+            && a.id == host_id
+        {
+            a.id.clone_from(&email);
+        }
+    }
+    observations
 }
 
 /// A recording as an interval, for the overlap test.

@@ -149,8 +149,8 @@ impl Zoom {
         let host = || {
             let id = str_field(payload, "operator")
                 .map(str::to_string)
-                .or_else(|| id_field(object, "host_id"))
                 .or_else(|| str_field(object, "host_email").map(str::to_string))
+                .or_else(|| id_field(object, "host_id"))
                 .unwrap_or_else(|| "host".to_string());
             Actor::new(id)
         };
@@ -175,7 +175,10 @@ impl Zoom {
                 host(),
                 EventKind::MeetingStarted {
                     subject: str_field(object, "topic").map(str::to_string),
-                    organizer: id_field(object, "host_id").map(Actor::new),
+                    organizer: str_field(object, "host_email")
+                        .map(str::to_string)
+                        .or_else(|| id_field(object, "host_id"))
+                        .map(Actor::new),
                     aliases: Vec::new(),
                 },
             )),
