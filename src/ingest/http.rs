@@ -101,10 +101,8 @@ impl<R: Read> HttpHeads<R> {
     /// a line start needs more to be told apart), reading more when nothing is ready.
     fn process(&mut self) -> io::Result<()> {
         loop {
-            if self.ready == self.buf.len() {
-                if self.ready > self.start || !self.more()? {
-                    return Ok(());
-                }
+            if self.ready == self.buf.len() && (self.ready > self.start || !self.more()?) {
+                return Ok(());
             }
             let rest = &self.buf[self.ready..];
             match self.state {

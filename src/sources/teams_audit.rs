@@ -317,8 +317,20 @@ impl TeamsAudit {
             };
             let mut out = Vec::new();
             let mut identity = Identity::Key(position_key(KEY_FAMILY, pos));
-            match cell(Some(cols.audit_data)) {
-                None => out.push(Item::Rejected("empty or non-UTF-8 AuditData cell".into())),
+            // Excel's plain "CSV" (not "CSV UTF-8") writes Windows-1252: read as such when
+            // the cell is not UTF-8.
+            let audit_data = record
+                .get(cols.audit_data)
+                .map(|b| match std::str::from_utf8(b) {
+                    Ok(s) => Cow::Borrowed(s),
+                    Err(_) => Cow::Owned(windows_1252(b)),
+                });
+            match audit_data
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                None => out.push(Item::Rejected("empty AuditData cell".into())),
                 Some(data) => match super::value::from_str(data) {
                     Ok(Value::Object(obj)) => {
                         let ctx = RowContext {
@@ -747,6 +759,24 @@ fn user_agent<'a>(obj: &'a Obj<'_>) -> Option<&'a str> {
         }),
         _ => None,
     }
+}
+
+/// Text in Windows-1252 (what Excel's "CSV" saves on a Swedish Windows) as a string: Latin-1,
+/// with the printable characters Windows puts at 0x80-0x9F (`€`, `”`, `–`...); the five
+/// unassigned bytes become U+FFFD.
+fn windows_1252(bytes: &[u8]) -> String {
+    const HIGH: [char; 32] = [
+        '€', '\u{FFFD}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{FFFD}', 'Ž',
+        '\u{FFFD}', '\u{FFFD}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ',
+        '\u{FFFD}', 'ž', 'Ÿ',
+    ];
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0x9F => HIGH[usize::from(b - 0x80)],
+            _ => char::from(b),
+        })
+        .collect()
 }
 
 /// Column positions of a Purview CSV, by header name.

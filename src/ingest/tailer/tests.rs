@@ -348,3 +348,26 @@ fn an_empty_file_is_looked_at_again_once_it_has_bytes() {
     t.look(found(dir.path()), &mut |e| ev.push(e));
     assert_eq!(drain(&mut t, &mut ev).len(), 1);
 }
+
+#[test]
+fn utf16_and_http_dumps_are_documents_and_unread_kinds_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in "RecordId\tCreationDate\tAuditData\r\n".encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    let dump = b"POST /hook HTTP/1.1\r\nHost: h\r\n\r\n{\"event\":\"meeting.started\",\"payload\":{\"object\":{}}}\n";
+    let cases: [(&str, &[u8], Option<Format>, Option<&str>); 3] = [
+        ("unicode.txt", &utf16, Some(Format::TeamsAuditCsv), None),
+        ("hooks.log", dump, Some(Format::Zoom), None),
+        ("audit.pdf", b"%PDF-1.7\n", None, Some("a PDF")),
+    ];
+    for (name, data, format, what) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, data).unwrap();
+        let (f, cut, whole, w) = sniff(&File::open(&path).unwrap(), false).unwrap();
+        assert_eq!((f, w), (format, what), "{name}");
+        assert_eq!(cut, Cut::No, "{name}: read whole, through its decoding");
+        assert!(whole, "{name}");
+    }
+}
