@@ -357,7 +357,8 @@ fn utf16_and_http_dumps_are_documents_and_unread_kinds_are_named() {
         utf16.extend_from_slice(&u.to_le_bytes());
     }
     let dump = b"POST /hook HTTP/1.1\r\nHost: h\r\n\r\n{\"event\":\"meeting.started\",\"payload\":{\"object\":{}}}\n";
-    let cases: [(&str, &[u8], Option<Format>, Option<&str>); 3] = [
+    type Case<'a> = (&'a str, &'a [u8], Option<Format>, Option<&'a str>);
+    let cases: [Case; 3] = [
         ("unicode.txt", &utf16, Some(Format::TeamsAuditCsv), None),
         ("hooks.log", dump, Some(Format::Zoom), None),
         ("audit.pdf", b"%PDF-1.7\n", None, Some("a PDF")),
