@@ -376,10 +376,13 @@ impl Format {
     /// Decides the format of a file from its first bytes (up to 64 KiB), not from its name.
     /// `None` means the content matches no known format.
     ///
-    /// The rules, in order: a first line that is a CSV header with `AuditData` and
-    /// `CreationDate` is `teams-audit-csv`; a first line with the native keys is `native`;
-    /// otherwise the JSON keys seen decide: `Operation` + `CreationTime` → `teams-audit-json`;
-    /// `messageType` or attendance records → `teams-graph`; `event` + `payload` → `zoom`;
+    /// The rules, in order: a first line (after PowerShell's `#TYPE` line) that is a CSV
+    /// header with `AuditData` and `CreationDate`, whatever its separator, is
+    /// `teams-audit-csv`; a first line with the native keys is `native`; otherwise the JSON
+    /// keys seen decide: `Operation` + `CreationTime`, `Operations` + `AuditData`
+    /// (`ConvertTo-Json`) or Graph audit records → `teams-audit-json`; `messageType`, GraphSvc
+    /// types, change notifications or attendance records → `teams-graph`; `event` + `payload`
+    /// → `zoom`;
     /// `node` + `seq` + `event`, or a history page → `pexip`; `resource` + `event` + `data`, or
     /// Webex object fields → `webex`.
     pub fn sniff(head: &[u8]) -> Option<Format> {
