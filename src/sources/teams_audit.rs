@@ -7,9 +7,10 @@
 //!   `CreationDate,UserIds,Operations,AuditData`); a UTF-8 BOM is ignored. The separator is
 //!   the header's: `,`, or `;` (Excel with a Swedish locale), or a tab (Excel's "Unicode
 //!   text", decoded from UTF-16 by `ingest`); PowerShell 5.1's `#TYPE ...` line before the
-//!   header is skipped; a non-UTF-8 `AuditData` cell is read as Windows-1252 (Excel's "CSV"). Times come from
-//!   `AuditData` (`CreationTime`, `StartTime`, `JoinTime`...), UTC without `Z`; the `CreationDate`
-//!   column (locale-dependent, trailing spaces) is only a fallback for `CreationTime`.
+//!   header is skipped; a non-UTF-8 `AuditData` cell is read as Windows-1252 (Excel's
+//!   "CSV"). Times come from `AuditData` (`CreationTime`, `StartTime`, `JoinTime`...), UTC
+//!   without `Z`; the `CreationDate` column (locale-dependent, trailing spaces) is only a
+//!   fallback for `CreationTime`.
 //! - JSON: records one after another, in an array, or wrapped: `Search-UnifiedAuditLog |
 //!   ConvertTo-Json` objects (`AuditData` a JSON string), Graph audit log query pages
 //!   (`value[]` of records with `auditData`), Elastic's test wrapping
