@@ -108,6 +108,11 @@ pub fn labels(lang: Language) -> BTreeMap<&'static str, &'static str> {
         ),
         ("missing", "saknar", "lacks"),
         (
+            "missing_col",
+            "Saknas i exporten",
+            "Missing from the exports",
+        ),
+        (
             "no_incidents",
             "Inga incidenter i perioden.",
             "No incidents in the period.",

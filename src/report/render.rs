@@ -410,6 +410,11 @@ pub fn render(report: &Report, format: Format, opts: &Options) -> Result<Vec<u8>
     let template = |e: minijinja::Error| ReportError::Template(e.to_string());
     match format {
         Format::Json => {
+            // The SIEM takes the facts; the headings are for people.
+            let mut v = v;
+            if let Some(o) = v.as_object_mut() {
+                o.remove("t");
+            }
             let text = serde_json::to_string_pretty(&v)
                 .map_err(|e| ReportError::Template(e.to_string()))?;
             // `<`, `>` and `&` as `\uXXXX` too (the same JSON), so that no viewer of it can
