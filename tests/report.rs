@@ -596,6 +596,32 @@ fn scope_period_and_figures() {
     );
     assert!(manager.incidents.is_empty());
     assert_eq!(manager.period.total, 0);
+    // An empty report is a report: every format, both languages, says there is nothing.
+    for (format, name) in FORMATS {
+        for (lang, l) in langs() {
+            let out = report::render(
+                &manager,
+                format,
+                &Options {
+                    lang,
+                    csv_sep: b',',
+                },
+            )
+            .unwrap();
+            let text = String::from_utf8(out).unwrap();
+            if matches!(format, Format::Html | Format::Markdown) {
+                let nothing = if l == "sv" {
+                    "Inga incidenter i perioden."
+                } else {
+                    "No incidents in the period."
+                };
+                assert!(text.contains(nothing), "{name} {l}: {text}");
+            }
+            if format == Format::Csv {
+                assert_eq!(text.lines().count(), 1, "the header only");
+            }
+        }
+    }
     let later = built(
         &f,
         &Filter {
