@@ -637,6 +637,25 @@ fn scope_period_and_figures() {
     assert!(!later.incidents.is_empty());
     // The command line refuses what it cannot do, in words.
     let db = f.db.to_str().unwrap();
+    let katalog = f.directory.to_str().unwrap();
+    let o = motesvakt(&[
+        "report",
+        "--db",
+        db,
+        "--directory",
+        katalog,
+        "--manager",
+        "x@y.se",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nobody in the directory has that manager"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("x@y.se"), "no input echoed");
     let o = motesvakt(&["report", "--db", db, "--unit", "x"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("directory"), "{}", stderr(&o));

@@ -131,6 +131,23 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
         )
         .into());
     }
+    if let Some(d) = &directory {
+        let unknown = match &scope {
+            Scope::Unit(u) if !d.has_unit(u) => {
+                Some("--unit: nobody in the directory is in that unit")
+            }
+            Scope::Manager(m) if !d.has_manager(m) => {
+                Some("--manager: nobody in the directory has that manager")
+            }
+            _ => None,
+        };
+        if let Some(w) = unknown {
+            let _ = writeln!(
+                std::io::stderr(),
+                "motesvakt: warning: {w}; the report is empty"
+            );
+        }
+    }
     if let (Some(s), Some(u)) = (args.since, args.until)
         && s >= u
     {
