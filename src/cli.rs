@@ -55,6 +55,10 @@ pub enum Command {
     /// incidents in the state folder's database, until SIGTERM or SIGINT (SIGHUP reloads the
     /// configuration).
     Run(RunArgs),
+    /// Write a report of the incidents a database holds: per incident what happened, who,
+    /// the routine and what the manager is expected to do; the period's figures; IMY and
+    /// avvikelse drafts. HTML, Markdown, JSON or CSV, Swedish or English.
+    Report(Box<reports::ReportArgs>),
     /// Show the alert outbox: each alert, its recipient, state and attempts, oldest first.
     Alerts(AlertsArgs),
     /// Send a test mail through the configured [smtp] server.
@@ -133,6 +137,7 @@ pub struct IncidentsArgs {
     pub tz: Option<jiff::tz::TimeZone>,
 }
 
+mod reports;
 mod workflow;
 
 /// `--since`: a Swedish date or date and time, RFC 3339, or a duration back from now.
@@ -281,6 +286,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan_command(args),
         Command::Incidents(args) => incidents_command(args),
+        Command::Report(args) => reports::run(*args),
         Command::Alerts(args) => alerts_command(args),
         Command::TestAlert { config, to } => test_alert_command(&config, &to),
         Command::Run(args) => Ok(run_command(args)),

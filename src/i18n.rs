@@ -2,6 +2,7 @@
 //! names people, fields and confidences, rule titles, and incident summaries ([`summary`]),
 //! rendered from stored incidents in Swedish or English. The rules build evidence only.
 
+pub mod report;
 mod summary;
 pub mod time;
 

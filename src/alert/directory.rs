@@ -156,6 +156,24 @@ impl Directory {
     pub fn is_empty(&self) -> bool {
         self.people.is_empty()
     }
+
+    /// Whether anyone is in `unit` (in any case).
+    pub fn has_unit(&self, unit: &str) -> bool {
+        let unit = unit.trim().to_lowercase();
+        self.people
+            .values()
+            .any(|p| p.unit.as_deref().is_some_and(|u| u.to_lowercase() == unit))
+    }
+
+    /// Whether anyone has `manager` (an address, in any case) as manager.
+    pub fn has_manager(&self, manager: &str) -> bool {
+        let manager = manager.trim().to_lowercase();
+        self.people.values().any(|p| {
+            p.manager
+                .as_deref()
+                .is_some_and(|m| m.to_lowercase() == manager)
+        })
+    }
 }
 
 /// An address one can send to: `local@domain`, no white space or controls.

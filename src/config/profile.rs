@@ -33,6 +33,9 @@ pub struct ProfileRule {
     /// `platform-not-approved`: the platforms this routine approves for sensitive meetings.
     /// Without a list (here or in the config) the rule is off under this profile.
     pub approved_platforms: Option<Vec<Platform>>,
+    /// The sentence of the routine the rule enforces, in the routine's own words (short), for
+    /// the reports a manager reads.
+    pub quote: Option<String>,
 }
 
 /// What made a candidate more serious; see [`ProfileRule::severity_for`].

@@ -3,7 +3,10 @@
 //! Everything rendered here comes from incidents, which are built from redacted observations:
 //! no patient data can reach this module.
 
+pub mod model;
+mod render;
 mod shown;
+mod svg;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -16,6 +19,8 @@ use crate::incident::{Incident, Outcome, Severity};
 use crate::pipeline::Reported;
 use crate::rules::RULES;
 use crate::scan::Stats;
+pub use model::{Filter, Report, ReportError, Scope, Sources, build};
+pub use render::{Draft, Format, Options, csv_cell, markdown_escape, render, render_draft};
 pub use shown::{redact_ids, shown, shown_lines, shown_path};
 
 /// One incident as a JSON object on one line (`scan --json`).
@@ -64,41 +69,11 @@ pub fn json_safe(json: String) -> String {
     out
 }
 
-/// One incident as a readable block of text.
-pub fn text_block(r: &Reported, lang: Language) -> String {
-    let i = &r.incident;
+/// The evidence of an incident as short texts in `lang`: each finding (redacted, with where and
+/// how sure), the other party, why the meeting is sensitive, how many events, the phrase.
+/// Text from outside is escaped for a terminal ([`terminal_safe`]).
+pub fn evidence_lines(i: &Incident, lang: Language) -> Vec<String> {
     let sv = lang == Language::Sv;
-    let mut s = String::new();
-    let raised = match (r.outcome, sv) {
-        (Outcome::Raised { from }, true) => format!(" (höjd från {})", from.label(lang)),
-        (Outcome::Raised { from }, false) => format!(" (raised from {})", from.label(lang)),
-        (Outcome::Lowered { from }, true) => format!(" (sänkt från {})", from.label(lang)),
-        (Outcome::Lowered { from }, false) => format!(" (lowered from {})", from.label(lang)),
-        (Outcome::Withdrawn, true) => " (återkallad: gäller inte längre)".to_string(),
-        (Outcome::Withdrawn, false) => " (withdrawn: no longer holds)".to_string(),
-        _ => String::new(),
-    };
-    let _ = writeln!(
-        s,
-        "{}{raised}  {}  {}  {} {} {}",
-        i.severity.label(lang),
-        i.rule,
-        crate::i18n::time::date_time(i.time),
-        i.platform,
-        if sv { "möte" } else { "meeting" },
-        terminal_safe(&i.meeting)
-    );
-    let _ = writeln!(s, "    {}", terminal_safe(&crate::i18n::summary(i, lang)));
-    let _ = writeln!(
-        s,
-        "    {}: {}, {} ({} {}, {})",
-        if sv { "Rutin" } else { "Routine" },
-        i.routine.file,
-        i.routine.section,
-        if sv { "profil" } else { "profile" },
-        i.profile,
-        i.routine.profile_file
-    );
     let mut evidence = Vec::new();
     for f in &i.evidence.findings {
         evidence.push(format!(
@@ -159,6 +134,45 @@ pub fn text_block(r: &Reported, lang: Language) -> String {
             terminal_safe(p)
         ));
     }
+    evidence
+}
+
+/// One incident as a readable block of text.
+pub fn text_block(r: &Reported, lang: Language) -> String {
+    let i = &r.incident;
+    let sv = lang == Language::Sv;
+    let mut s = String::new();
+    let raised = match (r.outcome, sv) {
+        (Outcome::Raised { from }, true) => format!(" (höjd från {})", from.label(lang)),
+        (Outcome::Raised { from }, false) => format!(" (raised from {})", from.label(lang)),
+        (Outcome::Lowered { from }, true) => format!(" (sänkt från {})", from.label(lang)),
+        (Outcome::Lowered { from }, false) => format!(" (lowered from {})", from.label(lang)),
+        (Outcome::Withdrawn, true) => " (återkallad: gäller inte längre)".to_string(),
+        (Outcome::Withdrawn, false) => " (withdrawn: no longer holds)".to_string(),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        s,
+        "{}{raised}  {}  {}  {} {} {}",
+        i.severity.label(lang),
+        i.rule,
+        crate::i18n::time::date_time(i.time),
+        i.platform,
+        if sv { "möte" } else { "meeting" },
+        terminal_safe(&i.meeting)
+    );
+    let _ = writeln!(s, "    {}", terminal_safe(&crate::i18n::summary(i, lang)));
+    let _ = writeln!(
+        s,
+        "    {}: {}, {} ({} {}, {})",
+        if sv { "Rutin" } else { "Routine" },
+        i.routine.file,
+        i.routine.section,
+        if sv { "profil" } else { "profile" },
+        i.profile,
+        i.routine.profile_file
+    );
+    let evidence = evidence_lines(i, lang);
     if !evidence.is_empty() {
         let _ = writeln!(
             s,

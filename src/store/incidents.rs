@@ -267,6 +267,83 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// When incident `id` was first recorded (its first change in `incident_history`).
+    pub fn first_recorded(&self, id: &str) -> Result<Option<Timestamp>, StoreError> {
+        let at: Option<String> = self
+            .tx
+            .prepare_cached("SELECT MIN(at) FROM incident_history WHERE incident = ?1")
+            .and_then(|mut st| st.query_row([id], |r| r.get(0)))
+            .map_err(self.sql())?;
+        Ok(at.and_then(|a| a.parse().ok()))
+    }
+
+    /// The platforms of the meetings whose last event falls in `[since, until)` (all, without
+    /// bounds), for the blind spots of a period.
+    pub fn platforms_seen(
+        &self,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> Result<Vec<crate::event::Platform>, StoreError> {
+        let names: Vec<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT DISTINCT platform FROM meeting_last
+                 WHERE (?1 IS NULL OR last_us >= ?1) AND (?2 IS NULL OR last_us < ?2)
+                 ORDER BY platform",
+            )
+            .and_then(|mut st| {
+                st.query_map(
+                    params![
+                        since.map(|t| t.as_microsecond()),
+                        until.map(|t| t.as_microsecond())
+                    ],
+                    |r| r.get(0),
+                )
+                .and_then(|rows| rows.collect())
+            })
+            .map_err(self.sql())?;
+        Ok(names
+            .iter()
+            .filter_map(|n| serde_json::from_value(serde_json::Value::String(n.clone())).ok())
+            .collect())
+    }
+
+    /// The severity changes of one incident, oldest first: `(change, from, to)` (as
+    /// [`Store::incident_history`], inside this transaction).
+    pub fn severity_history(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(String, Option<Severity>, Severity)>, StoreError> {
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT COALESCE(change, ''), severity_from, severity_to FROM incident_history
+                 WHERE incident = ?1 ORDER BY rowid",
+            )
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(self.sql())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (change, from, to) = row.map_err(self.sql())?;
+            out.push((
+                change,
+                from.and_then(|s| Severity::from_name(&s)),
+                Severity::from_name(&to).unwrap_or(Severity::Info),
+            ));
+        }
+        Ok(out)
+    }
+}
+
 impl Store {
     /// What run `run` changed, net (the incident before the run against after it), oldest
     /// first, one at a time: an incident raised then withdrawn in the same run is not listed.
@@ -402,31 +479,6 @@ impl Store {
         &self,
         id: &str,
     ) -> Result<Vec<(String, Option<Severity>, Severity)>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT COALESCE(change, ''), severity_from, severity_to FROM incident_history
-                 WHERE incident = ?1 ORDER BY rowid",
-            )
-            .map_err(self.sql())?;
-        let rows = st
-            .query_map([id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(self.sql())?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (change, from, to) = row.map_err(self.sql())?;
-            out.push((
-                change,
-                from.and_then(|s| Severity::from_name(&s)),
-                Severity::from_name(&to).unwrap_or(Severity::Info),
-            ));
-        }
-        Ok(out)
+        self.read_transaction()?.severity_history(id)
     }
 }
