@@ -15,6 +15,7 @@
 
 mod codec;
 mod files;
+mod inbox;
 mod incidents;
 mod meetings;
 mod outbox;
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 pub use files::{FileKind, FileRow};
+pub use inbox::{FeedRow, InboxRow, SeqRow};
 pub use incidents::{IncidentFilter, StoredIncident};
 pub use meetings::{Loaded, chunk_entries, decode_chunks, encode_chunk};
 pub use outbox::{DueEvent, DueMail, OutboxFilter, OutboxRow};
@@ -105,6 +107,23 @@ impl Store {
         store.tune()?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Makes every commit of this connection survive a power loss too, not only a crash of
+    /// the process (`synchronous = FULL`): for the live-feed inbox, whose pushes are answered
+    /// as received once committed.
+    pub fn set_durable(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA synchronous = FULL;")
+            .map_err(sql_error(&self.path))
+    }
+
+    /// Overwrites deleted and emptied content with zeros (`secure_delete`), so that the raw
+    /// pushes the live-feed inbox empties once read leave nothing in the file's free pages.
+    pub fn set_secure_delete(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA secure_delete = ON;")
+            .map_err(sql_error(&self.path))
     }
 
     /// Opens an existing database for reading only (`motesvakt status`): no schema change, no
