@@ -177,6 +177,9 @@ fn post(addr: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> (u
     (code, body)
 }
 
+/// Request headers, as (name, value).
+type Headers = Vec<(String, String)>;
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -255,36 +258,6 @@ fn wait_status(cfg: &Path, service: &Service, what: &str, cond: impl Fn(&Value) 
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn ids(out: &std::process::Output) -> Vec<(String, String, String)> {
-    let mut v: Vec<_> = incidents(out)
-        .iter()
-        .map(|i| {
-            (
-                i["id"].as_str().unwrap().to_string(),
-                i["rule"].as_str().unwrap().to_string(),
-                i["severity"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn store_incidents(cfg: &Path) -> Vec<(String, String, String)> {
-    let out = motesvakt(&["incidents", "--config", cfg.to_str().unwrap(), "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    ids(&out)
-}
-
-fn scan_incidents(cfg: &Path, files: &[&Path]) -> Vec<(String, String, String)> {
-    let mut args = vec!["scan", "--json", "--config", cfg.to_str().unwrap()];
-    let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-    args.extend(paths.iter().map(String::as_str));
-    let out = motesvakt(&args);
-    assert!(out.status.code().unwrap_or(99) <= 1, "{}", stderr(&out));
-    ids(&out)
 }
 
 fn lines(path: &Path) -> Vec<Vec<u8>> {
@@ -385,7 +358,7 @@ fn unauthenticated_requests_are_refused_and_zooms_url_validation_is_answered() {
     let t = now();
     let mut wrong = zoom_headers(body, t);
     wrong[1].1 = zoom_headers(b"{}", t)[1].1.clone();
-    let cases: Vec<(&str, Vec<(String, String)>, &[u8])> = vec![
+    let cases: Vec<(&str, Headers, &[u8])> = vec![
         ("/zoom", wrong, body),
         ("/zoom", zoom_headers(marked, t - 3600), marked),
         ("/zoom", zoom_headers(body, t)[..1].to_vec(), body),
@@ -650,4 +623,122 @@ fn a_feed_silent_during_working_hours_is_an_incident_for_it_security() {
     let text = stdout(&out);
     assert!(text.contains("Inget har kommit från Zoom sedan"), "{text}");
     assert_eq!(service.terminate(), Some(0));
+}
+
+/// Runs `tool ARGS`, or says why it cannot (`None`: the tool is not installed).
+fn run_tool(tool: &str, args: &[&str]) -> Option<std::process::Output> {
+    match Command::new(tool).args(args).output() {
+        Ok(o) => Some(o),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("SKIPPED: {tool} is not installed (Debian package {tool})");
+            None
+        }
+        Err(e) => panic!("{tool}: {e}"),
+    }
+}
+
+#[test]
+fn https_with_the_configured_certificate_and_no_plain_http_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let Some(made) = run_tool(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+        ],
+    ) else {
+        return;
+    };
+    assert!(made.status.success(), "{}", stderr(&made));
+    let cfg = config(
+        dir.path(),
+        &format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"",
+            cert.display(),
+            key.display()
+        ),
+        "",
+    );
+    let service = Service::start(&cfg, &dir.path().join("log"));
+    let addr = service.ready();
+    assert!(service.log().contains("(HTTPS)"), "{}", service.log());
+    let body = std::fs::read(fixture_path("pexip/scenario.ndjson")).unwrap();
+    let first = body.split(|b| *b == b'\n').next().unwrap();
+    let url = format!("https://{addr}/pexip");
+    let creds = format!("{PEXIP_USER}:{PEXIP_PASSWORD}");
+    let curl = |extra: &[&str]| {
+        let mut args = vec![
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "20",
+        ];
+        args.extend_from_slice(extra);
+        run_tool("curl", &args)
+    };
+    let Some(out) = curl(&[
+        "--cacert",
+        cert.to_str().unwrap(),
+        "-u",
+        &creds,
+        "--data-binary",
+        std::str::from_utf8(first).unwrap(),
+        &url,
+    ]) else {
+        service.terminate();
+        return;
+    };
+    assert_eq!(stdout(&out), "200", "{}", stderr(&out));
+    // A client that does not trust the certificate does not get through; nor does plain
+    // HTTP on the TLS port.
+    let out = curl(&["-u", &creds, "--data-binary", "{}", &url]).unwrap();
+    assert_ne!(stdout(&out), "200");
+    let out = curl(&[
+        "-u",
+        &creds,
+        "--data-binary",
+        "{}",
+        &format!("http://{addr}/pexip"),
+    ])
+    .unwrap();
+    assert_ne!(stdout(&out), "200");
+    wait_status(&cfg, &service, "the HTTPS push read", |s| {
+        feed(s, "pexip")["received"] == 1 && s["inbox_unread"] == 0
+    });
+    assert_eq!(service.terminate(), Some(0));
+}
+
+#[test]
+fn a_missing_secret_stops_the_start_with_exit_78_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "", "");
+    std::fs::remove_file(dir.path().join("webex-secret")).unwrap();
+    let out = service_command(&cfg)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("[listen] webex: cannot read") && err.contains("webex-secret"),
+        "{err}"
+    );
+    assert!(!err.contains(WEBEX_SECRET));
 }

@@ -178,9 +178,11 @@ pub fn serve(
                             .and_then(|d| Ok((d, alerts::Alerting::start(&new, db.clone())?)));
                         match started {
                             Ok((d, a)) => {
-                                if new.listen != config.listen {
-                                    // The old receiver stops first: the new one may take its
-                                    // address.
+                                if new.listen.is_some() || listener.is_some() {
+                                    // Started again, so that renewed secrets and certificates
+                                    // are read; the old receiver stops first, as the new one
+                                    // takes its address (a push in flight is not answered, and
+                                    // sent again by the platform).
                                     drop(listener.take());
                                     match start_listener(&new, &db, &wake_tx, &inbox_pending) {
                                         Ok(l) => listener = l,
