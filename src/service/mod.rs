@@ -55,6 +55,10 @@ pub const INBOX_READ: &str = "service_inbox_read";
 /// Inbox bodies read before a commit.
 const INBOX_BATCH: usize = 512;
 
+/// How soon after inbox bodies are emptied the write-ahead log is truncated, so that the raw
+/// pushes do not stay in it either.
+const WAL_SCRUB_AFTER: Duration = Duration::from_secs(10);
+
 /// How often the live feeds are looked at for silence.
 const FEED_CHECK_EVERY: Duration = Duration::from_secs(60);
 
@@ -337,6 +341,8 @@ struct Engine<'a> {
     feeds_checked: Option<Instant>,
     /// When this engine started (the start of silence for a feed never heard from).
     started: Timestamp,
+    /// Since when emptied inbox bodies may still be in the write-ahead log.
+    wal_dirty: Option<Instant>,
 }
 
 impl<'a> Engine<'a> {
@@ -384,6 +390,7 @@ impl<'a> Engine<'a> {
             inbox_pending: None,
             feeds_checked: None,
             started: Timestamp::now(),
+            wal_dirty: None,
         })
     }
 
@@ -471,6 +478,7 @@ impl<'a> Engine<'a> {
             let mut more = self.read_ready(tailer)?;
             more |= self.read_inbox()?;
             self.check_feeds()?;
+            self.scrub_wal()?;
             let due = self
                 .next_due
                 .is_some_and(|d| d <= Timestamp::now().as_microsecond());
@@ -493,6 +501,9 @@ impl<'a> Engine<'a> {
             }
             if let Some(p) = self.systemd.max_wait() {
                 wait = wait.min(p / 2);
+            }
+            if let Some(t) = self.wal_dirty {
+                wait = wait.min((t + WAL_SCRUB_AFTER).saturating_duration_since(Instant::now()));
             }
             if let Some(t) = self.feeds_checked.filter(|_| self.config.listen.is_some()) {
                 // The feeds are looked at for silence even when nothing else happens.
@@ -574,6 +585,19 @@ impl<'a> Engine<'a> {
         self.count(counts, records);
         self.commit_with(None, None)?;
         Ok(more)
+    }
+
+    /// Truncates the write-ahead log [`WAL_SCRUB_AFTER`] after inbox bodies were emptied: the
+    /// raw pushes' old page versions go with it.
+    fn scrub_wal(&mut self) -> Result<(), ServiceError> {
+        if self
+            .wal_dirty
+            .is_some_and(|t| t.elapsed() >= WAL_SCRUB_AFTER)
+            && self.store.checkpoint_truncate()?
+        {
+            self.wal_dirty = None;
+        }
+        Ok(())
     }
 
     /// Raises `feed-silent` for each feed with `expect_every` not heard from for longer than
@@ -825,6 +849,9 @@ impl<'a> Engine<'a> {
         self.next_due = tx.next_due()?;
         self.pipeline.next_run(&tx)?;
         tx.commit()?;
+        if self.inbox_cleared < self.inbox_read {
+            self.wal_dirty.get_or_insert_with(Instant::now);
+        }
         self.inbox_cleared = self.inbox_read;
         // A long read commits often: the watchdog hears from it.
         self.systemd.ping();

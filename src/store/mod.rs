@@ -126,6 +126,19 @@ impl Store {
             .map_err(sql_error(&self.path))
     }
 
+    /// Copies the write-ahead log into the database and truncates it to nothing
+    /// (`wal_checkpoint(TRUNCATE)`), so that no old page version (a raw push the inbox has
+    /// since emptied) stays in the `-wal` file. Returns whether it completed: while a reader
+    /// holds an old snapshot it cannot, and is tried again later.
+    pub fn checkpoint_truncate(&self) -> Result<bool, StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|busy| busy == 0)
+            .map_err(sql_error(&self.path))
+    }
+
     /// Opens an existing database for reading only (`motesvakt status`): no schema change, no
     /// write lock, so it never waits for nor holds up the service's batches. Its schema must
     /// be this motesvakt's.
