@@ -758,3 +758,53 @@ fn a_missing_secret_stops_the_start_with_exit_78_naming_the_file() {
     );
     assert!(!err.contains(WEBEX_SECRET));
 }
+
+#[test]
+fn a_reload_starts_the_receiver_again_with_the_secrets_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "", "");
+    let log = dir.path().join("log");
+    let service = Service::start(&cfg, &log);
+    let addr = service.ready();
+    let body = br#"{"id":"W-reload","resource":"meetings","event":"started","data":{"id":"M1"}}"#;
+    assert_eq!(push(&addr, "webex", body), 200);
+    // A new Webex secret, then SIGHUP: the old one no longer passes.
+    std::fs::write(dir.path().join("webex-secret"), "ett-nytt-hemligt-värde").unwrap();
+    let ok = Command::new("kill")
+        .args(["-HUP", &service.pid().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let started = Instant::now();
+    let addr = loop {
+        let text = service.log();
+        if text.matches("listening on ").count() == 2 && text.contains("configuration reloaded") {
+            let last = text.rsplit("listening on ").next().unwrap();
+            break last.split_whitespace().next().unwrap().to_string();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "not reloaded:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let other =
+        br#"{"id":"W-reload-2","resource":"meetings","event":"started","data":{"id":"M1"}}"#;
+    assert_eq!(
+        push(&addr, "webex", other),
+        401,
+        "the old secret is refused"
+    );
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice("ett-nytt-hemligt-värde".as_bytes()).unwrap();
+    mac.update(other);
+    let sig = vec![(
+        "X-Spark-Signature".to_string(),
+        hex(&mac.finalize().into_bytes()),
+    )];
+    assert_eq!(post(&addr, "/webex", &sig, other).0, 200);
+    wait_status(&cfg, &service, "both pushes stored", |s| {
+        feed(s, "webex")["received"] == 2
+    });
+    assert_eq!(service.terminate(), Some(0));
+}
