@@ -147,6 +147,7 @@ pub fn rule_title(rule: &str, lang: Language) -> &str {
         crate::incident::ALERT_UNDELIVERABLE => {
             ("larm kunde inte levereras", "alert could not be delivered")
         }
+        crate::incident::FEED_SILENT => ("flöde tyst", "feed silent"),
         _ => return rule,
     };
     match lang {
@@ -160,6 +161,9 @@ pub fn fires_when(rule: &str) -> &'static str {
     match rule {
         crate::incident::ALERT_UNDELIVERABLE => {
             "an alert mail or webhook call is given up on (refused permanently, or not delivered within [alerts] give_up_after)"
+        }
+        crate::incident::FEED_SILENT => {
+            "a live feed ([listen]) sent nothing for longer than its expect_every during working hours"
         }
         "chat-patient-data" => {
             "a chat message holds patient data (one incident per person and chat, with how many); critical when an external participant is or was in the meeting when one was written"
@@ -212,7 +216,10 @@ mod tests {
 
     #[test]
     fn every_rule_has_a_title_in_both_languages() {
-        let own = [crate::incident::ALERT_UNDELIVERABLE];
+        let own = [
+            crate::incident::ALERT_UNDELIVERABLE,
+            crate::incident::FEED_SILENT,
+        ];
         for rule in crate::incident::RULE_IDS.iter().chain(&own) {
             let (sv, en) = (
                 rule_title(rule, Language::Sv),

@@ -177,6 +177,18 @@ pub struct Evidence {
     /// incidents it held.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undelivered: Option<Undelivered>,
+    /// A live feed not heard from (`feed-silent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silence: Option<Silence>,
+}
+
+/// A live feed silent for longer than it should be: which (`zoom`, `webex`, `pexip`), since
+/// when (its last push, or the service's start), and its `expect_every` in minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Silence {
+    pub source: String,
+    pub since: Timestamp,
+    pub expect_minutes: u64,
 }
 
 /// An alert given up on: through which channel (`mail`, `webhook`), and whether the receiver
@@ -277,6 +289,11 @@ impl Outcome {
 /// refused permanently): not a breach of a routine, so not in [`RULE_IDS`] (it cannot be
 /// switched off nor given a severity by a profile), always high, told to IT security.
 pub const ALERT_UNDELIVERABLE: &str = "alert-undeliverable";
+
+/// motesvakt's own rule for a live feed (`[listen]`) silent for longer than its `expect_every`
+/// during working hours: pushes may be lost, the gap is to be filled from the platform's
+/// history. Like [`ALERT_UNDELIVERABLE`] not a routine breach; medium, told to IT security.
+pub const FEED_SILENT: &str = "feed-silent";
 
 /// Where an incident is in its follow-up (`motesvakt incidents ack|resolve|false-positive`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

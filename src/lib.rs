@@ -21,6 +21,7 @@ pub mod fuzzing;
 pub mod i18n;
 pub mod incident;
 pub mod ingest;
+pub mod live;
 pub mod logging;
 pub mod meeting;
 pub mod org;

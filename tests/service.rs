@@ -148,40 +148,6 @@ fn wait_caught_up(cfg: &Path, input: &Path, service: &Service) {
     }
 }
 
-/// `(id, rule, severity)` of the incidents a JSON listing gives, sorted.
-fn ids(out: &std::process::Output) -> Vec<(String, String, String)> {
-    let mut v: Vec<_> = incidents(out)
-        .iter()
-        .map(|i| {
-            (
-                i["id"].as_str().unwrap().to_string(),
-                i["rule"].as_str().unwrap().to_string(),
-                i["severity"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn store_incidents(cfg: &Path) -> Vec<(String, String, String)> {
-    let out = motesvakt(&["incidents", "--config", cfg.to_str().unwrap(), "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    ids(&out)
-}
-
-fn scan_incidents(cfg: &Path, input: &Path) -> Vec<(String, String, String)> {
-    let out = motesvakt(&[
-        "scan",
-        "--json",
-        "--config",
-        cfg.to_str().unwrap(),
-        input.to_str().unwrap(),
-    ]);
-    assert!(out.status.code().unwrap_or(99) <= 1, "{}", stderr(&out));
-    ids(&out)
-}
-
 #[test]
 fn run_on_the_sample_exports_stores_what_scan_reports() {
     let dir = tempfile::tempdir().unwrap();
@@ -194,7 +160,7 @@ fn run_on_the_sample_exports_stores_what_scan_reports() {
     assert!(took < Duration::from_secs(10), "stopped in {took:?}");
     let stored = store_incidents(&cfg);
     assert!(!stored.is_empty());
-    assert_eq!(stored, scan_incidents(&cfg, &samples));
+    assert_eq!(stored, scan_incidents(&cfg, &[&samples]));
     let log = std::fs::read(dir.path().join("log")).unwrap();
     let text = String::from_utf8_lossy(&log);
     assert!(text.contains("new file, native (lines)"), "{text}");
@@ -444,7 +410,7 @@ fn kill_9_at_random_moments_loses_and_repeats_nothing() {
         "records read across {kills} kills; status: {s}\n{logged}"
     );
     let stored = store_incidents(&cfg);
-    let scanned = scan_incidents(&cfg, &input);
+    let scanned = scan_incidents(&cfg, &[&input]);
     assert!(stored.len() > 20, "{stored:?}");
     assert_eq!(stored, scanned, "after {kills} kills");
     assert!(
@@ -643,5 +609,5 @@ fn a_watched_folder_made_after_the_start_is_followed_with_inotify_once_it_exists
     );
     let (code, _) = service.terminate();
     assert_eq!(code, Some(0));
-    assert_eq!(store_incidents(&cfg), scan_incidents(&cfg, &input));
+    assert_eq!(store_incidents(&cfg), scan_incidents(&cfg, &[&input]));
 }

@@ -176,7 +176,9 @@ pub fn incident_lines(inc: &Incident, lang: Language) -> [(&'static str, String)
         inc.meeting.clone(),
         crate::i18n::time::date_time(inc.time),
         who(&inc.actor).to_string(),
-        if inc.rule == crate::incident::ALERT_UNDELIVERABLE {
+        if inc.rule == crate::incident::ALERT_UNDELIVERABLE
+            || inc.rule == crate::incident::FEED_SILENT
+        {
             match lang {
                 Language::Sv => "inget avsteg från rutinen: motesvakts eget larm".to_string(),
                 Language::En => "not a breach of the routine: motesvakt's own alert".to_string(),

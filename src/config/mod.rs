@@ -5,6 +5,7 @@
 //! unknown keys refused ([`RawConfig`]), then checked and resolved into a [`Config`] that owns
 //! the routine profiles, the compiled phrase sets and the participant [`Classifier`].
 
+pub mod listen;
 pub mod profile;
 pub mod service;
 
@@ -391,6 +392,8 @@ pub struct RawConfig {
     pub webhook: Option<crate::alert::RawWebhook>,
     /// `[siem]`: every incident change as JSON lines and/or syslog.
     pub siem: Option<crate::alert::RawSiem>,
+    /// `[listen]`: the receiver of live feeds (Zoom, Webex, Pexip pushes).
+    pub listen: Option<listen::RawListen>,
 }
 
 /// A checked configuration, ready to use.
@@ -421,6 +424,8 @@ pub struct Config {
     pub watches: Vec<Watch>,
     /// `[alerts]`, `[smtp]`, `[directory]`, `[webhook]` and `[siem]`.
     pub alerts: crate::alert::AlertSettings,
+    /// `[listen]`: live feeds, when configured.
+    pub listen: Option<listen::ListenSettings>,
 }
 
 /// The database's file name in `state_dir`.
@@ -658,6 +663,7 @@ impl Config {
         alerts.webhook =
             crate::alert::WebhookSettings::from_raw(raw.webhook, alerts.min_severity, &invalid)?;
         alerts.siem = crate::alert::SiemSettings::from_raw(raw.siem, &invalid)?;
+        let listen = listen::ListenSettings::from_raw(raw.listen, &invalid)?;
         let mut watches: Vec<Watch> = Vec::new();
         for (i, w) in raw.watch.into_iter().enumerate() {
             let w = Watch::from_raw(w, &format!("watch[{i}]"), &invalid)?;
@@ -694,6 +700,7 @@ impl Config {
             service,
             watches,
             alerts,
+            listen,
         })
     }
 

@@ -372,6 +372,36 @@ pub fn render_summary(inc: &Incident, lang: Language) -> Option<String> {
                 ),
             }
         }
+        crate::incident::FEED_SILENT => {
+            let d = e.silence.as_ref()?;
+            let since = crate::i18n::time::date_time(d.since);
+            let every = d.expect_minutes;
+            let (platform, fill) = match d.source.as_str() {
+                "zoom" => (
+                    "Zoom",
+                    "Zooms API för tidigare möten (past meeting participants)",
+                ),
+                "webex" => (
+                    "Webex",
+                    "Webex API för mötesdeltagare (meetingParticipants)",
+                ),
+                _ => ("Pexip", "Pexips history-API"),
+            };
+            let fill_en = match d.source.as_str() {
+                "zoom" => "Zoom's past meeting participants API",
+                "webex" => "Webex's meetingParticipants API",
+                _ => "Pexip's history API",
+            };
+            say(
+                lang,
+                format!(
+                    "Inget har kommit från {platform} sedan {since}, fast något väntas minst var {every}:e minut under arbetstid. Händelser kan ha gått förlorade: kontrollera flödet och fyll luckan från {fill} till en bevakad mapp."
+                ),
+                format!(
+                    "Nothing has come from {platform} since {since}, though something is expected at least every {every} minutes during working hours. Events may be lost: check the feed and fill the gap from {fill_en} into a watched folder."
+                ),
+            )
+        }
         _ => return None,
     };
     Some(text)

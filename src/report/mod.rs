@@ -403,6 +403,12 @@ pub fn rules_table(config: &Config, profiles: &[Profile]) -> String {
         crate::incident::ALERT_UNDELIVERABLE,
         crate::i18n::fires_when(crate::incident::ALERT_UNDELIVERABLE)
     );
+    let _ = writeln!(
+        s,
+        "{}  [motesvakt's own: not a breach of a routine]\n  fires when {}\n  medium, in every profile; told to IT security; only with [listen] and an expect_every\n",
+        crate::incident::FEED_SILENT,
+        crate::i18n::fires_when(crate::incident::FEED_SILENT)
+    );
     s
 }
 

@@ -49,6 +49,18 @@ pub const LAST_BATCH: &str = "service_last_batch_us";
 pub const LAST_PRUNE: &str = "service_last_prune_us";
 /// Meetings whose latest event was before this (Unix µs) may have been pruned.
 pub const PRUNE_HORIZON: &str = "service_prune_horizon_us";
+/// The last inbox id the service has read (live feeds).
+pub const INBOX_READ: &str = "service_inbox_read";
+
+/// Inbox bodies read before a commit.
+const INBOX_BATCH: usize = 512;
+
+/// How soon after inbox bodies are emptied the write-ahead log is truncated, so that the raw
+/// pushes do not stay in it either.
+const WAL_SCRUB_AFTER: Duration = Duration::from_secs(10);
+
+/// How often the live feeds are looked at for silence.
+const FEED_CHECK_EVERY: Duration = Duration::from_secs(60);
 
 /// How often state is pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
@@ -60,6 +72,8 @@ const FAIR_SHARE: u64 = 64 * 1024 * 1024;
 #[derive(Debug)]
 pub enum Wake {
     Heard(Heard),
+    /// The live-feed receiver stored something in the inbox.
+    Inbox,
     Stop,
     Reload,
 }
@@ -127,6 +141,11 @@ pub fn serve(
     let mut tailer = Tailer::new(rows, tail_settings(&config), redactor(&detector));
     let db = store.path().to_path_buf();
     let mut alerting = alerts::Alerting::start(&config, db.clone()).map_err(ServiceError::Setup)?;
+    let inbox_pending = Arc::new(AtomicBool::new(false));
+    if config.listen.is_some() {
+        store.set_secure_delete()?;
+    }
+    let mut listener = start_listener(&config, &db, &wake_tx, &inbox_pending)?;
     let mut first = true;
     loop {
         let notifications = start_notifications(&config, &wake_tx);
@@ -135,6 +154,7 @@ pub fn serve(
             engine
                 .pipeline
                 .set_alerts(alerting.as_ref().map(|a| a.router.clone()));
+            engine.inbox_pending = Some(inbox_pending.clone());
             engine.run(&mut tailer, &wake, &mut first)?
         };
         drop(notifications);
@@ -162,6 +182,19 @@ pub fn serve(
                             .and_then(|d| Ok((d, alerts::Alerting::start(&new, db.clone())?)));
                         match started {
                             Ok((d, a)) => {
+                                if new.listen.is_some() || listener.is_some() {
+                                    // Started again, so that renewed secrets and certificates
+                                    // are read; the old receiver stops first, as the new one
+                                    // takes its address (a push in flight is not answered, and
+                                    // sent again by the platform).
+                                    drop(listener.take());
+                                    match start_listener(&new, &db, &wake_tx, &inbox_pending) {
+                                        Ok(l) => listener = l,
+                                        Err(e) => error!(
+                                            "live feeds stopped: {e}; fix [listen] and reload"
+                                        ),
+                                    }
+                                }
                                 alerting = a;
                                 detector = d;
                                 config = new;
@@ -184,6 +217,28 @@ pub fn serve(
             }
         }
     }
+}
+
+/// Starts the live-feed receiver when `[listen]` is configured.
+fn start_listener(
+    config: &Config,
+    db: &Path,
+    wake: &Sender<Wake>,
+    pending: &Arc<AtomicBool>,
+) -> Result<Option<crate::live::Listener>, ServiceError> {
+    let Some(settings) = &config.listen else {
+        return Ok(None);
+    };
+    let tx = std::sync::Mutex::new(wake.clone());
+    let pending = pending.clone();
+    let wake = Box::new(move || {
+        if !pending.swap(true, Ordering::SeqCst) {
+            let _ = tx.lock().map(|t| t.send(Wake::Inbox));
+        }
+    });
+    crate::live::Listener::start(settings, db, wake)
+        .map(Some)
+        .map_err(|e| ServiceError::Setup(e.to_string()))
 }
 
 fn tail_settings(config: &Config) -> TailSettings {
@@ -276,6 +331,18 @@ struct Engine<'a> {
     /// Paths the last look could not read, with why: each is logged when it starts failing
     /// (or fails differently) and when it can be read again, not at every look.
     problems: BTreeMap<PathBuf, String>,
+    /// The last inbox id read (committed with the batch it went into).
+    inbox_read: i64,
+    /// The last inbox id whose body has been emptied (committed).
+    inbox_cleared: i64,
+    /// Set by the receiver when it stored something; cleared before the inbox is read.
+    inbox_pending: Option<Arc<AtomicBool>>,
+    /// When the feeds were last looked at for silence.
+    feeds_checked: Option<Instant>,
+    /// When this engine started (the start of silence for a feed never heard from).
+    started: Timestamp,
+    /// Since when emptied inbox bodies may still be in the write-ahead log.
+    wal_dirty: Option<Instant>,
 }
 
 impl<'a> Engine<'a> {
@@ -288,12 +355,13 @@ impl<'a> Engine<'a> {
     ) -> Result<Engine<'a>, StoreError> {
         let pipeline = Pipeline::new(config, detector, store)?;
         let settings_current = !pipeline.writes_tombstones();
-        let (next_due, last_prune, prune_horizon) = {
+        let (next_due, last_prune, prune_horizon, inbox_read) = {
             let tx = store.transaction()?;
             let v = (
                 tx.next_due()?,
                 tx.meta_value(LAST_PRUNE)?,
                 tx.meta_value(PRUNE_HORIZON)?,
+                tx.meta_value(INBOX_READ)?.unwrap_or(0),
             );
             tx.commit()?;
             v
@@ -315,6 +383,14 @@ impl<'a> Engine<'a> {
             last_prune,
             prune_horizon: prune_horizon.and_then(|us| Timestamp::from_microsecond(us).ok()),
             problems: BTreeMap::new(),
+            inbox_read,
+            // Bodies before the cursor of an earlier run were emptied when it was committed;
+            // emptied again (a no-op) in case that run was older than this code.
+            inbox_cleared: 0,
+            inbox_pending: None,
+            feeds_checked: None,
+            started: Timestamp::now(),
+            wal_dirty: None,
         })
     }
 
@@ -399,7 +475,10 @@ impl<'a> Engine<'a> {
                 tailer.look_at(found, &mut log_event);
                 paths.clear();
             }
-            let more = self.read_ready(tailer)?;
+            let mut more = self.read_ready(tailer)?;
+            more |= self.read_inbox()?;
+            self.check_feeds()?;
+            self.scrub_wal()?;
             let due = self
                 .next_due
                 .is_some_and(|d| d <= Timestamp::now().as_microsecond());
@@ -423,6 +502,14 @@ impl<'a> Engine<'a> {
             if let Some(p) = self.systemd.max_wait() {
                 wait = wait.min(p / 2);
             }
+            if let Some(t) = self.wal_dirty {
+                wait = wait.min((t + WAL_SCRUB_AFTER).saturating_duration_since(Instant::now()));
+            }
+            if let Some(t) = self.feeds_checked.filter(|_| self.config.listen.is_some()) {
+                // The feeds are looked at for silence even when nothing else happens.
+                let next = t + FEED_CHECK_EVERY;
+                wait = wait.min(next.saturating_duration_since(Instant::now()));
+            }
             if more {
                 wait = Duration::ZERO;
             }
@@ -439,6 +526,7 @@ impl<'a> Engine<'a> {
                 match w {
                     Wake::Heard(Heard::Paths(p)) => paths.extend(p),
                     Wake::Heard(Heard::Rescan) => full = true,
+                    Wake::Inbox => {}
                     Wake::Stop => self.stop.store(true, Ordering::Relaxed),
                     Wake::Reload => {
                         self.commit(tailer)?;
@@ -447,6 +535,150 @@ impl<'a> Engine<'a> {
                 }
             }
         }
+    }
+
+    /// Reads the live-feed inbox after the last body read, like a file: each body through its
+    /// platform's adapter into the pipeline; the cursor is committed with the batch. Returns
+    /// whether more is waiting.
+    fn read_inbox(&mut self) -> Result<bool, ServiceError> {
+        if self.config.listen.is_none() && self.inbox_pending.is_none() {
+            return Ok(false);
+        }
+        if let Some(p) = &self.inbox_pending {
+            p.store(false, Ordering::SeqCst);
+        }
+        let rows = {
+            let tx = self.store.read_transaction()?;
+            let rows = tx.inbox_after(self.inbox_read, INBOX_BATCH)?;
+            tx.commit()?;
+            rows
+        };
+        if rows.is_empty() {
+            return Ok(false);
+        }
+        let more = rows.len() == INBOX_BATCH;
+        let mut counts = FormatCounts::default();
+        let mut records = 0u64;
+        for row in &rows {
+            let Some(format) = Format::from_name(&row.source) else {
+                warn!("inbox body {} of an unknown source: skipped", row.id);
+                self.inbox_read = row.id;
+                continue;
+            };
+            let shown = PathBuf::from(format!("inbox/{}/{}", row.source, row.id));
+            let adapter = &*self.adapters[&format];
+            let pipeline = &mut self.pipeline;
+            let mut input = std::io::Cursor::new(&row.body[..]);
+            let read = adapter.read(&mut input, &mut |record| {
+                records += 1;
+                pipeline.observe(&shown, record, &mut counts, &mut log_diagnostic);
+                std::ops::ControlFlow::Continue(())
+            });
+            if let Err(e) = read {
+                warn!(
+                    "inbox body {} ({}): cannot be read: {e}",
+                    row.id, row.source
+                );
+            }
+            self.inbox_read = row.id;
+        }
+        self.count(counts, records);
+        self.commit_with(None, None)?;
+        Ok(more)
+    }
+
+    /// Truncates the write-ahead log [`WAL_SCRUB_AFTER`] after inbox bodies were emptied: the
+    /// raw pushes' old page versions go with it.
+    fn scrub_wal(&mut self) -> Result<(), ServiceError> {
+        if self
+            .wal_dirty
+            .is_some_and(|t| t.elapsed() >= WAL_SCRUB_AFTER)
+            && self.store.checkpoint_truncate()?
+        {
+            self.wal_dirty = None;
+        }
+        Ok(())
+    }
+
+    /// Raises `feed-silent` for each feed with `expect_every` not heard from for longer than
+    /// that, during working hours; notes a feed heard again. Looked at once a minute.
+    fn check_feeds(&mut self) -> Result<(), ServiceError> {
+        let Some(listen) = &self.config.listen else {
+            return Ok(());
+        };
+        // Once a minute, or more often for a feed expected more often than that.
+        let every = listen
+            .feeds()
+            .filter_map(|(_, f)| f.expect_every)
+            .map(|d| d / 2)
+            .fold(FEED_CHECK_EVERY, Duration::min);
+        if self.feeds_checked.is_some_and(|t| t.elapsed() < every) {
+            return Ok(());
+        }
+        self.feeds_checked = Some(Instant::now());
+        let now = Timestamp::now();
+        let feeds = {
+            let tx = self.store.read_transaction()?;
+            let f = tx.feeds()?;
+            tx.commit()?;
+            f
+        };
+        let tx = self.store.transaction()?;
+        let mut changed = false;
+        for (source, feed) in listen.feeds() {
+            let row = feeds.iter().find(|f| f.source == source);
+            // A feed never heard from is silent since the service started.
+            let last = row
+                .and_then(|r| r.last_received)
+                .unwrap_or(self.started.as_microsecond());
+            let silent_since = row.and_then(|r| r.silent_since);
+            if let Some(since) = silent_since
+                && last > since
+            {
+                info!("live feed {source}: heard from again");
+                tx.set_feed_silent(source, None)?;
+                changed = true;
+                continue;
+            }
+            let Some(every) = feed.expect_every else {
+                continue;
+            };
+            let quiet = now.as_microsecond().saturating_sub(last);
+            if silent_since.is_some() || quiet <= every.as_micros() as i64 || !listen.working(now) {
+                continue;
+            }
+            let inc = crate::live::silent_incident(
+                source,
+                Timestamp::from_microsecond(last).unwrap_or(now),
+                every,
+                now,
+                self.config.language,
+            );
+            let run = tx.start_run()?;
+            if tx.record_incident(&inc, now, run)?.is_news() {
+                let alerts = crate::alert::to_it_security(
+                    &self.config.alerts,
+                    &inc,
+                    crate::alert::Role::ItSecurity,
+                    None,
+                );
+                tx.enqueue_alerts(&alerts, now.as_microsecond())?;
+                warn!(
+                    "incident new: {} {} ({}): live feed {source} silent for more than {} s during working hours",
+                    inc.id,
+                    inc.rule,
+                    inc.severity.as_str(),
+                    every.as_secs()
+                );
+                self.totals.new += 1;
+            }
+            tx.set_feed_silent(source, Some(last))?;
+            changed = true;
+        }
+        if changed {
+            tx.commit()?;
+        }
+        Ok(())
     }
 
     /// Reads what is ready in every file, committing every [`BATCH`] records. Returns whether
@@ -607,12 +839,20 @@ impl<'a> Engine<'a> {
             }
         }
         tx.set_meta_value(LAST_BATCH, now.as_microsecond())?;
+        if self.inbox_read > self.inbox_cleared {
+            tx.set_meta_value(INBOX_READ, self.inbox_read)?;
+            tx.inbox_clear(self.inbox_cleared, self.inbox_read)?;
+        }
         if self.settings_current {
             self.pipeline.finish(&tx)?;
         }
         self.next_due = tx.next_due()?;
         self.pipeline.next_run(&tx)?;
         tx.commit()?;
+        if self.inbox_cleared < self.inbox_read {
+            self.wal_dirty.get_or_insert_with(Instant::now);
+        }
+        self.inbox_cleared = self.inbox_read;
         // A long read commits often: the watchdog hears from it.
         self.systemd.ping();
         self.totals.batches += 1;
@@ -698,6 +938,7 @@ impl<'a> Engine<'a> {
             .checked_sub(keep_meetings)
             .map_or(i64::MIN, |t| t.as_microsecond());
         let files = tx.prune_files(gone_before)?;
+        tx.prune_inbox(gone_before, self.inbox_read)?;
         tx.set_meta_value(LAST_PRUNE, now.as_microsecond())?;
         tx.commit()?;
         tailer.forget_gone_before(gone_before);

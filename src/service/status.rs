@@ -30,6 +30,36 @@ pub struct Status {
     /// Current incidents by severity, most serious first.
     pub incidents: Vec<(Severity, u64)>,
     pub files: Vec<FileStatus>,
+    /// Live feeds (`[listen]`): each source heard from, and Pexip's `seq` per node and
+    /// generation.
+    pub feeds: Vec<FeedStatus>,
+    pub pexip_seq: Vec<SeqStatus>,
+    /// Inbox bodies not read by the service yet.
+    pub inbox_unread: u64,
+}
+
+/// One live feed.
+#[derive(Debug, Serialize)]
+pub struct FeedStatus {
+    pub source: String,
+    pub last_received: Option<Timestamp>,
+    pub last_event: Option<Timestamp>,
+    pub received: u64,
+    pub duplicates: u64,
+    /// Events found missing (Pexip `seq` jumps).
+    pub gaps: u64,
+    /// Set while the feed is silent (a `feed-silent` incident stands): since when.
+    pub silent_since: Option<Timestamp>,
+}
+
+/// Pexip's `seq` on one node in one generation of its event sink.
+#[derive(Debug, Serialize)]
+pub struct SeqStatus {
+    pub node: String,
+    pub generation: i64,
+    pub last_seq: i64,
+    pub missing: u64,
+    pub last_received: Option<Timestamp>,
 }
 
 /// One file the service follows or followed.
@@ -113,6 +143,34 @@ pub fn read(state_dir: &Path) -> Result<Status, StatusError> {
         next_due: ts(tx.next_due()?),
         incidents,
         files: tx.files()?.iter().map(FileStatus::of).collect(),
+        feeds: tx
+            .feeds()?
+            .into_iter()
+            .map(|f| FeedStatus {
+                source: f.source,
+                last_received: ts(f.last_received),
+                last_event: ts(f.last_event),
+                received: f.received,
+                duplicates: f.duplicates,
+                gaps: f.gaps,
+                silent_since: ts(f.silent_since),
+            })
+            .collect(),
+        pexip_seq: tx
+            .feed_seqs()?
+            .into_iter()
+            .map(|q| SeqStatus {
+                node: q.node,
+                generation: q.generation,
+                last_seq: q.last_seq,
+                missing: q.missing,
+                last_received: ts(Some(q.last_us)),
+            })
+            .collect(),
+        inbox_unread: {
+            let read = tx.meta_value(super::INBOX_READ)?.unwrap_or(0);
+            tx.inbox_last()?.saturating_sub(read).max(0) as u64
+        },
     };
     tx.commit()?;
     Ok(status)
@@ -160,6 +218,39 @@ pub fn text(s: &Status) -> String {
             format!(" ({})", by.join(", "))
         }
     );
+    if !s.feeds.is_empty() {
+        let _ = writeln!(out, "live feeds: {} unread in the inbox", s.inbox_unread);
+        let _ = writeln!(
+            out,
+            "  {:<6} {:<19}  {:<19}  {:>9} {:>10} {:>6}  silent since",
+            "source", "last push", "latest event", "received", "duplicates", "gaps"
+        );
+        for f in &s.feeds {
+            let _ = writeln!(
+                out,
+                "  {:<6} {:<19}  {:<19}  {:>9} {:>10} {:>6}  {}",
+                crate::report::shown(&f.source),
+                when(f.last_received),
+                when(f.last_event),
+                f.received,
+                f.duplicates,
+                f.gaps,
+                f.silent_since
+                    .map_or_else(|| "-".to_string(), |t| when(Some(t)))
+            );
+        }
+        for q in &s.pexip_seq {
+            let _ = writeln!(
+                out,
+                "  pexip node {} generation {}: seq {} ({} missing), last {}",
+                crate::report::shown(&q.node),
+                q.generation,
+                q.last_seq,
+                q.missing,
+                when(q.last_received)
+            );
+        }
+    }
     let gone = s.files.iter().filter(|f| f.state == "gone").count();
     let _ = writeln!(out, "files: {} ({gone} gone)", s.files.len());
     if !s.files.is_empty() {

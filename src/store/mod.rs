@@ -15,6 +15,7 @@
 
 mod codec;
 mod files;
+mod inbox;
 mod incidents;
 mod meetings;
 mod outbox;
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 pub use files::{FileKind, FileRow};
+pub use inbox::{FeedRow, InboxRow, SeqRow};
 pub use incidents::{IncidentFilter, StoredIncident};
 pub use meetings::{Loaded, chunk_entries, decode_chunks, encode_chunk};
 pub use outbox::{DueEvent, DueMail, OutboxFilter, OutboxRow};
@@ -105,6 +107,36 @@ impl Store {
         store.tune()?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Makes every commit of this connection survive a power loss too, not only a crash of
+    /// the process (`synchronous = FULL`): for the live-feed inbox, whose pushes are answered
+    /// as received once committed.
+    pub fn set_durable(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA synchronous = FULL;")
+            .map_err(sql_error(&self.path))
+    }
+
+    /// Overwrites deleted and emptied content with zeros (`secure_delete`), so that the raw
+    /// pushes the live-feed inbox empties once read leave nothing in the file's free pages.
+    pub fn set_secure_delete(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA secure_delete = ON;")
+            .map_err(sql_error(&self.path))
+    }
+
+    /// Copies the write-ahead log into the database and truncates it to nothing
+    /// (`wal_checkpoint(TRUNCATE)`), so that no old page version (a raw push the inbox has
+    /// since emptied) stays in the `-wal` file. Returns whether it completed: while a reader
+    /// holds an old snapshot it cannot, and is tried again later.
+    pub fn checkpoint_truncate(&self) -> Result<bool, StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|busy| busy == 0)
+            .map_err(sql_error(&self.path))
     }
 
     /// Opens an existing database for reading only (`motesvakt status`): no schema change, no

@@ -183,4 +183,39 @@ pub const MIGRATIONS: &[&str] = &[
      ALTER TABLE outbox ADD COLUMN change TEXT NOT NULL DEFAULT 'new';
      ALTER TABLE outbox ADD COLUMN severity_from TEXT;
      CREATE INDEX outbox_channel ON outbox (channel, state, next_us);",
+    // 9: live feeds. `inbox`: each verified push body (Zoom, Webex, Pexip), written before the
+    // push is answered, unique per source and the platform's key (a redelivery is absorbed);
+    // the service reads it in `id` order like a file, its cursor in `meta` (AUTOINCREMENT: an id
+    // is never given again after pruning, so none falls behind the cursor); a body is emptied
+    // once read. `feeds`: per
+    // source, when a push last came and the time of the latest event in one, with counts;
+    // `feed_seq`: Pexip's `seq` per node and generation (the sink restarts `seq` at 1): the
+    // first and highest seen and how many distinct ones, so the missing are the difference (an
+    // event that comes late, out of order, fills its gap).
+    "CREATE TABLE inbox (
+         id          INTEGER PRIMARY KEY AUTOINCREMENT,
+         source      TEXT NOT NULL,
+         key         BLOB NOT NULL,
+         received_us INTEGER NOT NULL,
+         body        BLOB NOT NULL,
+         UNIQUE (source, key)
+     );
+     CREATE INDEX inbox_received ON inbox (received_us);
+     CREATE TABLE feeds (
+         source        TEXT PRIMARY KEY,
+         last_received INTEGER,
+         last_event    INTEGER,
+         received      INTEGER NOT NULL DEFAULT 0,
+         duplicates    INTEGER NOT NULL DEFAULT 0,
+         silent_since  INTEGER
+     ) WITHOUT ROWID;
+     CREATE TABLE feed_seq (
+         node        TEXT NOT NULL,
+         generation  INTEGER NOT NULL,
+         first_seq   INTEGER NOT NULL,
+         last_seq    INTEGER NOT NULL,
+         seen        INTEGER NOT NULL,
+         last_us     INTEGER NOT NULL,
+         PRIMARY KEY (node, generation)
+     ) WITHOUT ROWID;",
 ];

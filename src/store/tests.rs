@@ -844,9 +844,9 @@ fn outbox_rows_of_schema_6_become_mail_and_each_channel_is_its_own() {
         )
         .unwrap();
     }
-    // Through 7 (the incident workflow) and 8 (the channels).
+    // Through 7 (the incident workflow), 8 (the channels) and 9 (the inbox).
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 8);
+    assert_eq!(store.schema_version().unwrap(), 9);
     let tx = store.transaction().unwrap();
     let rows = tx.outbox(OutboxFilter::All).unwrap();
     assert_eq!(rows.len(), 1);

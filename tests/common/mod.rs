@@ -257,3 +257,36 @@ pub fn scan_alert(cfg: &Path, db: &Path, input: &Path) -> Output {
     assert_no_leaks(None, &[&out.stdout, &out.stderr]);
     out
 }
+
+/// `(id, rule, severity)` of the incidents a JSON listing gives, sorted.
+pub fn incident_ids(out: &Output) -> Vec<(String, String, String)> {
+    let mut v: Vec<_> = incidents(out)
+        .iter()
+        .map(|i| {
+            (
+                i["id"].as_str().unwrap().to_string(),
+                i["rule"].as_str().unwrap().to_string(),
+                i["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The incidents in the store of the configuration `cfg` (`motesvakt incidents --json`).
+pub fn store_incidents(cfg: &Path) -> Vec<(String, String, String)> {
+    let out = motesvakt(&["incidents", "--config", cfg.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    incident_ids(&out)
+}
+
+/// The incidents `motesvakt scan --json` with the configuration `cfg` reports over `inputs`.
+pub fn scan_incidents(cfg: &Path, inputs: &[&Path]) -> Vec<(String, String, String)> {
+    let mut args = vec!["scan", "--json", "--config", cfg.to_str().unwrap()];
+    let paths: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+    args.extend(paths.iter().map(String::as_str));
+    let out = motesvakt(&args);
+    assert!(out.status.code().unwrap_or(99) <= 1, "{}", stderr(&out));
+    incident_ids(&out)
+}
