@@ -14,47 +14,14 @@
 
 #[path = "support/chat_corpus.rs"]
 mod chat_corpus;
+#[path = "support/counts.rs"]
+mod counts;
 
 use std::collections::BTreeMap;
 
 use chat_corpus::{Message, redact};
+use counts::Counts;
 use motesvakt::detect::{Context, DetectSettings, Detector, Finding, HashKey};
-
-#[derive(Default, Clone, Copy)]
-struct Counts {
-    tp: usize,
-    fp: usize,
-    fn_: usize,
-    tn: usize,
-}
-
-impl Counts {
-    fn add(&mut self, label: bool, flagged: bool) {
-        match (label, flagged) {
-            (true, true) => self.tp += 1,
-            (false, true) => self.fp += 1,
-            (true, false) => self.fn_ += 1,
-            (false, false) => self.tn += 1,
-        }
-    }
-    fn precision(&self) -> f64 {
-        self.tp as f64 / (self.tp + self.fp).max(1) as f64
-    }
-    fn recall(&self) -> f64 {
-        self.tp as f64 / (self.tp + self.fn_).max(1) as f64
-    }
-    fn line(&self, rule: &str) -> String {
-        format!(
-            "{rule:<13} precision {:.4}  recall {:.4}  (tp {}, fp {}, fn {}, tn {})",
-            self.precision(),
-            self.recall(),
-            self.tp,
-            self.fp,
-            self.fn_,
-            self.tn
-        )
-    }
-}
 
 fn detector() -> Detector {
     Detector::new(&DetectSettings::default(), HashKey::from_bytes([14; 32])).unwrap()
@@ -141,8 +108,8 @@ fn precision_and_recall_on_the_real_chat_corpus() {
         positives,
         corpus.len() - positives
     );
-    println!("{}", patient.line("patient data"));
-    println!("{}", medium.line("medium"));
+    println!("{}", patient.line("real-chat", "patient data"));
+    println!("{}", medium.line("real-chat", "medium"));
     println!("by kind (patient data):");
     for (kind, c) in &by_kind {
         println!(

@@ -619,6 +619,10 @@ impl Detector {
                         text.as_bytes(),
                         &c.span,
                         self.formats.max_year,
+                        // Seconds in an average Gregorian year.
+                        ctx.time.map_or(self.formats.max_year, |t| {
+                            1970 + u32::try_from(t.as_second() / 31_556_952).unwrap_or(0)
+                        }),
                         || {
                             let t = ctx.time.unwrap_or_else(jiff::Timestamp::now);
                             let d = self.tz.to_datetime(t).date();

@@ -14,10 +14,15 @@
 //! | 6 digits | `-`? + letter + 3 digits | interim `YYMMDD-Tnnn` |
 //! | 2-3 digits | after a capital letter at a word start | ICD-10 code |
 //!
+//! The separator may be a `-` or `+` with up to three spaces, tabs or line breaks on either
+//! side (`YYMMDD - NNNN`, `YYYYMMDD-⏎NNNN`), or up to three of those alone (a space).
+//!
 //! A candidate is never part of something longer: the byte before must not be a letter, a
-//! digit or a `+` (`+46…`), nor a `-`, `.`, `/` or `:` glued to a digit; the byte after must
-//! not be a letter or digit, nor one of those glue characters followed by a digit. Nothing here
-//! allocates.
+//! digit, a `+` (`+46…`) or a `/` (a path or link), nor a `-`, `.` or `:` glued to a digit
+//! (letters are allowed when they are an identity keyword glued to the number, `pnr19861208-…`:
+//! [`GLUE_WORDS`]); the byte after must not be a letter or digit, nor one of those glue
+//! characters followed by a digit. [`date_shape`] then reads a personnummer's date against the
+//! date the text was written. Nothing here allocates.
 
 use std::ops::Range;
 
@@ -482,7 +487,7 @@ pub enum DateShape {
     /// Nothing unusual: a date of birth.
     Birth,
     /// A date in the year before the text (or its day): how case, deviation-report and
-    /// ticket numbers start (`20241105-0012`). Counts as a weak form.
+    /// ticket numbers start (`20241105-0013`). Counts as a weak form.
     Recent,
     /// A date in the two years before the text (or the day after) and a serial that reads as a
     /// time of day (`HHMM`): a timestamp, as recordings, exports, logs and backups are named.
@@ -492,11 +497,14 @@ pub enum DateShape {
 }
 
 /// Judges the date of the personnummer candidate at `span` (10 or 12 digits, a separator or
-/// none). `written` gives the date the text was written (year, month, day).
+/// none). `written` gives the date the text was written (year, month, day); it is asked only
+/// for a date no more than four years before `rough_year` (the year it was written, give or
+/// take one), so that the common case, a date of birth long ago, costs no time-zone lookup.
 pub fn date_shape(
     b: &[u8],
     span: &Range<usize>,
     max_year: u32,
+    rough_year: u32,
     written: impl FnOnce() -> (u32, u32, u32),
 ) -> DateShape {
     let mut d = [0u32; 12];
@@ -529,6 +537,9 @@ pub fn date_shape(
     } else {
         DateShape::Birth
     };
+    if year + 4 < rough_year {
+        return DateShape::Birth;
+    }
     let (wy, wm, wd) = written();
     if year > wy + 1 {
         return future;
@@ -699,7 +710,7 @@ mod tests {
                 .iter()
                 .take_while(|c| c.is_ascii_digit() || **c == b'-')
                 .count();
-            Some(date_shape(b, &(start..start + len), 2024, || {
+            Some(date_shape(b, &(start..start + len), 2024, 2024, || {
                 (2024, 11, 20)
             }))
         };
