@@ -541,6 +541,10 @@ pub fn date_shape(
         return DateShape::Birth;
     }
     let (wy, wm, wd) = written();
+    if wy < 1000 {
+        // A text dated in antiquity (or before the epoch's range): nothing to compare with.
+        return DateShape::Birth;
+    }
     if year > wy + 1 {
         return future;
     }

@@ -615,3 +615,26 @@ fn english_and_family_words_are_keywords() {
     // Not a whole word: no keyword.
     assert_eq!(conf("Barnmorskan 8612082399"), Some(Low));
 }
+
+#[test]
+fn any_text_time_is_safe() {
+    for time in [
+        jiff::Timestamp::MIN,
+        jiff::Timestamp::MAX,
+        jiff::Timestamp::UNIX_EPOCH,
+        "0001-01-01T00:00:00Z".parse().unwrap(),
+    ] {
+        let ctx = Context {
+            related: &[],
+            time: Some(time),
+        };
+        let stamp = with_check("20", "240605143");
+        for t in [
+            "pnr 19861208-2399".to_string(),
+            format!("Inspelning_{stamp}.mp4"),
+            format!("{}-{}", &stamp[2..8], &stamp[8..]),
+        ] {
+            assert!(detector().scan(&t, &ctx).len() <= 1, "{}", redact(&t));
+        }
+    }
+}
