@@ -104,7 +104,10 @@ fn bench(c: &mut Criterion) {
     let msgs = corpus(10_000);
     let bytes: usize = msgs.iter().map(String::len).sum();
     let subject = ["Vårdplanering avdelning 4"];
-    let ctx = Context { related: &subject };
+    let ctx = Context {
+        related: &subject,
+        time: None,
+    };
     eprintln!(
         "corpus: {} messages, {} bytes, {:.1} bytes/message",
         msgs.len(),

@@ -280,6 +280,7 @@ pub fn detect(data: &[u8]) {
         body,
         &Context {
             related: &[related],
+            time: None,
         },
     );
     for f in &findings {
@@ -289,7 +290,7 @@ pub fn detect(data: &[u8]) {
         );
     }
     let _ = d.is_patient_data(&findings);
-    let _ = d.scan(&text, &Context { related: &[] });
+    let _ = d.scan(&text, &Context::default());
     if let Some(redacted) = d.redact(&text) {
         assert_eq!(
             d.redact(&redacted),

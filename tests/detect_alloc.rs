@@ -39,7 +39,10 @@ fn allocations_during(f: impl FnOnce()) -> usize {
 fn common_path_does_not_allocate() {
     let d = Detector::new(&DetectSettings::default(), HashKey::from_bytes([2; 32])).unwrap();
     let subject = ["Veckomöte avdelning 4"];
-    let ctx = Context { related: &subject };
+    let ctx = Context {
+        related: &subject,
+        time: None,
+    };
     let messages = [
         "Hej! Kan någon ta över rond i eftermiddag?",
         "Tack för idag, bra diskussion om schemat 👍",

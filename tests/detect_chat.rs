@@ -55,7 +55,10 @@ fn negative_chat_with_a_clinical_subject() {
     // negative keyword stay below medium.
     let d = detector();
     let subject = ["Vårdplanering patient avd 4"];
-    let ctx = Context { related: &subject };
+    let ctx = Context {
+        related: &subject,
+        time: None,
+    };
     for line in NEGATIVE.lines() {
         let lower = line.to_lowercase();
         let has_negative = ["ring", "tel", "mobil", "order", "ocr", "faktura", "ref"]

@@ -13,45 +13,13 @@
 //! A line counts as flagged when it has a non-weak finding at `min_confidence` (medium) or above
 //! ("medium"), or when [`Detector::is_patient_data`] says so ("patient data").
 
+#[path = "support/counts.rs"]
+mod counts;
+
+use counts::Counts;
 use motesvakt::detect::{Confidence, Context, DetectSettings, Detector, HashKey};
 
 const NEGATIVE: &str = include_str!("data/detect/negative-chat.txt");
-
-#[derive(Default)]
-struct Counts {
-    tp: usize,
-    fp: usize,
-    fn_: usize,
-    tn: usize,
-}
-
-impl Counts {
-    fn add(&mut self, label: bool, flagged: bool) {
-        match (label, flagged) {
-            (true, true) => self.tp += 1,
-            (false, true) => self.fp += 1,
-            (true, false) => self.fn_ += 1,
-            (false, false) => self.tn += 1,
-        }
-    }
-    fn precision(&self) -> f64 {
-        self.tp as f64 / (self.tp + self.fp).max(1) as f64
-    }
-    fn recall(&self) -> f64 {
-        self.tp as f64 / (self.tp + self.fn_).max(1) as f64
-    }
-    fn line(&self, corpus: &str, rule: &str) -> String {
-        format!(
-            "{corpus:<9} {rule:<13} precision {:.4}  recall {:.4}  (tp {}, fp {}, fn {}, tn {})",
-            self.precision(),
-            self.recall(),
-            self.tp,
-            self.fp,
-            self.fn_,
-            self.tn
-        )
-    }
-}
 
 /// Evaluates `items` (text, label); returns (medium rule, patient-data rule).
 fn evaluate(d: &Detector, items: &[(String, bool)]) -> (Counts, Counts) {

@@ -325,7 +325,7 @@ proptest! {
     fn any_text_scans_safely(text in any::<String>(), related in any::<String>()) {
         let d = detector();
         let rel = [related.as_str()];
-        for f in d.scan(&text, &Context { related: &rel }) {
+        for f in d.scan(&text, &Context { related: &rel, time: None }) {
             prop_assert!(text.is_char_boundary(f.span.start) && text.is_char_boundary(f.span.end));
             prop_assert!(f.span.start < f.span.end && f.span.end <= text.len());
             prop_assert!(!f.redacted.chars().any(char::is_alphanumeric));

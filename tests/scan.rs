@@ -860,3 +860,37 @@ fn input_of_which_nothing_can_be_read_exits_three() {
     std::fs::write(&empty, "").unwrap();
     assert_eq!(code(&[&empty]).0, Some(0));
 }
+
+/// Issue 14: the detector reads a number's date against the chat message's own time. A
+/// recording's file name from the meeting's own day (`YYYYMMDD-HHMM`, Luhn-valid by
+/// construction) is no identity number; the same digits named as a personnummer are.
+#[test]
+fn a_timestamp_from_the_messages_own_day_is_not_patient_data() {
+    // 2020-05-04 10:3x, the check digit as the minute: valid as a personnummer.
+    let nine = "200504103";
+    let check = (0..10u8)
+        .find(|c| {
+            let v: Vec<u8> = format!("{nine}{c}").bytes().map(|b| b - b'0').collect();
+            motesvakt::detect::personnummer::luhn_ok(&v)
+        })
+        .unwrap();
+    let stamp = format!("20{}-{}{check}", &nine[..6], &nine[6..]);
+    let run = |text: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "chat.ndjson", &[video(M, 0), chat(M, 40, text)]);
+        let cfg = config(dir.path(), &["halland"]);
+        let out = motesvakt_paths(
+            &["scan", "--json", "--config", cfg.to_str().unwrap()],
+            &[&file],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_no_leaks(None, &[&out.stdout, &out.stderr]);
+        incidents(&out)
+            .iter()
+            .any(|i| i["rule"] == "chat-patient-data")
+    };
+    assert!(!run(&format!(
+        "Inspelningen från patientmötet ligger som Inspelning_{stamp}.mp4"
+    )));
+    assert!(run(&format!("pnr {stamp}, patientmötet")));
+}

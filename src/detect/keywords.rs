@@ -5,6 +5,12 @@
 //! `journalanteckning`, `patient` matches `Patientens`. A keyword that ends with `$` matches a
 //! whole word only (`pat$` matches `Pat` and `pat.`, not `patrull`).
 //!
+//! Negative and phone keywords are stricter: they say what a number is *not*, so a word that
+//! merely begins like one must not silence a real identity number. They match the word itself,
+//! one of its inflections (`ordern`, `fakturor`, `ringde`, `orders`) or a compound with a number
+//! word (`ordernummer`, `bokningsnr`, `konferens-id`, `kontonumret`), never any other word that
+//! starts the same way (`kontor`, `konferensrum`, `referral`, `tell`): see [`inflected_tail`].
+//!
 //! The context lists (identity, patient, phone, negative, diagnosis and the custom patterns'
 //! keywords) go into one Aho-Corasick automaton, searched only over the window around a
 //! candidate and over the related texts; the clinical terms into another, searched over the
@@ -92,6 +98,8 @@ pub enum KeywordError {
 struct Entry {
     class: Class,
     whole_word: bool,
+    /// Only the word itself, an inflection or a number compound (negative and phone keywords).
+    inflected: bool,
     /// Index of the keyword in [`Keywords::canonical`].
     canonical: u32,
 }
@@ -130,6 +138,7 @@ impl Builder {
                 self.entries.push(Entry {
                     class,
                     whole_word,
+                    inflected: !whole_word && matches!(class, Class::Negative | Class::Phone),
                     canonical,
                 });
             }
@@ -222,8 +231,88 @@ impl Keywords {
     }
 
     fn accept(&self, b: &[u8], start: usize, end: usize, entry: &Entry) -> bool {
-        word_start(b, start) && (!entry.whole_word || word_start_after(b, end))
+        word_start(b, start)
+            && (!entry.whole_word || word_start_after(b, end))
+            && (!entry.inflected || inflected_tail(b, end))
     }
+}
+
+/// Endings that inflect a Swedish (or English) noun or verb: `ordern`, `fakturor`, `ringde`,
+/// `bokningarna`, `orders`, `ordered`.
+const INFLECTIONS: &[&[u8]] = &[
+    b"", b"a", b"e", b"n", b"s", b"t", b"en", b"et", b"er", b"ar", b"or", b"na", b"ns", b"es",
+    b"ed", b"de", b"te", b"as", b"ing", b"ings", b"ade", b"ande", b"erna", b"arna", b"orna",
+    b"ens", b"ets", b"ers", b"ars", b"ors", b"nas", b"ernas", b"arnas", b"ornas",
+];
+
+/// Words that make a compound name a number: `ordernummer`, `bokningsnr`, `kontonumret`,
+/// `konferenskod`, `ocrreferens`, `mobiltelefon`.
+const NUMBER_WORDS: &[&[u8]] = &[
+    b"nummer",
+    b"numret",
+    b"numren",
+    b"numrets",
+    b"nr",
+    b"id",
+    b"kod",
+    b"koden",
+    b"koder",
+    b"referens",
+    b"referensen",
+    b"ref",
+    b"telefon",
+    b"telefonen",
+    b"number",
+    b"numbers",
+    b"no",
+];
+
+/// True when the rest of the word that starts at byte `i` (letters up to the next character
+/// that is not a letter or digit) is an inflection, or a number word (after an optional
+/// linking `s`) with an optional inflection. A digit glued to the keyword (`ordernr123`) ends
+/// it too.
+fn inflected_tail(b: &[u8], i: usize) -> bool {
+    let mut end = i;
+    while end < b.len() && end - i <= 16 {
+        let c = b[end];
+        if c.is_ascii_alphabetic() {
+            end += 1;
+        } else if c >= 0x80 && next_is_letter(b, end) {
+            // Å, Ä, Ö and other letters: the tail is not one of ours.
+            return false;
+        } else {
+            break;
+        }
+    }
+    if end - i > 16 {
+        return false;
+    }
+    let tail = &b[i..end];
+    let is_inflection = |t: &[u8]| INFLECTIONS.iter().any(|x| x.eq_ignore_ascii_case(t));
+    let strip = |t: &'_ [u8], p: &[u8]| -> Option<usize> {
+        (t.len() >= p.len() && t[..p.len()].eq_ignore_ascii_case(p)).then_some(p.len())
+    };
+    let compound = |t: &[u8]| {
+        NUMBER_WORDS
+            .iter()
+            .any(|w| strip(t, w).is_some_and(|n| is_inflection(&t[n..])))
+    };
+    is_inflection(tail) || compound(tail) || strip(tail, b"s").is_some_and(|n| compound(&tail[n..]))
+}
+
+/// True when a letter (any script) starts at byte `i`.
+fn next_is_letter(b: &[u8], i: usize) -> bool {
+    char_at(b, i).is_some_and(char::is_alphabetic)
+}
+
+/// The character that starts at byte `i`, if a whole one does.
+fn char_at(b: &[u8], i: usize) -> Option<char> {
+    let stop = (i + 4).min(b.len());
+    let t = match std::str::from_utf8(b.get(i..stop)?) {
+        Ok(t) => t,
+        Err(e) => std::str::from_utf8(&b[i..i + e.valid_up_to()]).unwrap_or(""),
+    };
+    t.chars().next()
 }
 
 /// True when no letter or digit starts at byte `i` (the word ended).
@@ -231,14 +320,7 @@ fn word_start_after(b: &[u8], i: usize) -> bool {
     match b.get(i) {
         None => true,
         Some(&c) if c < 0x80 => !c.is_ascii_alphanumeric(),
-        Some(_) => {
-            let stop = (i + 4).min(b.len());
-            let t = match std::str::from_utf8(&b[i..stop]) {
-                Ok(t) => t,
-                Err(e) => std::str::from_utf8(&b[i..i + e.valid_up_to()]).unwrap_or(""),
-            };
-            !t.chars().next().is_some_and(char::is_alphanumeric)
-        }
+        Some(_) => !char_at(b, i).is_some_and(char::is_alphanumeric),
     }
 }
 
@@ -266,6 +348,7 @@ pub mod defaults {
     /// Words that name an identity number.
     pub const IDENTITY: &[&str] = &[
         "personnummer",
+        "personnumr",
         "personnr",
         "pers.nr",
         "pers nr",
@@ -278,9 +361,11 @@ pub mod defaults {
         "födelsenr",
         "född",
         "samordningsnummer",
+        "samordningsnumr",
         "samordningsnr",
         "samordnings-nr",
         "reservnummer",
+        "reservnumr",
         "reservnr",
         "reserv-nr",
         "reservid",
@@ -298,6 +383,22 @@ pub mod defaults {
         "personal identity",
         "ssn$",
         "skatteidentifikationsnummer",
+        "födelsedatum",
+        "födelsedag",
+        // English.
+        "personal number",
+        "national id",
+        "id number",
+        "identity number",
+        "social security",
+        "dob$",
+        "d.o.b",
+        "date of birth",
+        "birth date",
+        "birthdate",
+        "mrn$",
+        "medical record number",
+        "patient id",
     ];
 
     /// Words that say the text is about a patient or client, or about a record.
@@ -338,11 +439,68 @@ pub mod defaults {
         "lss$",
         "hemtjänst",
         "mottagning",
+        // The person concerned, as clinicians and social workers name them.
+        "barnet$",
+        "barnets$",
+        "mamman",
+        "mammans",
+        "modern$",
+        "moderns$",
+        "pappan",
+        "pappans",
+        "fadern$",
+        "faderns$",
+        "dottern",
+        "sonen$",
+        "sonens$",
+        "flickan",
+        "pojken",
+        "den enskilde",
+        "sjukintyg",
+        "läkarintyg",
+        "sip$",
+        "samordnad individuell plan",
+        "bvc$",
+        "bup$",
+        // English care vocabulary.
+        "chart$",
+        "charts$",
+        "referral",
+        "record$",
+        "records$",
+        "medical record",
+        "health record",
+        "discharge",
+        "admitted$",
+        "admission",
+        "prescription",
+        "lab result",
+        "test result",
+        "the child$",
+        "the child's",
+        "the mother",
+        "the father",
+        "guardian",
+        "care recipient",
+        "service user",
+        "sick note",
+        "sick leave",
+        "client$",
+        "clients$",
+        "resident$",
     ];
 
     /// Words that say a number is a phone number.
     pub const PHONE: &[&str] = &[
         "tel",
+        "telefon",
+        "phone",
+        "telephone",
+        "mobile",
+        "cell$",
+        "call me",
+        "text me",
+        "extension",
         "ring",
         "mobil",
         "sms",
@@ -415,6 +573,37 @@ pub mod defaults {
         "incident",
         "betalning",
         "inbetalning",
+        "fakturor",
+        "artiklar",
+        "referens",
+        "mötesnummer",
+        "mötesnr",
+        "möteslänk",
+        "åtkomstkod",
+        "avvikelsenummer",
+        "avvikelsenr",
+        "avvikelse-id",
+        "supportärende",
+        "serviceärende",
+        "felanmälan",
+        "händelseanalys",
+        // English.
+        "invoice",
+        "reference",
+        "account",
+        "booking",
+        "case no",
+        "case number",
+        "case id",
+        "meeting number",
+        "meeting no",
+        "conference id",
+        "conference number",
+        "webinar id",
+        "access code",
+        "passcode",
+        "password",
+        "serial number",
     ];
 
     /// Words that name a diagnosis (needed for ICD-10 codes in short form).

@@ -43,7 +43,7 @@ pub use settings::{Check, CustomKind, CustomPattern, DetectSettings, Formats, Ke
 use custom::CustomSet;
 use keywords::{Class, Evidence, Keywords};
 use reserve::Reserve;
-use scanner::{Hit, IdType, ScanFormats, Strength};
+use scanner::{DateShape, Hit, IdType, ScanFormats, Strength};
 
 /// How sure the detector is that a finding is patient data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -259,9 +259,14 @@ impl TextContext {
 /// Extra text that gives context to a scan, such as the meeting's subject for a chat message.
 /// Its identity and patient keywords count as if they were next to every number in the text;
 /// its negative keywords do not count.
+///
+/// `time` is when the text was written (a chat message's time): a number whose date is just
+/// before it is more likely a case number or a timestamp than a date of birth (see
+/// `docs/detection.md`). Without it the detector takes the current time.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Context<'a> {
     pub related: &'a [&'a str],
+    pub time: Option<jiff::Timestamp>,
 }
 
 /// Errors building a [`Detector`] from its settings. Messages name the configuration key.
@@ -287,6 +292,8 @@ pub struct Detector {
     /// Clinical terms, when switched on.
     clinical: Option<Keywords>,
     custom: Option<CustomSet>,
+    /// Swedish time, for the date a text was written.
+    tz: jiff::tz::TimeZone,
 }
 
 impl fmt::Debug for Detector {
@@ -396,6 +403,7 @@ impl Detector {
             keywords,
             clinical,
             custom: CustomSet::compile(&settings.custom)?,
+            tz: crate::config::profile::swedish_tz(),
         })
     }
 
@@ -604,21 +612,57 @@ impl Detector {
         related: &mut Option<Evidence>,
     ) -> Option<Finding> {
         match hit {
-            Hit::Id(c) => {
+            Hit::Id(mut c) => {
+                let written_as = c.strength;
+                if c.id == IdType::Personnummer {
+                    let shape = scanner::date_shape(
+                        text.as_bytes(),
+                        &c.span,
+                        self.formats.max_year,
+                        // Seconds in an average Gregorian year.
+                        ctx.time.map_or(self.formats.max_year, |t| {
+                            1970 + u32::try_from(t.as_second() / 31_556_952).unwrap_or(0)
+                        }),
+                        || {
+                            let t = ctx.time.unwrap_or_else(jiff::Timestamp::now);
+                            let d = self.tz.to_datetime(t).date();
+                            let part = |v: i8| u32::try_from(v).unwrap_or(1);
+                            (
+                                u32::try_from(d.year()).unwrap_or(0),
+                                part(d.month()),
+                                part(d.day()),
+                            )
+                        },
+                    );
+                    match shape {
+                        DateShape::Future => return None,
+                        DateShape::Clock => c.strength = Strength::Clock,
+                        DateShape::Recent if c.strength == Strength::Strong => {
+                            c.strength = Strength::Weak;
+                        }
+                        DateShape::Recent | DateShape::Birth => {}
+                    }
+                }
                 let ev = self.evidence(text, &c.span, ctx, related);
+                // An identity keyword says what the number is, whatever its date suggests.
+                if ev.identity {
+                    c.strength = written_as;
+                }
                 let confidence = score(c.strength, &ev)?;
                 // What a related text arriving later (the meeting's subject) would do.
                 let when = match c.strength {
                     Strength::Strong | Strength::Weak if !ev.positive() => {
                         Some(ContextNeed::IdentityOrPatient)
                     }
-                    Strength::PhoneLike if !ev.identity => Some(ContextNeed::Identity),
+                    Strength::PhoneLike | Strength::Clock if !ev.identity => {
+                        Some(ContextNeed::Identity)
+                    }
                     _ => None,
                 };
                 let lift = when.and_then(|when| {
                     let mut lifted = ev;
                     lifted.identity = true;
-                    let c = score(c.strength, &lifted)?;
+                    let c = score(written_as, &lifted)?;
                     (c > confidence).then_some(Lift {
                         when,
                         confidence: c,
@@ -734,10 +778,10 @@ fn score(strength: Strength, ev: &Evidence) -> Option<Confidence> {
             };
             Some(if ev.negative { c.lower() } else { c })
         }
-        Strength::Weak | Strength::PhoneLike if ev.negative || ev.phone => None,
+        Strength::Weak | Strength::PhoneLike | Strength::Clock if ev.negative || ev.phone => None,
         Strength::Weak if ev.positive() => Some(Confidence::Medium),
-        Strength::PhoneLike if ev.identity => Some(Confidence::Medium),
-        Strength::Weak | Strength::PhoneLike => Some(Confidence::Low),
+        Strength::PhoneLike | Strength::Clock if ev.identity => Some(Confidence::Medium),
+        Strength::Weak | Strength::PhoneLike | Strength::Clock => Some(Confidence::Low),
     }
 }
 

@@ -221,8 +221,10 @@ pub fn long_with_letter(d: &[u8], tail: &[u8; 4], on: &Enabled, max_year: u32) -
     {
         return Some(Reserve::Orebro);
     }
-    // Unknown formats: written in capitals, with a real date.
+    // Unknown formats: written in capitals, with a real date. Not a masked number
+    // (`19861208-XXXX`, `19861208-XX12`): two X are a mask, not a region's format.
     if on.unknown
+        && tail.iter().filter(|&&c| c == b'X').count() < 2
         && tail
             .iter()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())

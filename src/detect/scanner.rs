@@ -14,10 +14,15 @@
 //! | 6 digits | `-`? + letter + 3 digits | interim `YYMMDD-Tnnn` |
 //! | 2-3 digits | after a capital letter at a word start | ICD-10 code |
 //!
+//! The separator may be a `-` or `+` with up to three spaces, tabs or line breaks on either
+//! side (`YYMMDD - NNNN`, `YYYYMMDD-⏎NNNN`), or up to three of those alone (a space).
+//!
 //! A candidate is never part of something longer: the byte before must not be a letter, a
-//! digit or a `+` (`+46…`), nor a `-`, `.`, `/` or `:` glued to a digit; the byte after must
-//! not be a letter or digit, nor one of those glue characters followed by a digit. Nothing here
-//! allocates.
+//! digit, a `+` (`+46…`) or a `/` (a path or link), nor a `-`, `.` or `:` glued to a digit
+//! (letters are allowed when they are an identity keyword glued to the number, `pnr19861208-…`:
+//! [`GLUE_WORDS`]); the byte after must not be a letter or digit, nor one of those glue
+//! characters followed by a digit. [`date_shape`] then reads a personnummer's date against the
+//! date the text was written. Nothing here allocates.
 
 use std::ops::Range;
 
@@ -43,6 +48,10 @@ pub enum Strength {
     Weak,
     /// A bare 10-digit run that starts like a Swedish mobile number (`07…`).
     PhoneLike,
+    /// A date within a month of the text's own date followed by a time of day
+    /// (`YYYYMMDD-HHMM`): how recordings, exports and logs are named. Counts like
+    /// [`Strength::PhoneLike`].
+    Clock,
 }
 
 /// The normalised form of an identifier, for the keyed hash: the ten-character form of a
@@ -133,7 +142,7 @@ pub fn scan(b: &[u8], f: &ScanFormats, emit: &mut dyn FnMut(Hit)) {
                     emit(Hit::Icd(icd));
                 }
             }
-            6 | 8 | 10 | 12 if !joins_left(b, start) => {
+            6 | 8 | 10 | 12 if !joins_left(b, start) || glued_keyword(b, start) => {
                 if let Some(c) = id_at(b, start, end, f) {
                     next = c.span.end;
                     emit(Hit::Id(c));
@@ -237,22 +246,46 @@ pub(super) enum Sep {
 
 /// The separator between date and serial at byte `i`, and its length in bytes: `-`, `+` or a
 /// space, and what word processors and HTML put in their place: the Unicode hyphens, en dash
-/// and minus sign (as `-`), and the no-break spaces (as a space).
+/// and minus sign (as `-`), and the no-break spaces (as a space). People also write the dash
+/// with spaces around it (`YYMMDD - NNNN`) and chat windows break lines at it
+/// (`YYYYMMDD-⏎NNNN`): up to three spaces, tabs or line breaks on either side of a `-` or `+`
+/// still make a `-` or `+`; spaces and line breaks alone (at most three) make a space.
 pub(super) fn separator_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
-    match b.get(i..)? {
+    let before = blanks(b, i);
+    let mark = i + before;
+    let dash = match b.get(mark..)? {
         [b'-', ..] => Some((Sep::Dash, 1)),
         [b'+', ..] => Some((Sep::Plus, 1)),
-        [b' ', ..] => Some((Sep::Space, 1)),
-        // U+00A0 no-break space.
-        [0xC2, 0xA0, ..] => Some((Sep::Space, 2)),
         // U+2010 hyphen, U+2011 non-breaking hyphen, U+2013 en dash.
         [0xE2, 0x80, 0x90 | 0x91 | 0x93, ..] => Some((Sep::Dash, 3)),
-        // U+202F narrow no-break space.
-        [0xE2, 0x80, 0xAF, ..] => Some((Sep::Space, 3)),
         // U+2212 minus sign.
         [0xE2, 0x88, 0x92, ..] => Some((Sep::Dash, 3)),
         _ => None,
+    };
+    match dash {
+        Some((sep, len)) => Some((sep, before + len + blanks(b, mark + len))),
+        None if before > 0 => Some((Sep::Space, before)),
+        None => None,
     }
+}
+
+/// The length in bytes of the spaces, tabs, line breaks and no-break spaces (U+00A0, U+202F)
+/// at byte `i`: at most three of them.
+fn blanks(b: &[u8], i: usize) -> usize {
+    let mut at = i;
+    for _ in 0..3 {
+        at += match b.get(at..) {
+            Some([b' ' | b'\t' | b'\r' | b'\n', ..]) => 1,
+            Some([0xC2, 0xA0, ..]) => 2,
+            Some([0xE2, 0x80, 0xAF, ..]) => 3,
+            _ => break,
+        };
+    }
+    // "\r\n" counts as one break: allow it as the third character too.
+    if at > i && b.get(at) == Some(&b'\n') && b[at - 1] == b'\r' {
+        at += 1;
+    }
+    at - i
 }
 
 /// A personnummer candidate before its span is known.
@@ -400,19 +433,140 @@ fn is_glue(c: u8) -> bool {
     matches!(c, b'-' | b'.' | b'/' | b':' | b'+')
 }
 
-/// True when the candidate starting at `i` is glued to what comes before it.
+/// True when the candidate starting at `i` is glued to what comes before it. A `/` always
+/// glues: the number is a piece of a path or a link (`zoom.us/j/…`).
 fn joins_left(b: &[u8], i: usize) -> bool {
     if i == 0 {
         return false;
     }
     let p = b[i - 1];
-    if p == b'+' {
+    if p == b'+' || p == b'/' {
         return true;
     }
     if is_glue(p) {
         return i >= 2 && b[i - 2].is_ascii_digit();
     }
     prev_is_alnum(b, i)
+}
+
+/// Identity keywords that people glue to the number (`pnr19861208-2399`), lower case.
+const GLUE_WORDS: &[&[u8]] = &[
+    b"pnr",
+    b"p-nr",
+    b"p.nr",
+    b"persnr",
+    b"pers.nr",
+    b"personnr",
+    b"personnummer",
+    b"pnummer",
+    b"samnr",
+    b"samordningsnr",
+    b"samordningsnummer",
+    b"reservnr",
+    b"reservnummer",
+    b"idnr",
+    b"id-nr",
+];
+
+/// True when the candidate at `i` follows, with nothing between, a word of [`GLUE_WORDS`]
+/// that starts a word (`pnr19861208-2399`, `Personnummer198612082399`).
+fn glued_keyword(b: &[u8], i: usize) -> bool {
+    let mut s = i;
+    while s > 0 && i - s < 17 && matches!(b[s - 1], b'a'..=b'z' | b'A'..=b'Z' | b'.' | b'-') {
+        s -= 1;
+    }
+    s < i
+        && b[i - 1].is_ascii_alphabetic()
+        && word_start(b, s)
+        && GLUE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(&b[s..i]))
+}
+
+/// What the date of a personnummer candidate says, against the date the text was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateShape {
+    /// Nothing unusual: a date of birth.
+    Birth,
+    /// A date in the year before the text (or its day): how case, deviation-report and
+    /// ticket numbers start (`20241105-0013`). Counts as a weak form.
+    Recent,
+    /// A date in the two years before the text (or the day after) and a serial that reads as a
+    /// time of day (`HHMM`): a timestamp, as recordings, exports, logs and backups are named.
+    Clock,
+    /// After the text's own date: nobody is born after the text about them was written.
+    Future,
+}
+
+/// Judges the date of the personnummer candidate at `span` (10 or 12 digits, a separator or
+/// none). `written` gives the date the text was written (year, month, day); it is asked only
+/// for a date no more than four years before `rough_year` (the year it was written, give or
+/// take one), so that the common case, a date of birth long ago, costs no time-zone lookup.
+pub fn date_shape(
+    b: &[u8],
+    span: &Range<usize>,
+    max_year: u32,
+    rough_year: u32,
+    written: impl FnOnce() -> (u32, u32, u32),
+) -> DateShape {
+    let mut d = [0u32; 12];
+    let mut n = 0;
+    for &c in &b[span.clone()] {
+        if c.is_ascii_digit() && n < 12 {
+            d[n] = u32::from(c - b'0');
+            n += 1;
+        }
+    }
+    if n != 10 && n != 12 {
+        return DateShape::Birth;
+    }
+    let num = |r: Range<usize>| r.fold(0, |acc, k| acc * 10 + d[k]);
+    let o = n - 10;
+    let (month, day) = (num(o + 2..o + 4), num(o + 4..o + 6));
+    let year = if n == 12 {
+        num(0..4)
+    } else {
+        let yy = num(0..2);
+        if b[span.clone()].contains(&b'+') || 2000 + yy > max_year {
+            return DateShape::Birth;
+        }
+        2000 + yy
+    };
+    // A ten-digit number's century is not written: after the text's date it is someone born
+    // a century earlier.
+    let future = if n == 12 {
+        DateShape::Future
+    } else {
+        DateShape::Birth
+    };
+    if year + 4 < rough_year {
+        return DateShape::Birth;
+    }
+    let (wy, wm, wd) = written();
+    if wy < 1000 {
+        // A text dated in antiquity (or before the epoch's range): nothing to compare with.
+        return DateShape::Birth;
+    }
+    if year > wy + 1 {
+        return future;
+    }
+    if year + 3 < wy {
+        return DateShape::Birth;
+    }
+    let days = |y: u32, m: u32, dd: u32| -> i64 {
+        // Days since a fixed origin (proleptic Gregorian), enough to compare two dates.
+        let (y, m) = if m <= 2 { (y - 1, m + 12) } else { (y, m) };
+        i64::from(365 * y + y / 4 - y / 100 + y / 400 + (153 * (m - 3) + 2) / 5 + dd)
+    };
+    let age = days(wy, wm, wd) - days(year, month, day);
+    let clock = num(o + 6..o + 8) < 24 && num(o + 8..o + 10) < 60;
+    if age < -1 {
+        future
+    } else if clock && age <= 731 {
+        DateShape::Clock
+    } else if age <= 366 {
+        DateShape::Recent
+    } else {
+        DateShape::Birth
+    }
 }
 
 /// True when a candidate may end right before byte `i`.
@@ -460,6 +614,7 @@ mod tests {
                     Strength::Strong => "strong",
                     Strength::Weak => "weak",
                     Strength::PhoneLike => "phone",
+                    Strength::Clock => "clock",
                 },
             )),
             Hit::Icd(c) => out.push((c.span, if c.decimal { "icd." } else { "icd" })),
@@ -504,6 +659,83 @@ mod tests {
         // Punctuation that does not glue.
         assert_eq!(spans("pnr:8612082399, tack").len(), 1);
         assert_eq!(spans("«8612082399»").len(), 1);
+    }
+
+    #[test]
+    fn spaced_dash_and_line_breaks() {
+        assert_eq!(spans("861208 - 2399"), [(0..13, "strong")]);
+        assert_eq!(spans("19861208 -2399"), [(0..14, "strong")]);
+        assert_eq!(spans("19861208-\n2399"), [(0..14, "strong")]);
+        assert_eq!(spans("19861208-\r\n2399"), [(0..15, "strong")]);
+        assert_eq!(spans("19861208\n-2399 x"), [(0..14, "strong")]);
+        assert_eq!(spans("861208 +\n2399"), [(0..13, "strong")]);
+        // A line break alone is a space: weak.
+        assert_eq!(spans("pnr 19861208\n2399"), [(4..17, "weak")]);
+        assert_eq!(spans("861208  2399"), [(0..12, "weak")]);
+        // Too far apart, or a longer group after it.
+        assert!(spans("861208    -    2399").is_empty());
+        assert!(spans("861208 - 23991").is_empty());
+    }
+
+    #[test]
+    fn glued_to_an_identity_keyword() {
+        assert_eq!(spans("pnr19861208-2399"), [(3..16, "strong")]);
+        assert_eq!(spans("PNR198612082399"), [(3..15, "strong")]);
+        assert_eq!(spans("Personnummer8612082399"), [(12..22, "weak")]);
+        assert_eq!(spans("(p-nr861208-2399)"), [(5..16, "strong")]);
+        // Other letters still glue the number into something longer.
+        assert!(spans("kundnr19861208-2399").is_empty());
+        assert!(spans("xpnr19861208-2399").is_empty());
+        assert!(spans("order8612082399").is_empty());
+    }
+
+    #[test]
+    fn paths_and_links_glue() {
+        assert!(spans("https://zoom.us/j/8612082399?pwd=a").is_empty());
+        assert!(spans("mapp/19861208-2399").is_empty());
+    }
+
+    #[test]
+    fn masked_numbers_are_not_reserve_ids() {
+        assert!(spans("19861208-XXXX").is_empty());
+        assert!(spans("19861208-XX99").is_empty());
+        assert!(spans("19861208XXXX").is_empty());
+        // One X is still a reserve-id shape.
+        assert_eq!(spans("19861208-X123").len(), 1);
+    }
+
+    #[test]
+    fn dates_against_the_texts_own_date() {
+        // The first run of digits and separators in `t`, as the scanner would take it.
+        let shape = |t: &str| {
+            let b = t.as_bytes();
+            let start = b.iter().position(u8::is_ascii_digit)?;
+            let len = b[start..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit() || **c == b'-')
+                .count();
+            Some(date_shape(b, &(start..start + len), 2024, 2024, || {
+                (2024, 11, 20)
+            }))
+        };
+        // A date of birth long ago.
+        assert_eq!(shape("19861208-2399"), Some(DateShape::Birth));
+        // Date + time of day within a month: a timestamp (whatever the check digit).
+        assert_eq!(shape("20241105-1430"), Some(DateShape::Clock));
+        assert_eq!(shape("241119-0915"), Some(DateShape::Clock));
+        assert_eq!(shape("202411200800"), Some(DateShape::Clock));
+        // A recent date with a serial that is no time: a case or report number.
+        assert_eq!(shape("20240605-0071"), Some(DateShape::Recent));
+        assert_eq!(shape("20241105-0099"), Some(DateShape::Recent));
+        // A time of day further back, up to two years.
+        assert_eq!(shape("rec_20230305-1015.mp4"), Some(DateShape::Clock));
+        assert_eq!(shape("20221205-1015 x"), Some(DateShape::Clock));
+        assert_eq!(shape("20221105-1015 x"), Some(DateShape::Birth));
+        // After the text's date: for ten digits, someone born a century earlier.
+        assert_eq!(shape("20241125-0012"), Some(DateShape::Future));
+        assert_eq!(shape("241125-0012"), Some(DateShape::Birth));
+        // More than a year back.
+        assert_eq!(shape("20221105-0012"), Some(DateShape::Birth));
     }
 
     #[test]

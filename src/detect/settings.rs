@@ -131,7 +131,8 @@ impl Default for Formats {
 
 /// `[detect.keywords]`: each list replaces the built-in one when given; the `extra_` lists add
 /// to it. Keywords match at the start of a word, case-insensitively; end one with `$` to match
-/// a whole word only.
+/// a whole word only. Phone and negative keywords match only the word itself, an inflection or a
+/// number compound (see `keywords::inflected_tail`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KeywordSettings {

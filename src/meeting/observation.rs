@@ -126,7 +126,10 @@ impl Observation {
             );
             any
         };
-        let none = Context::default();
+        let none = Context {
+            related: &[],
+            time: Some(event.time),
+        };
         match &mut event.kind {
             EventKind::ChatMessage { text, message_id } => {
                 scan(TextField::Chat, text, &none);
@@ -171,6 +174,7 @@ impl Observation {
                         &b,
                         &Context {
                             related: &[subject.as_str()],
+                            time: Some(event.time),
                         },
                     );
                 }
