@@ -102,6 +102,11 @@ pub fn labels(lang: Language) -> BTreeMap<&'static str, &'static str> {
             "None: the sources carry all the rules need.",
         ),
         (
+            "no_platforms",
+            "inga (inga händelser i perioden)",
+            "none (no events in the period)",
+        ),
+        (
             "platforms",
             "Plattformar i perioden",
             "Platforms in the period",
