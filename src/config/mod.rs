@@ -391,6 +391,9 @@ pub struct RawConfig {
     pub webhook: Option<crate::alert::RawWebhook>,
     /// `[siem]`: every incident change as JSON lines and/or syslog.
     pub siem: Option<crate::alert::RawSiem>,
+    /// `[[reports]]`: reports the service writes on a schedule.
+    #[serde(default)]
+    pub reports: Vec<crate::report::schedule::RawReport>,
 }
 
 /// A checked configuration, ready to use.
@@ -421,6 +424,8 @@ pub struct Config {
     pub watches: Vec<Watch>,
     /// `[alerts]`, `[smtp]`, `[directory]`, `[webhook]` and `[siem]`.
     pub alerts: crate::alert::AlertSettings,
+    /// `[[reports]]`, in configured order.
+    pub reports: Vec<crate::report::schedule::Schedule>,
 }
 
 /// The database's file name in `state_dir`.
@@ -669,6 +674,22 @@ impl Config {
             }
             watches.push(w);
         }
+        let mut reports: Vec<crate::report::schedule::Schedule> = Vec::new();
+        for (i, r) in raw.reports.into_iter().enumerate() {
+            let r = crate::report::schedule::Schedule::from_raw(
+                r,
+                i,
+                alerts.directory.is_some(),
+                &invalid,
+            )?;
+            if let Some(j) = reports.iter().position(|o| o.name == r.name) {
+                return Err(invalid(
+                    &format!("reports[{i}].name"),
+                    format!("report `{}`: reports[{j}] has that name already", r.name),
+                ));
+            }
+            reports.push(r);
+        }
 
         Ok(Config {
             origin,
@@ -694,6 +715,7 @@ impl Config {
             service,
             watches,
             alerts,
+            reports,
         })
     }
 

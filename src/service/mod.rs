@@ -20,6 +20,7 @@
 //! with an error, so that systemd restarts it.
 
 pub mod alerts;
+pub mod reports;
 pub mod signals;
 pub mod status;
 pub mod systemd;
@@ -127,6 +128,7 @@ pub fn serve(
     let mut tailer = Tailer::new(rows, tail_settings(&config), redactor(&detector));
     let db = store.path().to_path_buf();
     let mut alerting = alerts::Alerting::start(&config, db.clone()).map_err(ServiceError::Setup)?;
+    let mut reporting = reports::ReportWriter::start(&config, db.clone());
     let mut first = true;
     loop {
         let notifications = start_notifications(&config, &wake_tx);
@@ -180,6 +182,8 @@ pub fn serve(
                     }
                     Err(e) => error!("configuration not reloaded, the old one is kept: {e}"),
                 }
+                drop(reporting.take());
+                reporting = reports::ReportWriter::start(&config, db.clone());
                 systemd.ready();
             }
         }
