@@ -386,6 +386,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 let managers = d.with_manager();
                 println!("directory: {} user(s), {managers} with a manager", d.len());
             }
+            for r in &config.reports {
+                println!(
+                    "{}",
+                    report::shown(&format!(
+                        "report {}: {}; {} Swedish time, to {}",
+                        r.name,
+                        r.describe(),
+                        r.at.strftime("%H:%M"),
+                        r.folder.display()
+                    ))
+                );
+            }
             if (directory.is_some() || config.alerts.smtp.is_some())
                 && config.alerts.it_security.is_empty()
             {

@@ -94,7 +94,10 @@ fn reports_run_writes_a_due_weekly_report_once_one_per_manager_with_only_their_p
     assert_eq!(stdout(&out).lines().count(), 2, "{}", stdout(&out));
     let anna = std::fs::read_to_string(&written[0]).unwrap();
     let bo = std::fs::read_to_string(&written[1]).unwrap();
-    assert!(anna.contains("mote-anna") && !anna.contains("mote-bo"), "{anna}");
+    assert!(
+        anna.contains("mote-anna") && !anna.contains("mote-bo"),
+        "{anna}"
+    );
     assert!(bo.contains("mote-bo") && !bo.contains("mote-anna"), "{bo}");
     assert!(!anna.contains("mote-carl") && !bo.contains("mote-carl"));
     for p in &written {
@@ -108,7 +111,11 @@ fn reports_run_writes_a_due_weekly_report_once_one_per_manager_with_only_their_p
     let again = run(&cfg, &["--now", "2020-05-13 12:00"]);
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(stdout(&again).is_empty(), "{}", stdout(&again));
-    assert!(stderr(&again).contains("no report due"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("no report due"),
+        "{}",
+        stderr(&again)
+    );
     assert_eq!(
         std::fs::metadata(&written[0]).unwrap().modified().unwrap(),
         before
@@ -127,7 +134,11 @@ fn reports_run_writes_a_due_weekly_report_once_one_per_manager_with_only_their_p
             .any(|p| p.ends_with("chefer-chef-anna-region-se-2020-05-11--2020-05-18.html"))
     );
     // No temporary file is left behind.
-    assert!(files.iter().all(|p| p.extension().is_some_and(|e| e == "html")));
+    assert!(
+        files
+            .iter()
+            .all(|p| p.extension().is_some_and(|e| e == "html"))
+    );
     // An unknown name is an error that does not echo it.
     let bad = run(&cfg, &["--name", "finns-inte"]);
     assert!(!bad.status.success());
@@ -176,11 +187,7 @@ fn the_service_writes_a_due_report_once_and_not_again_after_a_restart() {
     let logged = serve(true);
     let written = files(&folder);
     assert_eq!(written.len(), 1, "{written:?}\n{logged}");
-    assert_eq!(
-        logged.matches("report alla written").count(),
-        1,
-        "{logged}"
-    );
+    assert_eq!(logged.matches("report alla written").count(), 1, "{logged}");
     assert!(logged.contains(&*written[0].to_string_lossy()), "{logged}");
     // The period: from 5000 days before the latest 07:00 Swedish time, to it.
     let report: serde_json::Value =

@@ -243,6 +243,22 @@ impl Schedule {
         (since, until)
     }
 
+    /// How often and for whom, in words (`weekly (monday) per manager`).
+    pub fn describe(&self) -> String {
+        let when = match self.every {
+            Every::Daily => "daily".to_string(),
+            Every::Weekly(w) => format!("weekly ({w:?})").to_lowercase(),
+            Every::Monthly(d) => format!("monthly (day {d})"),
+        };
+        let who = match &self.who {
+            Who::All => "the whole organisation".to_string(),
+            Who::Unit(u) => format!("unit {u}"),
+            Who::Manager(m) => format!("manager {m}"),
+            Who::PerManager => "per manager".to_string(),
+        };
+        format!("{when}, {who}")
+    }
+
     /// The meta key of the last run.
     fn meta_key(&self) -> String {
         format!("report_last_us:{}", self.name)
