@@ -873,6 +873,31 @@ fn the_hourly_cap_holds_back_what_is_over_it_and_says_so() {
 /// Below `immediate_severity`, a scan leaves the alerts to the service's daily digest: one
 /// mail per recipient with all of their incidents, of every meeting, sent once (not again
 /// after a restart).
+/// Makes `cfg` (of [`setup`]) a service's with a state folder, only critical incidents
+/// immediate (the rest in the digest), a watched folder with nothing in it, and `extra`; then
+/// scans `input` into the state folder's database with alerts (none sent: all wait for the
+/// digest).
+fn digest_service_config(dir: &Path, cfg: &Path, input: &Path, extra: &str) {
+    let state = dir.join("state");
+    let watched = dir.join("watched");
+    std::fs::create_dir_all(&watched).unwrap();
+    std::fs::create_dir_all(&state).unwrap();
+    let text = std::fs::read_to_string(cfg).unwrap().replace(
+        "[alerts]\n",
+        "[alerts]\nimmediate_severity = \"critical\"\n",
+    );
+    std::fs::write(
+        cfg,
+        format!(
+            "state_dir = {state:?}\n{text}\n[service]\nrescan = \"200ms\"\n\
+             [[watch]]\npath = {watched:?}\n{extra}"
+        ),
+    )
+    .unwrap();
+    let out = scan_alert(cfg, &state.join("motesvakt.sqlite"), input);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 #[test]
 fn the_digest_groups_each_recipients_incidents_in_one_mail_once() {
     if !have_aiosmtpd() {
@@ -885,24 +910,7 @@ fn the_digest_groups_each_recipients_incidents_in_one_mail_once() {
     lines.extend(breach("mote-anna-2", "anna@region.se"));
     lines.extend(breach("mote-bo", "bo@region.se"));
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
-    let state = dir.path().join("state");
-    let watched = dir.path().join("watched");
-    std::fs::create_dir_all(&watched).unwrap();
-    let text = std::fs::read_to_string(&cfg).unwrap().replace(
-        "[alerts]\n",
-        "[alerts]\nimmediate_severity = \"critical\"\n",
-    );
-    std::fs::write(
-        &cfg,
-        format!(
-            "state_dir = {state:?}\n{text}\n[service]\nrescan = \"200ms\"\n\
-             [[watch]]\npath = {watched:?}\n"
-        ),
-    )
-    .unwrap();
-    std::fs::create_dir_all(&state).unwrap();
-    let out = scan_alert(&cfg, &state.join("motesvakt.sqlite"), &input);
-    assert!(out.status.success(), "{}", stderr(&out));
+    digest_service_config(dir.path(), &cfg, &input, "");
     assert!(sink.messages().is_empty(), "a scan sends no digest");
     let run = |expect: usize, within: Duration| {
         let log = dir.path().join("service.log");
@@ -965,31 +973,20 @@ fn the_digest_attaches_the_managers_own_report_and_names_the_linked_one() {
     let dir = tempfile::tempdir().unwrap();
     let sink = Sink::start(&dir.path().join("mail"), &[]);
     let (input, cfg, _) = setup(dir.path(), sink.port, "tls = \"none\"\n");
-    let state = dir.path().join("state");
-    let watched = dir.path().join("watched");
     let folder = dir.path().join("rapporter");
-    std::fs::create_dir_all(&watched).unwrap();
-    std::fs::create_dir_all(&state).unwrap();
-    let text = std::fs::read_to_string(&cfg).unwrap().replace(
-        "[alerts]\n",
-        "[alerts]\nimmediate_severity = \"critical\"\n",
-    );
-    // Each manager's own weekly report attached; Bo's unit report as a link; both with a
+    // Each manager's own weekly report attached; Bo's own daily one as a link; both with a
     // period long enough to hold the 2020 fixtures.
-    std::fs::write(
+    digest_service_config(
+        dir.path(),
         &cfg,
-        format!(
-            "state_dir = {state:?}\n{text}\n[service]\nrescan = \"200ms\"\n\
-             [[watch]]\npath = {watched:?}\n\
-             [[reports]]\nname = \"chefer\"\nper_manager = true\nevery = \"weekly\"\n\
+        &input,
+        &format!(
+            "[[reports]]\nname = \"chefer\"\nper_manager = true\nevery = \"weekly\"\n\
              period = \"5000d\"\nformat = \"md\"\nfolder = {folder:?}\nattach_to_digest = true\n\
              [[reports]]\nname = \"bo\"\nmanager = \"chef.bo@region.se\"\nevery = \"daily\"\n\
              period = \"5000d\"\nfolder = {folder:?}\n"
         ),
-    )
-    .unwrap();
-    let out = scan_alert(&cfg, &state.join("motesvakt.sqlite"), &input);
-    assert!(out.status.success(), "{}", stderr(&out));
+    );
     let out = motesvakt(&["reports", "run", "--config", cfg.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 3, "{}", stdout(&out));
