@@ -294,3 +294,41 @@ fn bad_report_entries_are_refused_with_the_entry_named_and_no_value_echoed() {
     assert!(stderr(&out).contains("[directory]"), "{}", stderr(&out));
     assert!(stderr(&out).contains("`bup`"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_report_that_cannot_be_written_is_told_and_tried_again_and_the_others_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("rapporter");
+    // A folder that is a file: nothing can be written in it.
+    let blocked = dir.path().join("blockerad");
+    std::fs::write(&blocked, "").unwrap();
+    let cfg = setup(
+        dir.path(),
+        &format!(
+            "[[reports]]\nname = \"trasig\"\nevery = \"daily\"\nfolder = {blocked:?}\n\
+             [[reports]]\nname = \"hel\"\nunit = \"BUP\"\nevery = \"daily\"\nformat = \"csv\"\n\
+             folder = {folder:?}\n"
+        ),
+    );
+    let out = run(&cfg, &["--now", "2020-05-05 08:00"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("report `trasig`: cannot write"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
+    let written = files(&folder);
+    assert_eq!(written.len(), 1);
+    assert!(written[0].ends_with("hel-unit-bup-2020-05-04--2020-05-05.csv"));
+    let csv = std::fs::read_to_string(&written[0]).unwrap();
+    assert!(
+        csv.contains("mote-bo") && !csv.contains("mote-anna"),
+        "{csv}"
+    );
+    // Again: the broken one is still due, the other is done.
+    let again = run(&cfg, &["--now", "2020-05-05 09:00"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("`trasig`"));
+    assert!(stdout(&again).is_empty(), "{}", stdout(&again));
+}

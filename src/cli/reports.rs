@@ -275,7 +275,7 @@ pub fn run_scheduled(args: ScheduledArgs) -> Result<ExitCode> {
         ))
         .into());
     }
-    let written = report::schedule::run_due(
+    let outcome = report::schedule::run_due(
         &store,
         &config,
         now.unwrap_or_else(Timestamp::now),
@@ -284,13 +284,13 @@ pub fn run_scheduled(args: ScheduledArgs) -> Result<ExitCode> {
     )
     .map_err(|e| SetupError(e.to_string()))?;
     let mut out = std::io::stdout().lock();
-    if written.is_empty() {
+    if outcome.written.is_empty() && outcome.failed.is_empty() {
         let _ = writeln!(
             std::io::stderr(),
             "motesvakt: no report due (each is written once per scheduled time; --force writes again)"
         );
     }
-    for w in &written {
+    for w in &outcome.written {
         writeln!(
             out,
             "{}\t{}\t{}",
@@ -299,6 +299,10 @@ pub fn run_scheduled(args: ScheduledArgs) -> Result<ExitCode> {
             report::shown_path(&w.path)
         )
         .context("cannot write to stdout")?;
+    }
+    if !outcome.failed.is_empty() {
+        let e: Vec<String> = outcome.failed.iter().map(ToString::to_string).collect();
+        return Err(SetupError(e.join("\n")).into());
     }
     Ok(ExitCode::SUCCESS)
 }

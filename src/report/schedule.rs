@@ -377,16 +377,24 @@ pub fn profiles(config: Option<&Config>) -> Vec<Profile> {
     out
 }
 
+/// What [`run_due`] did: the files written, and the reports that failed (tried again at the
+/// next run; the others are done).
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub written: Vec<Written>,
+    pub failed: Vec<ScheduleError>,
+}
+
 /// Runs the reports of `config` due at `now` (only `only`, when given), each once per
-/// scheduled time; with `force`, also those already written for it. Returns what was
-/// written; a report that fails does not stop the others (its error is returned after them).
+/// scheduled time; with `force`, also those already written for it. A report that fails
+/// does not stop the others, and is not marked done.
 pub fn run_due(
     store: &Store,
     config: &Config,
     now: Timestamp,
     only: Option<&str>,
     force: bool,
-) -> Result<Vec<Written>, ScheduleError> {
+) -> Result<Outcome, ScheduleError> {
     if let Some(n) = only
         && !config.reports.iter().any(|s| s.name == n)
     {
@@ -408,30 +416,23 @@ pub fn run_due(
         }
         due
     };
+    let mut outcome = Outcome::default();
     if due.is_empty() {
-        return Ok(Vec::new());
+        return Ok(outcome);
     }
     let profiles = profiles(Some(config));
-    let mut written = Vec::new();
-    let mut first_error = None;
     for s in due {
         match run_one(store, config, s, now, &profiles) {
             Ok(mut w) => {
                 let tx = store.transaction()?;
                 tx.set_meta_value(&s.meta_key(), s.window(now).1.as_microsecond())?;
                 tx.commit()?;
-                written.append(&mut w);
+                outcome.written.append(&mut w);
             }
-            Err(e) => {
-                tracing::error!("{e}");
-                first_error.get_or_insert(e);
-            }
+            Err(e) => outcome.failed.push(e),
         }
     }
-    match first_error {
-        Some(e) if written.is_empty() => Err(e),
-        _ => Ok(written),
-    }
+    Ok(outcome)
 }
 
 /// Writes every file of one run of `s`.

@@ -47,7 +47,12 @@ impl ReportWriter {
                     if let Some(s) = &store {
                         let now = jiff::Timestamp::now();
                         match crate::report::schedule::run_due(s, &config, now, None, false) {
-                            Ok(_) => last_error.clear(),
+                            Ok(o) if o.failed.is_empty() => last_error.clear(),
+                            Ok(o) => {
+                                let e: Vec<String> =
+                                    o.failed.iter().map(ToString::to_string).collect();
+                                note(&mut last_error, e.join("; "));
+                            }
                             Err(e) => note(&mut last_error, e.to_string()),
                         }
                     }
