@@ -1048,6 +1048,7 @@ fn the_digest_attaches_the_managers_own_report_and_names_the_linked_one() {
         .collect::<Vec<_>>();
     assert_eq!(eml.len(), 2, "{eml:?}");
     assert_no_leaks(Some(&sink.dir), &[]);
+    pnr_leaks(&[&sink.dir, &folder]);
     for att in eml {
         for f in std::fs::read_dir(&att).unwrap() {
             let f = f.unwrap().path();

@@ -105,6 +105,7 @@ fn reports_run_writes_a_due_weekly_report_once_one_per_manager_with_only_their_p
         assert_eq!(mode, 0o640, "{}", p.display());
     }
     assert_no_leaks(Some(&folder), &[]);
+    pnr_leaks(&[&folder]);
 
     // Later the same week: nothing is due again, and the files are not touched.
     let before = std::fs::metadata(&written[0]).unwrap().modified().unwrap();
@@ -202,6 +203,7 @@ fn the_service_writes_a_due_report_once_and_not_again_after_a_restart() {
     let n = report["incidents"].as_array().map_or(0, Vec::len);
     assert_eq!(n, 6, "anna's, bo's and carl's incidents");
     assert_no_leaks(Some(&folder), &[]);
+    pnr_leaks(&[&folder]);
 
     let before = std::fs::metadata(&written[0]).unwrap().modified().unwrap();
     let logged = serve(false);

@@ -257,3 +257,21 @@ pub fn scan_alert(cfg: &Path, db: &Path, input: &Path) -> Output {
     assert_no_leaks(None, &[&out.stdout, &out.stderr]);
     out
 }
+
+/// The `pnr-leaks` tool over the files, when `../shared/tools` is there.
+pub fn pnr_leaks(paths: &[&Path]) {
+    let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/pnr-leaks");
+    if !tool.is_file() {
+        eprintln!(
+            "skipped: {} is missing (it comes with ../shared)",
+            tool.display()
+        );
+        return;
+    }
+    let o = std::process::Command::new("python3")
+        .arg(&tool)
+        .args(paths)
+        .output()
+        .expect("python3 runs");
+    assert!(o.status.success(), "pnr-leaks found ids: {}", stdout(&o));
+}
