@@ -260,6 +260,11 @@ fn bad_report_entries_are_refused_with_the_entry_named_and_no_value_echoed() {
             "not-an-address",
         ),
         (
+            "name = \"v\"\nevery = \"daily\"\ncsv_sep = \"|\"\nfolder = \"r\"",
+            "reports[0].csv_sep",
+            "|",
+        ),
+        (
             "name = \"../etc\"\nevery = \"daily\"\nfolder = \"r\"",
             "reports[0].name",
             "../etc",
@@ -309,7 +314,7 @@ fn a_report_that_cannot_be_written_is_told_and_tried_again_and_the_others_are_wr
         &format!(
             "[[reports]]\nname = \"trasig\"\nevery = \"daily\"\nfolder = {blocked:?}\n\
              [[reports]]\nname = \"hel\"\nunit = \"BUP\"\nevery = \"daily\"\nformat = \"csv\"\n\
-             folder = {folder:?}\n"
+             csv_sep = \";\"\nfolder = {folder:?}\n"
         ),
     );
     let out = run(&cfg, &["--now", "2020-05-05 08:00"]);
@@ -328,6 +333,7 @@ fn a_report_that_cannot_be_written_is_told_and_tried_again_and_the_others_are_wr
         csv.contains("mote-bo") && !csv.contains("mote-anna"),
         "{csv}"
     );
+    assert!(csv.lines().next().unwrap().contains(';'), "{csv}");
     // Again: the broken one is still due, the other is done.
     let again = run(&cfg, &["--now", "2020-05-05 09:00"]);
     assert_eq!(again.status.code(), Some(2));

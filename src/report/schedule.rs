@@ -39,6 +39,8 @@ pub struct RawReport {
     pub folder: PathBuf,
     #[serde(default)]
     pub attach_to_digest: bool,
+    /// The CSV separator: `,` (default), `;` (Swedish Excel) or `tab`.
+    pub csv_sep: Option<String>,
 }
 
 /// How often a report is written, and on which day.
@@ -74,6 +76,7 @@ pub struct Schedule {
     pub lang: Option<Language>,
     pub folder: PathBuf,
     pub attach_to_digest: bool,
+    pub csv_sep: u8,
 }
 
 /// The time of day when `at` gives none.
@@ -183,6 +186,12 @@ impl Schedule {
             Some(f) => Format::from_name(f.trim())
                 .ok_or_else(|| named("format", "expected html, md, json or csv"))?,
         };
+        let csv_sep = match raw.csv_sep.as_deref() {
+            None | Some(",") => b',',
+            Some(";") => b';',
+            Some("tab" | "\t") => b'\t',
+            Some(_) => return Err(named("csv_sep", "expected \",\", \";\" or \"tab\"")),
+        };
         if raw.folder.as_os_str().is_empty() {
             return Err(named(
                 "folder",
@@ -199,6 +208,7 @@ impl Schedule {
             lang: raw.lang,
             folder: raw.folder,
             attach_to_digest: raw.attach_to_digest,
+            csv_sep,
         })
     }
 
@@ -478,7 +488,7 @@ fn run_one(
             s.format,
             &Options {
                 lang,
-                csv_sep: b',',
+                csv_sep: s.csv_sep,
             },
         )
         .map_err(|source| ScheduleError::Report {
@@ -611,6 +621,7 @@ mod tests {
             lang: None,
             folder: "/tmp/r".into(),
             attach_to_digest: false,
+            csv_sep: None,
         };
         Schedule::from_raw(raw, 0, false, &|k: &str, m: String| format!("{k}: {m}")).unwrap()
     }
