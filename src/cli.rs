@@ -59,6 +59,9 @@ pub enum Command {
     /// the routine and what the manager is expected to do; the period's figures; IMY and
     /// avvikelse drafts. HTML, Markdown, JSON or CSV, Swedish or English.
     Report(Box<reports::ReportArgs>),
+    /// The scheduled reports of the config's [[reports]]: `reports run` writes those due now
+    /// (as the service does), for testing and for cron.
+    Reports(reports::ScheduledArgs),
     /// Show the alert outbox: each alert, its recipient, state and attempts, oldest first.
     Alerts(AlertsArgs),
     /// Send a test mail through the configured [smtp] server.
@@ -287,6 +290,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Scan(args) => scan_command(args),
         Command::Incidents(args) => incidents_command(args),
         Command::Report(args) => reports::run(*args),
+        Command::Reports(args) => reports::run_scheduled(args),
         Command::Alerts(args) => alerts_command(args),
         Command::TestAlert { config, to } => test_alert_command(&config, &to),
         Command::Run(args) => Ok(run_command(args)),
@@ -381,6 +385,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(d) = &directory {
                 let managers = d.with_manager();
                 println!("directory: {} user(s), {managers} with a manager", d.len());
+            }
+            for r in &config.reports {
+                println!(
+                    "{}",
+                    report::shown(&format!(
+                        "report {}: {}; {} Swedish time, to {}",
+                        r.name,
+                        r.describe(),
+                        r.at.strftime("%H:%M"),
+                        r.folder.display()
+                    ))
+                );
             }
             if (directory.is_some() || config.alerts.smtp.is_some())
                 && config.alerts.it_security.is_empty()

@@ -873,6 +873,31 @@ fn the_hourly_cap_holds_back_what_is_over_it_and_says_so() {
 /// Below `immediate_severity`, a scan leaves the alerts to the service's daily digest: one
 /// mail per recipient with all of their incidents, of every meeting, sent once (not again
 /// after a restart).
+/// Makes `cfg` (of [`setup`]) a service's with a state folder, only critical incidents
+/// immediate (the rest in the digest), a watched folder with nothing in it, and `extra`; then
+/// scans `input` into the state folder's database with alerts (none sent: all wait for the
+/// digest).
+fn digest_service_config(dir: &Path, cfg: &Path, input: &Path, extra: &str) {
+    let state = dir.join("state");
+    let watched = dir.join("watched");
+    std::fs::create_dir_all(&watched).unwrap();
+    std::fs::create_dir_all(&state).unwrap();
+    let text = std::fs::read_to_string(cfg).unwrap().replace(
+        "[alerts]\n",
+        "[alerts]\nimmediate_severity = \"critical\"\n",
+    );
+    std::fs::write(
+        cfg,
+        format!(
+            "state_dir = {state:?}\n{text}\n[service]\nrescan = \"200ms\"\n\
+             [[watch]]\npath = {watched:?}\n{extra}"
+        ),
+    )
+    .unwrap();
+    let out = scan_alert(cfg, &state.join("motesvakt.sqlite"), input);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 #[test]
 fn the_digest_groups_each_recipients_incidents_in_one_mail_once() {
     if !have_aiosmtpd() {
@@ -885,24 +910,7 @@ fn the_digest_groups_each_recipients_incidents_in_one_mail_once() {
     lines.extend(breach("mote-anna-2", "anna@region.se"));
     lines.extend(breach("mote-bo", "bo@region.se"));
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
-    let state = dir.path().join("state");
-    let watched = dir.path().join("watched");
-    std::fs::create_dir_all(&watched).unwrap();
-    let text = std::fs::read_to_string(&cfg).unwrap().replace(
-        "[alerts]\n",
-        "[alerts]\nimmediate_severity = \"critical\"\n",
-    );
-    std::fs::write(
-        &cfg,
-        format!(
-            "state_dir = {state:?}\n{text}\n[service]\nrescan = \"200ms\"\n\
-             [[watch]]\npath = {watched:?}\n"
-        ),
-    )
-    .unwrap();
-    std::fs::create_dir_all(&state).unwrap();
-    let out = scan_alert(&cfg, &state.join("motesvakt.sqlite"), &input);
-    assert!(out.status.success(), "{}", stderr(&out));
+    digest_service_config(dir.path(), &cfg, &input, "");
     assert!(sink.messages().is_empty(), "a scan sends no digest");
     let run = |expect: usize, within: Duration| {
         let log = dir.path().join("service.log");
@@ -955,4 +963,108 @@ fn the_digest_groups_each_recipients_incidents_in_one_mail_once() {
     // A restart the same day sends nothing again.
     run(3, Duration::from_secs(4));
     assert_eq!(sink.messages().len(), 2);
+}
+
+#[test]
+fn the_digest_attaches_the_managers_own_report_and_names_the_linked_one() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let (input, cfg, _) = setup(dir.path(), sink.port, "tls = \"none\"\n");
+    let folder = dir.path().join("rapporter");
+    // Each manager's own weekly report attached; Bo's own daily one as a link; both with a
+    // period long enough to hold the 2020 fixtures.
+    digest_service_config(
+        dir.path(),
+        &cfg,
+        &input,
+        &format!(
+            "[[reports]]\nname = \"chefer\"\nper_manager = true\nevery = \"weekly\"\n\
+             period = \"5000d\"\nformat = \"md\"\nfolder = {folder:?}\nattach_to_digest = true\n\
+             [[reports]]\nname = \"bo\"\nmanager = \"chef.bo@region.se\"\nevery = \"daily\"\n\
+             period = \"5000d\"\nfolder = {folder:?}\n"
+        ),
+    );
+    let out = motesvakt(&["reports", "run", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 3, "{}", stdout(&out));
+    let log = dir.path().join("service.log");
+    let child = service_command(&cfg)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .env("MOTESVAKT_LOG", "info")
+        .spawn()
+        .unwrap();
+    let mut service = Service {
+        child,
+        log,
+        started: Instant::now(),
+    };
+    service.wait_for(&sink, 2, Duration::from_secs(40));
+    let logged = std::fs::read_to_string(&service.log).unwrap();
+    assert!(!logged.contains("written"), "written twice: {logged}");
+    service.stop();
+    let mails = sink.messages();
+    let to = |addr: &str| -> String {
+        let found: Vec<&String> = mails
+            .iter()
+            .filter(|m| header(m, "X-Envelope-To") == Some(addr))
+            .collect();
+        assert_eq!(found.len(), 1, "{mails:?}");
+        found[0].clone()
+    };
+    let anna = to("chef.anna@region.se");
+    let bo = to("chef.bo@region.se");
+    assert!(anna.contains("Schemalagda rapporter:"), "{anna}");
+    let attached = |mail: &str| -> Vec<String> {
+        mail.lines()
+            .filter_map(|l| l.strip_prefix("Attachment: "))
+            .map(str::to_string)
+            .collect()
+    };
+    let anna_files = attached(&anna);
+    assert_eq!(anna_files.len(), 1, "{anna}");
+    assert!(
+        anna_files[0].starts_with("chefer-chef-anna-region-se-"),
+        "{anna}"
+    );
+    assert!(!anna.contains("chef-bo"), "{anna}");
+    let bo_files = attached(&bo);
+    assert_eq!(bo_files.len(), 1, "{bo}");
+    assert!(bo_files[0].starts_with("chefer-chef-bo-region-se-"), "{bo}");
+    // Bo's own daily report is named by its path, not attached.
+    let link = bo
+        .lines()
+        .map(str::trim)
+        .find(|l| l.contains("/bo-chef-bo-region-se-") && l.ends_with(".html"))
+        .unwrap_or_else(|| panic!("no link: {bo}"));
+    assert!(Path::new(link).is_file(), "{link}");
+    // The attachment is the report as written: Anna's incidents only, and no number.
+    let eml = std::fs::read_dir(&sink.dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "att"))
+        .collect::<Vec<_>>();
+    assert_eq!(eml.len(), 2, "{eml:?}");
+    assert_no_leaks(Some(&sink.dir), &[]);
+    pnr_leaks(&[&sink.dir, &folder]);
+    for att in eml {
+        for f in std::fs::read_dir(&att).unwrap() {
+            let f = f.unwrap().path();
+            let body = std::fs::read_to_string(&f).unwrap();
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            assert_eq!(
+                body,
+                std::fs::read_to_string(folder.join(&name)).unwrap(),
+                "{name}"
+            );
+            if name.contains("chef-anna") {
+                assert!(
+                    body.contains("mote-anna") && !body.contains("mote-bo"),
+                    "{body}"
+                );
+            }
+        }
+    }
 }

@@ -265,24 +265,6 @@ fn assert_safe(name: &str, out: &[u8]) {
     }
 }
 
-/// The `pnr-leaks` tool over the files, when `../shared/tools` is there.
-fn pnr_leaks(paths: &[&Path]) {
-    let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/pnr-leaks");
-    if !tool.is_file() {
-        eprintln!(
-            "skipped: {} is missing (it comes with ../shared)",
-            tool.display()
-        );
-        return;
-    }
-    let o = std::process::Command::new("python3")
-        .arg(&tool)
-        .args(paths)
-        .output()
-        .expect("python3 runs");
-    assert!(o.status.success(), "pnr-leaks found ids: {}", stdout(&o));
-}
-
 #[test]
 fn hostile_input_is_escaped_neutralised_and_redacted_in_every_format() {
     let f = fixture();

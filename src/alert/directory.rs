@@ -165,6 +165,17 @@ impl Directory {
             .any(|p| p.unit.as_deref().is_some_and(|u| u.to_lowercase() == unit))
     }
 
+    /// The managers' addresses (lower case), sorted, each once.
+    pub fn managers(&self) -> Vec<String> {
+        let set: std::collections::BTreeSet<String> = self
+            .people
+            .values()
+            .filter_map(|p| p.manager.as_deref())
+            .map(|m| m.trim().to_lowercase())
+            .collect();
+        set.into_iter().collect()
+    }
+
     /// Whether anyone has `manager` (an address, in any case) as manager.
     pub fn has_manager(&self, manager: &str) -> bool {
         let manager = manager.trim().to_lowercase();

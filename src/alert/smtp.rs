@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls as LTls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -50,6 +50,16 @@ pub struct Delivered {
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// The `[[reports]]` a digest names or attaches (the service's; none for a scan).
+    reports: Vec<crate::report::schedule::Schedule>,
+}
+
+/// A file attached to a mail.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub name: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
 }
 
 impl Mailer {
@@ -88,11 +98,30 @@ impl Mailer {
         Ok(Mailer {
             transport: b.build(),
             from,
+            reports: Vec::new(),
         })
+    }
+
+    /// The mailer, its digests naming (or attaching) the reports of `reports` written in the
+    /// last day for their recipient.
+    pub fn with_reports(mut self, reports: Vec<crate::report::schedule::Schedule>) -> Mailer {
+        self.reports = reports;
+        self
     }
 
     /// Sends one mail. `message_id` is the left part of the Message-ID.
     pub async fn send(&self, to: &str, mail: &Mail, message_id: &str) -> Result<(), Failure> {
+        self.send_with(to, mail, message_id, &[]).await
+    }
+
+    /// Sends one mail with `attachments` (multipart/mixed when there are any).
+    pub async fn send_with(
+        &self,
+        to: &str,
+        mail: &Mail,
+        message_id: &str,
+        attachments: &[Attachment],
+    ) -> Result<(), Failure> {
         let to: Mailbox = header_value(to).parse().map_err(|e| Failure {
             message: format!("recipient: {e}"),
             permanent: true,
@@ -106,13 +135,26 @@ impl Mailer {
                 "<{}@{}>",
                 header_value(message_id),
                 header_value(&domain)
-            )))
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.body.clone())
-            .map_err(|e| Failure {
-                message: format!("the mail cannot be built: {e}"),
-                permanent: true,
-            })?;
+            )));
+        let message = if attachments.is_empty() {
+            message
+                .header(ContentType::TEXT_PLAIN)
+                .body(mail.body.clone())
+        } else {
+            let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(mail.body.clone()));
+            for a in attachments {
+                let kind = ContentType::parse(a.content_type).unwrap_or(ContentType::TEXT_PLAIN);
+                parts = parts.singlepart(
+                    lettre::message::Attachment::new(header_value(&a.name))
+                        .body(a.bytes.clone(), kind),
+                );
+            }
+            message.multipart(parts)
+        }
+        .map_err(|e| Failure {
+            message: format!("the mail cannot be built: {e}"),
+            permanent: true,
+        })?;
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
             Err(e) => Err(Failure {
@@ -319,7 +361,14 @@ async fn deliver_round(
             if m.capped {
                 mail = super::render::capped(mail, incidents.len(), lang);
             }
-            mailer.send(&m.recipient, &mail, &m.mail).await
+            let attachments = if m.digest && !mailer.reports.is_empty() {
+                digest_reports(store, mailer, &m.recipient, m.role, lang, &mut mail)?
+            } else {
+                Vec::new()
+            };
+            mailer
+                .send_with(&m.recipient, &mail, &m.mail, &attachments)
+                .await
         };
         let now = Timestamp::now().as_microsecond();
         let tx = store.transaction()?;
@@ -358,6 +407,68 @@ async fn deliver_round(
         tx.commit()?;
     }
     Ok(done)
+}
+
+/// The scheduled reports of the last day for a digest's recipient: named at the end of the
+/// mail's text, and returned as attachments for those with `attach_to_digest`.
+fn digest_reports(
+    store: &Store,
+    mailer: &Mailer,
+    recipient: &str,
+    role: Role,
+    lang: Language,
+    mail: &mut Mail,
+) -> Result<Vec<Attachment>, StoreError> {
+    use crate::report::{Format, schedule, shown_path};
+    /// A report larger than this is named, not attached.
+    const ATTACH_MAX: u64 = 10 << 20;
+    let found = schedule::for_digest(&mailer.reports, store, recipient, role, Timestamp::now())?;
+    let mut attachments = Vec::new();
+    let mut lines = Vec::new();
+    for r in found {
+        let small = std::fs::metadata(&r.path).is_ok_and(|m| m.len() <= ATTACH_MAX);
+        let bytes = if r.attach && small {
+            std::fs::read(&r.path).ok()
+        } else {
+            None
+        };
+        let file = r
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match bytes {
+            Some(bytes) => {
+                lines.push(match lang {
+                    Language::Sv => format!("  {} (bifogad)", crate::report::shown(&file)),
+                    Language::En => format!("  {} (attached)", crate::report::shown(&file)),
+                });
+                attachments.push(Attachment {
+                    name: file,
+                    content_type: match r.format {
+                        Format::Html => "text/html; charset=utf-8",
+                        Format::Markdown => "text/markdown; charset=utf-8",
+                        Format::Json => "application/json",
+                        Format::Csv => "text/csv; charset=utf-8",
+                    },
+                    bytes,
+                });
+            }
+            None => lines.push(format!("  {}", shown_path(&r.path))),
+        }
+    }
+    if !lines.is_empty() {
+        let head = match lang {
+            Language::Sv => "Schemalagda rapporter",
+            Language::En => "Scheduled reports",
+        };
+        mail.body = format!(
+            "{}\n\n{head}:\n{}\n",
+            mail.body.trim_end(),
+            lines.join("\n")
+        );
+    }
+    Ok(attachments)
 }
 
 /// A runtime for one thread, for callers that are not async.

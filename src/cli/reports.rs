@@ -11,9 +11,10 @@ use jiff::Timestamp;
 
 use super::{SetupError, apply_tz, incidents_db, parse_language, parse_since, parse_tz};
 use crate::alert::Directory;
-use crate::config::{Language, Profile};
+use crate::config::Language;
 use crate::report::{self, Draft, Filter, Format, Options, Scope, Sources};
 use crate::store::IdMatch;
+use clap::Subcommand;
 
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("scope").args(["unit", "manager", "person"]))]
@@ -89,19 +90,6 @@ fn parse_sep(s: &str) -> Result<u8, String> {
         "\\t" | "tab" => Ok(b'\t'),
         _ => Err("the CSV separator is `,`, `;` or `tab`".into()),
     }
-}
-
-/// The profiles incidents may cite: the configuration's, then every built-in one.
-fn profiles(config: Option<&crate::config::Config>) -> Vec<Profile> {
-    let mut out: Vec<Profile> = config.map(|c| c.catalog.clone()).unwrap_or_default();
-    for id in Profile::BUILTIN_IDS {
-        if !out.iter().any(|p| p.id == *id)
-            && let Some(p) = Profile::builtin(id)
-        {
-            out.push(p);
-        }
-    }
-    out
 }
 
 pub fn run(args: ReportArgs) -> Result<ExitCode> {
@@ -180,7 +168,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
         scope,
         incident,
     };
-    let profiles = profiles(config.as_ref());
+    let profiles = report::schedule::profiles(config.as_ref());
     let built = report::build(
         &store,
         &filter,
@@ -238,6 +226,83 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
                 .and_then(|()| out.flush())
                 .context("cannot write to stdout")?;
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduledArgs {
+    #[command(subcommand)]
+    pub action: ScheduledAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduledAction {
+    /// Write the [[reports]] due now that have not been written for their latest scheduled
+    /// time (each once; the service does the same on its own), and print the files written.
+    Run {
+        /// Configuration file with the [[reports]] (its state_dir holds the database).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Only the report of this name.
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Run as if it were TIME (same forms as `report --since`): the latest scheduled time
+        /// at or before it decides the period.
+        #[arg(long, value_name = "TIME", value_parser = parse_since)]
+        now: Option<Timestamp>,
+        /// Write the reports again even when already written for that time.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+pub fn run_scheduled(args: ScheduledArgs) -> Result<ExitCode> {
+    let ScheduledAction::Run {
+        config,
+        name,
+        now,
+        force,
+    } = args.action;
+    let (config, store) = incidents_db(None, Some(&config))?;
+    let Some(config) = config else {
+        return Err(SetupError("give --config FILE".into()).into());
+    };
+    if config.reports.is_empty() {
+        return Err(SetupError(format!(
+            "{}: no [[reports]] configured",
+            report::shown(&config.origin.to_string())
+        ))
+        .into());
+    }
+    let outcome = report::schedule::run_due(
+        &store,
+        &config,
+        now.unwrap_or_else(Timestamp::now),
+        name.as_deref(),
+        force,
+    )
+    .map_err(|e| SetupError(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    if outcome.written.is_empty() && outcome.failed.is_empty() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "motesvakt: no report due (each is written once per scheduled time; --force writes again)"
+        );
+    }
+    for w in &outcome.written {
+        writeln!(
+            out,
+            "{}\t{}\t{}",
+            w.report,
+            w.incidents,
+            report::shown_path(&w.path)
+        )
+        .context("cannot write to stdout")?;
+    }
+    if !outcome.failed.is_empty() {
+        let e: Vec<String> = outcome.failed.iter().map(ToString::to_string).collect();
+        return Err(SetupError(e.join("\n")).into());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -394,6 +394,9 @@ pub struct RawConfig {
     pub siem: Option<crate::alert::RawSiem>,
     /// `[listen]`: the receiver of live feeds (Zoom, Webex, Pexip pushes).
     pub listen: Option<listen::RawListen>,
+    /// `[[reports]]`: reports the service writes on a schedule.
+    #[serde(default)]
+    pub reports: Vec<crate::report::schedule::RawReport>,
 }
 
 /// A checked configuration, ready to use.
@@ -426,6 +429,8 @@ pub struct Config {
     pub alerts: crate::alert::AlertSettings,
     /// `[listen]`: live feeds, when configured.
     pub listen: Option<listen::ListenSettings>,
+    /// `[[reports]]`, in configured order.
+    pub reports: Vec<crate::report::schedule::Schedule>,
 }
 
 /// The database's file name in `state_dir`.
@@ -675,6 +680,22 @@ impl Config {
             }
             watches.push(w);
         }
+        let mut reports: Vec<crate::report::schedule::Schedule> = Vec::new();
+        for (i, r) in raw.reports.into_iter().enumerate() {
+            let r = crate::report::schedule::Schedule::from_raw(
+                r,
+                i,
+                alerts.directory.is_some(),
+                &invalid,
+            )?;
+            if let Some(j) = reports.iter().position(|o| o.name == r.name) {
+                return Err(invalid(
+                    &format!("reports[{i}].name"),
+                    format!("report `{}`: reports[{j}] has that name already", r.name),
+                ));
+            }
+            reports.push(r);
+        }
 
         Ok(Config {
             origin,
@@ -701,6 +722,7 @@ impl Config {
             watches,
             alerts,
             listen,
+            reports,
         })
     }
 

@@ -5,6 +5,7 @@
 
 pub mod model;
 mod render;
+pub mod schedule;
 mod shown;
 mod svg;
 

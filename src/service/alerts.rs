@@ -42,7 +42,8 @@ impl Alerting {
             .as_ref()
             .map(smtp::Mailer::new)
             .transpose()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?
+            .map(|m| m.with_reports(config.reports.clone()));
         let channels = Channels::new(s).map_err(|e| e.to_string())?;
         match &s.smtp {
             Some(smtp_settings) => info!(

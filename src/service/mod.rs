@@ -20,6 +20,7 @@
 //! with an error, so that systemd restarts it.
 
 pub mod alerts;
+pub mod reports;
 pub mod signals;
 pub mod status;
 pub mod systemd;
@@ -146,6 +147,7 @@ pub fn serve(
         store.set_secure_delete()?;
     }
     let mut listener = start_listener(&config, &db, &wake_tx, &inbox_pending)?;
+    let mut reporting = reports::ReportWriter::start(&config, db.clone());
     let mut first = true;
     loop {
         let notifications = start_notifications(&config, &wake_tx);
@@ -213,6 +215,8 @@ pub fn serve(
                     }
                     Err(e) => error!("configuration not reloaded, the old one is kept: {e}"),
                 }
+                drop(reporting.take());
+                reporting = reports::ReportWriter::start(&config, db.clone());
                 systemd.ready();
             }
         }

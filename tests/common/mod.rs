@@ -290,3 +290,21 @@ pub fn scan_incidents(cfg: &Path, inputs: &[&Path]) -> Vec<(String, String, Stri
     assert!(out.status.code().unwrap_or(99) <= 1, "{}", stderr(&out));
     incident_ids(&out)
 }
+
+/// The `pnr-leaks` tool over the files, when `../shared/tools` is there.
+pub fn pnr_leaks(paths: &[&Path]) {
+    let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/pnr-leaks");
+    if !tool.is_file() {
+        eprintln!(
+            "skipped: {} is missing (it comes with ../shared)",
+            tool.display()
+        );
+        return;
+    }
+    let o = std::process::Command::new("python3")
+        .arg(&tool)
+        .args(paths)
+        .output()
+        .expect("python3 runs");
+    assert!(o.status.success(), "pnr-leaks found ids: {}", stdout(&o));
+}

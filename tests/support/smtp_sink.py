@@ -1,6 +1,7 @@
 """A real SMTP server for the alert tests: aiosmtpd on loopback, writing each message it
 accepts to OUT_DIR as NNNN.eml (the raw bytes as received) and NNNN.txt (decoded: envelope
-recipients, subject, Message-ID, then the text).
+recipients, subject, Message-ID, then the text; a multipart message's attachments are
+listed as "Attachment: NAME" lines after the text and saved decoded in NNNN.att/).
 
 Usage: smtp_sink.py OUT_DIR [--port N] [--fail-first N] [--reject] [--reject-to ADDR]...
                          [--tls CERT KEY]
@@ -48,7 +49,17 @@ class Sink:
             f.write("X-Envelope-To: %s\n" % ",".join(envelope.rcpt_tos))
             f.write("Subject: %s\n" % msg["Subject"])
             f.write("Message-ID: %s\n\n" % msg["Message-ID"])
-            f.write(msg.get_content())
+            if msg.is_multipart():
+                f.write(msg.get_body(preferencelist=("plain",)).get_content())
+                for att in msg.iter_attachments():
+                    name = os.path.basename(att.get_filename() or "unnamed")
+                    folder = path[:-4] + ".att"
+                    os.makedirs(folder, exist_ok=True)
+                    with open(os.path.join(folder, name), "wb") as a:
+                        a.write(att.get_payload(decode=True))
+                    f.write("Attachment: %s\n" % name)
+            else:
+                f.write(msg.get_content())
         os.rename(path + ".tmp", path)
         return "250 OK"
 
