@@ -312,13 +312,31 @@ const OTHER_TENANT: &str = "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6";
 /// every platform, and `care_meetings` (Pexip has no subject: rooms make its meetings
 /// sensitive).
 fn write_config(dir: &Path, care_meetings: &[String]) -> PathBuf {
+    write_config_tenant(dir, care_meetings, Tenants::Configured)
+}
+
+/// How the organisation's Teams tenant is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tenants {
+    /// `tenant_ids` names it.
+    Configured,
+    /// Not configured: learned from the audit records' own `OrganizationId` (so a Graph author
+    /// known by tenant is internal only once some audit record has been read).
+    Learned,
+}
+
+fn write_config_tenant(dir: &Path, care_meetings: &[String], tenants: Tenants) -> PathBuf {
     let care: Vec<String> = care_meetings.iter().map(|m| format!("\"{m}\"")).collect();
     let path = dir.join("motesvakt.toml");
+    let tenant_line = match tenants {
+        Tenants::Configured => format!("tenant_ids = [\"{TENANT}\"]\n"),
+        Tenants::Learned => String::new(),
+    };
     std::fs::write(
         &path,
         format!(
             "internal_domains = [\"region.se\"]\n\
-             tenant_ids = [\"{TENANT}\"]\n\
+             {tenant_line}\
              internal_networks = [\"10.0.0.0/8\"]\n\
              profiles = [\"vgr-samsa\", \"halland\", \"kronoberg\", \"sas\"]\n\
              \n\
@@ -1706,19 +1724,25 @@ fn split(streams: &BTreeMap<Stream, Vec<Value>>, plan: &SplitPlan) -> Vec<Vec<Pi
 struct Case {
     meetings: Vec<MeetingSpec>,
     plan: SplitPlan,
+    tenants: Tenants,
 }
 
 fn case_strategy() -> impl Strategy<Value = Case> {
     (
         prop::collection::vec(meeting_strategy(), 1..=10),
         plan_strategy(),
+        prop_oneof![Just(Tenants::Configured), Just(Tenants::Learned)],
     )
-        .prop_map(|(meetings, plan)| Case { meetings, plan })
+        .prop_map(|(meetings, plan, tenants)| Case {
+            meetings,
+            plan,
+            tenants,
+        })
 }
 
 /// A readable summary of the case, without any text: meeting codes, formats, features.
 fn describe_case(case: &Case) -> String {
-    let mut s = String::new();
+    let mut s = format!("    tenant {:?}\n", case.tenants);
     for (i, m) in case.meetings.iter().enumerate() {
         // Pexip has no chat: its meetings' chats are not written.
         let chats: Vec<String> = if m.fmt == Fmt::Pexip || (m.fmt == Fmt::Teams && !m.teams_graph) {
@@ -1786,7 +1810,7 @@ fn env_u32(name: &str, default: u32) -> u32 {
 fn check_case(case: &Case) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let streams = records(&case.meetings);
-    let cfg = write_config(dir.path(), &care_rooms(&case.meetings));
+    let cfg = write_config_tenant(dir.path(), &care_rooms(&case.meetings), case.tenants);
 
     // Baseline: one file per stream, everything in natural order, one scan, fresh database.
     let base = dir.path().join("base");

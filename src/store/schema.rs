@@ -183,4 +183,21 @@ pub const MIGRATIONS: &[&str] = &[
      ALTER TABLE outbox ADD COLUMN change TEXT NOT NULL DEFAULT 'new';
      ALTER TABLE outbox ADD COLUMN severity_from TEXT;
      CREATE INDEX outbox_channel ON outbox (channel, state, next_us);",
+    // 9: taken by another branch; the lead puts its migration here when merging (this one
+    // changes nothing).
+    "-- 9: reserved",
+    // 10: the organisation's Teams tenant, learned. `own_tenants`: each tenant (a GUID, lower
+    // case) a Teams audit record named as its own `OrganizationId`. `meeting_tenants`: the
+    // tenants the store's meetings name users by (Graph authors known by object id and
+    // tenant), so that learning a tenant re-judges the meetings it reclassifies.
+    "CREATE TABLE own_tenants (
+         tenant TEXT PRIMARY KEY
+     ) WITHOUT ROWID;
+     CREATE TABLE meeting_tenants (
+         tenant   TEXT NOT NULL,
+         platform TEXT NOT NULL,
+         meeting  TEXT NOT NULL,
+         PRIMARY KEY (tenant, platform, meeting)
+     ) WITHOUT ROWID;
+     CREATE INDEX meeting_tenants_meeting ON meeting_tenants (platform, meeting);",
 ];
