@@ -2209,6 +2209,73 @@ fn alias_learnt_later_moves_incidents_not_doubles_them() {
     );
 }
 
+/// Teams, `tenant_ids` not set: a Graph chat author known by object id and tenant is internal
+/// once an audit record names that tenant as its own `OrganizationId` (the tenant is learned).
+/// The audit export, of another meeting, scanned after the chat: the chat is judged again and
+/// its incident ends as one scan of both gives it (`high`, not `critical`).
+#[test]
+fn tenant_learnt_later_lowers_the_chat_incident_as_one_scan_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let chat_id = "19:meeting_VGVuYW50TGVhcm5lZExhdGVy@thread.v2";
+    let message = json!({
+        "id": "1714640700001", "messageType": "message",
+        "createdDateTime": "2024-05-06T08:05:00.000Z",
+        "lastModifiedDateTime": "2024-05-06T08:05:00.000Z", "deletedDateTime": null,
+        "chatId": chat_id, "eventDetail": null,
+        "from": {"application": null, "device": null, "user": {
+            "id": ANNA_GRAPH_ID, "displayName": "Anna Andersson",
+            "userIdentityType": "aadUser", "tenantId": TENANT}},
+        "body": {"contentType": "html", "content": format!("<p>G&auml;ller patient {PNR}, se journalen</p>")},
+        "attachments": [], "mentions": [], "reactions": [],
+    });
+    let graph = dir.path().join("graph.json");
+    std::fs::write(&graph, json!({"value": [message]}).to_string()).unwrap();
+    let audit = dir.path().join("audit.json");
+    std::fs::write(
+        &audit,
+        json!([{
+            "CreationTime": "2024-05-07T13:05:11", "Id": "c0ffee00-0000-4000-8000-0000000000bb",
+            "Operation": "MeetingDetail", "OrganizationId": TENANT, "RecordType": 25,
+            "UserId": "bo@region.se", "ChatThreadId": "19:meeting_QW5vdGhlcg@thread.v2",
+            "StartTime": "2024-05-07T08:00:00", "EndTime": "2024-05-07T08:30:00",
+        }])
+        .to_string(),
+    )
+    .unwrap();
+    let cfg = dir.path().join("learn.toml");
+    std::fs::write(
+        &cfg,
+        "internal_domains = [\"region.se\"]\nprofiles = [\"vgr-samsa\"]\n",
+    )
+    .unwrap();
+    let severity = |keys: &[Key]| -> Vec<String> {
+        keys.iter()
+            .filter(|k| k.1 == "chat-patient-data" && k.2 == chat_id)
+            .map(|k| k.3.clone())
+            .collect()
+    };
+    let (want, err) = one_scan(dir.path(), &cfg, &[graph.clone(), audit.clone()]);
+    assert_all_mapped(&err, &["teams-graph", "teams-audit-json"]);
+    let want_list: Vec<Key> = want.iter().cloned().collect();
+    assert_eq!(
+        severity(&want_list),
+        ["high"],
+        "one scan: the author is internal"
+    );
+    let alone = split_into_one_db(dir.path(), "graph-alone", &cfg, &[&[graph.clone()]]);
+    assert_eq!(
+        severity(&alone),
+        ["critical"],
+        "without the audit record: external"
+    );
+    let got = split_into_one_db(dir.path(), "graph-then-audit", &cfg, &[&[graph], &[audit]]);
+    assert_same(
+        &want,
+        &got,
+        "Graph chat, then the audit export of another meeting",
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // C. Kill test
 // ---------------------------------------------------------------------------------------------
