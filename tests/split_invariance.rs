@@ -2262,7 +2262,12 @@ fn tenant_learnt_later_lowers_the_chat_incident_as_one_scan_does() {
         ["high"],
         "one scan: the author is internal"
     );
-    let alone = split_into_one_db(dir.path(), "graph-alone", &cfg, &[&[graph.clone()]]);
+    let alone = split_into_one_db(
+        dir.path(),
+        "graph-alone",
+        &cfg,
+        &[std::slice::from_ref(&graph)],
+    );
     assert_eq!(
         severity(&alone),
         ["critical"],
