@@ -375,7 +375,7 @@ pub struct Pipeline<'a> {
     horizon: Option<Timestamp>,
     pub stats: ObserveStats,
     /// The organisation's tenants learned from Teams audit records (the store's, and those this
-    /// pipeline added), when learning is on ([`Pipeline::learns_tenants`]).
+    /// pipeline added), when learning is on (`tenant_ids` not set, `learn_tenant` not false).
     learned: BTreeSet<String>,
     /// Who is alerted of news (new or raised incidents), written to the outbox in the same
     /// transaction as the incident; `None`: no alerts.
@@ -614,10 +614,14 @@ impl<'a> Pipeline<'a> {
                 }
             }
         }
+        // Which meetings name users by which tenant, for judging them again when the tenant is
+        // learned; not needed for a tenant learned already.
+        let learned = &self.learned;
         let mut tenant_rows: Vec<(&MeetingKey, &String)> = batch
             .meeting_tenants
             .iter()
             .flat_map(|(m, ts)| ts.iter().map(move |t| (m, t)))
+            .filter(|(_, t)| !learned.contains(*t))
             .collect();
         tenant_rows.sort();
         for (meeting, tenant) in tenant_rows {
