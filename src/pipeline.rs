@@ -186,6 +186,11 @@ pub struct Batch {
     /// Records taken.
     pub records: u64,
     pub stats: ObserveStats,
+    /// Tenants Teams audit records named as their own (`OrganizationId`), to learn.
+    pub own_tenants: BTreeSet<String>,
+    /// Per meeting, the tenants its kept events name actors by
+    /// ([`crate::event::Actor::tenant`]).
+    pub meeting_tenants: HashMap<MeetingKey, BTreeSet<String>>,
 }
 
 impl Batch {
@@ -193,6 +198,10 @@ impl Batch {
     pub fn append(&mut self, other: Batch) {
         for (k, v) in other.meetings {
             self.meetings.entry(k).or_default().extend(v);
+        }
+        self.own_tenants.extend(other.own_tenants);
+        for (k, v) in other.meeting_tenants {
+            self.meeting_tenants.entry(k).or_default().extend(v);
         }
         self.aliases.extend(other.aliases);
         self.diagnostics.extend(other.diagnostics);
@@ -268,6 +277,18 @@ impl<'a> Observer<'a> {
                     let record = *record_key.get_or_insert_with(|| identity.key());
                     let key = SourceKey::new(record, index);
                     let meeting = obs.meeting_key();
+                    if keep {
+                        for t in obs.event.actors().filter_map(|a| a.tenant.as_ref()) {
+                            let known = batch.meeting_tenants.get(&meeting);
+                            if !known.is_some_and(|k| k.contains(t)) {
+                                batch
+                                    .meeting_tenants
+                                    .entry(meeting.clone())
+                                    .or_default()
+                                    .insert(t.clone());
+                            }
+                        }
+                    }
                     if let EventKind::MeetingStarted { aliases, .. } = &obs.event.kind {
                         for alias in aliases {
                             batch.aliases.push((meeting.clone(), alias.clone()));
@@ -281,7 +302,12 @@ impl<'a> Observer<'a> {
                     counts.unmapped_fields += 1;
                     counts.label(format!("field {field}"), 1);
                 }
-                Item::Tenant { id, own } => counts.tenant(id, u64::from(own), 1),
+                Item::Tenant { id, own } => {
+                    if own && !batch.own_tenants.contains(&id) {
+                        batch.own_tenants.insert(id.clone());
+                    }
+                    counts.tenant(id, u64::from(own), 1);
+                }
                 Item::Rejected(reason) => {
                     rejected = true;
                     batch.diagnostics.push(Diagnostic::Record {
@@ -348,6 +374,9 @@ pub struct Pipeline<'a> {
     /// Events older than this, of a meeting the store keeps nothing of, are refused.
     horizon: Option<Timestamp>,
     pub stats: ObserveStats,
+    /// The organisation's tenants learned from Teams audit records (the store's, and those this
+    /// pipeline added), when learning is on (`tenant_ids` not set, `learn_tenant` not false).
+    learned: BTreeSet<String>,
     /// Who is alerted of news (new or raised incidents), written to the outbox in the same
     /// transaction as the incident; `None`: no alerts.
     alerts: Option<std::sync::Arc<crate::alert::Router>>,
@@ -367,11 +396,19 @@ impl<'a> Pipeline<'a> {
         let tombstones = store_had_chunks && tx.fingerprint()?.as_deref() != Some(&fingerprint);
         let store_had_incidents = tx.has_incidents()?;
         let run_id = tx.start_run()?;
+        let learned: BTreeSet<String> = if Self::learns(config) {
+            tx.own_tenants()?.into_iter().collect()
+        } else {
+            BTreeSet::new()
+        };
         tx.commit()?;
+        let mut judge = Judge::new(config, detector.min_confidence());
+        judge.learn_tenants(&learned.iter().collect::<Vec<_>>());
         Ok(Pipeline {
             config,
             detector,
-            judge: Judge::new(config, detector.min_confidence()),
+            judge,
+            learned,
             observer: Observer::new(config, detector, tombstones),
             fingerprint,
             batch: Batch::default(),
@@ -392,6 +429,18 @@ impl<'a> Pipeline<'a> {
             stats: ObserveStats::default(),
             alerts: None,
         })
+    }
+
+    /// Whether the organisation's tenant is learned from the Teams audit records: `tenant_ids`
+    /// is not set and `learn_tenant` is not false.
+    fn learns(config: &Config) -> bool {
+        config.sources.tenant_ids.is_empty() && config.learn_tenant
+    }
+
+    /// The organisation's tenants learned from the store's Teams audit records (none when
+    /// `tenant_ids` is set or `learn_tenant = false`).
+    pub fn learned_tenants(&self) -> impl Iterator<Item = &str> {
+        self.learned.iter().map(String::as_str)
     }
 
     /// Alerts of news go to the outbox through `router` (`None`: no alerts).
@@ -565,10 +614,58 @@ impl<'a> Pipeline<'a> {
                 }
             }
         }
+        // Which meetings name users by which tenant, for judging them again when the tenant is
+        // learned; not needed for a tenant learned already.
+        let learned = &self.learned;
+        let mut tenant_rows: Vec<(&MeetingKey, &String)> = batch
+            .meeting_tenants
+            .iter()
+            .flat_map(|(m, ts)| ts.iter().map(move |t| (m, t)))
+            .filter(|(_, t)| !learned.contains(*t))
+            .collect();
+        tenant_rows.sort();
+        for (meeting, tenant) in tenant_rows {
+            tx.add_meeting_tenant(meeting, tenant)?;
+        }
+        if Self::learns(self.config) {
+            self.learn(tx, &batch.own_tenants, &mut marked)?;
+        }
         if let Some(t) = batch.latest {
             tx.advance_clock(t)?;
         }
         self.stats.events += batch.stats.events;
+        Ok(())
+    }
+
+    /// Learns the tenants audit records named as their own: each new one is stored, classifies
+    /// from now on, and has the meetings that name users by it judged again (those judged
+    /// before it was known), so that the incidents do not depend on which came first.
+    fn learn(
+        &mut self,
+        tx: &Tx<'_>,
+        own: &BTreeSet<String>,
+        marked: &mut HashSet<MeetingKey>,
+    ) -> Result<(), StoreError> {
+        let mut new = Vec::new();
+        for t in own {
+            if !self.learned.contains(t) {
+                tx.add_own_tenant(t)?;
+                self.learned.insert(t.clone());
+                new.push(t);
+            }
+        }
+        if new.is_empty() {
+            return Ok(());
+        }
+        self.judge
+            .learn_tenants(&self.learned.iter().collect::<Vec<_>>());
+        for t in new {
+            for meeting in tx.meetings_of_tenant(t)? {
+                if marked.insert(meeting.clone()) {
+                    self.mark(tx, &meeting)?;
+                }
+            }
+        }
         Ok(())
     }
 

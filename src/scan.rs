@@ -50,6 +50,9 @@ pub struct Stats {
     pub known: u64,
     /// Incidents not raised because a configured exception covers them.
     pub excepted: u64,
+    /// The organisation's Teams tenants learned from the store's audit records (none when
+    /// `tenant_ids` is set or `learn_tenant = false`).
+    pub learned_tenants: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -438,6 +441,7 @@ pub fn run_with_alerts(
         }
     }
     stats.excepted = pipeline.excepted();
+    stats.learned_tenants = pipeline.learned_tenants().map(str::to_string).collect();
     // What this run changed, net, from the store, in time order: nothing is held in memory.
     store.run_changes(pipeline.run_id(), &mut |s| {
         let r = Reported {

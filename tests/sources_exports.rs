@@ -494,8 +494,21 @@ fn teams_tenants_nothing_classifies_are_named_once_with_the_fix() {
                           "tenantId": "0b1c2d3e-0000-4000-8000-00000000f00d"}},
         "body": {"contentType": "text", "content": "hej"}}]});
     std::fs::write(&graph, message.to_string()).unwrap();
+    // The audit records' own tenant is learned: nothing to fix, no hint.
     let out = motesvakt_paths(
         &["scan", "--config", cfg.to_str().unwrap()],
+        &[&audit, &graph],
+    );
+    assert!(!stderr(&out).contains("tenant_ids"), "{}", stderr(&out));
+    // Not learned (`learn_tenant = false`): one hint, with the fix.
+    let off = dir.path().join("off.toml");
+    std::fs::write(
+        &off,
+        "internal_domains = [\"region.se\"]\nprofiles = [\"vgr-samsa\"]\nlearn_tenant = false\n",
+    )
+    .unwrap();
+    let out = motesvakt_paths(
+        &["scan", "--config", off.to_str().unwrap()],
         &[&audit, &graph],
     );
     let err = stderr(&out);

@@ -275,6 +275,41 @@ fn graph_identity_types() {
         Some(ActorKind::Internal)
     );
     assert_eq!(kind(r#"{"id":"a","userIdentityType":"aadUser"}"#), None);
+    // No tenant_ids: the tenant (a GUID, lower case) stays on the actor, for the judge to
+    // classify by the tenant learned from the audit records; configured, it is not kept.
+    let user = format!(
+        r#"{{"id":"a","userIdentityType":"aadUser","tenantId":"{}"}}"#,
+        TENANT.to_uppercase()
+    );
+    let unset = &events(&read_with(
+        Format::TeamsGraph,
+        &SourceSettings::default(),
+        msg(&user).as_bytes(),
+    ))[0]
+        .actor;
+    assert_eq!((unset.kind, unset.tenant.as_deref()), (None, Some(TENANT)));
+    let set = &events(&read(Format::TeamsGraph, msg(&user).as_bytes()))[0].actor;
+    assert_eq!(set.tenant, None);
+    let not_guid = &events(&read_with(
+        Format::TeamsGraph,
+        &SourceSettings::default(),
+        msg(r#"{"id":"a","userIdentityType":"aadUser","tenantId":"not a tenant"}"#).as_bytes(),
+    ))[0]
+        .actor;
+    assert_eq!(not_guid.tenant, None, "only GUIDs are kept");
+    let guest = &events(&read_with(
+        Format::TeamsGraph,
+        &SourceSettings::default(),
+        msg(&format!(
+            r#"{{"id":"a","userIdentityType":"federatedUser","tenantId":"{TENANT}"}}"#
+        ))
+        .as_bytes(),
+    ))[0]
+        .actor;
+    assert_eq!(
+        (guest.kind, guest.tenant.as_deref()),
+        (Some(ActorKind::External), None)
+    );
 }
 
 #[test]

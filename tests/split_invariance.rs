@@ -312,13 +312,31 @@ const OTHER_TENANT: &str = "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6";
 /// every platform, and `care_meetings` (Pexip has no subject: rooms make its meetings
 /// sensitive).
 fn write_config(dir: &Path, care_meetings: &[String]) -> PathBuf {
+    write_config_tenant(dir, care_meetings, Tenants::Configured)
+}
+
+/// How the organisation's Teams tenant is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tenants {
+    /// `tenant_ids` names it.
+    Configured,
+    /// Not configured: learned from the audit records' own `OrganizationId` (so a Graph author
+    /// known by tenant is internal only once some audit record has been read).
+    Learned,
+}
+
+fn write_config_tenant(dir: &Path, care_meetings: &[String], tenants: Tenants) -> PathBuf {
     let care: Vec<String> = care_meetings.iter().map(|m| format!("\"{m}\"")).collect();
     let path = dir.join("motesvakt.toml");
+    let tenant_line = match tenants {
+        Tenants::Configured => format!("tenant_ids = [\"{TENANT}\"]\n"),
+        Tenants::Learned => String::new(),
+    };
     std::fs::write(
         &path,
         format!(
             "internal_domains = [\"region.se\"]\n\
-             tenant_ids = [\"{TENANT}\"]\n\
+             {tenant_line}\
              internal_networks = [\"10.0.0.0/8\"]\n\
              profiles = [\"vgr-samsa\", \"halland\", \"kronoberg\", \"sas\"]\n\
              \n\
@@ -1706,19 +1724,25 @@ fn split(streams: &BTreeMap<Stream, Vec<Value>>, plan: &SplitPlan) -> Vec<Vec<Pi
 struct Case {
     meetings: Vec<MeetingSpec>,
     plan: SplitPlan,
+    tenants: Tenants,
 }
 
 fn case_strategy() -> impl Strategy<Value = Case> {
     (
         prop::collection::vec(meeting_strategy(), 1..=10),
         plan_strategy(),
+        prop_oneof![Just(Tenants::Configured), Just(Tenants::Learned)],
     )
-        .prop_map(|(meetings, plan)| Case { meetings, plan })
+        .prop_map(|(meetings, plan, tenants)| Case {
+            meetings,
+            plan,
+            tenants,
+        })
 }
 
 /// A readable summary of the case, without any text: meeting codes, formats, features.
 fn describe_case(case: &Case) -> String {
-    let mut s = String::new();
+    let mut s = format!("    tenant {:?}\n", case.tenants);
     for (i, m) in case.meetings.iter().enumerate() {
         // Pexip has no chat: its meetings' chats are not written.
         let chats: Vec<String> = if m.fmt == Fmt::Pexip || (m.fmt == Fmt::Teams && !m.teams_graph) {
@@ -1786,7 +1810,7 @@ fn env_u32(name: &str, default: u32) -> u32 {
 fn check_case(case: &Case) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let streams = records(&case.meetings);
-    let cfg = write_config(dir.path(), &care_rooms(&case.meetings));
+    let cfg = write_config_tenant(dir.path(), &care_rooms(&case.meetings), case.tenants);
 
     // Baseline: one file per stream, everything in natural order, one scan, fresh database.
     let base = dir.path().join("base");
@@ -2182,6 +2206,78 @@ fn alias_learnt_later_moves_incidents_not_doubles_them() {
              id after the audit record linked it; {diff}",
             under_chat.len()
         ))
+    );
+}
+
+/// Teams, `tenant_ids` not set: a Graph chat author known by object id and tenant is internal
+/// once an audit record names that tenant as its own `OrganizationId` (the tenant is learned).
+/// The audit export, of another meeting, scanned after the chat: the chat is judged again and
+/// its incident ends as one scan of both gives it (`high`, not `critical`).
+#[test]
+fn tenant_learnt_later_lowers_the_chat_incident_as_one_scan_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let chat_id = "19:meeting_VGVuYW50TGVhcm5lZExhdGVy@thread.v2";
+    let message = json!({
+        "id": "1714640700001", "messageType": "message",
+        "createdDateTime": "2024-05-06T08:05:00.000Z",
+        "lastModifiedDateTime": "2024-05-06T08:05:00.000Z", "deletedDateTime": null,
+        "chatId": chat_id, "eventDetail": null,
+        "from": {"application": null, "device": null, "user": {
+            "id": ANNA_GRAPH_ID, "displayName": "Anna Andersson",
+            "userIdentityType": "aadUser", "tenantId": TENANT}},
+        "body": {"contentType": "html", "content": format!("<p>G&auml;ller patient {PNR}, se journalen</p>")},
+        "attachments": [], "mentions": [], "reactions": [],
+    });
+    let graph = dir.path().join("graph.json");
+    std::fs::write(&graph, json!({"value": [message]}).to_string()).unwrap();
+    let audit = dir.path().join("audit.json");
+    std::fs::write(
+        &audit,
+        json!([{
+            "CreationTime": "2024-05-07T13:05:11", "Id": "c0ffee00-0000-4000-8000-0000000000bb",
+            "Operation": "MeetingDetail", "OrganizationId": TENANT, "RecordType": 25,
+            "UserId": "bo@region.se", "ChatThreadId": "19:meeting_QW5vdGhlcg@thread.v2",
+            "StartTime": "2024-05-07T08:00:00", "EndTime": "2024-05-07T08:30:00",
+        }])
+        .to_string(),
+    )
+    .unwrap();
+    let cfg = dir.path().join("learn.toml");
+    std::fs::write(
+        &cfg,
+        "internal_domains = [\"region.se\"]\nprofiles = [\"vgr-samsa\"]\n",
+    )
+    .unwrap();
+    let severity = |keys: &[Key]| -> Vec<String> {
+        keys.iter()
+            .filter(|k| k.1 == "chat-patient-data" && k.2 == chat_id)
+            .map(|k| k.3.clone())
+            .collect()
+    };
+    let (want, err) = one_scan(dir.path(), &cfg, &[graph.clone(), audit.clone()]);
+    assert_all_mapped(&err, &["teams-graph", "teams-audit-json"]);
+    let want_list: Vec<Key> = want.iter().cloned().collect();
+    assert_eq!(
+        severity(&want_list),
+        ["high"],
+        "one scan: the author is internal"
+    );
+    let alone = split_into_one_db(
+        dir.path(),
+        "graph-alone",
+        &cfg,
+        &[std::slice::from_ref(&graph)],
+    );
+    assert_eq!(
+        severity(&alone),
+        ["critical"],
+        "without the audit record: external"
+    );
+    let got = split_into_one_db(dir.path(), "graph-then-audit", &cfg, &[&[graph], &[audit]]);
+    assert_same(
+        &want,
+        &got,
+        "Graph chat, then the audit export of another meeting",
     );
 }
 

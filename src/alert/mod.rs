@@ -702,6 +702,7 @@ pub fn undeliverable_incident(
             id: recipient.to_string(),
             name: None,
             kind: Some(ActorKind::Internal),
+            tenant: None,
         },
         profile: "motesvakt".into(),
         routine: Routine {

@@ -366,6 +366,9 @@ pub struct RawConfig {
     /// Microsoft 365 tenant ids of the organisation (Teams `OrganizationId`).
     #[serde(default)]
     pub tenant_ids: Vec<String>,
+    /// Whether, with `tenant_ids` not set, the organisation's tenant is learned from the Teams
+    /// audit records' own `OrganizationId` (default true).
+    pub learn_tenant: Option<bool>,
     /// Webex org ids of the organisation.
     #[serde(default)]
     pub webex_org_ids: Vec<String>,
@@ -404,6 +407,9 @@ pub struct RawConfig {
 pub struct Config {
     pub origin: Origin,
     pub classifier: Classifier,
+    /// `learn_tenant`: with `tenant_ids` not set, the tenants the Teams audit records name as
+    /// their own classify Teams users known by tenant (see [`crate::org::Classifier`]).
+    pub learn_tenant: bool,
     pub language: Language,
     /// `timezone`, when set: the zone times people read are shown in.
     pub timezone: Option<jiff::tz::TimeZone>,
@@ -699,14 +705,15 @@ impl Config {
 
         Ok(Config {
             origin,
+            classifier: Classifier::from_domains(domains.clone()).with_tenants(&raw.tenant_ids),
+            learn_tenant: raw.learn_tenant.unwrap_or(true),
             sources: SourceSettings {
-                internal_domains: domains.clone(),
+                internal_domains: domains,
                 tenant_ids: raw.tenant_ids,
                 webex_org_ids: raw.webex_org_ids,
                 internal_networks,
                 teams_mapping,
             },
-            classifier: Classifier::from_domains(domains),
             language: raw.language,
             timezone,
             detect: raw.detect,

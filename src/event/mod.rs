@@ -96,6 +96,12 @@ pub struct Actor {
     /// configured `internal_domains` (see [`crate::org::Classifier`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<ActorKind>,
+    /// The Microsoft 365 tenant (a GUID) a Teams source names the actor's account in, kept when
+    /// nothing classified the actor while reading (`tenant_ids` not set), so that the tenant
+    /// learned from the audit records' own `OrganizationId` classifies it when it is judged
+    /// (see [`crate::org::Classifier`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }
 
 impl Actor {
@@ -104,6 +110,7 @@ impl Actor {
             id: id.into(),
             name: None,
             kind: None,
+            tenant: None,
         }
     }
 }
@@ -191,6 +198,20 @@ pub struct Event {
     pub actor: Actor,
     /// What happened, with the fields of that type (beside the common ones in JSON).
     pub kind: EventKind,
+}
+
+impl Event {
+    /// Every actor the event names: who did it, and the organiser or target its type names.
+    pub fn actors(&self) -> impl Iterator<Item = &Actor> {
+        let other = match &self.kind {
+            EventKind::MeetingStarted { organizer, .. } => organizer.as_ref(),
+            EventKind::ParticipantAdmitted { target }
+            | EventKind::ControlGranted { target }
+            | EventKind::ControlRevoked { target } => Some(target),
+            _ => None,
+        };
+        std::iter::once(&self.actor).chain(other)
+    }
 }
 
 /// The event types and their own fields. The JSON `type` field selects the variant.
@@ -462,6 +483,7 @@ mod tests {
             id: "a@x.se".into(),
             name: Some("A".into()),
             kind: Some(ActorKind::Guest),
+            tenant: Some("7c9a0f31-0000-4000-8000-00000000000a".into()),
         };
         let kinds = vec![
             EventKind::MeetingStarted {

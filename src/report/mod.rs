@@ -238,9 +238,14 @@ pub fn summary_line(stats: &Stats) -> String {
 
 /// When Teams records named tenants and `tenant_ids` is not set (the adapters note tenants only
 /// then), one line that says so and how to fix it: the tenant the audit records name as their
-/// own (`OrganizationId`, the tenant the export was made in) is the one to list. Tenant ids are
-/// GUIDs checked by the adapters; nothing else from the input is shown.
+/// own (`OrganizationId`, the tenant the export was made in) is the one to list. Not when a
+/// tenant was learned from the store's audit records (`learn_tenant`). Tenant ids are GUIDs
+/// checked by the adapters; nothing else from the input is shown.
 pub fn tenant_hint(stats: &Stats) -> Option<String> {
+    // A tenant learned from the audit records classifies them: nothing to fix.
+    if !stats.learned_tenants.is_empty() {
+        return None;
+    }
     let mut tenants: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for c in stats.formats.values() {
         for (id, (own, named)) in &c.tenants {

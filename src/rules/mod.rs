@@ -100,6 +100,9 @@ pub struct Judgement {
 pub struct Judge<'a> {
     config: &'a Config,
     min_confidence: Confidence,
+    /// The configuration's classifier, with the tenants learned from the store when
+    /// `tenant_ids` is not set ([`Judge::learn_tenants`]).
+    classifier: Classifier,
 }
 
 impl<'a> Judge<'a> {
@@ -107,6 +110,16 @@ impl<'a> Judge<'a> {
         Judge {
             config,
             min_confidence,
+            classifier: config.classifier.clone(),
+        }
+    }
+
+    /// Classifies Teams users known only by tenant with `learned` (the tenants the store's
+    /// audit records name as their own), unless `tenant_ids` is configured (it wins) or
+    /// `learn_tenant = false`.
+    pub fn learn_tenants<S: AsRef<str>>(&mut self, learned: &[S]) {
+        if self.config.sources.tenant_ids.is_empty() && self.config.learn_tenant {
+            self.classifier = self.config.classifier.clone().with_tenants(learned);
         }
     }
 
@@ -115,7 +128,7 @@ impl<'a> Judge<'a> {
     pub fn judge(&self, meeting: &MeetingView, clock: Timestamp) -> Judgement {
         let ctx = RuleContext {
             config: self.config,
-            classifier: &self.config.classifier,
+            classifier: &self.classifier,
             min_confidence: self.min_confidence,
             clock,
         };
@@ -186,7 +199,8 @@ impl<'a> Judge<'a> {
             })
             .reduce(|best, next| if next.2 > best.2 { next } else { best })?;
         let mut actor = c.actor.unwrap_or_else(|| obs.event.actor.clone());
-        actor.kind = Some(self.config.classifier.kind(&actor));
+        actor.kind = Some(self.classifier.kind(&actor));
+        actor.tenant = None;
         let mut incident = Incident {
             id: incident_id(c.rule, meeting, c.index, c.id_scope),
             rule: c.rule.to_string(),

@@ -450,6 +450,12 @@ impl TeamsGraph {
                 _ => None,
             },
         };
-        actor(id, str_field(user, "displayName"), kind)
+        let mut who = actor(id, str_field(user, "displayName"), kind);
+        if kind.is_none() {
+            // Nothing classified it: its tenant may, when judged (the tenant learned from the
+            // audit records' own `OrganizationId`). GUIDs only, never other text.
+            who.tenant = str_field(user, "tenantId").and_then(tenant_guid);
+        }
+        who
     }
 }

@@ -321,6 +321,7 @@ pub fn actor(id: &str, name: Option<&str>, kind: Option<ActorKind>) -> Actor {
             .filter(|n| !n.is_empty())
             .map(str::to_string),
         kind,
+        tenant: None,
     }
 }
 

@@ -53,6 +53,9 @@ codes!(platform_code, platform_of, Platform, "platform", {
 codes!(actor_kind_code, actor_kind_of, ActorKind, "actor kind", {
     0 => Internal, 1 => External, 2 => Guest, 3 => Anonymous, 4 => Phone,
 });
+/// Set in an actor's kind byte when the actor's tenant follows it.
+const TENANT_FLAG: u8 = 0x80;
+
 codes!(reason_code, reason_of, EndReason, "end reason", {
     0 => EndedByHost, 1 => LastLeft, 2 => Timeout, 3 => Unknown,
 });
@@ -180,9 +183,15 @@ impl Writer {
     fn actor(&mut self, a: &Actor) {
         self.str(&a.id);
         self.opt_str(&a.name);
-        match a.kind {
-            None => self.u8(0),
-            Some(k) => self.u8(1 + actor_kind_code(k)),
+        // The kind's byte: 0 none, else 1 + its code; [`TENANT_FLAG`] set when the tenant
+        // follows (chunks written before it existed never have it).
+        let kind = a.kind.map_or(0, |k| 1 + actor_kind_code(k));
+        match &a.tenant {
+            None => self.u8(kind),
+            Some(t) => {
+                self.u8(kind | TENANT_FLAG);
+                self.str(t);
+            }
         }
     }
 
@@ -437,10 +446,23 @@ impl<'a> Reader<'a> {
     }
 
     fn actor(&mut self) -> Result<Actor, String> {
+        let id = self.str()?;
+        let name = self.opt(Self::str)?;
+        let b = self.u8()?;
+        let kind = match b & !TENANT_FLAG {
+            0 => None,
+            k => Some(actor_kind_of(k - 1)?),
+        };
+        let tenant = if b & TENANT_FLAG != 0 {
+            Some(self.str()?)
+        } else {
+            None
+        };
         Ok(Actor {
-            id: self.str()?,
-            name: self.opt(Self::str)?,
-            kind: self.opt_code(actor_kind_of)?,
+            id,
+            name,
+            kind,
+            tenant,
         })
     }
 
@@ -615,6 +637,7 @@ mod tests {
             id: id.into(),
             name: name.map(str::to_string),
             kind,
+            tenant: None,
         }
     }
 
@@ -650,6 +673,18 @@ mod tests {
             },
             EventKind::ParticipantAdmitted {
                 target: actor("x", None, Some(ActorKind::Phone)),
+            },
+            EventKind::ParticipantAdmitted {
+                target: Actor {
+                    tenant: Some("7c9a0f31-0000-4000-8000-00000000000a".into()),
+                    ..actor("b2c1f0e4-object-id", None, None)
+                },
+            },
+            EventKind::ParticipantAdmitted {
+                target: Actor {
+                    tenant: Some("t".into()),
+                    ..actor("x", Some("X"), Some(ActorKind::Guest))
+                },
             },
             EventKind::ParticipantLeft,
             EventKind::ParticipantState {

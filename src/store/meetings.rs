@@ -403,8 +403,72 @@ impl Tx<'_> {
                 .prepare_cached("DELETE FROM meeting_last WHERE platform = ?1 AND meeting = ?2")
                 .and_then(|mut st| st.execute(params![p, meeting]))
                 .map_err(self.sql())?;
+            self.tx
+                .prepare_cached("DELETE FROM meeting_tenants WHERE platform = ?1 AND meeting = ?2")
+                .and_then(|mut st| st.execute(params![p, meeting]))
+                .map_err(self.sql())?;
         }
         Ok(old.len() as u64)
+    }
+
+    /// The tenants Teams audit records named as their own (the organisation's), sorted.
+    pub fn own_tenants(&self) -> Result<Vec<String>, super::StoreError> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT tenant FROM own_tenants ORDER BY tenant")
+            .map_err(self.sql())?;
+        st.query_map([], |r| r.get(0))
+            .map_err(self.sql())?
+            .collect::<Result<_, _>>()
+            .map_err(self.sql())
+    }
+
+    /// Notes `tenant` as one of the organisation's; true when it was not known.
+    pub fn add_own_tenant(&self, tenant: &str) -> Result<bool, super::StoreError> {
+        let n = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO own_tenants (tenant) VALUES (?1)")
+            .and_then(|mut st| st.execute([tenant]))
+            .map_err(self.sql())?;
+        Ok(n > 0)
+    }
+
+    /// Notes that `meeting` names users by `tenant`.
+    pub fn add_meeting_tenant(
+        &self,
+        meeting: &MeetingKey,
+        tenant: &str,
+    ) -> Result<(), super::StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO meeting_tenants (tenant, platform, meeting)
+                 VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut st| st.execute(params![tenant, meeting.platform.as_str(), meeting.id]))
+            .map_err(self.sql())?;
+        Ok(())
+    }
+
+    /// The meetings that name users by `tenant`, in a stable order.
+    pub fn meetings_of_tenant(&self, tenant: &str) -> Result<Vec<MeetingKey>, super::StoreError> {
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT platform, meeting FROM meeting_tenants WHERE tenant = ?1
+                 ORDER BY platform, meeting",
+            )
+            .map_err(self.sql())?;
+        let rows: Vec<(String, String)> = st
+            .query_map([tenant], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.sql())?
+            .collect::<Result<_, _>>()
+            .map_err(self.sql())?;
+        rows.into_iter()
+            .map(|(p, id)| {
+                let platform = platform(&p).ok_or_else(|| self.corrupt("an unknown platform"))?;
+                Ok(MeetingKey { platform, id })
+            })
+            .collect()
     }
 
     /// The store's clock: the latest event time it has seen.

@@ -218,4 +218,18 @@ pub const MIGRATIONS: &[&str] = &[
          last_us     INTEGER NOT NULL,
          PRIMARY KEY (node, generation)
      ) WITHOUT ROWID;",
+    // 10: the organisation's Teams tenant, learned. `own_tenants`: each tenant (a GUID, lower
+    // case) a Teams audit record named as its own `OrganizationId`. `meeting_tenants`: the
+    // tenants the store's meetings name users by (Graph authors known by object id and
+    // tenant), so that learning a tenant re-judges the meetings it reclassifies.
+    "CREATE TABLE own_tenants (
+         tenant TEXT PRIMARY KEY
+     ) WITHOUT ROWID;
+     CREATE TABLE meeting_tenants (
+         tenant   TEXT NOT NULL,
+         platform TEXT NOT NULL,
+         meeting  TEXT NOT NULL,
+         PRIMARY KEY (tenant, platform, meeting)
+     ) WITHOUT ROWID;
+     CREATE INDEX meeting_tenants_meeting ON meeting_tenants (platform, meeting);",
 ];

@@ -844,9 +844,9 @@ fn outbox_rows_of_schema_6_become_mail_and_each_channel_is_its_own() {
         )
         .unwrap();
     }
-    // Through 7 (the incident workflow), 8 (the channels) and 9 (the inbox).
+    // Through 7 (the incident workflow), 8 (the channels), 9 (the inbox) and on to the latest.
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 9);
+    assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
     let tx = store.transaction().unwrap();
     let rows = tx.outbox(OutboxFilter::All).unwrap();
     assert_eq!(rows.len(), 1);
@@ -914,4 +914,42 @@ fn outbox_rows_of_schema_6_become_mail_and_each_channel_is_its_own() {
             ("webhook".to_string(), "pending".to_string(), 1),
         ]
     );
+}
+
+#[test]
+fn own_tenants_and_the_meetings_that_name_them_are_kept_and_pruned() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let own = "7c9a0f31-5b1e-4d2a-9c3e-1f2a3b4c5d6e";
+    let other = "11111111-2222-4333-8444-555555555555";
+    {
+        let store = Store::open(&path).unwrap();
+        let tx = store.transaction().unwrap();
+        assert!(tx.own_tenants().unwrap().is_empty());
+        assert!(tx.add_own_tenant(own).unwrap(), "new");
+        assert!(!tx.add_own_tenant(own).unwrap(), "known");
+        tx.add_meeting_tenant(&key("chat-b"), own).unwrap();
+        tx.add_meeting_tenant(&key("chat-a"), own).unwrap();
+        tx.add_meeting_tenant(&key("chat-a"), own).unwrap();
+        tx.add_meeting_tenant(&key("chat-c"), other).unwrap();
+        tx.commit().unwrap();
+    }
+    // Durable, in the file.
+    let store = Store::open(&path).unwrap();
+    let tx = store.transaction().unwrap();
+    assert_eq!(tx.own_tenants().unwrap(), [own]);
+    assert_eq!(
+        tx.meetings_of_tenant(own).unwrap(),
+        [key("chat-a"), key("chat-b")]
+    );
+    assert_eq!(tx.meetings_of_tenant(other).unwrap(), [key("chat-c")]);
+    // A pruned meeting is no longer one to judge again.
+    tx.append_chunk(
+        &key("chat-a"),
+        &[(obs(1, "chat-a").key, Some(&obs(1, "chat-a")))],
+    )
+    .unwrap();
+    tx.set_meeting_last(&key("chat-a"), 10).unwrap();
+    assert_eq!(tx.prune_meetings(100, 10).unwrap(), 1);
+    assert_eq!(tx.meetings_of_tenant(own).unwrap(), [key("chat-b")]);
 }

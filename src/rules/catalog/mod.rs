@@ -180,5 +180,7 @@ fn findings_of(
 fn with_kind(actor: &Actor, kind: ActorKind) -> Actor {
     let mut a = actor.clone();
     a.kind = Some(kind);
+    // Decided: the tenant it was decided by is not the incident's to keep.
+    a.tenant = None;
     a
 }
