@@ -761,6 +761,7 @@ pub fn silent_incident(
             id: "motesvakt".into(),
             name: None,
             kind: Some(ActorKind::Internal),
+            tenant: None,
         },
         profile: "motesvakt".into(),
         routine: Routine {
