@@ -109,6 +109,7 @@ pub fn read_records(
         offset: 0,
         strict_lines: layout == Layout::Lines,
         at_line_start: true,
+        stack: Vec::new(),
     };
     let mut outer = Buf::default();
     let mut inner = Buf::default();
@@ -239,8 +240,10 @@ struct Scanner<'a> {
     offset: u64,
     /// NDJSON: a line break outside a string inside a record is an error.
     strict_lines: bool,
-    /// Maintained by `bump` only; used by `resync`.
+    /// Whether the last byte consumed was a line break; used by `resync`.
     at_line_start: bool,
+    /// The closing brackets awaited in [`Self::scan_nested`], kept between records.
+    stack: Vec<u8>,
 }
 
 impl Scanner<'_> {
@@ -446,23 +449,36 @@ impl Scanner<'_> {
         match self.peek()?.ok_or(EOF)? {
             b'"' => self.scan_string(out),
             b'{' | b'[' => self.scan_nested(out),
-            b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
-                while let Some(b) = self.peek()? {
-                    if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.') {
-                        out.push(b);
-                        self.bump();
-                    } else {
-                        break;
-                    }
+            b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => loop {
+                let chunk = self.input.fill_buf()?;
+                let n = chunk
+                    .iter()
+                    .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+                    .unwrap_or(chunk.len());
+                out.extend(&chunk[..n]);
+                let ended = n < chunk.len() || chunk.is_empty();
+                self.consume(n);
+                if n > 0 {
+                    self.at_line_start = false;
                 }
-                Ok(())
-            }
+                if ended {
+                    return Ok(());
+                }
+            },
             _ => Err(ScanErr::Syntax("unexpected character")),
         }
     }
 
     /// Copies a string (the next byte is its `"`) into `out`, escapes included.
     fn scan_string(&mut self, out: &mut Buf) -> Result<(), ScanErr> {
+        // Nearly every string is whole in the buffer: copy it at once.
+        let chunk = self.input.fill_buf()?;
+        if let Some(end) = string_end(chunk) {
+            out.extend(&chunk[..end]);
+            self.consume(end);
+            self.at_line_start = false;
+            return Ok(());
+        }
         self.bump();
         out.push(b'"');
         loop {
@@ -511,8 +527,12 @@ impl Scanner<'_> {
 
     /// Copies an object or array (the next byte is its `{` or `[`) into `out`, dropping blanks
     /// outside strings.
+    ///
+    /// The bytes between blanks are copied in runs, strings whole in the buffer included (in
+    /// compact JSON a buffer's worth of the record is one copy); a string cut by the end of
+    /// the buffer, or with a line break in it, goes to [`Self::scan_string`].
     fn scan_nested(&mut self, out: &mut Buf) -> Result<(), ScanErr> {
-        let mut stack: Vec<u8> = Vec::new();
+        self.stack.clear();
         loop {
             let mut done = false;
             let mut string_next = false;
@@ -523,45 +543,55 @@ impl Scanner<'_> {
                     return Err(EOF);
                 }
                 let mut i = 0;
+                // The first byte not yet copied into `out`.
+                let mut run = 0;
                 while i < chunk.len() {
                     let b = chunk[i];
                     match b {
-                        b'"' => {
-                            string_next = true;
-                            break;
-                        }
+                        b'"' => match string_end(&chunk[i..]) {
+                            Some(end) => {
+                                i += end;
+                                continue;
+                            }
+                            None => {
+                                string_next = true;
+                                break;
+                            }
+                        },
                         b'{' | b'[' => {
-                            stack.push(if b == b'{' { b'}' } else { b']' });
-                            if stack.len() > MAX_DEPTH {
+                            self.stack.push(if b == b'{' { b'}' } else { b']' });
+                            if self.stack.len() > MAX_DEPTH {
                                 err = Some("nested too deeply");
                                 break;
                             }
-                            out.push(b);
                         }
                         b'}' | b']' => {
-                            if stack.pop() != Some(b) {
+                            if self.stack.pop() != Some(b) {
                                 err = Some("brackets do not match");
                                 break;
                             }
-                            out.push(b);
-                            if stack.is_empty() {
+                            if self.stack.is_empty() {
                                 done = true;
                                 i += 1;
                                 break;
                             }
                         }
-                        b'\n' => {
-                            if self.strict_lines {
-                                err = Some(OPEN_AT_EOL);
-                                break;
+                        b'\n' | b' ' | b'\t' | b'\r' => {
+                            if b == b'\n' {
+                                if self.strict_lines {
+                                    err = Some(OPEN_AT_EOL);
+                                    break;
+                                }
+                                self.newlines += 1;
                             }
-                            self.newlines += 1;
+                            out.extend(&chunk[run..i]);
+                            run = i + 1;
                         }
-                        b' ' | b'\t' | b'\r' => {}
-                        _ => out.push(b),
+                        _ => {}
                     }
                     i += 1;
                 }
+                out.extend(&chunk[run..i]);
                 i
             };
             self.consume(used);
@@ -577,6 +607,24 @@ impl Scanner<'_> {
             if string_next {
                 self.scan_string(out)?;
             }
+        }
+    }
+}
+
+/// The index just past the closing `"` of the string that opens at `chunk[0]`, when the whole
+/// string (escapes included) is in `chunk` and holds no line break; `None` otherwise, for the
+/// byte-by-byte path to read it (and report what is wrong with it).
+fn string_end(chunk: &[u8]) -> Option<usize> {
+    let mut i = 1;
+    loop {
+        let j = i + memchr::memchr3(b'"', b'\\', b'\n', chunk.get(i..)?)?;
+        match chunk[j] {
+            b'"' => return Some(j + 1),
+            b'\\' => match chunk.get(j + 1) {
+                Some(b'\n') | None => return None,
+                Some(_) => i = j + 2,
+            },
+            _ => return None,
         }
     }
 }
@@ -601,6 +649,57 @@ mod tests {
         })
         .unwrap();
         out
+    }
+
+    /// Every record's position and bytes (or error), read through a buffer of `cap` bytes, or
+    /// from one slice (where nearly every string is copied whole) when `cap` is `None`.
+    fn split_through(data: &str, wrappers: &[&str], cap: Option<usize>) -> Vec<String> {
+        let mut whole = data.as_bytes();
+        let mut small = io::BufReader::with_capacity(cap.unwrap_or(1), data.as_bytes());
+        let input: &mut dyn BufRead = if cap.is_some() {
+            &mut small
+        } else {
+            &mut whole
+        };
+        let mut out = Vec::new();
+        read_records(input, wrappers, Layout::Any, &mut |rec| {
+            out.push(format!(
+                "{} {}-{} {}",
+                rec.pos.line,
+                rec.pos.start,
+                rec.pos.end,
+                match rec.bytes {
+                    Ok(b) => String::from_utf8_lossy(b).into_owned(),
+                    Err(e) => format!("ERR {e}"),
+                }
+            ));
+            Flow::Continue(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn whole_buffer_and_byte_by_byte_paths_agree() {
+        let docs = [
+            "{\"a\": \"x\\\"y\\\\\", \"b\": [1, -2.5e+3, true, null, {\"c\": \"\\u00e5\"}]}\n{\"d\":\"\"}\n",
+            "{\"a\":\"cut\n{\"b\":\"esc at end\\\n{\"c\":[\"x\\\ny\"]}\n{\"d\":12}\n",
+            "[\n {\"k\": \"v w\",\n  \"n\": [ 1 , 2 ]},\n {\"s\": \"}]\"}\n]\n",
+            "{\"value\": [{\"id\": \"1\"}, {\"id\": \"2\\\"\"}], \"next\": \"z\"}\n",
+            "{\"a\": [1, 2}\n{\"b\": tru\n{\"c\": \"unterminated",
+            "{\"a\": \"\\",
+            "{\"a\": 1}",
+        ];
+        for doc in docs {
+            let want = split_through(doc, &["value"], None);
+            for cap in 1..=doc.len() + 1 {
+                assert_eq!(
+                    split_through(doc, &["value"], Some(cap)),
+                    want,
+                    "{doc:?}, buffer of {cap}"
+                );
+            }
+        }
     }
 
     #[test]
