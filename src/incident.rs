@@ -233,6 +233,44 @@ pub struct Incident {
     pub evidence: Evidence,
 }
 
+impl Incident {
+    /// An incident of motesvakt's own, not a routine breach (a dead alert, a silent feed): an
+    /// internal actor `actor`, profile and routine file `motesvakt`, the rule id as its section,
+    /// no platform or meeting (the caller sets them where it knows them) and no summary yet
+    /// ([`crate::i18n::summary`] renders it from the evidence).
+    pub fn own(
+        id: String,
+        rule: &str,
+        severity: Severity,
+        actor: &str,
+        time: Timestamp,
+        evidence: Evidence,
+    ) -> Incident {
+        Incident {
+            id,
+            rule: rule.to_string(),
+            severity,
+            platform: Platform::Other,
+            meeting: String::new(),
+            time,
+            actor: Actor {
+                id: actor.to_string(),
+                name: None,
+                kind: Some(crate::event::ActorKind::Internal),
+                tenant: None,
+            },
+            profile: "motesvakt".into(),
+            routine: Routine {
+                file: "motesvakt".into(),
+                section: rule.to_string(),
+                profile_file: String::new(),
+            },
+            summary: String::new(),
+            evidence,
+        }
+    }
+}
+
 /// Why a meeting counts as sensitive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sensitivity {

@@ -687,38 +687,28 @@ pub fn undeliverable_incident(
     now: jiff::Timestamp,
     lang: crate::i18n::Language,
 ) -> Incident {
-    use crate::event::{Actor, ActorKind, Platform};
-    use crate::incident::{ALERT_UNDELIVERABLE, Count, Evidence, Routine, Undelivered};
+    use crate::event::Platform;
+    use crate::incident::{ALERT_UNDELIVERABLE, Count, Evidence, Undelivered};
     let first = incidents.first();
     let n = u32::try_from(incidents.len()).unwrap_or(u32::MAX);
     let mut incident = Incident {
-        id: short_hash(&["motesvakt-alert-undeliverable-v1", key])[..16].to_string(),
-        rule: ALERT_UNDELIVERABLE.to_string(),
-        severity: Severity::High,
         platform: first.map_or(Platform::Other, |i| i.platform),
         meeting: first.map(|i| i.meeting.clone()).unwrap_or_default(),
-        time: now,
-        actor: Actor {
-            id: recipient.to_string(),
-            name: None,
-            kind: Some(ActorKind::Internal),
-            tenant: None,
-        },
-        profile: "motesvakt".into(),
-        routine: Routine {
-            file: "motesvakt".into(),
-            section: ALERT_UNDELIVERABLE.into(),
-            profile_file: String::new(),
-        },
-        summary: String::new(),
-        evidence: Evidence {
-            count: Some(Count { n, at_least: false }),
-            undelivered: Some(Undelivered {
-                channel: channel.as_str().to_string(),
-                permanent,
-            }),
-            ..Evidence::default()
-        },
+        ..Incident::own(
+            short_hash(&["motesvakt-alert-undeliverable-v1", key])[..16].to_string(),
+            ALERT_UNDELIVERABLE,
+            Severity::High,
+            recipient,
+            now,
+            Evidence {
+                count: Some(Count { n, at_least: false }),
+                undelivered: Some(Undelivered {
+                    channel: channel.as_str().to_string(),
+                    permanent,
+                }),
+                ..Evidence::default()
+            },
+        )
     };
     incident.summary = crate::i18n::summary(&incident, lang);
     incident

@@ -741,14 +741,10 @@ pub fn silent_incident(
     now: jiff::Timestamp,
     lang: crate::i18n::Language,
 ) -> crate::incident::Incident {
-    use crate::event::{Actor, ActorKind, Platform};
-    use crate::incident::{Evidence, FEED_SILENT, Incident, Routine, Severity, Silence};
+    use crate::event::Platform;
+    use crate::incident::{Evidence, FEED_SILENT, Incident, Severity, Silence};
     let since_text = since.as_microsecond().to_string();
     let mut incident = Incident {
-        id: crate::alert::short_hash(&["motesvakt-feed-silent-v1", source, &since_text])[..16]
-            .to_string(),
-        rule: FEED_SILENT.to_string(),
-        severity: Severity::Medium,
         platform: match source {
             "zoom" => Platform::Zoom,
             "webex" => Platform::Webex,
@@ -756,28 +752,22 @@ pub fn silent_incident(
             _ => Platform::Other,
         },
         meeting: format!("feed/{source}"),
-        time: now,
-        actor: Actor {
-            id: "motesvakt".into(),
-            name: None,
-            kind: Some(ActorKind::Internal),
-            tenant: None,
-        },
-        profile: "motesvakt".into(),
-        routine: Routine {
-            file: "motesvakt".into(),
-            section: FEED_SILENT.into(),
-            profile_file: String::new(),
-        },
-        summary: String::new(),
-        evidence: Evidence {
-            silence: Some(Silence {
-                source: source.to_string(),
-                since,
-                expect_minutes: expect_every.as_secs().div_ceil(60),
-            }),
-            ..Evidence::default()
-        },
+        ..Incident::own(
+            crate::alert::short_hash(&["motesvakt-feed-silent-v1", source, &since_text])[..16]
+                .to_string(),
+            FEED_SILENT,
+            Severity::Medium,
+            "motesvakt",
+            now,
+            Evidence {
+                silence: Some(Silence {
+                    source: source.to_string(),
+                    since,
+                    expect_minutes: expect_every.as_secs().div_ceil(60),
+                }),
+                ..Evidence::default()
+            },
+        )
     };
     incident.summary = crate::i18n::summary(&incident, lang);
     incident
