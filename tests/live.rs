@@ -269,6 +269,30 @@ fn lines(path: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The files of `dir` that hold `needle`, each with the 4 KiB pages it is in (names and
+/// offsets only: never the bytes).
+fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    for f in std::fs::read_dir(dir).unwrap() {
+        let path = f.unwrap().path();
+        let data = std::fs::read(&path).unwrap_or_default();
+        let pages: std::collections::BTreeSet<usize> = data
+            .windows(needle.len())
+            .enumerate()
+            .filter(|(_, w)| *w == needle)
+            .map(|(i, _)| i / 4096)
+            .collect();
+        if !pages.is_empty() {
+            found.push(format!(
+                "{} ({} bytes) page(s) {pages:?}",
+                path.file_name().unwrap().to_string_lossy(),
+                data.len()
+            ));
+        }
+    }
+    found
+}
+
 const FEEDS: [(&str, &str); 3] = [
     ("zoom", "zoom/scenario.ndjson"),
     ("webex", "webex/webhooks.ndjson"),
@@ -332,13 +356,15 @@ fn pushed_bodies_give_the_incidents_a_scan_of_the_same_bodies_gives_and_redelive
     // runs.
     let state = dir.path().join("state");
     let started = Instant::now();
-    while std::fs::read_dir(&state).unwrap().any(|f| {
-        let data = std::fs::read(f.unwrap().path()).unwrap_or_default();
-        data.windows(PNR.len()).any(|w| w == PNR.as_bytes())
-    }) {
+    loop {
+        let holding = files_holding(&state, PNR.as_bytes());
+        if holding.is_empty() {
+            break;
+        }
         assert!(
             started.elapsed() < Duration::from_secs(40),
-            "a raw push stays in the store's files:\n{}",
+            "a raw push stays in the store's files ({}):\n{}",
+            holding.join(", "),
             service.log()
         );
         std::thread::sleep(Duration::from_millis(500));

@@ -243,10 +243,7 @@ impl Listener {
         std_listener
             .set_nonblocking(true)
             .map_err(|e| ListenError::Start(e.to_string()))?;
-        let store = Store::open(db).map_err(|e| ListenError::Start(e.to_string()))?;
-        store
-            .set_durable()
-            .map_err(|e| ListenError::Start(e.to_string()))?;
+        let store = Store::open_inbox_writer(db).map_err(|e| ListenError::Start(e.to_string()))?;
         let (queue, rx) = mpsc::channel(settings.queue as usize);
         let writer = std::thread::Builder::new()
             .name("inbox-writer".into())

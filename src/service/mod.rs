@@ -33,7 +33,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::config::Config;
 use crate::detect::Detector;
@@ -592,14 +592,19 @@ impl<'a> Engine<'a> {
     }
 
     /// Truncates the write-ahead log [`WAL_SCRUB_AFTER`] after inbox bodies were emptied: the
-    /// raw pushes' old page versions go with it.
+    /// raw pushes' old page versions go with it. While a reader keeps it from completing, it
+    /// is tried again [`WAL_SCRUB_AFTER`] later.
     fn scrub_wal(&mut self) -> Result<(), ServiceError> {
         if self
             .wal_dirty
             .is_some_and(|t| t.elapsed() >= WAL_SCRUB_AFTER)
-            && self.store.checkpoint_truncate()?
         {
-            self.wal_dirty = None;
+            self.wal_dirty = if self.store.checkpoint_truncate()? {
+                None
+            } else {
+                debug!("write-ahead log not truncated yet: a reader holds an old snapshot");
+                Some(Instant::now())
+            };
         }
         Ok(())
     }

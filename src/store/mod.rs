@@ -23,6 +23,7 @@ pub mod schema;
 mod workflow;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use rusqlite::Connection;
 
@@ -118,8 +119,21 @@ impl Store {
             .map_err(sql_error(&self.path))
     }
 
+    /// Opens the store for the live-feed inbox's writer: durable commits, since a push is
+    /// answered as received once committed, and [`Store::set_secure_delete`], since its
+    /// inserts move and free pages that hold raw pushes.
+    pub fn open_inbox_writer(path: &Path) -> Result<Store, StoreError> {
+        let store = Store::open(path)?;
+        store.set_durable()?;
+        store.set_secure_delete()?;
+        Ok(store)
+    }
+
     /// Overwrites deleted and emptied content with zeros (`secure_delete`), so that the raw
     /// pushes the live-feed inbox empties once read leave nothing in the file's free pages.
+    /// A per-connection setting: every connection that writes the inbox needs it, the one that
+    /// inserts as much as the one that empties (an insert's rebalancing frees pages that hold
+    /// copies of bodies not yet read).
     pub fn set_secure_delete(&self) -> Result<(), StoreError> {
         self.conn
             .execute_batch("PRAGMA secure_delete = ON;")
@@ -129,14 +143,32 @@ impl Store {
     /// Copies the write-ahead log into the database and truncates it to nothing
     /// (`wal_checkpoint(TRUNCATE)`), so that no old page version (a raw push the inbox has
     /// since emptied) stays in the `-wal` file. Returns whether it completed: while a reader
-    /// holds an old snapshot it cannot, and is tried again later.
+    /// holds an old snapshot (a long report, say) it cannot, and is tried again later. It
+    /// waits at most a quarter of a second for readers and writers, not the usual five, so
+    /// that the caller is not held up.
     pub fn checkpoint_truncate(&self) -> Result<bool, StoreError> {
-        self.conn
+        let set_wait = |ms| {
+            self.conn
+                .busy_timeout(Duration::from_millis(ms))
+                .map_err(sql_error(&self.path))
+        };
+        set_wait(250)?;
+        let done = self
+            .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
                 r.get::<_, i64>(0)
             })
-            .map(|busy| busy == 0)
-            .map_err(sql_error(&self.path))
+            .map(|busy| busy == 0);
+        set_wait(5000)?;
+        match done {
+            Ok(done) => Ok(done),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(sql_error(&self.path)(e)),
+        }
     }
 
     /// Opens an existing database for reading only (`motesvakt status`): no schema change, no
