@@ -465,7 +465,13 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     let detector = Detector::new(&config.detect, key)
         .map_err(|e| SetupError(format!("config {}: {e}", config.origin)))?;
     let store = match &args.db {
-        Some(path) => Store::open(path).map_err(|e| SetupError(e.to_string()))?,
+        Some(path) => {
+            let store = Store::open(path).map_err(|e| SetupError(e.to_string()))?;
+            store
+                .set_bulk_writes()
+                .map_err(|e| SetupError(e.to_string()))?;
+            store
+        }
         None => Store::temporary()?,
     };
     let stderr = std::io::stderr();

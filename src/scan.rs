@@ -257,16 +257,17 @@ struct Writer<'s> {
 impl Writer<'_> {
     /// Commits the pipeline's batch, then judges the meetings the input has moved on from.
     fn commit(&mut self, pipeline: &mut Pipeline<'_>) -> Result<(), StoreError> {
-        pipeline.commit(self.store.transaction()?)?;
+        // One transaction: the pages both steps change are written once per batch.
         let tx = self.store.transaction()?;
+        pipeline.store_batch(&tx)?;
         if let Some(clock) = tx.clock()? {
             let settled = pipeline.settle_cold(&tx, clock, Timestamp::now())?;
-            tx.commit()?;
             // What changed is listed from the store at the end; only the counts are kept.
             self.early.meetings += settled.meetings;
             self.early.known += settled.known;
             self.early.duplicates += settled.duplicates;
         }
+        tx.commit()?;
         if let Some(report) = self.progress {
             report(&Progress {
                 bytes: (self.done + self.at).min(self.total),
