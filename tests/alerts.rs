@@ -617,7 +617,7 @@ fn the_service_escalates_an_open_imy_case_once_and_not_an_acknowledged_one() {
     let (mut service, cfg, _) = Service::start(
         dir.path(),
         sink.port,
-        "escalate_after = \"6s\"\n",
+        "escalate_after = \"15s\"\n",
         Some(&lines),
     );
     let c = cfg.to_str().unwrap();
@@ -651,7 +651,7 @@ fn the_service_escalates_an_open_imy_case_once_and_not_an_acknowledged_one() {
         );
     }
     assert!(
-        started.elapsed() < Duration::from_secs(6),
+        started.elapsed() < Duration::from_secs(15),
         "acknowledged within escalate_after"
     );
     // Anna's chat is escalated to IT security.
