@@ -396,6 +396,10 @@ mod tests {
         out.clear();
         signals.scan(TextField::Chat, "Konfidentiell SIP", &mut out);
         assert!(out.is_empty(), "{out:?}");
+        // A phrase the same as a marking's gate but for case is still found.
+        let both = exact(&["HEMLIG", "hemlig"]);
+        assert_eq!(hits(&both, "en hemlig tårta"), ["hemlig"]);
+        assert_eq!(hits(&both, "Bilaga HEMLIG"), ["HEMLIG", "hemlig"]);
     }
 
     #[test]
