@@ -32,7 +32,8 @@ pub enum SignalKind {
 #[derive(Debug, Clone)]
 pub struct PhraseSet {
     phrases: Vec<Phrase>,
-    /// Case-insensitive phrases, folded, searched in folded text; pattern id → phrase index.
+    /// Case-insensitive phrases, folded, searched in folded text; pattern id → phrase index
+    /// ([`GATE`] for the upper-case markings, folded too: see [`PhraseSet::matches_normalized`]).
     folded: Option<(AhoCorasick, Vec<usize>)>,
     /// Upper-case markings, searched in unfolded text.
     exact: Option<(AhoCorasick, Vec<usize>)>,
@@ -71,21 +72,55 @@ impl Shape {
     fn of(text: &str) -> Shape {
         let bytes = text.as_bytes();
         let ascii = bytes.is_ascii();
+        // memchr and memmem rather than byte by byte: every chat message is looked at.
         let odd_space = bytes.first() == Some(&b' ')
             || bytes.last() == Some(&b' ')
-            || bytes.windows(2).any(|w| w == b"  ")
-            || bytes
-                .iter()
-                .any(|&b| matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
-            || (!ascii && text.chars().any(|c| c.is_whitespace() && c != ' '));
+            || memchr::memmem::find(bytes, b"  ").is_some()
+            || memchr::memchr3(b'\t', b'\n', b'\r', bytes).is_some()
+            || memchr::memchr2(0x0b, 0x0c, bytes).is_some()
+            || (!ascii && has_other_space(text));
         Shape { ascii, odd_space }
     }
+}
+
+/// White space other than ASCII in `text`. Every such character (U+0085, U+00A0, U+1680,
+/// U+2000-U+3000) starts with the byte 0xC2, 0xE1, 0xE2 or 0xE3 in UTF-8, which Swedish letters
+/// (0xC3) do not: most texts are not decoded at all.
+fn has_other_space(text: &str) -> bool {
+    let b = text.as_bytes();
+    (memchr::memchr3(0xC2, 0xE1, 0xE2, b).is_some() || memchr::memchr(0xE3, b).is_some())
+        && text.chars().any(|c| !c.is_ascii() && c.is_whitespace())
+}
+
+/// A capital letter other than ASCII in `text`. Only the characters after a non-ASCII byte are
+/// decoded, and Latin-1's (`Å`, `Ä`, `Ö`, `é`) are told without Unicode's tables.
+fn has_non_ascii_capital(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while let Some(k) = b[i..].iter().position(|&c| !c.is_ascii()) {
+        i += k;
+        // `i` is at a character's first byte: the bytes before it are ASCII or whole
+        // characters.
+        let Some(c) = text[i..].chars().next() else {
+            return false;
+        };
+        let upper = match u32::from(c) {
+            0xC0..=0xDE => c != '×',
+            0xDF..=0xFF => false,
+            _ => c.is_uppercase(),
+        };
+        if upper {
+            return true;
+        }
+        i += c.len_utf8();
+    }
+    false
 }
 
 fn normalize_as<'t>(text: &'t str, fold: bool, shape: &Shape) -> Cow<'t, str> {
     let Shape { ascii, odd_space } = *shape;
     // The folded automaton ignores ASCII case itself; only other capitals need folding here.
-    let needs_fold = fold && !ascii && text.chars().any(|c| !c.is_ascii() && c.is_uppercase());
+    let needs_fold = fold && !ascii && has_non_ascii_capital(text);
     if !odd_space && !needs_fold {
         return Cow::Borrowed(text);
     }
@@ -130,6 +165,9 @@ impl PhraseSet {
             if upper {
                 exact.push(normalize(p, false).into_owned());
                 exact_ids.push(kept.len());
+                // Its folded form goes into the folded automaton as a gate only.
+                folded.push(normalize(p, true).into_owned());
+                folded_ids.push(GATE);
             } else {
                 folded.push(normalize(p, true).into_owned());
                 folded_ids.push(kept.len());
@@ -174,17 +212,34 @@ impl PhraseSet {
     /// text scanned by several sets is normalized once).
     pub fn matches_normalized(&self, folded: Option<&str>, exact: Option<&str>) -> Vec<&str> {
         let mut hit = Vec::new();
-        for (automaton, text) in [(&self.folded, folded), (&self.exact, exact)] {
+        // Most texts hold no phrase: a search that stops at the first match, with the
+        // automaton's prefilter, says so faster than the overlapping one. The folded automaton
+        // also holds every upper-case marking, folded: a marking in the unfolded text is one
+        // in the folded text, ASCII case aside (each character is folded by itself, and the
+        // white space is the same in both), so a text in which the folded automaton finds
+        // nothing holds no phrase of either kind, and the second search is not made.
+        let folded_match = match (&self.folded, folded) {
+            (Some((ac, _)), Some(text)) => ac.is_match(text),
+            _ => false,
+        };
+        if !folded_match && folded.is_some() {
+            return Vec::new();
+        }
+        for (searched, automaton, text) in [
+            (Some(folded_match), &self.folded, folded),
+            (None, &self.exact, exact),
+        ] {
             let (Some((ac, ids)), Some(text)) = (automaton, text) else {
                 continue;
             };
-            // Most texts hold no phrase: a search that stops at the first match, with the
-            // automaton's prefilter, says so faster than the overlapping one.
-            if !ac.is_match(text) {
+            if !searched.unwrap_or_else(|| ac.is_match(text)) {
                 continue;
             }
             for m in ac.find_overlapping_iter(text) {
                 let index = ids[m.pattern().as_usize()];
+                if index == GATE {
+                    continue;
+                }
                 let phrase = &self.phrases[index];
                 let starts_word = !text[..m.start()]
                     .chars()
@@ -214,6 +269,10 @@ impl PhraseSet {
         self.exact.is_some()
     }
 }
+
+/// The phrase index of a folded upper-case marking in the folded automaton: it only says that
+/// the unfolded text may hold the marking.
+const GATE: usize = usize::MAX;
 
 /// A signal found in one text of an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,6 +367,42 @@ mod tests {
     }
 
     #[test]
+    fn markings_are_found_through_the_folded_gate() {
+        let s = exact(&["BEGRÄNSAT HEMLIG", "KONFIDENTIELL", "vårdplanering"]);
+        assert_eq!(hits(&s, "Bilaga BEGRÄNSAT HEMLIG"), ["BEGRÄNSAT HEMLIG"]);
+        assert_eq!(hits(&s, "BEGRÄNSAT\n  HEMLIG"), ["BEGRÄNSAT HEMLIG"]);
+        assert!(hits(&s, "begränsat hemlig").is_empty());
+        assert!(hits(&s, "Konfidentiell").is_empty());
+        assert_eq!(
+            hits(&s, "VÅRDPLANERING, KONFIDENTIELL"),
+            ["KONFIDENTIELL", "vårdplanering"]
+        );
+        let signals = Signals {
+            threats: set(&["du ska få se"]),
+            classified: s,
+            care: set(&["SIP"]),
+        };
+        let mut out = Vec::new();
+        signals.scan(TextField::Chat, "Du ska få se, KONFIDENTIELL", &mut out);
+        let got: Vec<(SignalKind, &str)> =
+            out.iter().map(|s| (s.kind, s.phrase.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (SignalKind::Threat, "du ska få se"),
+                (SignalKind::Classified, "KONFIDENTIELL")
+            ]
+        );
+        out.clear();
+        signals.scan(TextField::Chat, "Konfidentiell SIP", &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        // A phrase the same as a marking's gate but for case is still found.
+        let both = exact(&["HEMLIG", "hemlig"]);
+        assert_eq!(hits(&both, "en hemlig tårta"), ["hemlig"]);
+        assert_eq!(hits(&both, "Bilaga HEMLIG"), ["HEMLIG", "hemlig"]);
+    }
+
+    #[test]
     fn normalize_folds_and_collapses_space_and_borrows_when_it_can() {
         assert!(matches!(
             normalize("redan normal text", true),
@@ -325,6 +420,17 @@ mod tests {
         assert_eq!(normalize(" Jag\tvet  var\u{a0}du ", true), "jag vet var du");
         assert_eq!(normalize("ÅÄÖ Éé", true), "åäö éé");
         assert_eq!(normalize("HEMLIG\n\nBilaga", false), "HEMLIG Bilaga");
+    }
+
+    #[test]
+    fn non_ascii_capitals_and_spaces_are_told_as_unicode_tells_them() {
+        for c in (0x80u32..0x3100).filter_map(char::from_u32) {
+            let text = format!("a{c}b");
+            assert_eq!(has_non_ascii_capital(&text), c.is_uppercase(), "{c:?}");
+            assert_eq!(has_other_space(&text), c.is_whitespace(), "{c:?}");
+        }
+        assert!(!has_non_ascii_capital("åäö ÿ é"));
+        assert!(has_non_ascii_capital("åäÖ"));
     }
 
     #[test]

@@ -20,7 +20,8 @@
 //! service are two drivers of this module and cannot disagree. A run killed between two
 //! commits leaves its pending meetings in the store, and the next run settles them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -31,7 +32,7 @@ use crate::detect::Detector;
 use crate::event::EventKind;
 use crate::incident::{Incident, Outcome};
 use crate::ingest::IngestError;
-use crate::meeting::{MeetingKey, MeetingView, Observation, SourceKey};
+use crate::meeting::{FastMap, FastSet, MeetingKey, MeetingView, Observation, SourceKey};
 use crate::rules::Judge;
 use crate::sources::{Item, Record};
 use crate::store::{Store, StoreError, Tx};
@@ -176,7 +177,7 @@ pub type Entries = Vec<(SourceKey, Option<Observation>)>;
 pub struct Batch {
     /// Per meeting, each event under its source key: the observation to keep, or `None` to
     /// forget one kept earlier under another configuration.
-    pub meetings: HashMap<MeetingKey, Entries>,
+    pub meetings: FastMap<MeetingKey, Entries>,
     /// `(meeting, alias)` pairs from `meeting_started`.
     pub aliases: Vec<(MeetingKey, String)>,
     /// Problems with the input, in the order of the records.
@@ -190,14 +191,21 @@ pub struct Batch {
     pub own_tenants: BTreeSet<String>,
     /// Per meeting, the tenants its kept events name actors by
     /// ([`crate::event::Actor::tenant`]).
-    pub meeting_tenants: HashMap<MeetingKey, BTreeSet<String>>,
+    pub meeting_tenants: FastMap<MeetingKey, BTreeSet<String>>,
 }
 
 impl Batch {
     /// Adds another batch (of records that came after this one's).
     pub fn append(&mut self, other: Batch) {
+        use std::collections::hash_map::Entry;
         for (k, v) in other.meetings {
-            self.meetings.entry(k).or_default().extend(v);
+            // A meeting new to this batch takes the other's entries as they are (no copy).
+            match self.meetings.entry(k) {
+                Entry::Occupied(mut e) => e.get_mut().extend(v),
+                Entry::Vacant(e) => {
+                    e.insert(v);
+                }
+            }
         }
         self.own_tenants.extend(other.own_tenants);
         for (k, v) in other.meeting_tenants {
@@ -352,9 +360,9 @@ pub struct Pipeline<'a> {
     /// The number of this run in the store: its changes to incidents are kept under it.
     run_id: i64,
     /// Meetings whose events were all stored in this run, kept in memory until judged.
-    cache: HashMap<MeetingKey, CacheEntry>,
+    cache: FastMap<MeetingKey, CacheEntry>,
     /// Hashes of the meetings stored in this run and no longer in the cache.
-    released: HashSet<u64>,
+    released: FastSet<u64>,
     /// Whether the store held meeting state when the pipeline started.
     store_had_chunks: bool,
     /// Whether meetings in the cache are written to the store only when they leave it: in a
@@ -370,7 +378,7 @@ pub struct Pipeline<'a> {
     batches: u64,
     /// Hashes of the meetings this pipeline wrote incidents for (a false match only costs a
     /// lookup).
-    wrote_for: HashSet<u64>,
+    wrote_for: FastSet<u64>,
     /// Events older than this, of a meeting the store keeps nothing of, are refused.
     horizon: Option<Timestamp>,
     pub stats: ObserveStats,
@@ -413,13 +421,13 @@ impl<'a> Pipeline<'a> {
             fingerprint,
             batch: Batch::default(),
             store_had_incidents,
-            wrote_for: HashSet::new(),
+            wrote_for: FastSet::default(),
             threads: 1,
             list_changes: true,
             run: RunTally::default(),
             run_id,
-            cache: HashMap::new(),
-            released: HashSet::new(),
+            cache: FastMap::default(),
+            released: FastSet::default(),
             store_had_chunks,
             defer: store.is_ephemeral(),
             input_done: false,
@@ -537,7 +545,7 @@ impl<'a> Pipeline<'a> {
     /// Writes a batch into `tx`: one chunk per meeting, the aliases, the meetings pending, the
     /// clock. Diagnostics are the caller's (they are not stored).
     pub fn store(&mut self, tx: &Tx<'_>, batch: Batch) -> Result<(), StoreError> {
-        let mut marked: HashSet<MeetingKey> = HashSet::new();
+        let mut marked: FastSet<MeetingKey> = FastSet::default();
         let mut meetings: Vec<(MeetingKey, Entries)> = batch.meetings.into_iter().collect();
         // A stable order, so that a batch writes the same rows whatever the hash order.
         meetings.sort_by(|a, b| a.0.cmp(&b.0));
@@ -644,7 +652,7 @@ impl<'a> Pipeline<'a> {
         &mut self,
         tx: &Tx<'_>,
         own: &BTreeSet<String>,
-        marked: &mut HashSet<MeetingKey>,
+        marked: &mut FastSet<MeetingKey>,
     ) -> Result<(), StoreError> {
         let mut new = Vec::new();
         for t in own {
@@ -847,7 +855,11 @@ impl<'a> Pipeline<'a> {
                     if let Some(c) = c {
                         unwritten |= c.unwritten;
                         bounded_duplicates += c.duplicates;
-                        observations.extend(c.observations);
+                        if observations.is_empty() {
+                            observations = c.observations;
+                        } else {
+                            observations.extend(c.observations);
+                        }
                         chunks = chunks.max(c.chunks);
                     }
                 }
@@ -912,7 +924,7 @@ impl<'a> Pipeline<'a> {
             {
                 tx.set_meeting_last(&j.key, last.as_microsecond())?;
             }
-            let produced: HashSet<&str> = j
+            let produced: FastSet<&str> = j
                 .judgement
                 .incidents
                 .iter()
@@ -1163,7 +1175,8 @@ fn judge_meeting(
             // Each event once, the latest version winning, at the place of its latest version,
             // as when read from the store. Indices only: the observations are not moved unless
             // some were read twice.
-            let mut last: HashMap<SourceKey, usize> = HashMap::with_capacity(cached.len());
+            let mut last: FastMap<SourceKey, usize> =
+                FastMap::with_capacity_and_hasher(cached.len(), Default::default());
             for (i, o) in cached.iter().enumerate() {
                 if let Some(before) = last.insert(o.key, i) {
                     duplicates += 1;
@@ -1252,16 +1265,13 @@ fn bound_chat_entries(entries: &mut Entries, tombstones: bool) {
 /// Hashes of what a pipeline judged (8 bytes each, not the keys).
 #[derive(Default)]
 struct RunTally {
-    incidents: HashSet<u64>,
+    incidents: FastSet<u64>,
     /// Candidates excepted at each meeting's latest judgement, for meetings that had some.
-    excepted: HashMap<u64, u64>,
+    excepted: FastMap<u64, u64>,
 }
 
 fn id_hash(id: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish()
+    PROCESS_HASH.hash_one(id)
 }
 
 /// Cold meetings judged together (see [`Pipeline::settle_cold`]).
@@ -1293,16 +1303,17 @@ fn encode_pieces(observations: &[Observation]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// A 64-bit hash of a meeting key, for this process's sets only (never stored): SipHash with
-/// fixed keys, cheaper than the SHA-256 it replaced (called for every meeting of every batch
-/// and judgement); a false match is as unlikely either way, and costs only a lookup.
+/// A 64-bit hash of a meeting key, for this process's sets only (never stored): foldhash,
+/// seeded once per process, cheaper than the SipHash and the SHA-256 before it (called for
+/// every meeting of every batch and judgement). A false match costs only a lookup.
 fn meeting_hash(platform: crate::event::Platform, id: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    platform.hash(&mut h);
-    id.hash(&mut h);
-    h.finish()
+    PROCESS_HASH.hash_one((platform, id))
 }
+
+/// The seed of [`meeting_hash`] and [`id_hash`]: the same for the whole run, so that a hash
+/// kept in a set matches the one computed later.
+static PROCESS_HASH: std::sync::LazyLock<foldhash::fast::RandomState> =
+    std::sync::LazyLock::new(foldhash::fast::RandomState::default);
 
 /// What the kept observations depend on besides the records: the adapters' settings, the
 /// detector's settings and key, the phrase lists, and this version. A store whose observations

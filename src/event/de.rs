@@ -57,6 +57,34 @@ enum Field {
     Other,
 }
 
+/// The event types, read from `type` without allocating (a `String` for every event cost a
+/// malloc and a free); any other text is [`Type::Unknown`].
+#[derive(serde::Deserialize, Clone, Copy)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Type {
+    MeetingStarted,
+    MeetingEnded,
+    ParticipantJoined,
+    ParticipantAdmitted,
+    ParticipantLeft,
+    ParticipantState,
+    RecordingStarted,
+    RecordingStopped,
+    RecordingCompleted,
+    TranscriptionStarted,
+    TranscriptionStopped,
+    ScreenShareStarted,
+    ScreenShareStopped,
+    ControlGranted,
+    ControlRevoked,
+    ChatMessage,
+    ChatMessageDeleted,
+    FileShared,
+    Invitation,
+    #[serde(other)]
+    Unknown,
+}
+
 /// The fields read so far.
 #[derive(Default)]
 struct Fields {
@@ -64,7 +92,7 @@ struct Fields {
     platform: Option<Platform>,
     meeting: Option<String>,
     actor: Option<Actor>,
-    ty: Option<String>,
+    ty: Option<Type>,
     subject: Option<String>,
     organizer: Option<Actor>,
     aliases: Option<Vec<String>>,
@@ -274,60 +302,60 @@ pub(crate) fn known_message(msg: &str) -> Option<String> {
 
 fn build<E: de::Error>(f: Fields) -> Result<Read, E> {
     let ty = f.ty.ok_or_else(|| missing("type"))?;
-    let kind = match ty.as_str() {
-        "meeting_started" => EventKind::MeetingStarted {
+    let kind = match ty {
+        Type::MeetingStarted => EventKind::MeetingStarted {
             subject: f.subject,
             organizer: f.organizer,
             aliases: f.aliases.unwrap_or_default(),
         },
-        "meeting_ended" => EventKind::MeetingEnded { reason: f.reason },
-        "participant_joined" => EventKind::ParticipantJoined {
+        Type::MeetingEnded => EventKind::MeetingEnded { reason: f.reason },
+        Type::ParticipantJoined => EventKind::ParticipantJoined {
             role: f.role,
             via_lobby: f.via_lobby,
         },
-        "participant_admitted" => EventKind::ParticipantAdmitted {
+        Type::ParticipantAdmitted => EventKind::ParticipantAdmitted {
             target: f.target.ok_or_else(|| missing("target"))?,
         },
-        "participant_left" => EventKind::ParticipantLeft,
-        "participant_state" => EventKind::ParticipantState {
+        Type::ParticipantLeft => EventKind::ParticipantLeft,
+        Type::ParticipantState => EventKind::ParticipantState {
             presenting: f.presenting,
             streaming: f.streaming,
             waiting: f.waiting,
         },
-        "recording_started" => EventKind::RecordingStarted {
+        Type::RecordingStarted => EventKind::RecordingStarted {
             media: f.media.ok_or_else(|| missing("media"))?,
         },
-        "recording_stopped" => EventKind::RecordingStopped,
-        "recording_completed" => EventKind::RecordingCompleted {
+        Type::RecordingStopped => EventKind::RecordingStopped,
+        Type::RecordingCompleted => EventKind::RecordingCompleted {
             media: f.media.ok_or_else(|| missing("media"))?,
             started: f.started,
             ended: f.ended,
         },
-        "transcription_started" => EventKind::TranscriptionStarted,
-        "transcription_stopped" => EventKind::TranscriptionStopped,
-        "screen_share_started" => EventKind::ScreenShareStarted { scope: f.scope },
-        "screen_share_stopped" => EventKind::ScreenShareStopped,
-        "control_granted" => EventKind::ControlGranted {
+        Type::TranscriptionStarted => EventKind::TranscriptionStarted,
+        Type::TranscriptionStopped => EventKind::TranscriptionStopped,
+        Type::ScreenShareStarted => EventKind::ScreenShareStarted { scope: f.scope },
+        Type::ScreenShareStopped => EventKind::ScreenShareStopped,
+        Type::ControlGranted => EventKind::ControlGranted {
             target: f.target.ok_or_else(|| missing("target"))?,
         },
-        "control_revoked" => EventKind::ControlRevoked {
+        Type::ControlRevoked => EventKind::ControlRevoked {
             target: f.target.ok_or_else(|| missing("target"))?,
         },
-        "chat_message" => EventKind::ChatMessage {
+        Type::ChatMessage => EventKind::ChatMessage {
             text: f.text.ok_or_else(|| missing("text"))?,
             message_id: f.message_id,
         },
-        "chat_message_deleted" => EventKind::ChatMessageDeleted {
+        Type::ChatMessageDeleted => EventKind::ChatMessageDeleted {
             message_id: f.message_id,
         },
-        "file_shared" => EventKind::FileShared {
+        Type::FileShared => EventKind::FileShared {
             name: f.name.ok_or_else(|| missing("name"))?,
         },
-        "invitation" => EventKind::Invitation {
+        Type::Invitation => EventKind::Invitation {
             subject: f.subject.ok_or_else(|| missing("subject"))?,
             body: f.body,
         },
-        _ => return Err(E::custom(UNKNOWN_TYPE)),
+        Type::Unknown => return Err(E::custom(UNKNOWN_TYPE)),
     };
     Ok(Read {
         event: Event {
@@ -352,5 +380,24 @@ impl<'de> Deserialize<'de> for Read {
 impl<'de> Deserialize<'de> for Event {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Event, D::Error> {
         Read::deserialize(d).map(|r| r.event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Type;
+
+    #[test]
+    fn every_event_type_reads_as_one_and_others_as_unknown() {
+        for name in super::super::EVENT_TYPES {
+            let t: Type = serde_json::from_str(&format!("\"{name}\"")).unwrap();
+            assert!(!matches!(t, Type::Unknown), "{name}");
+        }
+        for other in ["wave", "Chat_message", "", "chat_message "] {
+            let t: Type = serde_json::from_str(&format!("{other:?}")).unwrap();
+            assert!(matches!(t, Type::Unknown), "{other}");
+        }
+        // Not a string: an error (`field `type` must be a string`), as before.
+        assert!(serde_json::from_str::<Type>("5").is_err());
     }
 }

@@ -18,9 +18,7 @@
 //! whole meeting is the same however the records were split. Memory and store then grow with
 //! the number of actors in a chat, not with the number of its messages.
 
-use std::collections::{HashMap, HashSet};
-
-use super::{Observation, SourceKey};
+use super::{FastMap, FastSet, Observation, SourceKey};
 use crate::detect::{Confidence, FindingKind, Lift};
 use crate::event::TextField;
 
@@ -86,10 +84,10 @@ fn group(o: &Observation) -> Option<Group<'_>> {
 #[derive(Debug, Default)]
 pub struct Surplus {
     /// Messages not needed: every version of them may go.
-    pub drop: HashSet<SourceKey>,
+    pub drop: FastSet<SourceKey>,
     /// The last message of each group of patient-data messages that has as many as are kept:
     /// there may have been more.
-    pub full: HashSet<SourceKey>,
+    pub full: FastSet<SourceKey>,
 }
 
 /// Of the observations `items` gives, the chat messages beyond what is kept (see the module
@@ -103,7 +101,7 @@ fn surplus_keeping<'a>(
     items: impl Iterator<Item = (SourceKey, &'a Observation)>,
     kept: usize,
 ) -> Surplus {
-    let mut latest: HashMap<SourceKey, &Observation> = HashMap::new();
+    let mut latest: FastMap<SourceKey, &Observation> = FastMap::default();
     for (key, o) in items {
         if grouped(o) {
             latest.insert(key, o);
@@ -115,7 +113,7 @@ fn surplus_keeping<'a>(
     if latest.len() <= 1 {
         return Surplus::default();
     }
-    let mut groups: HashMap<Group<'_>, Vec<(jiff::Timestamp, SourceKey)>> = HashMap::new();
+    let mut groups: FastMap<Group<'_>, Vec<(jiff::Timestamp, SourceKey)>> = FastMap::default();
     for (key, o) in &latest {
         if let Some(g) = group(o) {
             groups.entry(g).or_default().push((o.event.time, *key));
