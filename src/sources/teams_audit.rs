@@ -410,7 +410,7 @@ impl TeamsAudit {
             .or(ctx.operation)
             .ok_or("missing field `Operation`")?
             .trim();
-        let Some(rule) = self.mapping.operation(op).cloned() else {
+        let Some(rule) = self.mapping.operation(op) else {
             out.push(Item::Unmapped(format!("operation {}", safe_word(op))));
             return Ok(());
         };
@@ -440,26 +440,24 @@ impl TeamsAudit {
                 };
                 out.push(ev(time, &meeting, self.user(obj), kind));
             }
-            Handler::Event => self.table_operation(obj, &rule, created, out)?,
+            Handler::Event => self.table_operation(obj, rule, created, out)?,
         }
         if rule.map != Handler::MeetingParticipantDetail {
             let actor = self.user(obj);
             let meeting = first_str(obj, &["MeetingDetailId", "ChatThreadId", "Id"]);
             if let Some(meeting) = meeting {
-                for f in self.mapping.fields_of(op).cloned().collect::<Vec<_>>() {
-                    field_events(obj, &f, &meeting, &actor, out);
+                for f in self.mapping.fields_of(op) {
+                    field_events(obj, f, &meeting, &actor, out);
                 }
             }
         }
-        for key in obj.keys() {
-            // `@odata.type` of a Graph `auditData` is the wrapping's, not a field of the record.
-            if !key.starts_with('@') && !self.mapping.knows_field(&rule, key) {
-                out.push(Item::UnmappedField(format!(
-                    "{}.{}",
-                    safe_word(op),
-                    safe_word(key)
-                )));
-            }
+        // `@odata.type` of a Graph `auditData` is the wrapping's, not a field of the record.
+        for key in obj.keys_where(|k| !k.starts_with('@') && !self.mapping.knows_field(rule, k)) {
+            out.push(Item::UnmappedField(format!(
+                "{}.{}",
+                safe_word(op),
+                safe_word(key)
+            )));
         }
         if out.len() == before {
             out.push(Item::Unmapped(format!(
@@ -733,7 +731,11 @@ fn ev(time: Timestamp, meeting: &str, who: Actor, kind: EventKind) -> Item {
 
 /// A guest account's UPN: `anna_extern.se#EXT#@region.onmicrosoft.com`.
 fn is_ext(upn: &str) -> bool {
-    upn.to_ascii_uppercase().contains("#EXT#")
+    let b = upn.as_bytes();
+    memchr::memchr_iter(b'#', b).any(|i| {
+        b.get(i..i + 5)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"#EXT#"))
+    })
 }
 
 fn first_str(obj: &Obj, fields: &[&str]) -> Option<String> {

@@ -9,8 +9,8 @@
 //!
 //! It reads exactly as `serde_json::Value` does: the same parser (`serde_json`'s deserializer,
 //! so the same errors, positions and nesting limit), the same numbers ([`serde_json::Number`]),
-//! and for a key written twice the last value wins; [`Map::keys`] gives each key once, in the
-//! sorted order of `serde_json::Map`.
+//! and for a key written twice the last value wins; [`Map::keys_where`] gives each key once,
+//! in the sorted order of `serde_json::Map`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -59,8 +59,21 @@ impl<'a> Map<'a> {
     }
 
     /// Every key once, in sorted order (as `serde_json::Map` iterates).
+    #[cfg(test)]
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        let mut keys: Vec<&str> = self.members.iter().map(|(k, _)| k.as_ref()).collect();
+        self.keys_where(|_| true)
+    }
+
+    /// Every key for which `keep` holds, once, in sorted order: the same as `keys()` filtered,
+    /// but only the keys kept are sorted (the Teams audit looks for the few fields it does not
+    /// know; sorting all of a record's keys was 4 % of a scan).
+    pub fn keys_where(&self, mut keep: impl FnMut(&str) -> bool) -> impl Iterator<Item = &str> {
+        let mut keys: Vec<&str> = self
+            .members
+            .iter()
+            .map(|(k, _)| k.as_ref())
+            .filter(|k| keep(k))
+            .collect();
         keys.sort_unstable();
         keys.dedup();
         keys.into_iter()
@@ -305,6 +318,7 @@ mod tests {
         let m = v.as_object().unwrap();
         assert_eq!(m.get("b").and_then(Value::as_i64), Some(3));
         assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(m.keys_where(|k| k != "a").collect::<Vec<_>>(), ["b"]);
         assert!(m.contains_key("a") && !m.contains_key("c"));
     }
 
