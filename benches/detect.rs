@@ -6,18 +6,6 @@
 //! ```
 //!
 //! Criterion reports messages/s (`elements`) for `chat/messages` and bytes/s for `chat/bytes`.
-//!
-//! For A/B comparisons on a loaded machine, count instructions instead of timing: with
-//! `MOTESVAKT_DETECT_PASSES=N` the binary scans one corpus N times (`MOTESVAKT_DETECT_SET`:
-//! `chat`, the default, `no_digits` or `all_with_id`), prints the number of findings and
-//! exits, without Criterion. The instructions of N passes minus those of 0 passes (corpus and
-//! detector setup), divided by N times the corpus size, are the instructions per message:
-//!
-//! ```text
-//! cargo bench --bench detect --no-run   # prints the binary's path
-//! MOTESVAKT_DETECT_PASSES=0 perf stat -e instructions:u target/release/deps/detect-HASH
-//! MOTESVAKT_DETECT_PASSES=20 perf stat -e instructions:u target/release/deps/detect-HASH
-//! ```
 
 use std::hint::black_box;
 
@@ -110,26 +98,10 @@ fn corpus(n: usize) -> Vec<String> {
         .collect()
 }
 
-/// The three corpora: the mixed chat corpus, its messages without digits, and messages that
-/// all hold an identity number.
-fn corpora() -> [(&'static str, Vec<String>); 3] {
-    let msgs = corpus(10_000);
-    let plain: Vec<String> = msgs
-        .iter()
-        .filter(|m| !m.bytes().any(|b| b.is_ascii_digit()))
-        .cloned()
-        .collect();
-    let ids: Vec<String> = {
-        let mut rng = Rng(7);
-        (0..1000).map(|_| with_id(&mut rng)).collect()
-    };
-    [("chat", msgs), ("no_digits", plain), ("all_with_id", ids)]
-}
-
 fn bench(c: &mut Criterion) {
     let detector = Detector::new(&DetectSettings::default(), HashKey::from_bytes([7; 32]))
         .expect("default settings are valid");
-    let [(_, msgs), (_, plain), (_, ids)] = corpora();
+    let msgs = corpus(10_000);
     let bytes: usize = msgs.iter().map(String::len).sum();
     let subject = ["Vårdplanering avdelning 4"];
     let ctx = Context {
@@ -158,55 +130,25 @@ fn bench(c: &mut Criterion) {
     g.bench_function("bytes", |b| b.iter(|| run(&msgs)));
     g.finish();
 
+    let plain: Vec<String> = msgs
+        .iter()
+        .filter(|m| !m.bytes().any(|b| b.is_ascii_digit()))
+        .cloned()
+        .collect();
     let mut g = c.benchmark_group("no_digits");
     g.throughput(Throughput::Elements(plain.len() as u64));
     g.bench_function("messages", |b| b.iter(|| run(&plain)));
     g.finish();
 
+    let ids: Vec<String> = {
+        let mut rng = Rng(7);
+        (0..1000).map(|_| with_id(&mut rng)).collect()
+    };
     let mut g = c.benchmark_group("all_with_id");
     g.throughput(Throughput::Elements(ids.len() as u64));
     g.bench_function("messages", |b| b.iter(|| run(&ids)));
     g.finish();
 }
 
-/// `MOTESVAKT_DETECT_PASSES=N`: N passes over one corpus, no Criterion (see the module doc).
-fn fixed_passes(passes: &str) {
-    let passes: usize = passes
-        .parse()
-        .expect("MOTESVAKT_DETECT_PASSES is a number of passes");
-    let set = std::env::var("MOTESVAKT_DETECT_SET").unwrap_or_else(|_| "chat".to_string());
-    let detector = Detector::new(&DetectSettings::default(), HashKey::from_bytes([7; 32]))
-        .expect("default settings are valid");
-    let msgs = corpora()
-        .into_iter()
-        .find(|(name, _)| *name == set)
-        .map(|(_, m)| m)
-        .expect("MOTESVAKT_DETECT_SET is chat, no_digits or all_with_id");
-    let subject = ["Vårdplanering avdelning 4"];
-    let ctx = Context {
-        related: &subject,
-        time: None,
-    };
-    let mut found = 0;
-    for _ in 0..passes {
-        for m in &msgs {
-            found += detector.scan(black_box(m), &ctx).len();
-        }
-    }
-    println!(
-        "{set}: {} messages x {passes} passes, {found} findings",
-        msgs.len()
-    );
-}
-
 criterion_group!(benches, bench);
-
-fn main() {
-    match std::env::var("MOTESVAKT_DETECT_PASSES") {
-        Ok(passes) => fixed_passes(&passes),
-        Err(_) => {
-            benches();
-            Criterion::default().configure_from_args().final_summary();
-        }
-    }
-}
+criterion_main!(benches);

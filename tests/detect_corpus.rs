@@ -215,6 +215,13 @@ fn findings_on_the_corpus_are_unchanged() {
         "subject samordningsnummer high: 238",
         "subject samordningsnummer medium: 55",
     ];
-    assert_eq!(table, expected, "the findings by kind and confidence changed");
-    assert_eq!(format!("{digest:016x}"), "c22adc9eaec54d3e", "the findings changed");
+    assert_eq!(
+        table, expected,
+        "the findings by kind and confidence changed"
+    );
+    assert_eq!(
+        format!("{digest:016x}"),
+        "c22adc9eaec54d3e",
+        "the findings changed"
+    );
 }
