@@ -34,16 +34,16 @@ pub const MIN_RUN: usize = 6;
 
 /// True when `b` has a run of at least `n` ASCII digits (one pass, stops at the first).
 pub fn has_run(b: &[u8], n: usize) -> bool {
-    let mut run = 0;
-    for c in b {
-        if c.is_ascii_digit() {
-            run += 1;
-            if run >= n {
-                return true;
-            }
-        } else {
-            run = 0;
+    let mut i = 0;
+    while let Some(start) = super::bytes::next_digit(b, i) {
+        let mut end = start + 1;
+        while end < b.len() && b[end].is_ascii_digit() {
+            end += 1;
         }
+        if end - start >= n.max(1) {
+            return true;
+        }
+        i = end;
     }
     false
 }
@@ -54,10 +54,9 @@ pub fn spans(b: &[u8], emit: &mut dyn FnMut(Range<usize>)) {
     let n = b.len();
     let mut i = 0;
     while i < n {
-        let Some(off) = b[i..].iter().position(u8::is_ascii_digit) else {
+        let Some(start) = super::bytes::next_digit(b, i) else {
             return;
         };
-        let start = i + off;
         let mut end = start;
         while end < n && b[end].is_ascii_digit() {
             end += 1;

@@ -12,7 +12,8 @@
 //!    written form gives a base confidence, a keyword within `window` characters (or in a
 //!    related text such as the meeting's subject) raises it, a negative keyword (telefon, order,
 //!    OCR…) lowers it or drops the match.
-//! 3. Clinical terms and custom patterns run over the whole text (one automaton, one regex set).
+//! 3. Clinical terms and custom patterns run over the whole text (one automaton, behind a
+//!    prefilter that skips texts in which no word begins like a term; one regex set).
 //!
 //! Privacy starts here. A [`Finding`] never carries the matched text: only its kind, a
 //! confidence, its byte span in the text it was found in, a redacted form that keeps the shape
@@ -20,6 +21,7 @@
 //! incidents about the same person can be linked without storing the number. Nothing after the
 //! detector needs (or gets) the raw text. No `Debug` or error message here shows scanned text.
 
+mod bytes;
 mod custom;
 mod ident;
 mod key;
@@ -440,7 +442,7 @@ impl Detector {
         let mut out = Vec::new();
         let mut related: Option<Evidence> = None;
         let b = text.as_bytes();
-        if b.iter().any(u8::is_ascii_digit) {
+        if bytes::has_digit(b) {
             scanner::scan(b, &self.formats, &mut |hit| {
                 if let Some(f) = self.judge(text, hit, ctx, &mut related) {
                     out.push(f);
@@ -541,10 +543,7 @@ impl Detector {
     /// when there are none.
     fn identifier_spans(&self, text: &str) -> Option<Vec<Range<usize>>> {
         let b = text.as_bytes();
-        let custom = self
-            .custom
-            .as_ref()
-            .filter(|_| b.iter().any(u8::is_ascii_digit));
+        let custom = self.custom.as_ref().filter(|_| bytes::has_digit(b));
         let numbers = ident::has_run(b, ident::MIN_RUN);
         if custom.is_none() && !numbers {
             return None;

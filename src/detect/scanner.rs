@@ -126,10 +126,9 @@ pub fn scan(b: &[u8], f: &ScanFormats, emit: &mut dyn FnMut(Hit)) {
     let n = b.len();
     let mut i = 0;
     while i < n {
-        let Some(off) = b[i..].iter().position(u8::is_ascii_digit) else {
+        let Some(start) = super::bytes::next_digit(b, i) else {
             return;
         };
-        let start = i + off;
         let mut end = start + 1;
         while end < n && b[end].is_ascii_digit() {
             end += 1;
