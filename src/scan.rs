@@ -195,7 +195,7 @@ fn read_file(
             if rows && block.file_start {
                 header = Some(ingest::csv_header(&block.bytes).to_vec());
             }
-            let parts = ingest::split_block(block, options.threads, rows);
+            let parts = ingest::split_block(&block, options.threads, rows);
             let header = header.as_deref();
             let adapter = &*adapter;
             let observer = &observer;
@@ -293,7 +293,7 @@ fn observe_block(
     adapter: &dyn crate::sources::Adapter,
     observer: &Observer<'_>,
     file: &Path,
-    block: ingest::Block,
+    block: ingest::Piece<'_>,
     header: Option<&[u8]>,
 ) -> (Batch, FormatCounts) {
     let mut batch = Batch::default();
@@ -302,11 +302,11 @@ fn observe_block(
     let joined;
     let (bytes, offset, line): (&[u8], u64, u64) = match header {
         Some(h) => {
-            joined = [h, &block.bytes].concat();
+            joined = [h, block.bytes].concat();
             let lines = memchr::memchr_iter(b'\n', h).count() as u64;
             (&joined, block.offset - h.len() as u64, block.line - lines)
         }
-        None => (&block.bytes, block.offset, block.line),
+        None => (block.bytes, block.offset, block.line),
     };
     let mut input: &[u8] = bytes;
     let mut emit = |mut record: crate::sources::Record<'_>| {

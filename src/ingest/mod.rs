@@ -413,6 +413,9 @@ pub const BLOCK_BYTES: usize = 4 * 1024 * 1024;
 /// memory.
 pub const LONGEST_CUT_LINE: usize = 2 * BLOCK_BYTES;
 
+/// The least [`LineBlocks::next_block`] reads at a time.
+const READ_AHEAD: usize = 64 * 1024;
+
 /// A piece of a file made of whole lines.
 pub struct Block {
     pub bytes: Vec<u8>,
@@ -482,7 +485,12 @@ impl LineBlocks {
                     memchr::memrchr(b'\n', &self.carry).map_or(0, |i| i + 1)
                 };
                 if cut > 0 {
-                    let rest = self.carry.split_off(cut);
+                    // The start of the next block goes into a buffer with room for the whole
+                    // of it, so that reading the rest of it never regrows (and copies) it.
+                    let mut rest =
+                        Vec::with_capacity(BLOCK_BYTES.max(self.carry.len() - cut) + READ_AHEAD);
+                    rest.extend_from_slice(&self.carry[cut..]);
+                    self.carry.truncate(cut);
                     let bytes = std::mem::replace(&mut self.carry, rest);
                     let block = Block {
                         offset: self.offset,
@@ -503,7 +511,7 @@ impl LineBlocks {
                     return Ok(Next::End);
                 }
             }
-            let want = BLOCK_BYTES.saturating_sub(self.carry.len()).max(64 * 1024);
+            let want = BLOCK_BYTES.saturating_sub(self.carry.len()).max(READ_AHEAD);
             let n = self
                 .reader
                 .by_ref()
@@ -591,8 +599,20 @@ pub fn csv_header(data: &[u8]) -> &[u8] {
     first
 }
 
-/// Cuts `block` into up to `n` blocks of whole lines (rows, with `rows`), about equal in size.
-pub fn split_block(block: Block, n: usize, rows: bool) -> Vec<Block> {
+/// A part of a [`Block`], borrowed from it (the threads that read the parts of a block end
+/// before it is dropped: no copy of its bytes is made).
+pub struct Piece<'a> {
+    pub bytes: &'a [u8],
+    /// The file offset of its first byte.
+    pub offset: u64,
+    /// The line number of its first line, from 1.
+    pub line: u64,
+    /// Whether it starts the file.
+    pub file_start: bool,
+}
+
+/// Cuts `block` into up to `n` pieces of whole lines (rows, with `rows`), about equal in size.
+pub fn split_block(block: &Block, n: usize, rows: bool) -> Vec<Piece<'_>> {
     let n = n.max(1);
     let target = block.bytes.len().div_ceil(n).max(1);
     let mut out = Vec::with_capacity(n);
@@ -612,13 +632,13 @@ pub fn split_block(block: Block, n: usize, rows: bool) -> Vec<Block> {
             };
             if end == 0 { rest.len() } else { end }
         };
-        let bytes = rest[..cut].to_vec();
+        let bytes = &rest[..cut];
         let lines = if rows {
-            memchr::memchr_iter(b'\n', &bytes).count() as u64
+            memchr::memchr_iter(b'\n', bytes).count() as u64
         } else {
-            crate::sources::lines::count_line_ends(&bytes)
+            crate::sources::lines::count_line_ends(bytes)
         };
-        out.push(Block {
+        out.push(Piece {
             bytes,
             offset,
             line,
@@ -684,7 +704,7 @@ mod tests {
             let lines_before = memchr::memchr_iter(b'\n', &all).count() as u64;
             assert_eq!(b.line, lines_before + 1);
             assert_eq!(b.file_start, n == 0);
-            let parts = split_block(b, 3, false);
+            let parts = split_block(&b, 3, false);
             for p in &parts {
                 assert!(p.bytes.ends_with(b"\n") || p.bytes.ends_with(b"no end"));
             }
@@ -754,14 +774,7 @@ mod tests {
             file_start: false,
         };
         for n in 1..6 {
-            let parts = split_block(
-                Block {
-                    bytes: block.bytes.clone(),
-                    ..block
-                },
-                n,
-                true,
-            );
+            let parts = split_block(&block, n, true);
             let mut joined = Vec::new();
             for p in &parts {
                 assert!(
