@@ -22,7 +22,7 @@ pub(crate) use de::Read;
 use jiff::Timestamp;
 pub(crate) use ser::write_event;
 use serde::{Deserialize, Serialize};
-pub use time::{TimeError, check_range, parse_event_time};
+pub use time::{TimeError, check_range, parse_event_time, parse_plain_or_bare_utc};
 
 /// The meeting platform an event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -17,10 +17,17 @@ pub enum TimeError {
 
 /// Parses an RFC 3339 time with an offset (`Z` or `±HH:MM`) and checks its range.
 pub fn parse_event_time(text: &str) -> Result<Timestamp, TimeError> {
-    if let Some(t) = parse_plain(text.as_bytes()) {
+    if let Some(t) = parse_plain(text.as_bytes(), false) {
         return Ok(t);
     }
     parse_with_jiff(text)
+}
+
+/// The plain form of [`parse_event_time`] also without a zone, taken as UTC (Teams audit and
+/// Pexip history times): `None` for anything else, which the caller reads its own slower
+/// way. What it gives is what jiff gives for the same time with `Z` (a test compares them).
+pub fn parse_plain_or_bare_utc(text: &str) -> Option<Timestamp> {
+    parse_plain(text.as_bytes(), true)
 }
 
 /// [`parse_event_time`] by jiff's parser: every form, and the error for each.
@@ -37,13 +44,13 @@ fn parse_with_jiff(text: &str) -> Result<Timestamp, TimeError> {
 /// instructions a time, a time for every event): `None` for anything else, or anything out of
 /// range, which [`parse_with_jiff`] then reads and judges as before. Gives what jiff gives
 /// (a test compares the two).
-fn parse_plain(b: &[u8]) -> Option<Timestamp> {
+fn parse_plain(b: &[u8], bare_utc: bool) -> Option<Timestamp> {
     fn num(b: &[u8]) -> Option<i64> {
         b.iter().try_fold(0i64, |n, &c| {
             c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
         })
     }
-    if b.len() < 20
+    if b.len() < 19
         || b[4] != b'-'
         || b[7] != b'-'
         || b[10] != b'T'
@@ -78,6 +85,7 @@ fn parse_plain(b: &[u8]) -> Option<Timestamp> {
     }
     let offset = match rest {
         b"Z" => 0,
+        b"" if bare_utc => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let (h, m) = (num(&[*h1, *h2])?, num(&[*m1, *m2])?);
             if h > 23 || m > 59 || (h == 0 && m == 0 && *sign == b'-') {
@@ -140,6 +148,7 @@ mod tests {
             s in 0u32..62, frac in proptest::option::of("[0-9]{1,11}"),
             off in prop_oneof![
                 Just("Z".to_string()), Just("z".to_string()), Just("-00:00".to_string()),
+                Just(String::new()),
                 (0u32..26, 0u32..62, any::<bool>()).prop_map(|(h, m, neg)| {
                     format!("{}{h:02}:{m:02}", if neg { '-' } else { '+' })
                 }),
@@ -148,7 +157,7 @@ mod tests {
             let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
             let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{frac}{off}");
             let jiff = parse_with_jiff(&text);
-            match parse_plain(text.as_bytes()) {
+            match parse_plain(text.as_bytes(), false) {
                 Some(t) => prop_assert_eq!(Ok(t), jiff, "{}", text),
                 None => prop_assert!(
                     jiff.is_err() || text.contains('z') || text.ends_with("-00:00")
@@ -157,6 +166,16 @@ mod tests {
                 ),
             }
             prop_assert_eq!(parse_event_time(&text), jiff, "{}", text);
+            // Without a zone: what jiff reads as a civil time in UTC, or declined.
+            if let Some(t) = parse_plain_or_bare_utc(&text) {
+                let civil = text
+                    .parse::<jiff::civil::DateTime>()
+                    .ok()
+                    .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                    .and_then(|z| check_range(z.timestamp()).ok());
+                let expected = if off.is_empty() { civil } else { jiff.ok() };
+                prop_assert_eq!(Some(t), expected, "{}", text);
+            }
         }
     }
 

@@ -82,6 +82,10 @@ pub fn parse_time(text: &str) -> Option<Timestamp> {
         }
         _ => s,
     };
+    // The usual forms, with a zone or without, read without jiff's general parser.
+    if let Some(t) = crate::event::parse_plain_or_bare_utc(s) {
+        return Some(t);
+    }
     match crate::event::parse_event_time(s) {
         Ok(t) => return Some(t),
         Err(crate::event::TimeError::Form) => {}
