@@ -710,7 +710,7 @@ mod tests {
             }
             for p in parts {
                 assert_eq!(p.offset as usize, all.len());
-                all.extend_from_slice(&p.bytes);
+                all.extend_from_slice(p.bytes);
             }
             n += 1;
         }
@@ -781,7 +781,7 @@ mod tests {
                     [6usize, 14, 28, 36].contains(&(p.offset as usize - 100 + p.bytes.len())),
                     "{n}: a piece ends inside a row"
                 );
-                joined.extend_from_slice(&p.bytes);
+                joined.extend_from_slice(p.bytes);
             }
             assert_eq!(joined, data);
         }
