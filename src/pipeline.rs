@@ -477,8 +477,9 @@ impl<'a> Pipeline<'a> {
         Ok(())
     }
 
-    /// Stores the current batch in `tx` without committing (the service commits it together
-    /// with the file offsets and the judgements).
+    /// Stores the current batch in `tx` without committing: the caller commits it together
+    /// with what goes with it (the service: the file offsets and the judgements; the scan:
+    /// the judgements of the meetings gone cold), so that they become durable together.
     pub fn store_batch(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
         let batch = std::mem::take(&mut self.batch);
         self.store(tx, batch)
@@ -747,14 +748,6 @@ impl<'a> Pipeline<'a> {
             }
         }
         Ok(Some(c))
-    }
-
-    /// Ends a transaction: stores the current batch and commits, so that the observations, the
-    /// pending meetings and the clock become durable together.
-    pub fn commit(&mut self, tx: Tx<'_>) -> Result<(), StoreError> {
-        let batch = std::mem::take(&mut self.batch);
-        self.store(&tx, batch)?;
-        tx.commit()
     }
 
     /// Judges, from memory, the meetings whose events were all read in this run and that have

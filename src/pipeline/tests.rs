@@ -42,7 +42,9 @@ fn observe(store: &Store, pipeline: &mut Pipeline<'_>, lines: &[String]) {
             ControlFlow::Continue(())
         })
         .unwrap();
-    pipeline.commit(store.transaction().unwrap()).unwrap();
+    let tx = store.transaction().unwrap();
+    pipeline.store_batch(&tx).unwrap();
+    tx.commit().unwrap();
 }
 
 /// Settles everything due at the store's clock; returns `rule meeting severity status`.

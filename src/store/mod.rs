@@ -77,6 +77,10 @@ pub struct Store {
     ephemeral: bool,
 }
 
+/// How long a connection waits for another's lock before it gives up with "database is
+/// locked".
+const BUSY_WAIT: Duration = Duration::from_secs(5);
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     /// A new file is created readable and writable by its owner only (SQLite gives its `-wal`
@@ -96,10 +100,10 @@ impl Store {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 5000;",
+             PRAGMA foreign_keys = ON;",
         )
         .map_err(open_err)?;
+        conn.busy_timeout(BUSY_WAIT).map_err(open_err)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -113,7 +117,7 @@ impl Store {
     /// Makes every commit of this connection survive a power loss too, not only a crash of
     /// the process (`synchronous = FULL`): for the live-feed inbox, whose pushes are answered
     /// as received once committed.
-    pub fn set_durable(&self) -> Result<(), StoreError> {
+    fn set_durable(&self) -> Result<(), StoreError> {
         self.conn
             .execute_batch("PRAGMA synchronous = FULL;")
             .map_err(sql_error(&self.path))
@@ -147,19 +151,15 @@ impl Store {
     /// waits at most a quarter of a second for readers and writers, not the usual five, so
     /// that the caller is not held up.
     pub fn checkpoint_truncate(&self) -> Result<bool, StoreError> {
-        let set_wait = |ms| {
-            self.conn
-                .busy_timeout(Duration::from_millis(ms))
-                .map_err(sql_error(&self.path))
-        };
-        set_wait(250)?;
+        let set_wait = |wait| self.conn.busy_timeout(wait).map_err(sql_error(&self.path));
+        set_wait(Duration::from_millis(250))?;
         let done = self
             .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
                 r.get::<_, i64>(0)
             })
             .map(|busy| busy == 0);
-        set_wait(5000)?;
+        set_wait(BUSY_WAIT)?;
         match done {
             Ok(done) => Ok(done),
             Err(rusqlite::Error::SqliteFailure(e, _))
@@ -184,8 +184,7 @@ impl Store {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(open_err)?;
-        conn.execute_batch("PRAGMA busy_timeout = 5000;")
-            .map_err(open_err)?;
+        conn.busy_timeout(BUSY_WAIT).map_err(open_err)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
