@@ -366,8 +366,12 @@ pub struct Pipeline<'a> {
     /// Whether the store held meeting state when the pipeline started.
     store_had_chunks: bool,
     /// Whether meetings in the cache are written to the store only when they leave it: in a
-    /// store for this run only ([`Store::is_ephemeral`]), where no crash can lose them.
+    /// store for this run only ([`Store::is_ephemeral`]), where no crash can lose them, and in
+    /// one a batch scan writes ([`Store::is_bulk`]), which reads every file again if it does
+    /// not finish (no batch of it is a place to resume from).
     defer: bool,
+    /// A store for this run only ([`Store::is_ephemeral`]).
+    ephemeral: bool,
     /// Every input has been read ([`Pipeline::finish`]): in a store for this run only, a
     /// meeting judged from memory then need not be written, as nothing more can come of it.
     input_done: bool,
@@ -429,7 +433,8 @@ impl<'a> Pipeline<'a> {
             cache: FastMap::default(),
             released: FastSet::default(),
             store_had_chunks,
-            defer: store.is_ephemeral(),
+            defer: store.is_ephemeral() || store.is_bulk(),
+            ephemeral: store.is_ephemeral(),
             input_done: false,
             aliases: std::cell::Cell::new(None),
             batches: 0,
@@ -607,8 +612,13 @@ impl<'a> Pipeline<'a> {
             // pending by being there: it is marked in the store when it is written
             // ([`Pipeline::evict`]) or when settling starts, so that a batch costs no write for
             // it (most are judged from memory, and the mark would only be deleted again).
+            // One in memory marked already keeps its mark until it is judged (which takes it
+            // out of memory): marking it again would only write the same row.
             if marked.insert(meeting.clone())
-                && !self.cache.get(meeting).is_some_and(|c| c.unwritten)
+                && !self
+                    .cache
+                    .get(meeting)
+                    .is_some_and(|c| c.unwritten || c.marked)
             {
                 self.mark(tx, meeting)?;
             }
@@ -859,7 +869,7 @@ impl<'a> Pipeline<'a> {
                 Source::Cached {
                     observations,
                     chunks,
-                    unwritten: unwritten && !(self.defer && self.input_done),
+                    unwritten: unwritten && !(self.ephemeral && self.input_done),
                     duplicates: bounded_duplicates,
                 }
             } else {
@@ -881,10 +891,17 @@ impl<'a> Pipeline<'a> {
             } else {
                 Vec::new()
             };
+            let aliases = if ids.len() > 1 {
+                ids.into_iter().skip(1).collect()
+            } else {
+                Vec::new()
+            };
             work.push(Work {
                 key,
+                aliases,
                 source,
                 before,
+                may_have,
                 first,
             });
         }
@@ -909,11 +926,18 @@ impl<'a> Pipeline<'a> {
                 self.run.excepted.remove(&meeting);
             }
             for (k, bodies) in &j.rewrites {
-                tx.replace_chunks_with(k, bodies)?;
+                if j.unwritten {
+                    // Nothing of it is in the store yet: nothing to replace.
+                    for body in bodies {
+                        tx.append_encoded(k, body)?;
+                    }
+                } else {
+                    tx.replace_chunks_with(k, bodies)?;
+                }
             }
             // For pruning, which a store for this run only never needs.
             if let Some(last) = j.last
-                && !self.defer
+                && !self.ephemeral
             {
                 tx.set_meeting_last(&j.key, last.as_microsecond())?;
             }
@@ -941,13 +965,21 @@ impl<'a> Pipeline<'a> {
                     }
                 }
             }
-            // Looked at only when the store had no incidents before (`may_have` above).
+            // Looked at only when the store had no incidents before (`may_have` above). Every
+            // id of the meeting: an incident's id names the one its event was filed under,
+            // and an alias may move to another meeting later in the run.
             if !j.judgement.incidents.is_empty() && !self.store_had_incidents {
-                self.wrote_for
-                    .insert(meeting_hash(j.key.platform, &j.key.id));
+                for id in std::iter::once(&j.key.id).chain(&j.aliases) {
+                    self.wrote_for.insert(meeting_hash(j.key.platform, id));
+                }
             }
             for incident in j.judgement.incidents {
-                let outcome = tx.record_incident(&incident, now, self.run_id)?;
+                // One the store cannot hold yet needs no lookup first.
+                let outcome = if j.may_have {
+                    tx.record_incident(&incident, now, self.run_id)?
+                } else {
+                    tx.record_new_incident(&incident, now, self.run_id)?
+                };
                 if let Some(router) = &self.alerts {
                     let now_us = now.as_microsecond();
                     let mut alerts = router.route_change(&incident, outcome, now_us);
@@ -1071,9 +1103,14 @@ pub fn net_changes(changes: Vec<Reported>) -> Vec<Reported> {
 /// A meeting to judge, as read from the store.
 struct Work {
     key: MeetingKey,
+    /// Its other ids.
+    aliases: Vec<String>,
     source: Source,
     /// Its current incidents (those of its aliases too).
     before: Vec<Incident>,
+    /// Whether the store may hold incidents of it (else `before` is empty and none it gives
+    /// is in the store yet).
+    may_have: bool,
     /// The first time this run judges it.
     first: bool,
 }
@@ -1135,11 +1172,16 @@ impl CacheEntry {
 /// A meeting judged.
 struct Judged {
     key: MeetingKey,
+    aliases: Vec<String>,
     first: bool,
     before: Vec<Incident>,
+    may_have: bool,
     judgement: crate::rules::Judgement,
     /// Chunks to replace (compaction): the id's new chunks (none: it keeps none).
     rewrites: Vec<(MeetingKey, Vec<Vec<u8>>)>,
+    /// The store holds no chunk of it yet (it was held in memory only): `rewrites` are its
+    /// first.
+    unwritten: bool,
     duplicates: u64,
     changed: u64,
     /// The time of its latest event.
@@ -1157,6 +1199,13 @@ fn judge_meeting(
     let mut observations = Vec::new();
     let mut rewrites = Vec::new();
     let (mut duplicates, mut changed) = (0, 0);
+    let unwritten = matches!(
+        w.source,
+        Source::Cached {
+            unwritten: true,
+            ..
+        }
+    );
     let chunked = match w.source {
         Source::Chunks(c) => c,
         Source::Cached {
@@ -1219,10 +1268,13 @@ fn judge_meeting(
     Ok(Judged {
         last,
         key: w.key,
+        aliases: w.aliases,
         first: w.first,
         before: w.before,
+        may_have: w.may_have,
         judgement,
         rewrites,
+        unwritten,
         duplicates,
         changed,
     })

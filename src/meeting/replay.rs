@@ -24,6 +24,10 @@ pub struct Participant {
     pub in_lobby: bool,
     /// Ever joined with a `participant_joined` event.
     pub joined: bool,
+    /// What the classifier made of them as the actor of an event, and from what (the kind
+    /// and tenant the event gave; the id is the key): the same actor again is not classified
+    /// again.
+    classified: Option<(Option<ActorKind>, Option<String>, ActorKind)>,
 }
 
 /// The state of a meeting after some of its events.
@@ -40,21 +44,49 @@ pub struct State {
     pub ever_not_internal: bool,
     /// Distinct participants who have joined so far.
     pub joined_count: u32,
+    /// How many participants count for [`State::not_internal_present`] and
+    /// [`State::unadmitted_present`] now, kept by [`replay`] as it changes them (so that asking
+    /// costs nothing, not a walk over everyone at every event).
+    now: Counts,
+}
+
+/// What one participant adds to [`State`]'s counts.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    not_internal_present: u32,
+    unadmitted_present: u32,
+}
+
+impl Counts {
+    fn of(p: &Participant) -> Counts {
+        Counts {
+            not_internal_present: u32::from(p.present && p.kind != ActorKind::Internal),
+            unadmitted_present: u32::from(
+                p.in_lobby || (p.present && p.kind == ActorKind::Anonymous),
+            ),
+        }
+    }
+
+    /// `self` with one participant's part changed from `before` to `after`.
+    fn moved(self, before: Counts, after: Counts) -> Counts {
+        Counts {
+            not_internal_present: self.not_internal_present - before.not_internal_present
+                + after.not_internal_present,
+            unadmitted_present: self.unadmitted_present - before.unadmitted_present
+                + after.unadmitted_present,
+        }
+    }
 }
 
 impl State {
     /// A participant not internal is in the meeting now.
     pub fn not_internal_present(&self) -> bool {
-        self.participants
-            .values()
-            .any(|p| p.present && p.kind != ActorKind::Internal)
+        self.now.not_internal_present > 0
     }
 
     /// Someone waits in the lobby now, or an anonymous participant is in the meeting.
     pub fn unadmitted_present(&self) -> bool {
-        self.participants
-            .values()
-            .any(|p| p.in_lobby || (p.present && p.kind == ActorKind::Anonymous))
+        self.now.unadmitted_present > 0
     }
 
     /// Whether the actor is in the meeting now. Without any join events in the meeting this is
@@ -141,22 +173,39 @@ pub fn replay(
     let mut state = State::default();
     for (i, o) in m.observations.iter().enumerate() {
         let e = &o.event;
-        let kind = classifier.kind(&e.actor);
-        if !state.participants.contains_key(&e.actor.id) {
-            state.participants.insert(
-                e.actor.id.clone(),
-                Participant {
-                    kind,
-                    role: None,
-                    present: false,
-                    in_lobby: false,
-                    joined: false,
-                },
-            );
-        }
-        let Some(entry) = state.participants.get_mut(&e.actor.id) else {
-            continue;
+        let classify = || {
+            let kind = classifier.kind(&e.actor);
+            (kind, Some((e.actor.kind, e.actor.tenant.clone(), kind)))
         };
+        let (entry, kind) = match state.participants.get_mut(&e.actor.id) {
+            Some(entry) => {
+                let kind = match &entry.classified {
+                    Some((k, t, kind)) if *k == e.actor.kind && *t == e.actor.tenant => *kind,
+                    _ => {
+                        let (kind, classified) = classify();
+                        entry.classified = classified;
+                        kind
+                    }
+                };
+                (entry, kind)
+            }
+            None => {
+                let (kind, classified) = classify();
+                let entry = state
+                    .participants
+                    .entry(e.actor.id.clone())
+                    .or_insert(Participant {
+                        kind,
+                        role: None,
+                        present: false,
+                        in_lobby: false,
+                        joined: false,
+                        classified,
+                    });
+                (entry, kind)
+            }
+        };
+        let before = Counts::of(entry);
         match &e.kind {
             EventKind::ParticipantJoined { role, via_lobby } => {
                 state.has_joins = true;
@@ -187,6 +236,7 @@ pub fn replay(
                 }
             }
         }
+        state.now = state.now.moved(before, Counts::of(entry));
         if kind != ActorKind::Internal {
             state.ever_not_internal = true;
         }
@@ -202,9 +252,12 @@ pub fn replay(
                         present: false,
                         in_lobby: false,
                         joined: true,
+                        classified: None,
                     });
+                let before = Counts::of(t);
                 t.in_lobby = false;
                 t.present = true;
+                state.now = state.now.moved(before, Counts::of(t));
                 if tkind != ActorKind::Internal {
                     state.ever_not_internal = true;
                 }

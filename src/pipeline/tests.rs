@@ -121,6 +121,17 @@ fn meeting_lines() -> Vec<String> {
     ]
 }
 
+/// The incidents of one uninterrupted run over [`meeting_lines`], in a database in `dir`.
+fn reference(config: &Config, d: &Detector, dir: &Path) -> Vec<String> {
+    let store = Store::open(&dir.join("ref.sqlite")).unwrap();
+    let mut p = Pipeline::new(config, d, &store).unwrap();
+    observe(&store, &mut p, &meeting_lines());
+    settle(&store, &mut p);
+    let reference = current(&store);
+    assert!(reference.iter().any(|l| l.contains("chat-patient-data")));
+    reference
+}
+
 #[test]
 fn a_run_stopped_after_observing_is_completed_by_the_next_run() {
     let config = config();
@@ -128,15 +139,7 @@ fn a_run_stopped_after_observing_is_completed_by_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db.sqlite");
 
-    // One uninterrupted run, for reference.
-    let reference = {
-        let store = Store::open(&dir.path().join("ref.sqlite")).unwrap();
-        let mut p = Pipeline::new(&config, &d, &store).unwrap();
-        observe(&store, &mut p, &meeting_lines());
-        settle(&store, &mut p);
-        current(&store)
-    };
-    assert!(reference.iter().any(|l| l.contains("chat-patient-data")));
+    let reference = reference(&config, &d, dir.path());
 
     // The observations are committed, then the process dies before settling.
     {
@@ -477,4 +480,62 @@ fn a_run_remembers_incident_hashes_only_for_a_store_that_had_incidents() {
     assert_eq!(s.known as usize, reported.len());
     assert_eq!(again.run.incidents.len(), reported.len());
     assert!(again.wrote_for.is_empty());
+}
+
+/// A batch scan into a database file ([`Store::set_bulk_writes`]) holds the meetings it reads
+/// in memory until it judges them, as a scan without one does; unlike that scan it writes each
+/// meeting judged, also at the end, so that a later scan with more of the meeting judges all of
+/// it. One that stops before judging leaves nothing half-written: run again, it gives what an
+/// uninterrupted run gives.
+#[test]
+fn a_bulk_scan_writes_its_meetings_when_judged_and_a_stopped_one_is_run_again() {
+    let config = config();
+    let d = detector(&config);
+    let dir = tempfile::tempdir().unwrap();
+    let reference = reference(&config, &d, dir.path());
+    let bulk = |name: &str| {
+        let store = Store::open(&dir.path().join(name)).unwrap();
+        store.set_bulk_writes().unwrap();
+        assert!(store.is_bulk());
+        store
+    };
+    let finish = |store: &Store, p: &mut Pipeline<'_>| {
+        let tx = store.transaction().unwrap();
+        p.finish(&tx).unwrap();
+        tx.commit().unwrap();
+        settle(store, p)
+    };
+
+    // Stopped after its batches were committed, before judging: nothing of the meeting was
+    // written (no chunk, no mark); the scan run again completes it.
+    {
+        let store = bulk("stopped.sqlite");
+        let mut p = Pipeline::new(&config, &d, &store).unwrap();
+        observe(&store, &mut p, &meeting_lines());
+        let tx = store.transaction().unwrap();
+        assert!(!tx.has_chunks().unwrap());
+        assert_eq!(tx.pending_counts(i64::MAX).unwrap(), (0, 0));
+    }
+    let store = bulk("stopped.sqlite");
+    let mut p = Pipeline::new(&config, &d, &store).unwrap();
+    observe(&store, &mut p, &meeting_lines());
+    let reported = finish(&store, &mut p);
+    assert!(reported.iter().all(|r| r.ends_with(" new")), "{reported:?}");
+    assert_eq!(current(&store), reference);
+    drop(p);
+    drop(store);
+
+    // Two scans, the meeting's end in the second: the first one's events were written when
+    // it judged the meeting, so the second judges the whole meeting.
+    let lines = meeting_lines();
+    let store = bulk("two.sqlite");
+    let mut p = Pipeline::new(&config, &d, &store).unwrap();
+    observe(&store, &mut p, &lines[..3]);
+    finish(&store, &mut p);
+    drop(p);
+    assert!(store.transaction().unwrap().has_chunks().unwrap());
+    let mut p = Pipeline::new(&config, &d, &store).unwrap();
+    observe(&store, &mut p, &lines[3..]);
+    finish(&store, &mut p);
+    assert_eq!(current(&store), reference);
 }

@@ -46,6 +46,29 @@ impl Tx<'_> {
                     .optional()
             })
             .map_err(self.sql())?;
+        self.record(inc, now, run, previous)
+    }
+
+    /// [`Tx::record_incident`] for an incident the caller knows the store does not hold (a
+    /// store that had no incidents when the run started, and a meeting this run wrote none
+    /// for): no lookup first. Should the store hold it after all, it is recorded as new again,
+    /// as after a withdrawal (the row is updated, not duplicated).
+    pub fn record_new_incident(
+        &self,
+        inc: &Incident,
+        now: Timestamp,
+        run: i64,
+    ) -> Result<Outcome, StoreError> {
+        self.record(inc, now, run, None)
+    }
+
+    fn record(
+        &self,
+        inc: &Incident,
+        now: Timestamp,
+        run: i64,
+        previous: Option<(String, String, Option<String>)>,
+    ) -> Result<Outcome, StoreError> {
         let body = serde_json::to_string(inc).map_err(|e| self.corrupt(decode_error(&e)))?;
         let outcome = match &previous {
             None => Outcome::New,
@@ -352,17 +375,33 @@ impl Store {
         run: i64,
         each: &mut dyn FnMut(StoredIncident),
     ) -> Result<(), StoreError> {
+        // The first change of each incident in the run says what it was before. When the
+        // history holds no earlier run, no incident was there before it (each has a history
+        // row from when it was first recorded): every first change is `new`, so none need be
+        // looked up.
+        let earlier: bool = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM incident_history WHERE run IS NOT ?1)",
+                [run],
+                |r| r.get(0),
+            )
+            .map_err(self.sql())?;
+        let first = if earlier {
+            "(SELECT h.change || ':' || COALESCE(h.severity_from, '') FROM incident_history h
+              WHERE h.incident = i.id AND h.run = ?1 ORDER BY h.rowid LIMIT 1)"
+        } else {
+            "NULL"
+        };
         let mut st = self
             .conn
-            .prepare(
-                "SELECT i.body, i.withdrawn IS NOT NULL,
-                     (SELECT h.change || ':' || COALESCE(h.severity_from, '') FROM incident_history h
-                      WHERE h.incident = i.id AND h.run = ?1 ORDER BY h.rowid LIMIT 1),
+            .prepare(&format!(
+                "SELECT i.body, i.withdrawn IS NOT NULL, {first},
                      s.status, s.reason, s.by_name, s.at, s.note
                  FROM incidents i LEFT JOIN incident_status s ON s.incident = i.id
                  WHERE i.changed_run = ?1
-                 ORDER BY i.time_us, i.platform, i.meeting, i.rule, i.id",
-            )
+                 ORDER BY i.time_us, i.platform, i.meeting, i.rule, i.id"
+            ))
             .map_err(self.sql())?;
         let rows = st
             .query_map([run], |r| {
