@@ -366,12 +366,10 @@ pub struct Pipeline<'a> {
     /// Whether the store held meeting state when the pipeline started.
     store_had_chunks: bool,
     /// Whether meetings in the cache are written to the store only when they leave it: in a
-    /// store for this run only ([`Store::is_ephemeral`]), where no crash can lose them, and in
-    /// one a batch scan writes ([`Store::is_bulk`]), which reads every file again if it does
-    /// not finish (no batch of it is a place to resume from).
+    /// store for this run only ([`Store::is_ephemeral`]), where no crash can lose them. Not in
+    /// a database file, even one a batch scan writes: a killed scan's meetings are there, so
+    /// the next run of any input completes them.
     defer: bool,
-    /// A store for this run only ([`Store::is_ephemeral`]).
-    ephemeral: bool,
     /// Every input has been read ([`Pipeline::finish`]): in a store for this run only, a
     /// meeting judged from memory then need not be written, as nothing more can come of it.
     input_done: bool,
@@ -433,8 +431,7 @@ impl<'a> Pipeline<'a> {
             cache: FastMap::default(),
             released: FastSet::default(),
             store_had_chunks,
-            defer: store.is_ephemeral() || store.is_bulk(),
-            ephemeral: store.is_ephemeral(),
+            defer: store.is_ephemeral(),
             input_done: false,
             aliases: std::cell::Cell::new(None),
             batches: 0,
@@ -869,7 +866,7 @@ impl<'a> Pipeline<'a> {
                 Source::Cached {
                     observations,
                     chunks,
-                    unwritten: unwritten && !(self.ephemeral && self.input_done),
+                    unwritten: unwritten && !(self.defer && self.input_done),
                     duplicates: bounded_duplicates,
                 }
             } else {
@@ -937,7 +934,7 @@ impl<'a> Pipeline<'a> {
             }
             // For pruning, which a store for this run only never needs.
             if let Some(last) = j.last
-                && !self.ephemeral
+                && !self.defer
             {
                 tx.set_meeting_last(&j.key, last.as_microsecond())?;
             }

@@ -75,8 +75,6 @@ pub struct Store {
     path: PathBuf,
     /// In memory or in a temporary file: nothing of it outlives the process.
     ephemeral: bool,
-    /// Written by a batch scan ([`Store::set_bulk_writes`]).
-    bulk: std::cell::Cell<bool>,
 }
 
 /// How long a connection waits for another's lock before it gives up with "database is
@@ -110,7 +108,6 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             ephemeral: false,
-            bulk: std::cell::Cell::new(false),
         };
         store.tune()?;
         store.migrate()?;
@@ -192,7 +189,6 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             ephemeral: false,
-            bulk: std::cell::Cell::new(false),
         };
         store.tune()?;
         let found = store.known_schema_version()?;
@@ -242,7 +238,6 @@ impl Store {
             conn,
             path,
             ephemeral: true,
-            bulk: std::cell::Cell::new(false),
         };
         store.tune()?;
         store.migrate()?;
@@ -266,7 +261,6 @@ impl Store {
             conn,
             path,
             ephemeral: true,
-            bulk: std::cell::Cell::new(false),
         };
         store.tune()?;
         store.migrate()?;
@@ -277,23 +271,12 @@ impl Store {
     /// it is copied into the database (`wal_autocheckpoint`, 1,000 pages by default), so that
     /// a page the scan changes in every batch (an index's) is copied and synced once per 64 MiB
     /// of log rather than once per 4 MiB. Commits stay as safe as before; closing the store
-    /// copies the rest and removes the log. It also tells the pipeline ([`Store::is_bulk`])
-    /// that what it writes is read again from the files should the scan not finish.
+    /// copies the rest and removes the log.
     pub fn set_bulk_writes(&self) -> Result<(), StoreError> {
         self.conn
             .execute_batch("PRAGMA wal_autocheckpoint = 16384;")
             .map_err(sql_error(&self.path))?;
-        self.bulk.set(true);
         Ok(())
-    }
-
-    /// Whether a batch scan writes this store ([`Store::set_bulk_writes`]): a scan keeps no
-    /// place in its files, so one that does not finish is run again from their start, and a
-    /// meeting's events may wait in memory until the meeting is judged (as in a store for this
-    /// run only) instead of being written with every batch. Not the service, which commits
-    /// how far it has read each file with what those bytes gave.
-    pub fn is_bulk(&self) -> bool {
-        self.bulk.get()
     }
 
     /// Whether the store lives for this process only ([`Store::in_memory`],
