@@ -646,14 +646,14 @@ impl Config {
             |r| &r.markers,
             DEFAULT_CLASSIFIED_MARKERS,
         );
-        let signals = Signals {
-            threats: PhraseSet::new(&threats, false)
+        let signals = Signals::new(
+            PhraseSet::new(&threats, false)
                 .map_err(|e| invalid("rules.chat-threat.phrases", e.to_string()))?,
-            classified: PhraseSet::new(&markers, true)
+            PhraseSet::new(&markers, true)
                 .map_err(|e| invalid("rules.classified-information.markers", e.to_string()))?,
-            care: PhraseSet::new(&raw.sensitivity.care_keywords, false)
+            PhraseSet::new(&raw.sensitivity.care_keywords, false)
                 .map_err(|e| invalid("sensitivity.care_keywords", e.to_string()))?,
-        };
+        );
 
         let mut internal_networks = Vec::new();
         for (i, net) in raw.internal_networks.iter().enumerate() {

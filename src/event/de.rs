@@ -61,7 +61,7 @@ enum Field {
 /// malloc and a free); any other text is [`Type::Unknown`].
 #[derive(serde::Deserialize, Clone, Copy)]
 #[serde(field_identifier, rename_all = "snake_case")]
-enum Type {
+pub(super) enum Type {
     MeetingStarted,
     MeetingEnded,
     ParticipantJoined,
@@ -87,33 +87,33 @@ enum Type {
 
 /// The fields read so far.
 #[derive(Default)]
-struct Fields {
-    time: Option<Timestamp>,
-    platform: Option<Platform>,
-    meeting: Option<String>,
-    actor: Option<Actor>,
-    ty: Option<Type>,
-    subject: Option<String>,
-    organizer: Option<Actor>,
-    aliases: Option<Vec<String>>,
-    reason: Option<EndReason>,
-    role: Option<Role>,
-    via_lobby: Option<bool>,
-    target: Option<Actor>,
-    media: Option<Media>,
-    started: Option<Timestamp>,
-    ended: Option<Timestamp>,
-    presenting: Option<bool>,
-    streaming: Option<bool>,
-    waiting: Option<bool>,
-    scope: Option<ShareScope>,
-    text: Option<String>,
-    message_id: Option<String>,
-    name: Option<String>,
-    body: Option<String>,
-    findings: Option<Vec<FieldFinding>>,
-    signals: Option<Vec<Signal>>,
-    context: Option<TextContext>,
+pub(super) struct Fields {
+    pub(super) time: Option<Timestamp>,
+    pub(super) platform: Option<Platform>,
+    pub(super) meeting: Option<String>,
+    pub(super) actor: Option<Actor>,
+    pub(super) ty: Option<Type>,
+    pub(super) subject: Option<String>,
+    pub(super) organizer: Option<Actor>,
+    pub(super) aliases: Option<Vec<String>>,
+    pub(super) reason: Option<EndReason>,
+    pub(super) role: Option<Role>,
+    pub(super) via_lobby: Option<bool>,
+    pub(super) target: Option<Actor>,
+    pub(super) media: Option<Media>,
+    pub(super) started: Option<Timestamp>,
+    pub(super) ended: Option<Timestamp>,
+    pub(super) presenting: Option<bool>,
+    pub(super) streaming: Option<bool>,
+    pub(super) waiting: Option<bool>,
+    pub(super) scope: Option<ShareScope>,
+    pub(super) text: Option<String>,
+    pub(super) message_id: Option<String>,
+    pub(super) name: Option<String>,
+    pub(super) body: Option<String>,
+    pub(super) findings: Option<Vec<FieldFinding>>,
+    pub(super) signals: Option<Vec<Signal>>,
+    pub(super) context: Option<TextContext>,
 }
 
 /// An event read from JSON, with the observation's fields when the JSON had them.
@@ -300,7 +300,7 @@ pub(crate) fn known_message(msg: &str) -> Option<String> {
     known.into_iter().find(|k| k == msg)
 }
 
-fn build<E: de::Error>(f: Fields) -> Result<Read, E> {
+pub(super) fn build<E: de::Error>(f: Fields) -> Result<Read, E> {
     let ty = f.ty.ok_or_else(|| missing("type"))?;
     let kind = match ty {
         Type::MeetingStarted => EventKind::MeetingStarted {

@@ -37,26 +37,31 @@ fn read_lines(
     emit: &mut dyn FnMut(Record<'_>) -> Flow,
 ) -> io::Result<()> {
     while let Some((pos, line)) = lines.next(input)? {
-        let identity = match &line {
-            Line::Text(bytes) => Identity::Json {
-                family: KEY_FAMILY,
-                json: bytes,
-            },
-            Line::TooLong => Identity::Key(RecordKey::new(KEY_FAMILY, &[&pos.start.to_le_bytes()])),
-        };
-        let item = match line {
-            Line::TooLong => Item::Rejected(format!("line longer than {MAX_LINE} bytes")),
+        let (identity, item) = match line {
+            Line::TooLong => (
+                Identity::Key(RecordKey::new(KEY_FAMILY, &[&pos.start.to_le_bytes()])),
+                Item::Rejected(format!("line longer than {MAX_LINE} bytes")),
+            ),
             Line::Text(bytes) if bytes.trim_ascii().is_empty() => continue,
             Line::Text(bytes) => match std::str::from_utf8(bytes) {
-                Err(e) => Item::Rejected(format!(
-                    "not valid UTF-8 (bad byte at column {})",
-                    e.valid_up_to() + 1
-                )),
-                Ok(text) => match event::parse_line(text) {
-                    Ok(Parsed::Event(e)) => Item::Event(e),
-                    Ok(Parsed::UnknownType(t)) => Item::Unmapped(format!("type {}", safe_word(&t))),
-                    Err(e) => Item::Rejected(e.to_string()),
-                },
+                Err(e) => (
+                    identity(bytes, false),
+                    Item::Rejected(format!(
+                        "not valid UTF-8 (bad byte at column {})",
+                        e.valid_up_to() + 1
+                    )),
+                ),
+                Ok(text) => {
+                    let (parsed, compact) = event::parse_line_compact(text);
+                    let item = match parsed {
+                        Ok(Parsed::Event(e)) => Item::Event(e),
+                        Ok(Parsed::UnknownType(t)) => {
+                            Item::Unmapped(format!("type {}", safe_word(&t)))
+                        }
+                        Err(e) => Item::Rejected(e.to_string()),
+                    };
+                    (identity(bytes, compact), item)
+                }
             },
         };
         if emit(Record::one(pos, identity, item)).is_break() {
@@ -64,6 +69,22 @@ fn read_lines(
         }
     }
     Ok(())
+}
+
+/// A line's identity: its JSON, hashed as it is when it is known to have no blanks outside
+/// strings ([`event::parse_line_compact`]), else without them.
+fn identity(json: &[u8], compact: bool) -> Identity<'_> {
+    if compact {
+        Identity::CompactJson {
+            family: KEY_FAMILY,
+            json,
+        }
+    } else {
+        Identity::Json {
+            family: KEY_FAMILY,
+            json,
+        }
+    }
 }
 
 /// An unknown type name is shown in the summary; keep it only if it looks like a type name.
