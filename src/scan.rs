@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -129,116 +130,348 @@ fn read_file(
     let adapter = format.adapter(&config.sources);
     let read = if opened.cut != ingest::Cut::No && options.threads > 1 {
         let rows = opened.cut == ingest::Cut::Rows;
-        let mut blocks = ingest::LineBlocks::new(opened.reader, opened.cut);
-        // CSV: each piece is read after the file's header row.
-        let mut header: Option<Vec<u8>> = None;
-        let mut waiting: Vec<(Batch, FormatCounts)> = Vec::new();
-        let observer = pipeline.observer_handle();
-        loop {
-            let next = match blocks.next_block() {
-                Ok(n) => n,
-                Err(e) => break Err(io_err(e)),
-            };
-            let ingest::Next::Block(block) = next else {
-                // The end, or a line too long to cut: then the rest in one piece.
-                absorb(pipeline, std::mem::take(&mut waiting), counts, diagnostic);
-                writer.commit_if_full(pipeline)?;
-                if let ingest::Next::LongLine = next {
-                    let (offset, line, rest) = blocks.rest();
-                    let mut rest: Box<dyn std::io::BufRead> = match &header {
-                        // The header again before the rest, and positions moved back by it.
-                        Some(h) => {
-                            Box::new(std::io::Read::chain(std::io::Cursor::new(h.clone()), rest))
-                        }
-                        None => Box::new(rest),
-                    };
-                    let (offset, line) = match &header {
-                        Some(h) => (
-                            offset - h.len() as u64,
-                            line - memchr::memchr_iter(b'\n', h).count() as u64,
-                        ),
-                        None => (offset, line),
-                    };
-                    let read_rest = |a: &dyn crate::sources::Adapter,
-                                     input: &mut dyn std::io::BufRead,
-                                     emit: &mut dyn FnMut(
-                        crate::sources::Record<'_>,
-                    )
-                        -> ControlFlow<()>| {
-                        if header.is_some() {
-                            a.read(input, emit)
-                        } else {
-                            a.read_lines(input, emit)
-                        }
-                    };
-                    let mut failure = None;
-                    let r = read_rest(&*adapter, &mut rest, &mut |mut record| {
-                        shift(&mut record.pos, offset, line);
-                        writer.at = record.pos.end;
-                        pipeline.observe(file, record, counts, diagnostic);
-                        match writer.commit_if_full(pipeline) {
-                            Ok(()) => ControlFlow::Continue(()),
-                            Err(e) => {
-                                failure = Some(e);
-                                ControlFlow::Break(())
-                            }
-                        }
-                    });
-                    if let Some(e) = failure {
-                        return Err(e);
+        let blocks = ingest::LineBlocks::new(opened.reader, opened.cut);
+        let Cutting {
+            blocks,
+            header,
+            stop,
+        } = read_parts(
+            blocks,
+            rows,
+            options.threads,
+            file,
+            &*adapter,
+            pipeline,
+            writer,
+            counts,
+            diagnostic,
+        )?;
+        match stop {
+            Stop::End | Stop::Stopped => Ok(()),
+            Stop::Failed(e) => Err(io_err(e)),
+            // A line too long to cut: the rest in one piece, on this thread.
+            Stop::LongLine => {
+                let (offset, line, rest) = blocks.rest();
+                let mut rest: Box<dyn std::io::BufRead> = match &header {
+                    // The header again before the rest, and positions moved back by it.
+                    Some(h) => {
+                        Box::new(std::io::Read::chain(std::io::Cursor::new(h.to_vec()), rest))
                     }
-                    break r.map_err(io_err);
-                }
-                break Ok(());
-            };
-            let end = block.offset + block.bytes.len() as u64;
-            if rows && block.file_start {
-                header = Some(ingest::csv_header(&block.bytes).to_vec());
+                    None => Box::new(rest),
+                };
+                let (offset, line) = match &header {
+                    Some(h) => (
+                        offset - h.len() as u64,
+                        line - memchr::memchr_iter(b'\n', h).count() as u64,
+                    ),
+                    None => (offset, line),
+                };
+                // CSV: the rest is read after its header, as if the two made a file.
+                let lines = header.is_none();
+                let at = (offset, line);
+                let r = read_here(
+                    &*adapter, &mut rest, lines, at, file, pipeline, writer, counts, diagnostic,
+                )?;
+                r.map_err(io_err)
             }
-            let parts = ingest::split_block(&block, options.threads, rows);
-            let header = header.as_deref();
-            let adapter = &*adapter;
-            let observer = &observer;
-            let done = std::thread::scope(|s| {
-                let handles: Vec<_> = parts
-                    .into_iter()
-                    .map(|part| {
-                        s.spawn(move || observe_block(adapter, observer, file, part, header))
-                    })
-                    .collect();
-                // While the threads read this block, the last one is stored.
-                absorb(pipeline, std::mem::take(&mut waiting), counts, diagnostic);
-                let stored = writer.commit_if_full(pipeline);
-                let done: Vec<(Batch, FormatCounts)> = handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect();
-                stored.map(|()| done)
-            })?;
-            waiting = done;
-            writer.at = end;
         }
+    } else if options.threads > 1 {
+        // Not cut: read on one thread, stored and judged on this one meanwhile.
+        let stop = read_streamed(
+            opened.reader,
+            file,
+            &*adapter,
+            pipeline,
+            writer,
+            counts,
+            diagnostic,
+        )?;
+        stop.map_err(io_err)
     } else {
         let mut reader = opened.reader;
-        let mut failure = None;
-        let r = adapter.read(&mut reader, &mut |record| {
-            writer.at = record.pos.end;
-            pipeline.observe(file, record, counts, diagnostic);
-            match writer.commit_if_full(pipeline) {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(e) => {
-                    failure = Some(e);
-                    ControlFlow::Break(())
-                }
-            }
-        });
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        r.map_err(io_err)
+        let (adapter, at) = (&*adapter, (0, 1));
+        read_here(
+            adapter,
+            &mut reader,
+            false,
+            at,
+            file,
+            pipeline,
+            writer,
+            counts,
+            diagnostic,
+        )?
+        .map_err(io_err)
     };
     writer.commit(pipeline)?;
     Ok(read.map(|()| format))
+}
+
+/// The bytes of a block one reading thread takes at a time: small enough that the threads
+/// share the work evenly and the one storing rarely waits, large enough that handing a part
+/// on costs nothing beside reading it.
+const PART_BYTES: usize = 1024 * 1024;
+
+/// A part of a block, for a reading thread.
+struct Job {
+    /// Its place in the file's order of parts.
+    seq: u64,
+    block: Arc<ingest::Block>,
+    part: ingest::Part,
+    /// A CSV file's header row, read before every part but the first.
+    header: Option<Arc<[u8]>>,
+}
+
+/// A part read.
+struct Done {
+    seq: u64,
+    /// The file offset just after the part.
+    end: u64,
+    batch: Batch,
+    counts: FormatCounts,
+}
+
+/// What the cutting of a file into blocks leaves.
+struct Cutting {
+    /// For the rest of the file, after a line too long to cut.
+    blocks: ingest::LineBlocks,
+    /// A CSV file's header row.
+    header: Option<Arc<[u8]>>,
+    stop: Stop,
+}
+
+/// Why the cutting of a file into blocks stopped.
+enum Stop {
+    End,
+    /// A line too long to cut comes next ([`ingest::Next::LongLine`]).
+    LongLine,
+    Failed(std::io::Error),
+    /// The parts were no longer taken (the scan stopped on a store error).
+    Stopped,
+}
+
+/// Reads a file that can be cut, in a pipeline that keeps every thread busy: one thread
+/// reads the file and cuts it into blocks and the blocks into parts ([`cut_blocks`]),
+/// `threads` threads read the parts into batches ([`observe_block`]), and this one takes
+/// the batches into the pipeline in the file's order and stores and judges them
+/// ([`Writer::commit_if_full`]), while the others go on. The queues between them are bounded
+/// (a few parts each), so memory does not grow with the file, and nobody waits for a whole
+/// block to be read before storing it. The batches come in the file's order whatever the
+/// number of threads or which one finished first: the incidents are those of one thread.
+#[allow(clippy::too_many_arguments)]
+fn read_parts(
+    blocks: ingest::LineBlocks,
+    rows: bool,
+    threads: usize,
+    file: &Path,
+    adapter: &dyn crate::sources::Adapter,
+    pipeline: &mut Pipeline<'_>,
+    writer: &mut Writer<'_>,
+    counts: &mut FormatCounts,
+    diagnostic: &mut dyn FnMut(Diagnostic),
+) -> Result<Cutting, StoreError> {
+    let observer = pipeline.observer_handle();
+    let observer = &observer;
+    std::thread::scope(|s| {
+        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
+        let (done_tx, done_rx) = mpsc::sync_channel::<Done>(threads);
+        let reader = s.spawn(move || cut_blocks(blocks, rows, threads, job_tx));
+        // The readers share the queue of parts; the last one to stop drops it, which stops
+        // the cutting thread when this one has stopped taking batches.
+        let jobs = Arc::new(Mutex::new(job_rx));
+        for _ in 0..threads {
+            let jobs = Arc::clone(&jobs);
+            let done_tx = done_tx.clone();
+            s.spawn(move || {
+                loop {
+                    let job = match jobs.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(job) = job else { break };
+                    let piece = job.part.piece(&job.block);
+                    let end = piece.offset + piece.bytes.len() as u64;
+                    let (batch, counts) =
+                        observe_block(adapter, observer, file, piece, job.header.as_deref());
+                    let seq = job.seq;
+                    // The block is let go before waiting for room in the queue.
+                    drop(job);
+                    let done = Done {
+                        seq,
+                        end,
+                        batch,
+                        counts,
+                    };
+                    if done_tx.send(done).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop((jobs, done_tx));
+        // Batches that came before their turn (a reader finished a later part first).
+        let mut ahead: BTreeMap<u64, Done> = BTreeMap::new();
+        let mut next = 0;
+        for done in done_rx.iter() {
+            ahead.insert(done.seq, done);
+            while let Some(d) = ahead.remove(&next) {
+                next += 1;
+                absorb(pipeline, [(d.batch, d.counts)], counts, diagnostic);
+                writer.at = d.end;
+                // On an error the queues are dropped on return, which stops the threads.
+                writer.commit_if_full(pipeline)?;
+            }
+        }
+        // All readers stopped: every part was read (a reader that panicked is found when
+        // the scope ends, and its panic goes on from there).
+        let cut = reader
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        Ok(cut)
+    })
+}
+
+/// Records a reading thread hands on at a time when a file is read whole: few enough that
+/// storing starts soon and the queue holds little, enough that handing them on costs nothing.
+const STREAM_RECORDS: u64 = 1_000;
+
+/// Reads a file that cannot be cut (a JSON array, UTF-16) on a thread of its own, which reads
+/// the records into batches of [`STREAM_RECORDS`], while this one takes the batches into the
+/// pipeline, in order, and stores and judges them. The queue between the two is bounded. The
+/// inner `Err` is the reading thread's I/O error.
+fn read_streamed(
+    mut reader: Box<dyn std::io::BufRead + Send>,
+    file: &Path,
+    adapter: &dyn crate::sources::Adapter,
+    pipeline: &mut Pipeline<'_>,
+    writer: &mut Writer<'_>,
+    counts: &mut FormatCounts,
+    diagnostic: &mut dyn FnMut(Diagnostic),
+) -> Result<std::io::Result<()>, StoreError> {
+    let observer = pipeline.observer_handle();
+    let observer = &observer;
+    std::thread::scope(|s| {
+        let (done_tx, done_rx) = mpsc::sync_channel::<Done>(2);
+        let read = s.spawn(move || {
+            let mut batch = Batch::default();
+            let mut counts = FormatCounts::default();
+            let mut seq = 0;
+            let mut end = 0;
+            let mut hand_on = |batch: &mut Batch, counts: &mut FormatCounts, end: u64| {
+                let done = Done {
+                    seq,
+                    end,
+                    batch: std::mem::take(batch),
+                    counts: std::mem::take(counts),
+                };
+                seq += 1;
+                done_tx.send(done).is_ok()
+            };
+            let r = adapter.read(&mut reader, &mut |record| {
+                end = record.pos.end;
+                observer.observe(file, record, &mut counts, &mut batch);
+                if batch.records >= STREAM_RECORDS && !hand_on(&mut batch, &mut counts, end) {
+                    // Nobody takes them any more (a store error): stop reading.
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            });
+            if batch.records > 0 {
+                hand_on(&mut batch, &mut counts, end);
+            }
+            r
+        });
+        for d in done_rx.iter() {
+            absorb(pipeline, [(d.batch, d.counts)], counts, diagnostic);
+            writer.at = d.end;
+            // On an error the queue is dropped on return, which stops the reading thread.
+            writer.commit_if_full(pipeline)?;
+        }
+        Ok(read.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })
+}
+
+/// Cuts a file into blocks and the blocks into parts for the reading threads, in order; on
+/// its own thread, so that reading the file (decompressing it, for a `.gz`) goes on while the
+/// others work.
+fn cut_blocks(
+    mut blocks: ingest::LineBlocks,
+    rows: bool,
+    threads: usize,
+    jobs: mpsc::SyncSender<Job>,
+) -> Cutting {
+    let mut header: Option<Arc<[u8]>> = None;
+    let mut seq = 0;
+    let stop = 'blocks: loop {
+        let block = match blocks.next_block() {
+            Ok(ingest::Next::Block(b)) => b,
+            Ok(ingest::Next::End) => break Stop::End,
+            Ok(ingest::Next::LongLine) => break Stop::LongLine,
+            Err(e) => break Stop::Failed(e),
+        };
+        if rows && block.file_start {
+            header = Some(Arc::from(ingest::csv_header(&block.bytes)));
+        }
+        let n = block.bytes.len().div_ceil(PART_BYTES).max(threads);
+        let parts = ingest::split_parts(&block, n, rows);
+        let block = Arc::new(block);
+        for part in parts {
+            let job = Job {
+                seq,
+                block: Arc::clone(&block),
+                part,
+                header: header.clone(),
+            };
+            seq += 1;
+            if jobs.send(job).is_err() {
+                break 'blocks Stop::Stopped;
+            }
+        }
+    };
+    Cutting {
+        blocks,
+        header,
+        stop,
+    }
+}
+
+/// Reads `input` on this thread (as lines of NDJSON with `lines`), the records' positions
+/// moved by `at` (the offset and line `input` starts at), committing every [`BATCH`] records.
+/// The outer `Err` is a store error, the inner one an I/O error.
+#[allow(clippy::too_many_arguments)]
+fn read_here(
+    adapter: &dyn crate::sources::Adapter,
+    input: &mut dyn std::io::BufRead,
+    lines: bool,
+    at: (u64, u64),
+    file: &Path,
+    pipeline: &mut Pipeline<'_>,
+    writer: &mut Writer<'_>,
+    counts: &mut FormatCounts,
+    diagnostic: &mut dyn FnMut(Diagnostic),
+) -> Result<std::io::Result<()>, StoreError> {
+    let mut failure = None;
+    let mut emit = |mut record: crate::sources::Record<'_>| {
+        shift(&mut record.pos, at.0, at.1);
+        writer.at = record.pos.end;
+        pipeline.observe(file, record, counts, diagnostic);
+        match writer.commit_if_full(pipeline) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    };
+    let r = if lines {
+        adapter.read_lines(input, &mut emit)
+    } else {
+        adapter.read(input, &mut emit)
+    };
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(r),
+    }
 }
 
 /// Writes the pipeline's batches to the store, keeps what judging while reading gave, and
@@ -333,7 +566,7 @@ fn shift(pos: &mut crate::sources::Position, offset: u64, line: u64) {
 /// Takes blocks read by the threads into the pipeline, in order.
 fn absorb(
     pipeline: &mut Pipeline<'_>,
-    done: Vec<(Batch, FormatCounts)>,
+    done: impl IntoIterator<Item = (Batch, FormatCounts)>,
     counts: &mut FormatCounts,
     diagnostic: &mut dyn FnMut(Diagnostic),
 ) {

@@ -229,3 +229,73 @@ fn a_csv_cut_into_rows_gives_what_one_reader_gives() {
     let (a, b) = (messages(&one), messages(&two));
     assert!(a == b, "other messages:\n{a}\n---\n{b}");
 }
+
+/// The scan of `file` on 1, 2 and 3 threads: the same incidents and messages, and more than
+/// `least` incidents.
+fn same_on_any_threads(dir: &Path, name: &str, file: &Path, least: usize) {
+    let one = scan(dir, name, 1, &[file]);
+    assert!(keys(&one).len() > least, "{}", keys(&one).len());
+    for threads in [2, 3] {
+        let many = scan(dir, name, threads, &[file]);
+        assert!(
+            keys(&many) == keys(&one),
+            "{threads} threads: other incidents"
+        );
+        let (a, b) = (messages(&one), messages(&many));
+        assert!(a == b, "{threads} threads: other messages:\n{a}\n---\n{b}");
+    }
+}
+
+/// A Teams audit JSON array (which is not cut: it is read whole on one thread while the
+/// batches are stored on another) of many copies of the fixture's records, ids renumbered,
+/// with a record that is not JSON in the middle: more records than a transaction holds.
+#[test]
+fn a_json_array_read_on_its_own_thread_gives_what_one_reader_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sources/teams/audit.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut records = Vec::new();
+    for copy in 0..2_500u32 {
+        for r in &fixture {
+            records.push(r.to_string().replace("-000000000", &format!("-{copy:09}")));
+        }
+        if copy == 1_234 {
+            records.push("{\"Id\": oops}".to_string());
+        }
+    }
+    let file = dir.path().join("audit-big.json");
+    std::fs::write(&file, format!("[\n{}\n]\n", records.join(",\n"))).unwrap();
+    same_on_any_threads(dir.path(), "json", &file, 2_000);
+}
+
+/// A gzip-compressed NDJSON file is cut into parts as the plain one is (it is decompressed on
+/// the thread that cuts it): the same incidents and messages, with the same lines named.
+#[test]
+fn a_gzip_file_cut_into_parts_gives_what_one_reader_gives() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = many_meetings(dir.path(), 12_000);
+    let gz = dir.path().join("many.ndjson.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+    enc.finish().unwrap();
+    same_on_any_threads(dir.path(), "gz", &gz, 3_000);
+    // And what the plain file gives.
+    let (a, b) = (
+        scan(dir.path(), "plain", 2, &[&plain]),
+        scan(dir.path(), "gz2", 2, &[&gz]),
+    );
+    assert!(keys(&a) == keys(&b), "gzip: other incidents");
+    assert_eq!(
+        messages(&a).replace("many.ndjson:", "F:"),
+        messages(&b).replace("many.ndjson.gz:", "F:")
+    );
+}

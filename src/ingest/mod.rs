@@ -140,8 +140,9 @@ pub struct Opened {
 /// How a file can be cut into pieces read apart (on several threads).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cut {
-    /// Not at all: JSON arrays or pretty-printed objects over several lines are read from the
-    /// start to the end by one reader.
+    /// Not at all: JSON arrays or pretty-printed objects over several lines, and content
+    /// decoded from UTF-16 or with HTTP heads blanked, are read from the start to the end by
+    /// one reader.
     No,
     /// At any line end: native NDJSON, and JSON formats whose first record fits on its first
     /// line (NDJSON).
@@ -158,7 +159,7 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<Option<Opened>, Inges
         source,
     };
     let file = File::open(path).map_err(io_err)?;
-    let (mut reader, gzip) = content_reader(file).map_err(io_err)?;
+    let (mut reader, through) = content(file).map_err(io_err)?;
     let head = reader.fill_buf().map_err(io_err)?;
     if head.is_empty() && format.is_none() {
         return Ok(None);
@@ -195,7 +196,10 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<Option<Opened>, Inges
         Some(f) => f,
         None => Format::sniff(head).ok_or_else(|| unknown(path, head))?,
     };
-    let cut = if gzip { Cut::No } else { cut_of(format, head) };
+    let cut = match through {
+        Through::Plain | Through::Gzip => cut_of(format, head),
+        Through::Decoded => Cut::No,
+    };
     Ok(Some(Opened {
         format,
         reader,
@@ -320,6 +324,22 @@ pub fn is_gzip(head: &[u8]) -> bool {
 /// with one (webhook bodies saved with their requests: [`http`]). The flag says whether the
 /// content is read through a transformation (then it is read as a whole, not cut in pieces).
 pub fn content_reader(file: File) -> io::Result<(Box<dyn BufRead + Send>, bool)> {
+    content(file).map(|(reader, through)| (reader, through != Through::Plain))
+}
+
+/// What a file's content is read through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Through {
+    Plain,
+    /// Decompressed from gzip only: its lines are the content's, and it can be cut as a
+    /// plain file is (the positions are in the content, on one thread or many).
+    Gzip,
+    /// Decoded from UTF-16, or with HTTP request heads blanked.
+    Decoded,
+}
+
+/// [`content_reader`], saying what the content is read through.
+fn content(file: File) -> io::Result<(Box<dyn BufRead + Send>, Through)> {
     // Peeked, not sought back: a pipe (`/dev/stdin`, a FIFO) cannot seek.
     let mut buffered = BufReader::with_capacity(SNIFF_BYTES, file);
     let gzip = is_gzip(peek(&mut buffered)?);
@@ -335,12 +355,15 @@ pub fn content_reader(file: File) -> io::Result<(Box<dyn BufRead + Send>, bool)>
     {
         reader.consume(2);
         let decoded = utf16::Utf16Reader::new(reader, big_endian);
-        return Ok((with_http_heads_blanked(Box::new(decoded))?, true));
+        return Ok((
+            with_http_heads_blanked(Box::new(decoded))?,
+            Through::Decoded,
+        ));
     }
     if http::starts_with_request(head) {
-        return Ok((Box::new(http::HttpHeads::new(reader)), true));
+        return Ok((Box::new(http::HttpHeads::new(reader)), Through::Decoded));
     }
-    Ok((reader, gzip))
+    Ok((reader, if gzip { Through::Gzip } else { Through::Plain }))
 }
 
 /// `reader`, with HTTP request heads blanked when its content starts with one (webhook
@@ -611,14 +634,49 @@ pub struct Piece<'a> {
     pub file_start: bool,
 }
 
+/// Where a [`Piece`] is in its [`Block`]: a range of it, owned (so that a piece can be sent to
+/// another thread with the block shared, not copied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// The piece's bytes in the block.
+    pub range: std::ops::Range<usize>,
+    /// The file offset of its first byte.
+    pub offset: u64,
+    /// The line number of its first line, from 1.
+    pub line: u64,
+    /// Whether it starts the file.
+    pub file_start: bool,
+}
+
+impl Part {
+    /// The piece of `block` this part names.
+    pub fn piece<'a>(&self, block: &'a Block) -> Piece<'a> {
+        Piece {
+            bytes: &block.bytes[self.range.clone()],
+            offset: self.offset,
+            line: self.line,
+            file_start: self.file_start,
+        }
+    }
+}
+
 /// Cuts `block` into up to `n` pieces of whole lines (rows, with `rows`), about equal in size.
 pub fn split_block(block: &Block, n: usize, rows: bool) -> Vec<Piece<'_>> {
+    split_parts(block, n, rows)
+        .iter()
+        .map(|p| p.piece(block))
+        .collect()
+}
+
+/// [`split_block`], the pieces named by where they are in the block.
+pub fn split_parts(block: &Block, n: usize, rows: bool) -> Vec<Part> {
     let n = n.max(1);
     let target = block.bytes.len().div_ceil(n).max(1);
     let mut out = Vec::with_capacity(n);
     let (mut offset, mut line, mut file_start) = (block.offset, block.line, block.file_start);
-    let mut rest: &[u8] = &block.bytes;
-    while !rest.is_empty() {
+    let mut start = 0;
+    while start < block.bytes.len() {
+        let rest = &block.bytes[start..];
         let cut = if out.len() + 1 == n || rest.len() <= target {
             rest.len()
         } else {
@@ -638,8 +696,8 @@ pub fn split_block(block: &Block, n: usize, rows: bool) -> Vec<Piece<'_>> {
         } else {
             crate::sources::lines::count_line_ends(bytes)
         };
-        out.push(Piece {
-            bytes,
+        out.push(Part {
+            range: start..start + cut,
             offset,
             line,
             file_start,
@@ -647,7 +705,7 @@ pub fn split_block(block: &Block, n: usize, rows: bool) -> Vec<Piece<'_>> {
         offset += cut as u64;
         line += lines;
         file_start = false;
-        rest = &rest[cut..];
+        start += cut;
     }
     out
 }
@@ -807,6 +865,25 @@ mod tests {
         let mut back = Vec::new();
         std::io::Read::read_to_end(&mut rest, &mut back).unwrap();
         assert_eq!(back, data[6..]);
+    }
+
+    #[test]
+    fn gzip_content_is_cut_as_plain_content_is_but_decoded_content_is_not() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let lines = b"{\"a\":1}\n{\"a\":2}\n";
+        let gz = dir.path().join("x.ndjson.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(lines).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        let opened = open(&gz, Some(Format::Native)).unwrap().unwrap();
+        assert_eq!(opened.cut, Cut::Lines);
+        let utf16 = dir.path().join("x.ndjson");
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(lines.iter().flat_map(|&b| [b, 0]));
+        std::fs::write(&utf16, bytes).unwrap();
+        let opened = open(&utf16, Some(Format::Native)).unwrap().unwrap();
+        assert_eq!(opened.cut, Cut::No);
     }
 
     #[test]
