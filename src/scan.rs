@@ -275,7 +275,19 @@ fn read_parts(
     std::thread::scope(|s| {
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
         let (done_tx, done_rx) = mpsc::sync_channel::<Done>(threads);
-        let reader = s.spawn(move || cut_blocks(blocks, rows, threads, job_tx));
+        // Parts in flight (queued, being read, read and waiting for their turn) are at most
+        // the window: the cutting thread takes a credit for each part it hands out and this
+        // one gives it back when it has taken that part's batch in order. Without it, one slow
+        // part (a block of messages dense with identity numbers) would let the other threads
+        // read ahead without bound, and their batches wait here. The part next in order is
+        // always in flight, so the window never stops the scan.
+        let window = 2 * threads + 2;
+        let (credit_tx, credit_rx) = mpsc::sync_channel::<()>(window);
+        for _ in 0..window {
+            // Room for all of them: cannot block.
+            let _ = credit_tx.send(());
+        }
+        let reader = s.spawn(move || cut_blocks(blocks, rows, threads, job_tx, credit_rx));
         // The readers share the queue of parts; the last one to stop drops it, which stops
         // the cutting thread when this one has stopped taking batches.
         let jobs = Arc::new(Mutex::new(job_rx));
@@ -316,6 +328,8 @@ fn read_parts(
             ahead.insert(done.seq, done);
             while let Some(d) = ahead.remove(&next) {
                 next += 1;
+                // The window had room for this one, so there is room for its credit.
+                let _ = credit_tx.send(());
                 absorb(pipeline, [(d.batch, d.counts)], counts, diagnostic);
                 writer.at = d.end;
                 // On an error the queues are dropped on return, which stops the threads.
@@ -399,6 +413,7 @@ fn cut_blocks(
     rows: bool,
     threads: usize,
     jobs: mpsc::SyncSender<Job>,
+    credits: mpsc::Receiver<()>,
 ) -> Cutting {
     let mut header: Option<Arc<[u8]>> = None;
     let mut seq = 0;
@@ -423,7 +438,9 @@ fn cut_blocks(
                 header: header.clone(),
             };
             seq += 1;
-            if jobs.send(job).is_err() {
+            // A part goes out only when fewer than the window are in flight (see
+            // [`read_parts`]); no more credits means the batches are no longer taken.
+            if credits.recv().is_err() || jobs.send(job).is_err() {
                 break 'blocks Stop::Stopped;
             }
         }
