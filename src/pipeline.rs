@@ -888,11 +888,7 @@ impl<'a> Pipeline<'a> {
             } else {
                 Vec::new()
             };
-            let aliases = if ids.len() > 1 {
-                ids.into_iter().skip(1).collect()
-            } else {
-                Vec::new()
-            };
+            let aliases = ids.into_iter().skip(1).collect();
             work.push(Work {
                 key,
                 aliases,

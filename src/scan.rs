@@ -160,10 +160,7 @@ fn read_file(
                     None => Box::new(rest),
                 };
                 let (offset, line) = match &header {
-                    Some(h) => (
-                        offset - h.len() as u64,
-                        line - memchr::memchr_iter(b'\n', h).count() as u64,
-                    ),
+                    Some(h) => before_header(h, offset, line),
                     None => (offset, line),
                 };
                 // CSV: the rest is read after its header, as if the two made a file.
@@ -330,10 +327,8 @@ fn read_parts(
                 next += 1;
                 // The window had room for this one, so there is room for its credit.
                 let _ = credit_tx.send(());
-                absorb(pipeline, [(d.batch, d.counts)], counts, diagnostic);
-                writer.at = d.end;
                 // On an error the queues are dropped on return, which stops the threads.
-                writer.commit_if_full(pipeline)?;
+                take(d, pipeline, writer, counts, diagnostic)?;
             }
         }
         // All readers stopped: every part was read (a reader that panicked is found when
@@ -396,10 +391,8 @@ fn read_streamed(
             r
         });
         for d in done_rx.iter() {
-            absorb(pipeline, [(d.batch, d.counts)], counts, diagnostic);
-            writer.at = d.end;
             // On an error the queue is dropped on return, which stops the reading thread.
-            writer.commit_if_full(pipeline)?;
+            take(d, pipeline, writer, counts, diagnostic)?;
         }
         Ok(read.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
     })
@@ -553,8 +546,8 @@ fn observe_block(
     let (bytes, offset, line): (&[u8], u64, u64) = match header {
         Some(h) => {
             joined = [h, block.bytes].concat();
-            let lines = memchr::memchr_iter(b'\n', h).count() as u64;
-            (&joined, block.offset - h.len() as u64, block.line - lines)
+            let (offset, line) = before_header(h, block.offset, block.line);
+            (&joined, offset, line)
         }
         None => (block.bytes, block.offset, block.line),
     };
@@ -573,6 +566,16 @@ fn observe_block(
     (batch, counts)
 }
 
+/// Where input that starts with a CSV file's `header` row begins, when what follows the
+/// header is at `offset` and `line` of the file: positions read from it are moved back by the
+/// header's bytes and lines, so that they fall where the record is in the file.
+fn before_header(header: &[u8], offset: u64, line: u64) -> (u64, u64) {
+    (
+        offset - header.len() as u64,
+        line - memchr::memchr_iter(b'\n', header).count() as u64,
+    )
+}
+
 /// Moves a position read from a piece of a file to where the piece is in the file.
 fn shift(pos: &mut crate::sources::Position, offset: u64, line: u64) {
     pos.start += offset;
@@ -580,20 +583,28 @@ fn shift(pos: &mut crate::sources::Position, offset: u64, line: u64) {
     pos.line += line - 1;
 }
 
-/// Takes blocks read by the threads into the pipeline, in order.
-fn absorb(
+/// Takes a batch read on another thread into the pipeline (the batches of a file in its
+/// order), and commits once the pipeline holds [`BATCH`] records.
+fn take(
+    done: Done,
     pipeline: &mut Pipeline<'_>,
-    done: impl IntoIterator<Item = (Batch, FormatCounts)>,
+    writer: &mut Writer<'_>,
     counts: &mut FormatCounts,
     diagnostic: &mut dyn FnMut(Diagnostic),
-) {
-    for (mut batch, c) in done {
-        for d in batch.diagnostics.drain(..) {
-            diagnostic(d);
-        }
-        counts.add(c);
-        pipeline.add(batch);
+) -> Result<(), StoreError> {
+    let Done {
+        mut batch,
+        counts: c,
+        end,
+        ..
+    } = done;
+    for d in batch.diagnostics.drain(..) {
+        diagnostic(d);
     }
+    counts.add(c);
+    pipeline.add(batch);
+    writer.at = end;
+    writer.commit_if_full(pipeline)
 }
 
 /// Runs a batch scan. Input problems go to `diagnostic` and the scan goes on; a database
