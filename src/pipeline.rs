@@ -37,6 +37,8 @@ use crate::rules::Judge;
 use crate::sources::{Item, Record};
 use crate::store::{Store, StoreError, Tx};
 
+use seen::HashSet64;
+
 /// `due_at` for a meeting to judge at the next settling.
 const DUE_NOW: i64 = i64::MIN;
 
@@ -362,7 +364,7 @@ pub struct Pipeline<'a> {
     /// Meetings whose events were all stored in this run, kept in memory until judged.
     cache: FastMap<MeetingKey, CacheEntry>,
     /// Hashes of the meetings stored in this run and no longer in the cache.
-    released: FastSet<u64>,
+    released: HashSet64,
     /// Whether the store held meeting state when the pipeline started.
     store_had_chunks: bool,
     /// Whether meetings in the cache are written to the store only when they leave it: in a
@@ -380,7 +382,7 @@ pub struct Pipeline<'a> {
     batches: u64,
     /// Hashes of the meetings this pipeline wrote incidents for (a false match only costs a
     /// lookup).
-    wrote_for: FastSet<u64>,
+    wrote_for: HashSet64,
     /// Events older than this, of a meeting the store keeps nothing of, are refused.
     horizon: Option<Timestamp>,
     pub stats: ObserveStats,
@@ -423,13 +425,13 @@ impl<'a> Pipeline<'a> {
             fingerprint,
             batch: Batch::default(),
             store_had_incidents,
-            wrote_for: FastSet::default(),
+            wrote_for: HashSet64::default(),
             threads: 1,
             list_changes: true,
             run: RunTally::default(),
             run_id,
             cache: FastMap::default(),
-            released: FastSet::default(),
+            released: HashSet64::default(),
             store_had_chunks,
             defer: store.is_ephemeral(),
             input_done: false,
@@ -1303,7 +1305,7 @@ fn bound_chat_entries(entries: &mut Entries, tombstones: bool) {
 /// Hashes of what a pipeline judged (8 bytes each, not the keys).
 #[derive(Default)]
 struct RunTally {
-    incidents: FastSet<u64>,
+    incidents: HashSet64,
     /// Candidates excepted at each meeting's latest judgement, for meetings that had some.
     excepted: FastMap<u64, u64>,
 }
@@ -1380,5 +1382,6 @@ fn ceil_micros(t: Timestamp) -> i64 {
     }
 }
 
+mod seen;
 #[cfg(test)]
 mod tests;
