@@ -207,7 +207,7 @@ fn read_file(
 /// The bytes of a block one reading thread takes at a time: small enough that the threads
 /// share the work evenly and the one storing rarely waits, large enough that handing a part
 /// on costs nothing beside reading it.
-const PART_BYTES: usize = 1024 * 1024;
+const PART_BYTES: usize = 256 * 1024;
 
 /// A part of a block, for a reading thread.
 struct Job {

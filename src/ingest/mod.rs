@@ -428,13 +428,14 @@ pub fn read_file(
     Ok(opened.format)
 }
 
-/// How much a block of lines holds, about: enough that a thread has a good while of work.
-pub const BLOCK_BYTES: usize = 4 * 1024 * 1024;
+/// How much a block of lines holds, about: a few parts for the reading threads (the scan's
+/// memory holds a few blocks and what their parts were read into).
+pub const BLOCK_BYTES: usize = 1024 * 1024;
 
 /// A line longer than this (without its end) stops the cutting into blocks; the rest of the
 /// file is then read from that line on by one reader, which handles overlong lines in bounded
 /// memory.
-pub const LONGEST_CUT_LINE: usize = 2 * BLOCK_BYTES;
+pub const LONGEST_CUT_LINE: usize = 8 * 1024 * 1024;
 
 /// The least [`LineBlocks::next_block`] reads at a time.
 const READ_AHEAD: usize = 64 * 1024;
