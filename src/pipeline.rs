@@ -372,6 +372,15 @@ pub struct Pipeline<'a> {
     /// a database file, even one a batch scan writes: a killed scan's meetings are there, so
     /// the next run of any input completes them.
     defer: bool,
+    /// Whether a meeting held in memory and written is marked pending only when the
+    /// transaction it was stored in is committed ([`Pipeline::mark_held`]) rather than with
+    /// each batch: one judged before that commit then needs no mark at all (see
+    /// [`Pipeline::set_marks_at_commit`]).
+    marks_at_commit: bool,
+    /// Whether the store held meetings pending judgement when the pipeline started (or the
+    /// run, [`Pipeline::next_run`]): when not, a meeting this run never marked has no mark to
+    /// clear.
+    store_had_pending: bool,
     /// Every input has been read ([`Pipeline::finish`]): in a store for this run only, a
     /// meeting judged from memory then need not be written, as nothing more can come of it.
     input_done: bool,
@@ -407,6 +416,7 @@ impl<'a> Pipeline<'a> {
         let store_had_chunks = tx.has_chunks()?;
         let tombstones = store_had_chunks && tx.fingerprint()?.as_deref() != Some(&fingerprint);
         let store_had_incidents = tx.has_incidents()?;
+        let store_had_pending = tx.has_pending()?;
         let run_id = tx.start_run()?;
         let learned: BTreeSet<String> = if Self::learns(config) {
             tx.own_tenants()?.into_iter().collect()
@@ -434,6 +444,8 @@ impl<'a> Pipeline<'a> {
             released: HashSet64::default(),
             store_had_chunks,
             defer: store.is_ephemeral(),
+            marks_at_commit: false,
+            store_had_pending,
             input_done: false,
             aliases: std::cell::Cell::new(None),
             batches: 0,
@@ -477,6 +489,7 @@ impl<'a> Pipeline<'a> {
         self.wrote_for.clear();
         self.store_had_chunks = self.store_had_chunks || tx.has_chunks()?;
         self.store_had_incidents = self.store_had_incidents || tx.has_incidents()?;
+        self.store_had_pending = self.store_had_pending || tx.has_pending()?;
         self.run_id = tx.start_run()?;
         Ok(())
     }
@@ -509,6 +522,29 @@ impl<'a> Pipeline<'a> {
     /// counts them.
     pub fn set_list_changes(&mut self, list: bool) {
         self.list_changes = list;
+    }
+
+    /// Marks the meetings held in memory pending only at commit: the caller then calls
+    /// [`Pipeline::mark_held`] in every transaction before committing it (the batch scan).
+    /// A meeting stored and judged in the same transaction is never marked, and its mark never
+    /// deleted; what a commit makes durable still names every meeting left to judge.
+    pub fn set_marks_at_commit(&mut self, at_commit: bool) {
+        self.marks_at_commit = at_commit;
+    }
+
+    /// With [`Pipeline::set_marks_at_commit`], marks pending every meeting held in memory
+    /// that is not marked yet: call in each transaction just before committing it.
+    pub fn mark_held(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
+        if self.marks_at_commit {
+            self.mark_unwritten(tx)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a meeting in memory is pending by being there (no mark in the store): one held
+    /// in memory only, or, with [`Pipeline::set_marks_at_commit`], one not marked yet.
+    fn held_unmarked(&self, c: &CacheEntry) -> bool {
+        !c.marked && (c.unwritten || self.marks_at_commit)
     }
 
     /// Judges on up to `threads` threads (1 by default).
@@ -612,12 +648,13 @@ impl<'a> Pipeline<'a> {
             // ([`Pipeline::evict`]) or when settling starts, so that a batch costs no write for
             // it (most are judged from memory, and the mark would only be deleted again).
             // One in memory marked already keeps its mark until it is judged (which takes it
-            // out of memory): marking it again would only write the same row.
+            // out of memory): marking it again would only write the same row. With
+            // [`Pipeline::set_marks_at_commit`], one in memory is marked at commit.
             if marked.insert(meeting.clone())
                 && !self
                     .cache
                     .get(meeting)
-                    .is_some_and(|c| c.unwritten || c.marked)
+                    .is_some_and(|c| c.unwritten || c.marked || self.marks_at_commit)
             {
                 self.mark(tx, meeting)?;
             }
@@ -721,11 +758,12 @@ impl<'a> Pipeline<'a> {
         Ok(())
     }
 
-    /// Marks pending in the store every meeting held in memory only that is not marked yet
-    /// (see [`Pipeline::store`]), so that settling finds it.
+    /// Marks pending in the store every meeting held in memory that is pending by being there
+    /// (see [`Pipeline::store`]), so that settling (or the next run) finds it.
     fn mark_unwritten(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
+        let at_commit = self.marks_at_commit;
         for (key, c) in &mut self.cache {
-            if c.unwritten && !c.marked {
+            if !c.marked && (c.unwritten || at_commit) {
                 tx.mark_pending(key, DUE_NOW)?;
                 c.marked = true;
             }
@@ -745,16 +783,17 @@ impl<'a> Pipeline<'a> {
         let Some(mut c) = self.cache.remove(key) else {
             return Ok(None);
         };
+        let unmarked = self.held_unmarked(&c);
         if c.unwritten {
             for body in encode_pieces(&c.observations) {
                 tx.append_encoded(key, &body)?;
             }
             c.chunks = pieces(c.observations.len());
             c.unwritten = false;
-            if pending && !c.marked {
-                tx.mark_pending(key, DUE_NOW)?;
-                c.marked = true;
-            }
+        }
+        if pending && unmarked {
+            tx.mark_pending(key, DUE_NOW)?;
+            c.marked = true;
         }
         Ok(Some(c))
     }
@@ -829,8 +868,12 @@ impl<'a> Pipeline<'a> {
                 })
                 .collect();
             for k in &keys {
-                // One held in memory only and never marked has no mark to clear.
-                if !self.cache.get(k).is_some_and(|c| c.unwritten && !c.marked) {
+                // One pending by being held in memory has no mark to clear, unless the store
+                // had marks of its own from before (a mark of this run for an id not yet in
+                // memory then may be left: it only has the meeting judged again).
+                if !self.cache.get(k).is_some_and(|c| {
+                    self.held_unmarked(c) && (c.unwritten || !self.store_had_pending)
+                }) {
                     tx.set_due(k, None)?;
                 }
             }
@@ -968,12 +1011,12 @@ impl<'a> Pipeline<'a> {
                     self.wrote_for.insert(meeting_hash(j.key.platform, id));
                 }
             }
-            for incident in j.judgement.incidents {
+            for (incident, enc) in j.judgement.incidents.into_iter().zip(&j.encoded) {
                 // One the store cannot hold yet needs no lookup first.
                 let outcome = if j.may_have {
-                    tx.record_incident(&incident, now, self.run_id)?
+                    tx.record_encoded(&incident, enc, now, self.run_id)?
                 } else {
-                    tx.record_new_incident(&incident, now, self.run_id)?
+                    tx.record_new_incident(&incident, enc, now, self.run_id)?
                 };
                 if let Some(router) = &self.alerts {
                     let now_us = now.as_microsecond();
@@ -1172,6 +1215,9 @@ struct Judged {
     before: Vec<Incident>,
     may_have: bool,
     judgement: crate::rules::Judgement,
+    /// The judgement's incidents encoded for the store, in their order (on the judging
+    /// thread, so that the one writing only binds them).
+    encoded: Vec<crate::store::EncodedIncident>,
     /// Chunks to replace (compaction): the id's new chunks (none: it keeps none).
     rewrites: Vec<(MeetingKey, Vec<Vec<u8>>)>,
     /// The store holds no chunk of it yet (it was held in memory only): `rewrites` are its
@@ -1260,7 +1306,13 @@ fn judge_meeting(
     let last = observations.iter().map(|o| o.event.time).max();
     let view = MeetingView::new(w.key.clone(), observations, min, care);
     let judgement = judge.judge(&view, clock);
+    let encoded = judgement
+        .incidents
+        .iter()
+        .map(crate::store::EncodedIncident::new)
+        .collect::<Result<_, _>>()?;
     Ok(Judged {
+        encoded,
         last,
         key: w.key,
         aliases: w.aliases,

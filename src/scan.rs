@@ -1,7 +1,8 @@
 //! The batch scan: a driver of the [`pipeline`](crate::pipeline).
 //!
 //! Files are found in a stable order and read one record at a time; every record goes into a
-//! store transaction that is committed every [`BATCH`] records and at the end of each file.
+//! store transaction; a batch of [`BATCH`] records is stored (and the meetings it left cold
+//! judged) as one step, and every [`BATCHES_PER_COMMIT`] steps are committed together.
 //! When everything is read, the meetings left pending are settled at the store's clock (the
 //! latest event time it has seen, from this run and earlier ones). Memory does not grow with
 //! the input: meeting state is in the store (on disk with `--db`, in memory without).
@@ -27,6 +28,15 @@ pub const BATCH: usize = 10_000;
 
 /// Meetings judged per transaction when settling.
 pub const SETTLE_BATCH: usize = 1_000;
+
+/// Batches of [`BATCH`] records a scan commits together. Each commit writes every page the
+/// batches changed to the write-ahead log, and the indexes keyed on meeting and incident ids
+/// (random keys) are changed on nearly every page by every batch: committing eight batches
+/// at a time writes those pages once instead of eight times, and a meeting stored and
+/// judged between two commits needs no pending mark ([`Pipeline::set_marks_at_commit`]).
+/// What a killed scan leaves is what its last commit held, completed by the next run as
+/// before.
+pub const BATCHES_PER_COMMIT: usize = 8;
 
 /// What a scan did, for the summary line.
 #[derive(Debug, Default)]
@@ -488,6 +498,10 @@ fn read_here(
 /// says how far the scan has come.
 struct Writer<'s> {
     store: &'s Store,
+    /// The transaction the batches since the last commit went into.
+    tx: Option<crate::store::Tx<'s>>,
+    /// Batches in `tx`.
+    uncommitted: usize,
     early: Settled,
     progress: Option<&'s dyn Fn(&Progress)>,
     /// Bytes of the files done, and the total.
@@ -497,11 +511,16 @@ struct Writer<'s> {
     at: u64,
 }
 
-impl Writer<'_> {
-    /// Commits the pipeline's batch, then judges the meetings the input has moved on from.
+impl<'s> Writer<'s> {
+    /// Stores the pipeline's batch, then judges the meetings the input has moved on from; the
+    /// transaction is committed every [`BATCHES_PER_COMMIT`] batches ([`Writer::flush`] for
+    /// the rest).
     fn commit(&mut self, pipeline: &mut Pipeline<'_>) -> Result<(), StoreError> {
-        // One transaction: the pages both steps change are written once per batch.
-        let tx = self.store.transaction()?;
+        // One transaction: the pages both steps change are written once per commit.
+        let tx = match self.tx.take() {
+            Some(tx) => tx,
+            None => self.store.transaction()?,
+        };
         pipeline.store_batch(&tx)?;
         if let Some(clock) = tx.clock()? {
             let settled = pipeline.settle_cold(&tx, clock, Timestamp::now())?;
@@ -510,7 +529,14 @@ impl Writer<'_> {
             self.early.known += settled.known;
             self.early.duplicates += settled.duplicates;
         }
-        tx.commit()?;
+        self.uncommitted += 1;
+        if self.uncommitted >= BATCHES_PER_COMMIT {
+            self.uncommitted = 0;
+            pipeline.mark_held(&tx)?;
+            tx.commit()?;
+        } else {
+            self.tx = Some(tx);
+        }
         if let Some(report) = self.progress {
             report(&Progress {
                 bytes: (self.done + self.at).min(self.total),
@@ -519,6 +545,18 @@ impl Writer<'_> {
             });
         }
         Ok(())
+    }
+
+    /// Commits the batches not committed yet.
+    fn flush(&mut self, pipeline: &mut Pipeline<'_>) -> Result<(), StoreError> {
+        self.uncommitted = 0;
+        match self.tx.take() {
+            Some(tx) => {
+                pipeline.mark_held(&tx)?;
+                tx.commit()
+            }
+            None => Ok(()),
+        }
     }
 
     /// [`Writer::commit`] once the batch holds [`BATCH`] records.
@@ -642,6 +680,9 @@ pub fn run_with_alerts(
     pipeline.set_alerts(alerts);
 
     pipeline.set_threads(options.threads);
+    // Into a database file, a meeting stored and judged between two commits needs no pending
+    // mark (written, then deleted): those still held are marked at each commit.
+    pipeline.set_marks_at_commit(!store.is_ephemeral());
     // What changed is listed from the store at the end.
     pipeline.set_list_changes(false);
     let total = files
@@ -651,6 +692,8 @@ pub fn run_with_alerts(
         .sum();
     let mut writer = Writer {
         store,
+        tx: None,
+        uncommitted: 0,
         early: Settled::default(),
         progress: options.progress.as_deref(),
         done: 0,
@@ -680,6 +723,7 @@ pub fn run_with_alerts(
             }
         }
     }
+    writer.flush(&mut pipeline)?;
     stats.events = pipeline.stats.events;
     // Every file was read under the current settings.
     let tx = store.transaction()?;

@@ -30,8 +30,8 @@ fn line(meeting: &str, time: &str, actor: &str, ty: &str, extra: &str) -> String
     )
 }
 
-/// Observes `lines` in one transaction and commits.
-fn observe(store: &Store, pipeline: &mut Pipeline<'_>, lines: &[String]) {
+/// Takes `lines` into the pipeline's current batch, storing nothing.
+fn take_lines(pipeline: &mut Pipeline<'_>, lines: &[String]) {
     let data = lines.join("\n");
     let mut counts = FormatCounts::default();
     Native
@@ -42,6 +42,11 @@ fn observe(store: &Store, pipeline: &mut Pipeline<'_>, lines: &[String]) {
             ControlFlow::Continue(())
         })
         .unwrap();
+}
+
+/// Observes `lines` in one transaction and commits.
+fn observe(store: &Store, pipeline: &mut Pipeline<'_>, lines: &[String]) {
+    take_lines(pipeline, lines);
     let tx = store.transaction().unwrap();
     pipeline.store_batch(&tx).unwrap();
     tx.commit().unwrap();
@@ -482,6 +487,21 @@ fn a_run_remembers_incident_hashes_only_for_a_store_that_had_incidents() {
     assert!(again.wrote_for.is_empty());
 }
 
+/// A database file opened as a batch scan opens it ([`Store::set_bulk_writes`]).
+fn bulk_store(dir: &Path, name: &str) -> Store {
+    let store = Store::open(&dir.join(name)).unwrap();
+    store.set_bulk_writes().unwrap();
+    store
+}
+
+/// Notes that every input was read, then settles everything (see [`settle`]).
+fn finish(store: &Store, p: &mut Pipeline<'_>) -> Vec<String> {
+    let tx = store.transaction().unwrap();
+    p.finish(&tx).unwrap();
+    tx.commit().unwrap();
+    settle(store, p)
+}
+
 /// A batch scan into a database file ([`Store::set_bulk_writes`]) writes every batch's events
 /// and the meetings still to judge, as the service does: one killed before judging leaves them
 /// in the database, and the next run, whatever its input (none here), judges them and gives
@@ -492,17 +512,7 @@ fn a_bulk_scan_killed_before_judging_is_completed_by_the_next_run_of_any_input()
     let d = detector(&config);
     let dir = tempfile::tempdir().unwrap();
     let reference = reference(&config, &d, dir.path());
-    let bulk = |name: &str| {
-        let store = Store::open(&dir.path().join(name)).unwrap();
-        store.set_bulk_writes().unwrap();
-        store
-    };
-    let finish = |store: &Store, p: &mut Pipeline<'_>| {
-        let tx = store.transaction().unwrap();
-        p.finish(&tx).unwrap();
-        tx.commit().unwrap();
-        settle(store, p)
-    };
+    let bulk = |name: &str| bulk_store(dir.path(), name);
 
     // Stopped after its batches were committed, before judging: the meeting's events and its
     // pending mark are in the database.
@@ -533,5 +543,66 @@ fn a_bulk_scan_killed_before_judging_is_completed_by_the_next_run_of_any_input()
     let mut p = Pipeline::new(&config, &d, &store).unwrap();
     observe(&store, &mut p, &lines[3..]);
     finish(&store, &mut p);
+    assert_eq!(current(&store), reference);
+}
+
+/// With marks at commit (the batch scan into a database file), a meeting still held in memory
+/// is marked pending only in the transaction's last step ([`Pipeline::mark_held`]): a scan
+/// killed after that commit is completed by the next run of any input, as one that marked
+/// every batch. One stored and judged between two commits is never marked, and gives the same
+/// incidents.
+#[test]
+fn with_marks_at_commit_every_commit_names_the_meetings_left_to_judge() {
+    let config = config();
+    let d = detector(&config);
+    let dir = tempfile::tempdir().unwrap();
+    let reference = reference(&config, &d, dir.path());
+    let bulk = |name: &str| bulk_store(dir.path(), name);
+    let marks = |tx: &Tx<'_>| tx.due(DUE_NOW + 1, 100).unwrap();
+
+    // Killed after a commit that held the meeting in memory, before judging it.
+    {
+        let store = bulk("held.sqlite");
+        let mut p = Pipeline::new(&config, &d, &store).unwrap();
+        p.set_marks_at_commit(true);
+        take_lines(&mut p, &meeting_lines());
+        let tx = store.transaction().unwrap();
+        p.store_batch(&tx).unwrap();
+        assert!(tx.has_chunks().unwrap());
+        assert!(marks(&tx).is_empty(), "marked before the commit");
+        p.mark_held(&tx).unwrap();
+        assert_eq!(marks(&tx).len(), 1);
+        tx.commit().unwrap();
+    }
+    let store = bulk("held.sqlite");
+    let mut p = Pipeline::new(&config, &d, &store).unwrap();
+    let reported = finish(&store, &mut p);
+    assert!(!reported.is_empty());
+    assert!(reported.iter().all(|r| r.ends_with(" new")), "{reported:?}");
+    assert_eq!(current(&store), reference);
+    drop(p);
+    drop(store);
+
+    // Stored, gone cold and judged from memory in one transaction: no mark written, none
+    // left, the same incidents.
+    let store = bulk("one.sqlite");
+    let mut p = Pipeline::new(&config, &d, &store).unwrap();
+    p.set_marks_at_commit(true);
+    take_lines(&mut p, &meeting_lines());
+    let tx = store.transaction().unwrap();
+    p.store_batch(&tx).unwrap();
+    // Two more batches (empty) and the meeting is cold.
+    p.store_batch(&tx).unwrap();
+    p.store_batch(&tx).unwrap();
+    let clock = tx.clock().unwrap().unwrap();
+    let s = p.settle_cold(&tx, clock, Timestamp::now()).unwrap();
+    assert_eq!(s.meetings, 1);
+    p.mark_held(&tx).unwrap();
+    assert!(marks(&tx).is_empty(), "a mark was left");
+    tx.commit().unwrap();
+    assert_eq!(current(&store), reference);
+    // Nothing is left to judge: the next run finds nothing new.
+    let mut again = Pipeline::new(&config, &d, &store).unwrap();
+    assert!(settle(&store, &mut again).is_empty());
     assert_eq!(current(&store), reference);
 }

@@ -28,6 +28,27 @@ pub struct StoredIncident {
     pub status: Option<StatusRecord>,
 }
 
+/// The columns of an incident the store writes that take encoding (its JSON body, its actor,
+/// its time): made with [`EncodedIncident::new`] on any thread (the judging ones), so that
+/// the thread that writes only binds them.
+#[derive(Debug, Clone)]
+pub struct EncodedIncident {
+    body: String,
+    actor: String,
+    time: String,
+}
+
+impl EncodedIncident {
+    /// Encodes `inc`; the error says what was wrong without quoting it.
+    pub fn new(inc: &Incident) -> Result<EncodedIncident, String> {
+        Ok(EncodedIncident {
+            body: serde_json::to_string(inc).map_err(|e| decode_error(&e))?,
+            actor: serde_json::to_string(&inc.actor).unwrap_or_default(),
+            time: inc.time.to_string(),
+        })
+    }
+}
+
 impl Tx<'_> {
     /// Records an incident as the current judgement: new (or seen again after a withdrawal),
     /// raised or lowered (the change is kept in `incident_history`), or known. A known
@@ -35,6 +56,18 @@ impl Tx<'_> {
     pub fn record_incident(
         &self,
         inc: &Incident,
+        now: Timestamp,
+        run: i64,
+    ) -> Result<Outcome, StoreError> {
+        let enc = EncodedIncident::new(inc).map_err(|e| self.corrupt(e))?;
+        self.record_encoded(inc, &enc, now, run)
+    }
+
+    /// [`Tx::record_incident`] with the incident encoded already (`enc`, of `inc`).
+    pub fn record_encoded(
+        &self,
+        inc: &Incident,
+        enc: &EncodedIncident,
         now: Timestamp,
         run: i64,
     ) -> Result<Outcome, StoreError> {
@@ -46,30 +79,32 @@ impl Tx<'_> {
                     .optional()
             })
             .map_err(self.sql())?;
-        self.record(inc, now, run, previous)
+        self.record(inc, enc, now, run, previous)
     }
 
-    /// [`Tx::record_incident`] for an incident the caller knows the store does not hold (a
+    /// [`Tx::record_encoded`] for an incident the caller knows the store does not hold (a
     /// store that had no incidents when the run started, and a meeting this run wrote none
     /// for): no lookup first. Should the store hold it after all, it is recorded as new again,
     /// as after a withdrawal (the row is updated, not duplicated).
     pub fn record_new_incident(
         &self,
         inc: &Incident,
+        enc: &EncodedIncident,
         now: Timestamp,
         run: i64,
     ) -> Result<Outcome, StoreError> {
-        self.record(inc, now, run, None)
+        self.record(inc, enc, now, run, None)
     }
 
     fn record(
         &self,
         inc: &Incident,
+        enc: &EncodedIncident,
         now: Timestamp,
         run: i64,
         previous: Option<(String, String, Option<String>)>,
     ) -> Result<Outcome, StoreError> {
-        let body = serde_json::to_string(inc).map_err(|e| self.corrupt(decode_error(&e)))?;
+        let body = &enc.body;
         let outcome = match &previous {
             None => Outcome::New,
             Some((_, _, Some(_))) => Outcome::New,
@@ -82,11 +117,10 @@ impl Tx<'_> {
                 }
             }
         };
-        if outcome == Outcome::Known && previous.as_ref().is_some_and(|p| p.1 == body) {
+        if outcome == Outcome::Known && previous.as_ref().is_some_and(|p| &p.1 == body) {
             return Ok(Outcome::Known);
         }
         let now_s = now.to_string();
-        let actor = serde_json::to_string(&inc.actor).unwrap_or_default();
         self.tx
             .prepare_cached(
                 "INSERT INTO incidents (id, rule, severity, platform, meeting, time, actor, profile,
@@ -107,8 +141,8 @@ impl Tx<'_> {
                     inc.severity.as_str(),
                     inc.platform.as_str(),
                     inc.meeting,
-                    inc.time.to_string(),
-                    actor,
+                    enc.time,
+                    enc.actor,
                     inc.profile,
                     inc.routine.file,
                     inc.routine.section,

@@ -324,6 +324,13 @@ impl Tx<'_> {
         Ok(out)
     }
 
+    /// Whether any meeting waits for judgement (now or on a timer).
+    pub fn has_pending(&self) -> Result<bool, super::StoreError> {
+        self.tx
+            .query_row("SELECT EXISTS (SELECT 1 FROM pending)", [], |r| r.get(0))
+            .map_err(self.sql())
+    }
+
     /// How many meetings wait for judgement: now, and later (on a timer).
     pub fn pending_counts(&self, clock: i64) -> Result<(u64, u64), super::StoreError> {
         self.tx

@@ -29,7 +29,7 @@ use rusqlite::Connection;
 
 pub use files::{FileKind, FileRow};
 pub use inbox::{FeedRow, InboxRow, SeqRow};
-pub use incidents::{IncidentFilter, StoredIncident};
+pub use incidents::{EncodedIncident, IncidentFilter, StoredIncident};
 pub use meetings::{Loaded, chunk_entries, decode_chunks, encode_chunk};
 pub use outbox::{DueEvent, DueMail, OutboxFilter, OutboxRow};
 pub use schema::MIGRATIONS;
