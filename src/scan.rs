@@ -182,6 +182,20 @@ fn read_file(
                 r.map_err(io_err)
             }
         }
+    } else if let Some(json) = adapter.json().filter(|_| options.threads > 1) {
+        // JSON that cannot be cut at line ends (an array, a list response, pretty-printed
+        // objects): split on one thread, its records mapped on the others.
+        let r = read_json_runs(
+            opened.reader,
+            json,
+            options.threads,
+            file,
+            pipeline,
+            writer,
+            counts,
+            diagnostic,
+        )?;
+        r.map_err(io_err)
     } else if options.threads > 1 {
         // Not cut: read on one thread, stored and judged on this one meanwhile.
         let stop = read_streamed(
@@ -221,8 +235,6 @@ const PART_BYTES: usize = 256 * 1024;
 
 /// A part of a block, for a reading thread.
 struct Job {
-    /// Its place in the file's order of parts.
-    seq: u64,
     block: Arc<ingest::Block>,
     part: ingest::Part,
     /// A CSV file's header row, read before every part but the first.
@@ -261,10 +273,7 @@ enum Stop {
 /// reads the file and cuts it into blocks and the blocks into parts ([`cut_blocks`]),
 /// `threads` threads read the parts into batches ([`observe_block`]), and this one takes
 /// the batches into the pipeline in the file's order and stores and judges them
-/// ([`Writer::commit_if_full`]), while the others go on. The queues between them are bounded
-/// (a few parts each), so memory does not grow with the file, and nobody waits for a whole
-/// block to be read before storing it. The batches come in the file's order whatever the
-/// number of threads or which one finished first: the incidents are those of one thread.
+/// ([`in_parts`]).
 #[allow(clippy::too_many_arguments)]
 fn read_parts(
     blocks: ingest::LineBlocks,
@@ -279,8 +288,94 @@ fn read_parts(
 ) -> Result<Cutting, StoreError> {
     let observer = pipeline.observer_handle();
     let observer = &observer;
+    let cut = move |hand: &mut dyn FnMut(Job) -> bool| cut_blocks(blocks, rows, threads, hand);
+    let read = |job: Job| {
+        let piece = job.part.piece(&job.block);
+        let end = piece.offset + piece.bytes.len() as u64;
+        let (batch, counts) = observe_block(adapter, observer, file, piece, job.header.as_deref());
+        (end, batch, counts)
+    };
+    in_parts(threads, cut, read, pipeline, writer, counts, diagnostic)
+}
+
+/// Reads JSON records that cannot be cut at line ends (an array, a list response,
+/// pretty-printed objects: [`crate::sources::JsonRecords`]) in the pipeline of [`in_parts`]:
+/// one thread splits the file into records ([`json::read_records`], as the adapter alone
+/// does) and hands them on in runs of about [`PART_BYTES`], `threads` threads map and observe
+/// the runs, and this one stores and judges them in the file's order. The records, positions
+/// and diagnostics are the adapter's own, whatever the number of threads. The inner `Err` is
+/// the splitting thread's I/O error.
+///
+/// [`json::read_records`]: crate::sources::json::read_records
+#[allow(clippy::too_many_arguments)]
+fn read_json_runs(
+    mut reader: Box<dyn std::io::BufRead + Send>,
+    json: &dyn crate::sources::JsonRecords,
+    threads: usize,
+    file: &Path,
+    pipeline: &mut Pipeline<'_>,
+    writer: &mut Writer<'_>,
+    counts: &mut FormatCounts,
+    diagnostic: &mut dyn FnMut(Diagnostic),
+) -> Result<std::io::Result<()>, StoreError> {
+    use crate::sources::json;
+    let observer = pipeline.observer_handle();
+    let observer = &observer;
+    let wrappers = json.wrappers();
+    let cut = move |hand: &mut dyn FnMut(json::Run) -> bool| {
+        let mut run = json::Run::default();
+        let r = json::read_records(&mut reader, wrappers, json::Layout::Any, &mut |raw| {
+            run.push(raw);
+            if run.bytes() >= PART_BYTES || run.len() >= RUN_RECORDS {
+                // No longer taken (a store error): stop splitting.
+                if !hand(std::mem::take(&mut run)) {
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        });
+        if !run.is_empty() {
+            hand(run);
+        }
+        r
+    };
+    let read = |run: json::Run| {
+        let mut batch = Batch::default();
+        let mut counts = FormatCounts::default();
+        let _ = json::map_run(json, &run, &mut |record| {
+            observer.observe(file, record, &mut counts, &mut batch);
+            ControlFlow::Continue(())
+        });
+        (run.end(), batch, counts)
+    };
+    in_parts(threads, cut, read, pipeline, writer, counts, diagnostic)
+}
+
+/// Records in a run of JSON records at most, however small they are: a run's batch stays the
+/// size of a part's.
+const RUN_RECORDS: usize = 8_192;
+
+/// The pipeline that keeps every thread busy: `cut`, on a thread of its own, hands parts of a
+/// file on in the file's order (the hand says `false` once they are no longer taken), `threads`
+/// threads `read` the parts into batches (the file offset just after the part, its batch and
+/// counts), and this one takes the batches into the pipeline in the file's order and stores
+/// and judges them ([`Writer::commit_if_full`]), while the others go on. The queues between
+/// them are bounded (a few parts each), so memory does not grow with the file, and nobody
+/// waits for a whole block to be read before storing it. The batches come in the file's order
+/// whatever the number of threads or which one finished first: the incidents are those of one
+/// thread. Returns what `cut` returned.
+fn in_parts<P: Send, C: Send>(
+    threads: usize,
+    cut: impl FnOnce(&mut dyn FnMut(P) -> bool) -> C + Send,
+    read: impl Fn(P) -> (u64, Batch, FormatCounts) + Sync,
+    pipeline: &mut Pipeline<'_>,
+    writer: &mut Writer<'_>,
+    counts: &mut FormatCounts,
+    diagnostic: &mut dyn FnMut(Diagnostic),
+) -> Result<C, StoreError> {
+    let read = &read;
     std::thread::scope(|s| {
-        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
+        let (job_tx, job_rx) = mpsc::sync_channel::<(u64, P)>(threads);
         let (done_tx, done_rx) = mpsc::sync_channel::<Done>(threads);
         // Parts in flight (queued, being read, read and waiting for their turn) are at most
         // the window: the cutting thread takes a credit for each part it hands out and this
@@ -294,7 +389,17 @@ fn read_parts(
             // Room for all of them: cannot block.
             let _ = credit_tx.send(());
         }
-        let reader = s.spawn(move || cut_blocks(blocks, rows, threads, job_tx, credit_rx));
+        let cutter = s.spawn(move || {
+            let mut seq = 0;
+            let mut hand = |part: P| {
+                // A part goes out only when fewer than the window are in flight; no more
+                // credits means the batches are no longer taken.
+                let sent = credit_rx.recv().is_ok() && job_tx.send((seq, part)).is_ok();
+                seq += 1;
+                sent
+            };
+            cut(&mut hand)
+        });
         // The readers share the queue of parts; the last one to stop drops it, which stops
         // the cutting thread when this one has stopped taking batches.
         let jobs = Arc::new(Mutex::new(job_rx));
@@ -307,14 +412,9 @@ fn read_parts(
                         Ok(rx) => rx.recv(),
                         Err(_) => break,
                     };
-                    let Ok(job) = job else { break };
-                    let piece = job.part.piece(&job.block);
-                    let end = piece.offset + piece.bytes.len() as u64;
-                    let (batch, counts) =
-                        observe_block(adapter, observer, file, piece, job.header.as_deref());
-                    let seq = job.seq;
-                    // The block is let go before waiting for room in the queue.
-                    drop(job);
+                    let Ok((seq, part)) = job else { break };
+                    // The part is let go (by `read`) before waiting for room in the queue.
+                    let (end, batch, counts) = read(part);
                     let done = Done {
                         seq,
                         end,
@@ -343,7 +443,7 @@ fn read_parts(
         }
         // All readers stopped: every part was read (a reader that panicked is found when
         // the scope ends, and its panic goes on from there).
-        let cut = reader
+        let cut = cutter
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         Ok(cut)
@@ -354,10 +454,10 @@ fn read_parts(
 /// storing starts soon and the queue holds little, enough that handing them on costs nothing.
 const STREAM_RECORDS: u64 = 1_000;
 
-/// Reads a file that cannot be cut (a JSON array, UTF-16) on a thread of its own, which reads
-/// the records into batches of [`STREAM_RECORDS`], while this one takes the batches into the
-/// pipeline, in order, and stores and judges them. The queue between the two is bounded. The
-/// inner `Err` is the reading thread's I/O error.
+/// Reads a file that cannot be cut and is not JSON records (a CSV decoded from UTF-16) on a
+/// thread of its own, which reads the records into batches of [`STREAM_RECORDS`], while this
+/// one takes the batches into the pipeline, in order, and stores and judges them. The queue
+/// between the two is bounded. The inner `Err` is the reading thread's I/O error.
 fn read_streamed(
     mut reader: Box<dyn std::io::BufRead + Send>,
     file: &Path,
@@ -415,11 +515,9 @@ fn cut_blocks(
     mut blocks: ingest::LineBlocks,
     rows: bool,
     threads: usize,
-    jobs: mpsc::SyncSender<Job>,
-    credits: mpsc::Receiver<()>,
+    hand: &mut dyn FnMut(Job) -> bool,
 ) -> Cutting {
     let mut header: Option<Arc<[u8]>> = None;
-    let mut seq = 0;
     let stop = 'blocks: loop {
         let block = match blocks.next_block() {
             Ok(ingest::Next::Block(b)) => b,
@@ -435,15 +533,11 @@ fn cut_blocks(
         let block = Arc::new(block);
         for part in parts {
             let job = Job {
-                seq,
                 block: Arc::clone(&block),
                 part,
                 header: header.clone(),
             };
-            seq += 1;
-            // A part goes out only when fewer than the window are in flight (see
-            // [`read_parts`]); no more credits means the batches are no longer taken.
-            if credits.recv().is_err() || jobs.send(job).is_err() {
+            if !hand(job) {
                 break 'blocks Stop::Stopped;
             }
         }

@@ -246,11 +246,23 @@ fn same_on_any_threads(dir: &Path, name: &str, file: &Path, least: usize) {
     }
 }
 
-/// A Teams audit JSON array (which is not cut: it is read whole on one thread while the
-/// batches are stored on another) of many copies of the fixture's records, ids renumbered,
-/// with a record that is not JSON in the middle: more records than a transaction holds.
+/// Text that a JSON splitter must not take for structure: brackets, braces, commas and escaped
+/// quotes inside a string, and characters of two and three bytes. Of a length that grows with
+/// `n`, so that over many records they fall on every place of the reading buffers and of the
+/// runs the records are handed on in.
+fn tricky(n: u32) -> String {
+    format!(
+        "{}]}},{{[\\\" å ö \\\"]{{ ∑ ]",
+        "é".repeat((n % 13) as usize)
+    )
+}
+
+/// A Teams audit JSON array (not cut at line ends: split on one thread, its records mapped on
+/// the others) of many copies of the fixture's records, ids renumbered, every record with a
+/// string of [`tricky`] text, with a record that is not JSON and one whose string runs over
+/// its line in the middle: more records than a transaction holds, over several runs.
 #[test]
-fn a_json_array_read_on_its_own_thread_gives_what_one_reader_gives() {
+fn a_json_array_split_on_one_thread_gives_what_one_reader_gives() {
     let dir = tempfile::tempdir().unwrap();
     let fixture: Vec<serde_json::Value> = serde_json::from_str(
         &std::fs::read_to_string(
@@ -261,16 +273,70 @@ fn a_json_array_read_on_its_own_thread_gives_what_one_reader_gives() {
     .unwrap();
     let mut records = Vec::new();
     for copy in 0..2_500u32 {
-        for r in &fixture {
+        for (i, r) in fixture.iter().enumerate() {
+            let mut r = r.clone();
+            if let Some(r) = r.as_object_mut() {
+                r.insert("Comment".into(), json!(tricky(copy + i as u32)));
+            }
             records.push(r.to_string().replace("-000000000", &format!("-{copy:09}")));
         }
         if copy == 1_234 {
             records.push("{\"Id\": oops}".to_string());
         }
+        if copy == 2_480 {
+            records.push("{\"Id\": \"cut short".to_string());
+        }
     }
+    let body = records.join(",\n");
+    assert!(body.len() > 3 << 20, "several runs: {}", body.len());
     let file = dir.path().join("audit-big.json");
-    std::fs::write(&file, format!("[\n{}\n]\n", records.join(",\n"))).unwrap();
+    std::fs::write(&file, format!("[\n{body}\n]\n")).unwrap();
     same_on_any_threads(dir.path(), "json", &file, 2_000);
+    let out = stderr(&scan(dir.path(), "json", 2, &[&file]));
+    assert!(out.contains("audit-big.json:"), "{out}");
+    assert!(out.contains("line break inside a string"), "{out}");
+    assert!(out.contains("not valid JSON"), "{out}");
+}
+
+/// Graph list responses, pretty-printed (so not cut at line ends), one page after another:
+/// the fixture's page many times over, every copy its own chats, a message's text with
+/// [`tricky`] text, and a page with a message whose brackets do not match in the middle.
+#[test]
+fn graph_pages_split_on_one_thread_give_what_one_reader_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/sources/teams/graph-messages.json"),
+    )
+    .unwrap();
+    let pages: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&fixture)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = String::new();
+    for copy in 0..1_500u32 {
+        let mut page = pages[copy as usize % pages.len()].clone();
+        for m in page["value"].as_array_mut().unwrap() {
+            if let Some(text) = m["body"]["content"].as_str()
+                && text.contains("patient")
+            {
+                m["body"]["content"] = json!(format!("{text} {}", tricky(copy)));
+            }
+        }
+        let mut text = serde_json::to_string_pretty(&page).unwrap();
+        if copy == 700 {
+            // The rest of the page is skipped, up to the next line that starts a record.
+            text = text.replacen("\"replyToId\": null", "\"replyToId\": [}", 1);
+        }
+        out.push_str(&text.replace("@thread.v2", &format!("-{copy}@thread.v2")));
+        out.push('\n');
+    }
+    assert!(out.len() > 3 << 20, "several runs: {}", out.len());
+    let file = dir.path().join("graph-big.json");
+    std::fs::write(&file, out).unwrap();
+    same_on_any_threads(dir.path(), "graph", &file, 1_000);
+    let err = stderr(&scan(dir.path(), "graph", 2, &[&file]));
+    assert!(err.contains("brackets do not match"), "{err}");
 }
 
 /// A gzip-compressed NDJSON file is cut into parts as the plain one is (it is decompressed on

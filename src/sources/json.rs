@@ -36,42 +36,126 @@ pub struct RawRecord<'a> {
     pub bytes: Result<&'a [u8], String>,
 }
 
-/// Reads the JSON object records of `input` (see [`read_records`]) and hands each to `map`,
-/// which pushes the items it maps the record to and may name the record's own id (its
-/// [`RecordKey`]); without one, the key is the hash of the record's JSON under `family`. A
-/// record that is not a JSON object, or that `map` refuses, also gives an [`Item::Rejected`].
-pub fn read_objects(
+/// A reader of JSON records: the splitting is the same for every JSON format
+/// ([`read_records`]), the mapping of one record as split is the adapter's. Every adapter that
+/// reads JSON reads through [`read_json`], one record after the other, and a scan on several
+/// threads maps runs of records cut by one splitter ([`Run`], [`map_run`]) with the same
+/// [`JsonRecords::map_record`]: the two give the same records, positions and diagnostics.
+pub trait JsonRecords: Sync {
+    /// The keys of a top-level object whose array value holds the records (`value`...).
+    fn wrappers(&self) -> &'static [&'static str];
+
+    /// Maps one record as split (or the reason it could not be split) and hands what it gave to
+    /// `emit`, returning what `emit` said.
+    fn map_record(&self, raw: RawRecord<'_>, emit: &mut dyn FnMut(Record<'_>) -> Flow) -> Flow;
+}
+
+/// Reads every JSON record of `input` (see [`read_records`]) and maps each with `json`.
+pub fn read_json(
+    json: &dyn JsonRecords,
     input: &mut dyn BufRead,
-    wrappers: &[&str],
     layout: Layout,
+    emit: &mut dyn FnMut(Record<'_>) -> Flow,
+) -> io::Result<()> {
+    read_records(input, json.wrappers(), layout, &mut |raw| {
+        json.map_record(raw, emit)
+    })
+}
+
+/// Records as split from a file, one after the other, held for mapping elsewhere (on another
+/// thread): their bytes in one buffer, their positions, and for each the range of its bytes or
+/// why it could not be split.
+#[derive(Default)]
+pub struct Run {
+    bytes: Vec<u8>,
+    records: Vec<(Position, Result<std::ops::Range<usize>, String>)>,
+}
+
+impl Run {
+    /// Adds a record at the end.
+    pub fn push(&mut self, raw: RawRecord<'_>) {
+        let bytes = raw.bytes.map(|b| {
+            let start = self.bytes.len();
+            self.bytes.extend_from_slice(b);
+            start..self.bytes.len()
+        });
+        self.records.push((raw.pos, bytes));
+    }
+
+    /// The records' bytes, in all.
+    pub fn bytes(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Where the last record ends in the file (0 when there is none).
+    pub fn end(&self) -> u64 {
+        self.records.last().map_or(0, |(pos, _)| pos.end)
+    }
+
+    /// The records, as the splitter handed them over.
+    pub fn iter(&self) -> impl Iterator<Item = RawRecord<'_>> {
+        self.records.iter().map(|(pos, bytes)| RawRecord {
+            pos: *pos,
+            bytes: match bytes {
+                Ok(r) => Ok(&self.bytes[r.clone()]),
+                Err(e) => Err(e.clone()),
+            },
+        })
+    }
+}
+
+/// Maps the records of `run` with `json`, in order, until `emit` says stop.
+pub fn map_run(
+    json: &dyn JsonRecords,
+    run: &Run,
+    emit: &mut dyn FnMut(Record<'_>) -> Flow,
+) -> Flow {
+    for raw in run.iter() {
+        json.map_record(raw, emit)?;
+    }
+    Flow::Continue(())
+}
+
+/// Maps a JSON object record: `map` pushes the items it maps the record to and may name the
+/// record's own id (its [`RecordKey`]); without one, the key is the hash of the record's JSON
+/// under `family`. A record that is not a JSON object, or that `map` refuses, also gives an
+/// [`Item::Rejected`].
+pub fn map_object(
+    raw: RawRecord<'_>,
     family: &'static str,
     emit: &mut dyn FnMut(Record<'_>) -> Flow,
-    mut map: impl FnMut(&Map<'_>, &mut Vec<Item>) -> Result<Option<RecordKey>, String>,
-) -> io::Result<()> {
-    read_records(input, wrappers, layout, &mut |raw| {
-        let mut items = Vec::new();
-        let identity = match raw.bytes.and_then(|b| parse_object(b).map(|obj| (b, obj))) {
-            Ok((json, obj)) => {
-                let key = map(&obj, &mut items).unwrap_or_else(|reason| {
-                    items.push(Item::Rejected(reason));
-                    None
-                });
-                match key {
-                    Some(k) => Identity::Key(k),
-                    // The splitter left out the blanks outside strings.
-                    None => Identity::CompactJson { family, json },
-                }
-            }
-            Err(reason) => {
+    map: impl FnOnce(&Map<'_>, &mut Vec<Item>) -> Result<Option<RecordKey>, String>,
+) -> Flow {
+    let mut items = Vec::new();
+    let identity = match raw.bytes.and_then(|b| parse_object(b).map(|obj| (b, obj))) {
+        Ok((json, obj)) => {
+            let key = map(&obj, &mut items).unwrap_or_else(|reason| {
                 items.push(Item::Rejected(reason));
-                Identity::Key(position_key(family, raw.pos))
+                None
+            });
+            match key {
+                Some(k) => Identity::Key(k),
+                // The splitter left out the blanks outside strings.
+                None => Identity::CompactJson { family, json },
             }
-        };
-        emit(Record {
-            pos: raw.pos,
-            identity,
-            items,
-        })
+        }
+        Err(reason) => {
+            items.push(Item::Rejected(reason));
+            Identity::Key(position_key(family, raw.pos))
+        }
+    };
+    emit(Record {
+        pos: raw.pos,
+        identity,
+        items,
     })
 }
 
@@ -699,6 +783,71 @@ mod tests {
                     "{doc:?}, buffer of {cap}"
                 );
             }
+        }
+    }
+
+    /// A mapping that says what it was given: the record's keys, or why it was not read.
+    struct Keys;
+
+    impl JsonRecords for Keys {
+        fn wrappers(&self) -> &'static [&'static str] {
+            &["value"]
+        }
+
+        fn map_record(&self, raw: RawRecord<'_>, emit: &mut dyn FnMut(Record<'_>) -> Flow) -> Flow {
+            map_object(raw, "test", emit, |obj, out| {
+                let keys: Vec<&str> = obj.keys_where(|_| true).collect();
+                out.push(Item::Unmapped(keys.join(",")));
+                Ok(None)
+            })
+        }
+    }
+
+    /// Each record as `emit` sees it: position, key and items.
+    fn shown(record: Record<'_>) -> String {
+        format!("{:?} {:?} {:?}", record.pos, record.key(), record.items)
+    }
+
+    proptest::proptest! {
+        /// The records of a file split into runs (cut after every `every` records) and mapped
+        /// run by run, as a scan on several threads maps them, are those of the file read
+        /// at once: the same positions, keys, items and reasons.
+        #[test]
+        fn runs_map_to_what_reading_at_once_gives(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "{\"a\":1}", "{\"s\":\"x]{\\\"é\"}", "[", "]", ",", "\n", " ",
+                    "{\"value\":[", "}", "oops", "{\"b\":[}", "\"", "{\"c\": \"cut\n", "∑",
+                ]),
+                0..40,
+            ),
+            every in 1usize..5,
+        ) {
+            let doc = parts.concat();
+            let mut want = Vec::new();
+            read_json(&Keys, &mut doc.as_bytes(), Layout::Any, &mut |r| {
+                want.push(shown(r));
+                Flow::Continue(())
+            })
+            .unwrap();
+            let mut runs = vec![Run::default()];
+            read_records(&mut doc.as_bytes(), Keys.wrappers(), Layout::Any, &mut |raw| {
+                let run = runs.last_mut().unwrap();
+                run.push(raw);
+                if run.len() >= every {
+                    runs.push(Run::default());
+                }
+                Flow::Continue(())
+            })
+            .unwrap();
+            let mut got = Vec::new();
+            for run in &runs {
+                let _ = map_run(&Keys, run, &mut |r| {
+                    got.push(shown(r));
+                    Flow::Continue(())
+                });
+            }
+            proptest::prop_assert_eq!(got, want);
         }
     }
 

@@ -44,6 +44,7 @@ use std::ops::ControlFlow;
 use sha2::{Digest, Sha256};
 
 use crate::event::{Event, Platform};
+pub use json::{JsonRecords, RawRecord, Run};
 pub use net::{Cidr, CidrError};
 pub use teams_map::TeamsMapping;
 
@@ -270,6 +271,15 @@ pub trait Adapter: Send + Sync {
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
         self.read(input, emit)
+    }
+
+    /// The adapter's mapping of one JSON record, when it reads its records with the JSON
+    /// splitter ([`json::read_json`]): a scan on several threads then splits the file on one
+    /// thread and maps runs of records on the others, even where the file cannot be cut (a JSON
+    /// array, a list response, pretty-printed objects), with the records, positions and
+    /// diagnostics of [`Adapter::read`]. `None` for formats read otherwise (native NDJSON, CSV).
+    fn json(&self) -> Option<&dyn JsonRecords> {
+        None
     }
 }
 

@@ -28,7 +28,7 @@ use std::io::{self, BufRead};
 use super::value::{Map, Value};
 use jiff::Timestamp;
 
-use super::json::{Layout, read_objects};
+use super::json::{JsonRecords, Layout, RawRecord, map_object, read_json};
 use super::net::{Cidr, parse_address};
 use super::util::{
     actor, epoch_seconds, event, id_field, looks_like_phone, obj_field, safe_word, str_field,
@@ -70,6 +70,10 @@ pub fn looks_pexip(head: &[u8]) -> bool {
 }
 
 impl Adapter for Pexip {
+    fn json(&self) -> Option<&dyn JsonRecords> {
+        Some(self)
+    }
+
     fn read(
         &self,
         input: &mut dyn BufRead,
@@ -87,6 +91,16 @@ impl Adapter for Pexip {
     }
 }
 
+impl JsonRecords for Pexip {
+    fn wrappers(&self) -> &'static [&'static str] {
+        &["objects"]
+    }
+
+    fn map_record(&self, raw: RawRecord<'_>, emit: &mut dyn FnMut(Record<'_>) -> Flow) -> Flow {
+        map_object(raw, KEY_FAMILY, emit, |obj, out| Ok(self.record(obj, out)))
+    }
+}
+
 impl Pexip {
     fn objects(
         &self,
@@ -94,9 +108,7 @@ impl Pexip {
         layout: Layout,
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
-        read_objects(input, &["objects"], layout, KEY_FAMILY, emit, |obj, out| {
-            Ok(self.record(obj, out))
-        })
+        read_json(self, input, layout, emit)
     }
 }
 

@@ -37,7 +37,7 @@ use super::value::{Map, Value};
 use jiff::Timestamp;
 
 use super::csv_rows::{MAX_FIELDS, MAX_ROW, Row, RowReader};
-use super::json::{Layout, position_key, read_records};
+use super::json::{JsonRecords, Layout, RawRecord, position_key, read_json};
 use super::teams_map::{FieldMap, Handler, OperationMap, table_event};
 use super::util::{
     actor, bool_field, event, json_error, obj_field, parse_object, parse_time, safe_word,
@@ -131,7 +131,7 @@ impl Adapter for TeamsAudit {
         if self.csv {
             return self.read_csv(input, emit);
         }
-        self.read_json(input, Layout::Any, emit)
+        read_json(self, input, Layout::Any, emit)
     }
 
     fn read_lines(
@@ -142,39 +142,40 @@ impl Adapter for TeamsAudit {
         if self.csv {
             return self.read_csv(input, emit);
         }
-        self.read_json(input, Layout::Lines, emit)
+        read_json(self, input, Layout::Lines, emit)
+    }
+
+    fn json(&self) -> Option<&dyn JsonRecords> {
+        (!self.csv).then_some(self as &dyn JsonRecords)
     }
 }
 
-impl TeamsAudit {
-    fn read_json(
-        &self,
-        input: &mut dyn BufRead,
-        layout: Layout,
-        emit: &mut dyn FnMut(Record<'_>) -> Flow,
-    ) -> io::Result<()> {
-        read_records(input, &["events", "value"], layout, &mut |raw| {
-            let mut items = Vec::new();
-            let outer = raw.bytes.and_then(|b| Ok((b, parse_object(b)?)));
-            let record = outer
-                .as_ref()
-                .map_err(String::clone)
-                .and_then(|(json, outer)| Ok((*json, audit_record(outer)?)));
-            let identity = match record {
-                Ok((json, (obj, ctx))) => {
-                    self.record(&obj, &ctx, &mut items);
-                    record_identity(&obj, &ctx, json)
-                }
-                Err(reason) => {
-                    items.push(Item::Rejected(reason));
-                    Identity::Key(position_key(KEY_FAMILY, raw.pos))
-                }
-            };
-            emit(Record {
-                pos: raw.pos,
-                identity,
-                items,
-            })
+impl JsonRecords for TeamsAudit {
+    fn wrappers(&self) -> &'static [&'static str] {
+        &["events", "value"]
+    }
+
+    fn map_record(&self, raw: RawRecord<'_>, emit: &mut dyn FnMut(Record<'_>) -> Flow) -> Flow {
+        let mut items = Vec::new();
+        let outer = raw.bytes.and_then(|b| Ok((b, parse_object(b)?)));
+        let record = outer
+            .as_ref()
+            .map_err(String::clone)
+            .and_then(|(json, outer)| Ok((*json, audit_record(outer)?)));
+        let identity = match record {
+            Ok((json, (obj, ctx))) => {
+                self.record(&obj, &ctx, &mut items);
+                record_identity(&obj, &ctx, json)
+            }
+            Err(reason) => {
+                items.push(Item::Rejected(reason));
+                Identity::Key(position_key(KEY_FAMILY, raw.pos))
+            }
+        };
+        emit(Record {
+            pos: raw.pos,
+            identity,
+            items,
         })
     }
 }
@@ -201,18 +202,16 @@ fn record_identity<'a>(obj: &Obj, ctx: &RowContext<'_>, json: &'a [u8]) -> Ident
 /// - Graph's audit log query records (`/security/auditLog/queries/{id}/records`) hold it as
 ///   an object in `auditData`, beside `id`, `operation` and `createdDateTime`;
 /// - Elastic's test files carry it as a string in `event.original`, or under `o365audit`.
-fn audit_record<'o, 'b>(outer: &'o Obj<'b>) -> Result<(Cow<'o, Obj<'b>>, RowContext<'o>), String> {
+fn audit_record<'o>(outer: &'o Obj<'_>) -> Result<(Cow<'o, Obj<'o>>, RowContext<'o>), String> {
     if outer.contains_key("Operation") {
         return Ok((Cow::Borrowed(outer), RowContext::default()));
     }
     for key in ["AuditData", "auditData"] {
         let inner = match outer.get(key) {
-            // The record is a string inside this one, parsed from a copy that goes with it.
-            Some(Value::String(text)) => Cow::Owned(
-                parse_object(text.as_bytes())
-                    .map_err(|e| format!("{key}: {e}"))?
-                    .into_owned(),
-            ),
+            // The record is a string inside this one: its tree borrows from that string.
+            Some(Value::String(text)) => {
+                Cow::Owned(parse_object(text.as_bytes()).map_err(|e| format!("{key}: {e}"))?)
+            }
             Some(Value::Object(inner)) => Cow::Borrowed(inner),
             Some(Value::Null) | None => continue,
             Some(_) => return Err(format!("`{key}` is neither a JSON object nor a string")),
@@ -226,8 +225,10 @@ fn audit_record<'o, 'b>(outer: &'o Obj<'b>) -> Result<(Cow<'o, Obj<'b>>, RowCont
         return Ok((inner, ctx));
     }
     if let Some(original) = obj_field(outer, "event").and_then(|e| str_field(e, "original")) {
-        let inner = parse_object(original.as_bytes())?.into_owned();
-        return Ok((Cow::Owned(inner), RowContext::default()));
+        return Ok((
+            Cow::Owned(parse_object(original.as_bytes())?),
+            RowContext::default(),
+        ));
     }
     if let Some(inner) = obj_field(outer, "o365audit") {
         return Ok((Cow::Borrowed(inner), RowContext::default()));

@@ -28,7 +28,7 @@ use std::io::{self, BufRead};
 use super::value::{Map, Value};
 use jiff::{SignedDuration, Timestamp};
 
-use super::json::{Layout, read_objects};
+use super::json::{JsonRecords, Layout, RawRecord, map_object, read_json};
 use super::util::{
     actor, event, html_to_text, obj_field, safe_word, str_field, tenant_guid, time_value,
 };
@@ -99,6 +99,10 @@ pub fn looks_graph(head: &[u8]) -> bool {
 }
 
 impl Adapter for TeamsGraph {
+    fn json(&self) -> Option<&dyn JsonRecords> {
+        Some(self)
+    }
+
     fn read(
         &self,
         input: &mut dyn BufRead,
@@ -116,6 +120,16 @@ impl Adapter for TeamsGraph {
     }
 }
 
+impl JsonRecords for TeamsGraph {
+    fn wrappers(&self) -> &'static [&'static str] {
+        &["value"]
+    }
+
+    fn map_record(&self, raw: RawRecord<'_>, emit: &mut dyn FnMut(Record<'_>) -> Flow) -> Flow {
+        map_object(raw, KEY_FAMILY, emit, |obj, out| self.map(obj, out))
+    }
+}
+
 impl TeamsGraph {
     fn objects(
         &self,
@@ -123,9 +137,7 @@ impl TeamsGraph {
         layout: Layout,
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
-        read_objects(input, &["value"], layout, KEY_FAMILY, emit, |obj, out| {
-            self.map(obj, out)
-        })
+        read_json(self, input, layout, emit)
     }
 }
 

@@ -78,32 +78,9 @@ impl<'a> Map<'a> {
         keys.dedup();
         keys.into_iter()
     }
-
-    /// The same object, owning its strings (for one parsed from a string that is dropped).
-    pub fn into_owned(self) -> Map<'static> {
-        Map {
-            members: self
-                .members
-                .into_iter()
-                .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
-                .collect(),
-        }
-    }
 }
 
 impl<'a> Value<'a> {
-    /// The same value, owning its strings.
-    pub fn into_owned(self) -> Value<'static> {
-        match self {
-            Value::Null => Value::Null,
-            Value::Bool(b) => Value::Bool(b),
-            Value::Number(n) => Value::Number(n),
-            Value::String(s) => Value::String(Cow::Owned(s.into_owned())),
-            Value::Array(a) => Value::Array(a.into_iter().map(Value::into_owned).collect()),
-            Value::Object(m) => Value::Object(m.into_owned()),
-        }
-    }
-
     /// The object, when this is one.
     pub fn as_object(&self) -> Option<&Map<'a>> {
         match self {

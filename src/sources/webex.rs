@@ -21,7 +21,7 @@ use std::io::{self, BufRead};
 use super::value::{Map, Value};
 use jiff::{SignedDuration, Timestamp};
 
-use super::json::{Layout, read_objects};
+use super::json::{JsonRecords, Layout, RawRecord, map_object, read_json};
 use super::util::{actor, event, id_field, obj_field, safe_word, str_field, time_value};
 use super::{Adapter, Flow, Item, Record, RecordKey, SourceSettings};
 use crate::event::{Actor, ActorKind, EventKind, Media, Platform, Role};
@@ -57,6 +57,10 @@ pub fn looks_webex(head: &[u8]) -> bool {
 }
 
 impl Adapter for Webex {
+    fn json(&self) -> Option<&dyn JsonRecords> {
+        Some(self)
+    }
+
     fn read(
         &self,
         input: &mut dyn BufRead,
@@ -74,6 +78,16 @@ impl Adapter for Webex {
     }
 }
 
+impl JsonRecords for Webex {
+    fn wrappers(&self) -> &'static [&'static str] {
+        &["items"]
+    }
+
+    fn map_record(&self, raw: RawRecord<'_>, emit: &mut dyn FnMut(Record<'_>) -> Flow) -> Flow {
+        map_object(raw, KEY_FAMILY, emit, |obj, out| self.map(obj, out))
+    }
+}
+
 impl Webex {
     fn objects(
         &self,
@@ -81,9 +95,7 @@ impl Webex {
         layout: Layout,
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
-        read_objects(input, &["items"], layout, KEY_FAMILY, emit, |obj, out| {
-            self.map(obj, out)
-        })
+        read_json(self, input, layout, emit)
     }
 }
 

@@ -21,7 +21,7 @@ use std::io::{self, BufRead};
 use super::value::{Map, Value};
 use jiff::Timestamp;
 
-use super::json::{Layout, read_objects};
+use super::json::{JsonRecords, Layout, RawRecord, map_object, read_json};
 use super::util::{
     Skip, actor, epoch_millis, event, id_field, obj_field, present, safe_word, str_field,
     time_value,
@@ -56,6 +56,10 @@ pub fn looks_zoom(head: &[u8]) -> bool {
 }
 
 impl Adapter for Zoom {
+    fn json(&self) -> Option<&dyn JsonRecords> {
+        Some(self)
+    }
+
     fn read(
         &self,
         input: &mut dyn BufRead,
@@ -73,6 +77,22 @@ impl Adapter for Zoom {
     }
 }
 
+impl JsonRecords for Zoom {
+    fn wrappers(&self) -> &'static [&'static str] {
+        &["events"]
+    }
+
+    fn map_record(&self, raw: RawRecord<'_>, emit: &mut dyn FnMut(Record<'_>) -> Flow) -> Flow {
+        map_object(raw, KEY_FAMILY, emit, |obj, out| {
+            match self.map(obj) {
+                Ok(items) => out.extend(items),
+                Err(skip) => out.push(skip.item()),
+            }
+            Ok(None)
+        })
+    }
+}
+
 impl Zoom {
     fn objects(
         &self,
@@ -80,13 +100,7 @@ impl Zoom {
         layout: Layout,
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
-        read_objects(input, &["events"], layout, KEY_FAMILY, emit, |obj, out| {
-            match self.map(obj) {
-                Ok(items) => out.extend(items),
-                Err(skip) => out.push(skip.item()),
-            }
-            Ok(None)
-        })
+        read_json(self, input, layout, emit)
     }
 }
 
