@@ -541,12 +541,6 @@ impl<'a> Pipeline<'a> {
         Ok(())
     }
 
-    /// Whether a meeting in memory is pending by being there (no mark in the store): one held
-    /// in memory only, or, with [`Pipeline::set_marks_at_commit`], one not marked yet.
-    fn held_unmarked(&self, c: &CacheEntry) -> bool {
-        !c.marked && (c.unwritten || self.marks_at_commit)
-    }
-
     /// Judges on up to `threads` threads (1 by default).
     pub fn set_threads(&mut self, threads: usize) {
         self.threads = threads.max(1);
@@ -654,7 +648,7 @@ impl<'a> Pipeline<'a> {
                 && !self
                     .cache
                     .get(meeting)
-                    .is_some_and(|c| c.unwritten || c.marked || self.marks_at_commit)
+                    .is_some_and(|c| c.marked || c.held_unmarked(self.marks_at_commit))
             {
                 self.mark(tx, meeting)?;
             }
@@ -763,7 +757,7 @@ impl<'a> Pipeline<'a> {
     fn mark_unwritten(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
         let at_commit = self.marks_at_commit;
         for (key, c) in &mut self.cache {
-            if !c.marked && (c.unwritten || at_commit) {
+            if c.held_unmarked(at_commit) {
                 tx.mark_pending(key, DUE_NOW)?;
                 c.marked = true;
             }
@@ -783,7 +777,7 @@ impl<'a> Pipeline<'a> {
         let Some(mut c) = self.cache.remove(key) else {
             return Ok(None);
         };
-        let unmarked = self.held_unmarked(&c);
+        let unmarked = c.held_unmarked(self.marks_at_commit);
         if c.unwritten {
             for body in encode_pieces(&c.observations) {
                 tx.append_encoded(key, &body)?;
@@ -872,7 +866,8 @@ impl<'a> Pipeline<'a> {
                 // had marks of its own from before (a mark of this run for an id not yet in
                 // memory then may be left: it only has the meeting judged again).
                 if !self.cache.get(k).is_some_and(|c| {
-                    self.held_unmarked(c) && (c.unwritten || !self.store_had_pending)
+                    c.held_unmarked(self.marks_at_commit)
+                        && (c.unwritten || !self.store_had_pending)
                 }) {
                     tx.set_due(k, None)?;
                 }
@@ -1195,6 +1190,13 @@ struct CacheEntry {
 const BOUND_CACHE_AT: usize = 4096;
 
 impl CacheEntry {
+    /// Whether the meeting is pending by being in memory (no mark in the store): one held in
+    /// memory only, or, when marks are written at commit ([`Pipeline::set_marks_at_commit`]),
+    /// one not marked yet.
+    fn held_unmarked(&self, marks_at_commit: bool) -> bool {
+        !self.marked && (self.unwritten || marks_at_commit)
+    }
+
     /// Leaves out the chat messages the meeting does not need ([`crate::meeting::chat`]).
     fn bound_chat(&mut self) {
         let before = self.observations.len();
