@@ -524,16 +524,20 @@ impl<'a> Pipeline<'a> {
         self.list_changes = list;
     }
 
-    /// Marks the meetings held in memory pending only at commit: the caller then calls
-    /// [`Pipeline::mark_held`] in every transaction before committing it (the batch scan).
-    /// A meeting stored and judged in the same transaction is never marked, and its mark never
-    /// deleted; what a commit makes durable still names every meeting left to judge.
+    /// Marks the meetings held in memory pending only at commit, and writes the events of one
+    /// first stored since the last commit only then: the caller calls [`Pipeline::mark_held`]
+    /// in every transaction before committing it (the batch scan). A meeting stored and judged
+    /// in the same transaction is never marked, its mark never deleted, and its events are
+    /// written once, as judging leaves them (not a chunk a batch, deleted and written again);
+    /// what a commit makes durable still holds the events of every meeting stored and names
+    /// every meeting left to judge.
     pub fn set_marks_at_commit(&mut self, at_commit: bool) {
         self.marks_at_commit = at_commit;
     }
 
-    /// With [`Pipeline::set_marks_at_commit`], marks pending every meeting held in memory
-    /// that is not marked yet: call in each transaction just before committing it.
+    /// With [`Pipeline::set_marks_at_commit`], writes the events of every meeting held in
+    /// memory only and marks pending every meeting held in memory that is not marked yet: call
+    /// in each transaction just before committing it.
     pub fn mark_held(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
         if self.marks_at_commit {
             self.mark_unwritten(tx)?;
@@ -607,9 +611,13 @@ impl<'a> Pipeline<'a> {
             let cacheable =
                 self.cache.contains_key(meeting) || !self.may_have_chunks(tx, meeting)?;
             // In a store for this run only, a meeting in memory is written when it leaves
-            // memory ([`Pipeline::evict`]), not with every batch.
-            let defer =
-                cacheable && self.defer && self.cache.get(meeting).is_none_or(|c| c.unwritten);
+            // memory ([`Pipeline::evict`]), not with every batch; with
+            // [`Pipeline::set_marks_at_commit`], one first stored since the last commit is
+            // written when it leaves memory or at the next commit, whichever comes first
+            // ([`Pipeline::mark_held`]).
+            let defer = cacheable
+                && (self.defer || self.marks_at_commit)
+                && self.cache.get(meeting).is_none_or(|c| c.unwritten);
             if !defer {
                 let refs: Vec<(SourceKey, Option<&Observation>)> =
                     entries.iter().map(|(k, o)| (*k, o.as_ref())).collect();
@@ -756,10 +764,50 @@ impl<'a> Pipeline<'a> {
     /// (see [`Pipeline::store`]), so that settling (or the next run) finds it.
     fn mark_unwritten(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
         let at_commit = self.marks_at_commit;
+        if at_commit && !self.defer {
+            self.write_unwritten(tx)?;
+        }
         for (key, c) in &mut self.cache {
             if c.held_unmarked(at_commit) {
                 tx.mark_pending(key, DUE_NOW)?;
                 c.marked = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the observations of every meeting held in memory only (encoded on all threads,
+    /// in key order), so that a commit holds them: a database file's meetings must outlive a
+    /// killed scan. They stay in memory, for judging.
+    fn write_unwritten(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
+        let mut keys: Vec<&MeetingKey> = self
+            .cache
+            .iter()
+            .filter(|(_, c)| c.unwritten)
+            .map(|(k, _)| k)
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        keys.sort();
+        let mut keys: Vec<MeetingKey> = keys.into_iter().cloned().collect();
+        // In groups, so that the encoded chunks are not all held at once.
+        while !keys.is_empty() {
+            let rest = keys.split_off(keys.len().min(JUDGE_GROUP));
+            let group = std::mem::replace(&mut keys, rest);
+            let cache = &self.cache;
+            let encoded = crate::work::map_ordered(group, self.threads, |k| {
+                let bodies = encode_pieces(&cache[&k].observations);
+                (k, bodies)
+            });
+            for (key, bodies) in encoded {
+                for body in &bodies {
+                    tx.append_encoded(&key, body)?;
+                }
+                if let Some(c) = self.cache.get_mut(&key) {
+                    c.chunks = bodies.len();
+                    c.unwritten = false;
+                }
             }
         }
         Ok(())

@@ -547,10 +547,10 @@ fn a_bulk_scan_killed_before_judging_is_completed_by_the_next_run_of_any_input()
 }
 
 /// With marks at commit (the batch scan into a database file), a meeting still held in memory
-/// is marked pending only in the transaction's last step ([`Pipeline::mark_held`]): a scan
-/// killed after that commit is completed by the next run of any input, as one that marked
-/// every batch. One stored and judged between two commits is never marked, and gives the same
-/// incidents.
+/// is written and marked pending only in the transaction's last step ([`Pipeline::mark_held`]):
+/// a scan killed after that commit is completed by the next run of any input, as one that
+/// wrote and marked every batch. One stored and judged between two commits is never marked,
+/// is written once, and gives the same incidents.
 #[test]
 fn with_marks_at_commit_every_commit_names_the_meetings_left_to_judge() {
     let config = config();
@@ -568,9 +568,10 @@ fn with_marks_at_commit_every_commit_names_the_meetings_left_to_judge() {
         take_lines(&mut p, &meeting_lines());
         let tx = store.transaction().unwrap();
         p.store_batch(&tx).unwrap();
-        assert!(tx.has_chunks().unwrap());
+        assert!(!tx.has_chunks().unwrap(), "written before the commit");
         assert!(marks(&tx).is_empty(), "marked before the commit");
         p.mark_held(&tx).unwrap();
+        assert!(tx.has_chunks().unwrap(), "not written at the commit");
         assert_eq!(marks(&tx).len(), 1);
         tx.commit().unwrap();
     }
@@ -597,6 +598,8 @@ fn with_marks_at_commit_every_commit_names_the_meetings_left_to_judge() {
     let clock = tx.clock().unwrap().unwrap();
     let s = p.settle_cold(&tx, clock, Timestamp::now()).unwrap();
     assert_eq!(s.meetings, 1);
+    // Written once, as judging left it.
+    assert!(tx.has_chunks().unwrap());
     p.mark_held(&tx).unwrap();
     assert!(marks(&tx).is_empty(), "a mark was left");
     tx.commit().unwrap();
