@@ -1,13 +1,20 @@
-//! A set of 64-bit hashes that holds about 8 bytes a member: what a run has seen (the meetings it
+//! A set of 64-bit hashes that holds about 8.5 bytes a member: what a run has seen (the meetings it
 //! released from its cache, those it wrote incidents for, the incidents it counted), which grows
 //! with every meeting of a batch scan. A hash set of `u64` holds 9 bytes a bucket at a load of
 //! at most 7/8 and doubles when full: 19 MB for 1,000,000 members, 28 MB while it doubles, where
-//! this set holds 8 MB and at most 17 MB while it grows.
+//! this set holds 8.5 MB (the directory below: half a byte a member at most) and at most 18 MB
+//! while it grows.
 //!
 //! The members are a sorted vector and a small hash set of those added since the last merge,
 //! merged into the vector when the small set reaches an eighth of it. Each merge moves the whole
 //! vector and the vector grows by an eighth at least, so adding `n` members costs `O(n)` moves
-//! in all (about nine for each member) plus a binary search per call.
+//! in all (about nine for each member) plus a lookup per call.
+//!
+//! A binary search of the whole vector misses the cache at almost every step once the vector
+//! is larger than the cache (4 MB at 500,000 members): the time per lookup, and so per record,
+//! grew with the input. The members are hashes, spread evenly over `u64`, so a directory of the
+//! vector by their top bits (rebuilt at each merge, 4 bytes per [`PER_BUCKET`] members) leads
+//! each lookup to the few cache lines its hash can be in.
 
 use crate::meeting::FastSet;
 
@@ -15,10 +22,20 @@ use crate::meeting::FastSet;
 /// vector if that is more.
 const MIN_RECENT: usize = 4_096;
 
+/// About this many members of the sorted vector per directory entry: a lookup searches a range
+/// of about one cache line, after one read of the directory (half a byte per member).
+const PER_BUCKET: usize = 8;
+
 #[derive(Debug)]
 pub(super) struct HashSet64 {
     /// Sorted, no duplicates, none of them in `recent`.
     sorted: Vec<u64>,
+    /// (Indexes as `u32`: a run holds far fewer than 2^32 members, 32 GB of them.)
+    /// `dir[b]` is the first index of `sorted` whose member's top `64 - shift` bits are `b` or
+    /// more; one more entry at the end, `sorted.len()`. Empty while `sorted` is.
+    dir: Vec<u32>,
+    /// The shift that gives a member's directory entry (64: one entry for all).
+    shift: u32,
     /// Added since the last merge.
     recent: FastSet<u64>,
     /// See [`MIN_RECENT`] (smaller in the tests, to merge often).
@@ -35,6 +52,8 @@ impl HashSet64 {
     fn with_min_recent(min_recent: usize) -> HashSet64 {
         HashSet64 {
             sorted: Vec::new(),
+            dir: Vec::new(),
+            shift: 64,
             recent: FastSet::default(),
             min_recent: min_recent.max(1),
         }
@@ -42,7 +61,7 @@ impl HashSet64 {
 
     /// Adds `hash`: whether it was not in the set yet (as [`std::collections::HashSet::insert`]).
     pub(super) fn insert(&mut self, hash: u64) -> bool {
-        if self.sorted.binary_search(&hash).is_ok() || !self.recent.insert(hash) {
+        if self.in_sorted(hash) || !self.recent.insert(hash) {
             return false;
         }
         if self.recent.len() >= self.min_recent.max(self.sorted.len() / 8) {
@@ -52,7 +71,24 @@ impl HashSet64 {
     }
 
     pub(super) fn contains(&self, hash: &u64) -> bool {
-        self.recent.contains(hash) || self.sorted.binary_search(hash).is_ok()
+        self.recent.contains(hash) || self.in_sorted(*hash)
+    }
+
+    /// Whether `hash` is in the sorted vector: searched in its directory entry's range only.
+    fn in_sorted(&self, hash: u64) -> bool {
+        let Some(b) = self.bucket(hash) else {
+            return false;
+        };
+        let (lo, hi) = (self.dir[b] as usize, self.dir[b + 1] as usize);
+        self.sorted[lo..hi].binary_search(&hash).is_ok()
+    }
+
+    /// The directory entry of `hash` (`None` while the vector is empty).
+    fn bucket(&self, hash: u64) -> Option<usize> {
+        if self.dir.is_empty() {
+            return None;
+        }
+        Some(hash.checked_shr(self.shift).unwrap_or(0) as usize)
     }
 
     /// Empties the set and gives its memory back (the service starts a new run every batch).
@@ -89,6 +125,26 @@ impl HashSet64 {
                 j -= 1;
             }
         }
+        self.index();
+    }
+
+    /// Rebuilds the directory for the sorted vector: a power of two of entries, about one per
+    /// [`PER_BUCKET`] members.
+    fn index(&mut self) {
+        let n = self.sorted.len();
+        let bits = (n / PER_BUCKET).max(1).ilog2();
+        self.shift = 64 - bits;
+        let buckets = 1usize << bits;
+        let mut dir = Vec::with_capacity(buckets + 1);
+        let mut i = 0;
+        for b in 0..buckets {
+            while i < n && (self.sorted[i].checked_shr(self.shift).unwrap_or(0) as usize) < b {
+                i += 1;
+            }
+            dir.push(i as u32);
+        }
+        dir.push(n as u32);
+        self.dir = dir;
     }
 }
 
@@ -139,6 +195,33 @@ mod tests {
                 prop_assert!(set.sorted.iter().all(|h| !set.recent.contains(h)));
             }
         }
+    }
+
+    /// Members spread over all of `u64` (as hashes are), so that the directory has many
+    /// entries: each member is found, and values next to members are not.
+    #[test]
+    fn the_directory_finds_every_member() {
+        let mut set = HashSet64::with_min_recent(64);
+        let mut model = HashSet::new();
+        let mut x = 1u64;
+        for _ in 0..200_000 {
+            // xorshift64
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            assert_eq!(set.insert(x), model.insert(x));
+        }
+        for &h in &model {
+            assert!(set.contains(&h));
+            assert!(!set.insert(h));
+            for near in [h.wrapping_add(1), h.wrapping_sub(1), !h] {
+                assert_eq!(set.contains(&near), model.contains(&near));
+            }
+        }
+        assert!(set.dir.len() > 1_000);
+        assert_eq!(*set.dir.last().unwrap() as usize, set.sorted.len());
+        assert!(set.contains(&0) == model.contains(&0));
+        assert!(set.contains(&u64::MAX) == model.contains(&u64::MAX));
     }
 
     #[test]
