@@ -235,6 +235,14 @@ impl Observation {
             && self.findings.iter().all(|f| f.finding.is_weak_signal())
     }
 
+    /// The meeting's key, borrowed from the event.
+    pub fn meeting_key_ref(&self) -> super::MeetingKeyRef<'_> {
+        super::MeetingKeyRef {
+            platform: self.event.platform,
+            id: &self.event.meeting,
+        }
+    }
+
     pub fn meeting_key(&self) -> super::MeetingKey {
         super::MeetingKey {
             platform: self.event.platform,
