@@ -263,6 +263,7 @@ impl<'a> Observer<'a> {
             pos,
             identity,
             items,
+            mut chat_text,
         } = record;
         // A record counts once, whatever number of events it gave: mapped when it gave an
         // event, else rejected when a part of it could not be read, else unmapped. So read =
@@ -276,9 +277,10 @@ impl<'a> Observer<'a> {
                     let index = event_index;
                     event_index = event_index.saturating_add(1);
                     batch.latest = batch.latest.max(Some(event.time));
-                    let obs = Observation::from_event(
+                    let obs = Observation::from_event_lent(
                         SourceKey::default(),
                         *event,
+                        chat_text.take(),
                         self.detector,
                         &self.config.signals,
                     );

@@ -156,6 +156,7 @@ pub fn map_object(
         pos: raw.pos,
         identity,
         items,
+        chat_text: None,
     })
 }
 

@@ -229,6 +229,10 @@ pub struct Record<'a> {
     pub pos: Position,
     pub identity: Identity<'a>,
     pub items: Vec<Item>,
+    /// The text of the record's one event, a chat message, borrowed from the input: set only
+    /// by [`Adapter::read_lines_lending`], which then leaves the event's own `text` empty so
+    /// that the text is not copied. `None` everywhere else.
+    pub chat_text: Option<&'a str>,
 }
 
 impl<'a> Record<'a> {
@@ -238,6 +242,7 @@ impl<'a> Record<'a> {
             pos,
             identity,
             items: vec![item],
+            chat_text: None,
         }
     }
 
@@ -271,6 +276,18 @@ pub trait Adapter: Send + Sync {
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
         self.read(input, emit)
+    }
+
+    /// Like [`Adapter::read_lines`], for a caller that reads a chat message's text from
+    /// [`Record::chat_text`] when it is set (the scan's observer): an adapter may then lend the
+    /// text from the input instead of copying it into the event, whose `text` it leaves empty.
+    /// Others read their lines as [`Adapter::read_lines`] does.
+    fn read_lines_lending(
+        &self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()> {
+        self.read_lines(input, emit)
     }
 
     /// The adapter's mapping of one JSON record, when it reads its records with the JSON

@@ -176,6 +176,7 @@ impl JsonRecords for TeamsAudit {
             pos: raw.pos,
             identity,
             items,
+            chat_text: None,
         })
     }
 }
@@ -374,6 +375,7 @@ impl TeamsAudit {
                 pos,
                 identity,
                 items: out,
+                chat_text: None,
             })
             .is_break()
             {
