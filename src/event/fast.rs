@@ -44,7 +44,8 @@ pub(crate) fn read(line: &str, lend_chat_text: bool) -> Option<Fast<'_>> {
         blank: false,
     };
     let mut text = None;
-    let mut fields = p.event(&mut text)?;
+    let mut fields = Fields::default();
+    p.event(&mut fields, &mut text)?;
     p.ws();
     if p.i != p.b.len() {
         return None;
@@ -420,8 +421,7 @@ impl<'a> Reader<'a> {
 
     /// The event object, read into the visitor's [`Fields`], but for `text`, which is left
     /// borrowed in `text` (the caller decides whether to copy it).
-    fn event(&mut self, text: &mut Option<Cow<'a, str>>) -> Option<Fields> {
-        let mut f = Fields::default();
+    fn event(&mut self, f: &mut Fields, text: &mut Option<Cow<'a, str>>) -> Option<()> {
         self.object(|p, key| {
             match key {
                 "time" => f.time = p.opt_time()?,
@@ -457,7 +457,7 @@ impl<'a> Reader<'a> {
         if matches!(f.ty, Some(Type::Unknown)) {
             return None;
         }
-        Some(f)
+        Some(())
     }
 }
 
