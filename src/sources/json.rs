@@ -155,7 +155,7 @@ pub fn map_object(
     emit(Record {
         pos: raw.pos,
         identity,
-        items,
+        items: items.into(),
         chat_text: None,
     })
 }

@@ -223,12 +223,16 @@ impl Identity<'_> {
     }
 }
 
+/// What a record gave: nearly always one item, held without an allocation of its own (a
+/// `Vec` cost a malloc and a free for every record).
+pub type Items = smallvec::SmallVec<[Item; 1]>;
+
 /// One record of an input file: where it was, what it is, what it gave.
 #[derive(Debug)]
 pub struct Record<'a> {
     pub pos: Position,
     pub identity: Identity<'a>,
-    pub items: Vec<Item>,
+    pub items: Items,
     /// The text of the record's one event, a chat message, borrowed from the input: set only
     /// by [`Adapter::read_lines_lending`], which then leaves the event's own `text` empty so
     /// that the text is not copied. `None` everywhere else.
@@ -241,7 +245,7 @@ impl<'a> Record<'a> {
         Record {
             pos,
             identity,
-            items: vec![item],
+            items: smallvec::smallvec![item],
             chat_text: None,
         }
     }

@@ -175,7 +175,7 @@ impl JsonRecords for TeamsAudit {
         emit(Record {
             pos: raw.pos,
             identity,
-            items,
+            items: items.into(),
             chat_text: None,
         })
     }
@@ -374,7 +374,7 @@ impl TeamsAudit {
             if emit(Record {
                 pos,
                 identity,
-                items: out,
+                items: out.into(),
                 chat_text: None,
             })
             .is_break()
