@@ -465,7 +465,9 @@ impl<'a> Reader<'a> {
 mod tests {
     use proptest::prelude::*;
 
-    use super::super::{EVENT_TYPES, Parsed, parse_line_compact, parse_line_serde};
+    use super::super::{
+        EVENT_TYPES, EventKind, Parsed, parse_line_compact, parse_line_lending, parse_line_serde,
+    };
     use crate::sources::RecordKey;
 
     /// Values for each key, well and badly formed: escapes, Unicode, `null`, wrong types.
@@ -677,6 +679,30 @@ mod tests {
                 RecordKey::of_json("native", line.as_bytes())
             );
         }
+        // Lending a chat text changes nothing but where the text is: put back, it is the
+        // event read without lending.
+        let (lent, lent_compact, text) = parse_line_lending(line);
+        prop_assert_eq!(lent_compact, compact);
+        match (lent, &fast) {
+            (Ok(Parsed::Event(mut a)), Ok(Parsed::Event(b))) => {
+                if let Some(t) = text {
+                    match &mut a.kind {
+                        EventKind::ChatMessage { text, .. } => {
+                            prop_assert!(text.is_empty());
+                            *text = t.to_string();
+                        }
+                        other => prop_assert!(false, "{line}: lent a text of {other:?}"),
+                    }
+                }
+                prop_assert_eq!(&a, b, "{}", line);
+            }
+            (Ok(Parsed::UnknownType(a)), Ok(Parsed::UnknownType(b))) => prop_assert_eq!(&a, b),
+            (Err(a), Err(b)) => {
+                prop_assert!(text.is_none());
+                prop_assert_eq!(&a, b);
+            }
+            (a, _) => prop_assert!(false, "{line}: {a:?} against {fast:?}"),
+        }
         Ok(())
     }
 
@@ -727,6 +753,15 @@ mod tests {
             agree(line).unwrap();
         }
         assert!(super::read(taken[0], false).unwrap().compact);
+        // A chat text with an escape is copied; one without is lent.
+        assert_eq!(super::read(taken[0], true).unwrap().chat_text, None);
+        let plain = r#"{"time":"2024-05-02T08:20:00Z","platform":"teams","meeting":"m","type":"chat_message","actor":{"id":"a"},"text":"hej du"}"#;
+        let lent = super::read(plain, true).unwrap();
+        assert_eq!(lent.chat_text, Some("hej du"));
+        assert!(
+            matches!(&lent.event.kind, super::super::EventKind::ChatMessage { text, .. } if text.is_empty())
+        );
+        assert_eq!(super::read(plain, false).unwrap().chat_text, None);
         assert!(!super::read(taken[1], false).unwrap().compact);
         // Left to serde: an unknown type, a broken line, an observation's fields, a lone
         // surrogate, an actor as an array.
