@@ -32,7 +32,9 @@ use crate::detect::Detector;
 use crate::event::EventKind;
 use crate::incident::{Incident, Outcome};
 use crate::ingest::IngestError;
-use crate::meeting::{FastMap, FastSet, MeetingKey, MeetingView, Observation, SourceKey};
+use crate::meeting::{
+    AsMeetingKey, FastMap, FastSet, MeetingKey, MeetingView, Observation, SourceKey,
+};
 use crate::rules::Judge;
 use crate::sources::{Item, Record};
 use crate::store::{Store, StoreError, Tx};
@@ -261,6 +263,7 @@ impl<'a> Observer<'a> {
             pos,
             identity,
             items,
+            mut chat_text,
         } = record;
         // A record counts once, whatever number of events it gave: mapped when it gave an
         // event, else rejected when a part of it could not be read, else unmapped. So read =
@@ -274,9 +277,10 @@ impl<'a> Observer<'a> {
                     let index = event_index;
                     event_index = event_index.saturating_add(1);
                     batch.latest = batch.latest.max(Some(event.time));
-                    let obs = Observation::from_event(
+                    let obs = Observation::from_event_lent(
                         SourceKey::default(),
                         *event,
+                        chat_text.take(),
                         self.detector,
                         &self.config.signals,
                     );
@@ -286,26 +290,37 @@ impl<'a> Observer<'a> {
                     }
                     let record = *record_key.get_or_insert_with(|| identity.key());
                     let key = SourceKey::new(record, index);
-                    let meeting = obs.meeting_key();
+                    // Looked up by a borrowed key: an owned one is made only for a meeting
+                    // new to the batch.
+                    let meeting = obs.meeting_key_ref();
+                    let lookup: &dyn AsMeetingKey = &meeting;
                     if keep {
                         for t in obs.event.actors().filter_map(|a| a.tenant.as_ref()) {
-                            let known = batch.meeting_tenants.get(&meeting);
-                            if !known.is_some_and(|k| k.contains(t)) {
-                                batch
-                                    .meeting_tenants
-                                    .entry(meeting.clone())
-                                    .or_default()
-                                    .insert(t.clone());
+                            match batch.meeting_tenants.get_mut(lookup) {
+                                Some(known) => {
+                                    if !known.contains(t) {
+                                        known.insert(t.clone());
+                                    }
+                                }
+                                None => {
+                                    batch.meeting_tenants.insert(
+                                        meeting.to_owned_key(),
+                                        BTreeSet::from([t.clone()]),
+                                    );
+                                }
                             }
                         }
                     }
                     if let EventKind::MeetingStarted { aliases, .. } = &obs.event.kind {
                         for alias in aliases {
-                            batch.aliases.push((meeting.clone(), alias.clone()));
+                            batch.aliases.push((meeting.to_owned_key(), alias.clone()));
                         }
                     }
-                    let entry = (key, keep.then_some(obs));
-                    batch.meetings.entry(meeting).or_default().push(entry);
+                    let entries = match batch.meetings.get_mut(lookup) {
+                        Some(entries) => entries,
+                        None => batch.meetings.entry(meeting.to_owned_key()).or_default(),
+                    };
+                    entries.push((key, keep.then_some(obs)));
                 }
                 Item::Unmapped(label) => counts.label(label, 1),
                 Item::UnmappedField(field) => {

@@ -693,7 +693,7 @@ fn observe_block(
     let _ = if block.file_start || header.is_some() {
         adapter.read(&mut input, &mut emit)
     } else {
-        adapter.read_lines(&mut input, &mut emit)
+        adapter.read_lines_lending(&mut input, &mut emit)
     };
     (batch, counts)
 }

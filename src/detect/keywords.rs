@@ -225,9 +225,10 @@ impl Keywords {
         ev
     }
 
-    /// Calls `f(span, canonical keyword)` for each keyword match in `text` (leftmost-longest,
-    /// non-overlapping; build with [`MatchKind::LeftmostLongest`]).
-    pub fn each_match(&self, text: &str, mut f: impl FnMut(Range<usize>, &str)) {
+    /// Calls `f(span, index)` for each keyword match in `text` (leftmost-longest,
+    /// non-overlapping; build with [`MatchKind::LeftmostLongest`]), with the index of the
+    /// canonical keyword in [`Keywords::canonical`].
+    pub fn each_match(&self, text: &str, mut f: impl FnMut(Range<usize>, usize)) {
         let b = text.as_bytes();
         if !self.starts.may_match(b, 0..b.len()) {
             return;
@@ -235,12 +236,14 @@ impl Keywords {
         for m in self.ac.find_iter(b) {
             let entry = &self.entries[m.pattern().as_usize()];
             if self.accept(b, m.start(), m.end(), entry) {
-                f(
-                    m.start()..m.end(),
-                    &self.canonical[entry.canonical as usize],
-                );
+                f(m.start()..m.end(), entry.canonical as usize);
             }
         }
+    }
+
+    /// The canonical keywords, in the order of the indices [`Keywords::each_match`] gives.
+    pub fn canonical(&self) -> &[String] {
+        &self.canonical
     }
 
     fn accept(&self, b: &[u8], start: usize, end: usize, entry: &Entry) -> bool {

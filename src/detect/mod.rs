@@ -293,6 +293,9 @@ pub struct Detector {
     keywords: Option<Keywords>,
     /// Clinical terms, when switched on.
     clinical: Option<Keywords>,
+    /// The keyed hash of each clinical term, by its index in the terms' canonical list:
+    /// a term's finding is always the same hash, made once here instead of at every match.
+    clinical_hashes: Vec<String>,
     custom: Option<CustomSet>,
     /// Swedish time, for the date a text was written.
     tz: jiff::tz::TimeZone,
@@ -397,6 +400,13 @@ impl Detector {
             None
         };
 
+        let clinical_hashes = clinical.as_ref().map_or_else(Vec::new, |terms| {
+            terms
+                .canonical()
+                .iter()
+                .map(|term| term_hash(&key, term))
+                .collect()
+        });
         Ok(Detector {
             key,
             min_confidence: settings.min_confidence,
@@ -404,6 +414,7 @@ impl Detector {
             formats,
             keywords,
             clinical,
+            clinical_hashes,
             custom: CustomSet::compile(&settings.custom)?,
             tz: crate::config::profile::swedish_tz(),
         })
@@ -451,7 +462,7 @@ impl Detector {
         }
         if let Some(terms) = &self.clinical {
             terms.each_match(text, |span, term| {
-                let hash = self.hash(&[b"term:", term.as_bytes()]);
+                let hash = self.clinical_hashes[term].clone();
                 out.push(self.finding(
                     FindingKind::ClinicalTerm,
                     Confidence::Low,
@@ -723,8 +734,7 @@ impl Detector {
     }
 
     fn hash(&self, parts: &[&[u8]]) -> String {
-        let data: Vec<u8> = parts.concat();
-        self.key.hash_hex(&data)
+        hash_parts(&self.key, parts)
     }
 
     fn finding(
@@ -796,6 +806,17 @@ const ALL_FORMATS: ScanFormats = ScanFormats {
 };
 
 /// Every letter and digit replaced by `*`; separators and spaces kept.
+/// The keyed hash of `parts`, one after the other.
+fn hash_parts(key: &HashKey, parts: &[&[u8]]) -> String {
+    let data: Vec<u8> = parts.concat();
+    key.hash_hex(&data)
+}
+
+/// The keyed hash of a clinical term's finding.
+fn term_hash(key: &HashKey, term: &str) -> String {
+    hash_parts(key, &[b"term:", term.as_bytes()])
+}
+
 fn redact(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_alphanumeric() { '*' } else { c })

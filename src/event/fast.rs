@@ -23,26 +23,43 @@ use super::Actor;
 use super::de::{Fields, Type, build};
 
 /// What [`read`] gives for a line it takes.
-pub(crate) struct Fast {
+pub(crate) struct Fast<'a> {
     pub event: super::Event,
     /// No blank outside strings: the line is its own compact form, and its record key needs no
     /// scan for blanks ([`crate::sources::RecordKey::of_compact_json`]).
     pub compact: bool,
+    /// A chat message's text, borrowed from the line, when [`read`] was asked to lend it and
+    /// it has no escape: the event's own `text` is then empty.
+    pub chat_text: Option<&'a str>,
 }
 
-/// The event of `line`, or `None` when the line is for serde to read.
-pub(crate) fn read(line: &str) -> Option<Fast> {
+/// The event of `line`, or `None` when the line is for serde to read. With `lend_chat_text`,
+/// a chat message's text without an escape is not copied into the event but lent
+/// ([`Fast::chat_text`]).
+pub(crate) fn read(line: &str, lend_chat_text: bool) -> Option<Fast<'_>> {
     let mut p = Reader {
         s: line,
         b: line.as_bytes(),
         i: 0,
         blank: false,
     };
-    let fields = p.event()?;
+    let mut text = None;
+    let mut fields = Fields::default();
+    p.event(&mut fields, &mut text)?;
     p.ws();
     if p.i != p.b.len() {
         return None;
     }
+    let mut chat_text = None;
+    fields.text = match text {
+        Some(Cow::Borrowed(t))
+            if lend_chat_text && matches!(fields.ty, Some(Type::ChatMessage)) =>
+        {
+            chat_text = Some(t);
+            Some(String::new())
+        }
+        t => t.map(Cow::into_owned),
+    };
     let read = build::<ValueError>(fields).ok()?;
     if !read.findings.is_empty() || !read.signals.is_empty() || !read.context.is_empty() {
         return None;
@@ -50,6 +67,7 @@ pub(crate) fn read(line: &str) -> Option<Fast> {
     Some(Fast {
         event: read.event,
         compact: !p.blank,
+        chat_text,
     })
 }
 
@@ -207,10 +225,15 @@ impl<'a> Reader<'a> {
     }
 
     fn opt_string(&mut self) -> Option<Option<String>> {
+        Some(self.opt_str()?.map(Cow::into_owned))
+    }
+
+    /// [`Reader::opt_string`], borrowed when it has no escape.
+    fn opt_str(&mut self) -> Option<Option<Cow<'a, str>>> {
         if self.null()? {
             return Some(None);
         }
-        Some(Some(self.string()?.into_owned()))
+        Some(Some(self.string()?))
     }
 
     fn opt_bool(&mut self) -> Option<Option<bool>> {
@@ -396,9 +419,9 @@ impl<'a> Reader<'a> {
         Some(())
     }
 
-    /// The event object, read into the visitor's [`Fields`].
-    fn event(&mut self) -> Option<Fields> {
-        let mut f = Fields::default();
+    /// The event object, read into the visitor's [`Fields`], but for `text`, which is left
+    /// borrowed in `text` (the caller decides whether to copy it).
+    fn event(&mut self, f: &mut Fields, text: &mut Option<Cow<'a, str>>) -> Option<()> {
         self.object(|p, key| {
             match key {
                 "time" => f.time = p.opt_time()?,
@@ -420,7 +443,7 @@ impl<'a> Reader<'a> {
                 "streaming" => f.streaming = p.opt_bool()?,
                 "waiting" => f.waiting = p.opt_bool()?,
                 "scope" => f.scope = p.opt_word()?,
-                "text" => f.text = p.opt_string()?,
+                "text" => *text = p.opt_str()?,
                 "message_id" => f.message_id = p.opt_string()?,
                 "name" => f.name = p.opt_string()?,
                 "body" => f.body = p.opt_string()?,
@@ -434,7 +457,7 @@ impl<'a> Reader<'a> {
         if matches!(f.ty, Some(Type::Unknown)) {
             return None;
         }
-        Some(f)
+        Some(())
     }
 }
 
@@ -442,7 +465,9 @@ impl<'a> Reader<'a> {
 mod tests {
     use proptest::prelude::*;
 
-    use super::super::{EVENT_TYPES, Parsed, parse_line_compact, parse_line_serde};
+    use super::super::{
+        EVENT_TYPES, EventKind, Parsed, parse_line_compact, parse_line_lending, parse_line_serde,
+    };
     use crate::sources::RecordKey;
 
     /// Values for each key, well and badly formed: escapes, Unicode, `null`, wrong types.
@@ -654,6 +679,30 @@ mod tests {
                 RecordKey::of_json("native", line.as_bytes())
             );
         }
+        // Lending a chat text changes nothing but where the text is: put back, it is the
+        // event read without lending.
+        let (lent, lent_compact, text) = parse_line_lending(line);
+        prop_assert_eq!(lent_compact, compact);
+        match (lent, &fast) {
+            (Ok(Parsed::Event(mut a)), Ok(Parsed::Event(b))) => {
+                if let Some(t) = text {
+                    match &mut a.kind {
+                        EventKind::ChatMessage { text, .. } => {
+                            prop_assert!(text.is_empty());
+                            *text = t.to_string();
+                        }
+                        other => prop_assert!(false, "{line}: lent a text of {other:?}"),
+                    }
+                }
+                prop_assert_eq!(&a, b, "{}", line);
+            }
+            (Ok(Parsed::UnknownType(a)), Ok(Parsed::UnknownType(b))) => prop_assert_eq!(&a, b),
+            (Err(a), Err(b)) => {
+                prop_assert!(text.is_none());
+                prop_assert_eq!(&a, b);
+            }
+            (a, _) => prop_assert!(false, "{line}: {a:?} against {fast:?}"),
+        }
         Ok(())
     }
 
@@ -700,11 +749,20 @@ mod tests {
             r#"{"time":"2024-05-02T08:20:00Z","platform":"teams","meeting":"m","type":"meeting_started","actor":{"id":"a","more":{}},"subject":"s","subject":null,"aliases":["19:x"]}"#,
         ];
         for line in taken {
-            assert!(super::read(line).is_some(), "{line}");
+            assert!(super::read(line, false).is_some(), "{line}");
             agree(line).unwrap();
         }
-        assert!(super::read(taken[0]).unwrap().compact);
-        assert!(!super::read(taken[1]).unwrap().compact);
+        assert!(super::read(taken[0], false).unwrap().compact);
+        // A chat text with an escape is copied; one without is lent.
+        assert_eq!(super::read(taken[0], true).unwrap().chat_text, None);
+        let plain = r#"{"time":"2024-05-02T08:20:00Z","platform":"teams","meeting":"m","type":"chat_message","actor":{"id":"a"},"text":"hej du"}"#;
+        let lent = super::read(plain, true).unwrap();
+        assert_eq!(lent.chat_text, Some("hej du"));
+        assert!(
+            matches!(&lent.event.kind, super::super::EventKind::ChatMessage { text, .. } if text.is_empty())
+        );
+        assert_eq!(super::read(plain, false).unwrap().chat_text, None);
+        assert!(!super::read(taken[1], false).unwrap().compact);
         // Left to serde: an unknown type, a broken line, an observation's fields, a lone
         // surrogate, an actor as an array.
         for line in [
@@ -714,7 +772,7 @@ mod tests {
             r#"{"time":"2024-05-02T08:20:00Z","platform":"teams","meeting":"\ud800","type":"participant_left","actor":{"id":"a"}}"#,
             r#"{"time":"2024-05-02T08:20:00Z","platform":"teams","meeting":"m","type":"participant_left","actor":["a"]}"#,
         ] {
-            assert!(super::read(line).is_none(), "{line}");
+            assert!(super::read(line, false).is_none(), "{line}");
             agree(line).unwrap();
         }
     }
@@ -738,7 +796,7 @@ mod tests {
                     agree(line).unwrap();
                     if matches!(parse_line_serde(line), Ok(Parsed::Event(_))) {
                         events += 1;
-                        taken += usize::from(super::read(line).is_some());
+                        taken += usize::from(super::read(line, false).is_some());
                     }
                 }
             }

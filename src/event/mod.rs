@@ -395,9 +395,21 @@ pub fn parse_line(line: &str) -> Result<Parsed, LineError> {
 /// known for a line the hand-written reader (`fast.rs`) takes, nearly every well-formed line;
 /// `false` otherwise, which only means that the key looks for blanks.
 pub fn parse_line_compact(line: &str) -> (Result<Parsed, LineError>, bool) {
-    match fast::read(line) {
+    match fast::read(line, false) {
         Some(f) => (Ok(Parsed::Event(Box::new(f.event))), f.compact),
         None => (parse_line_serde(line), false),
+    }
+}
+
+/// [`parse_line_compact`], lending a chat message's text instead of copying it: when the
+/// third value is `Some`, it is the text of the chat message the line is, borrowed from the
+/// line, and the event's own `text` is empty. For a reader that only looks at the text
+/// (the scan's observer, see [`crate::sources::Record::chat_text`]); `None` for a text with
+/// an escape and for every line the hand-written reader leaves to serde.
+pub fn parse_line_lending(line: &str) -> (Result<Parsed, LineError>, bool, Option<&str>) {
+    match fast::read(line, true) {
+        Some(f) => (Ok(Parsed::Event(Box::new(f.event))), f.compact, f.chat_text),
+        None => (parse_line_serde(line), false, None),
     }
 }
 

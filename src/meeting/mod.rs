@@ -38,6 +38,66 @@ pub struct MeetingKey {
     pub id: String,
 }
 
+/// A [`MeetingKey`] whose id is borrowed, to look a meeting up in a map keyed by
+/// [`MeetingKey`] without building an owned key (a `String`) for every event:
+/// `map.get(&MeetingKeyRef { .. } as &dyn AsMeetingKey)`. It hashes and compares as the
+/// owned key (the same fields, hashed in the same order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MeetingKeyRef<'a> {
+    pub platform: Platform,
+    pub id: &'a str,
+}
+
+/// A meeting key, owned or borrowed: what a map keyed by [`MeetingKey`] can be looked up by.
+pub trait AsMeetingKey {
+    fn key_ref(&self) -> MeetingKeyRef<'_>;
+}
+
+impl AsMeetingKey for MeetingKey {
+    fn key_ref(&self) -> MeetingKeyRef<'_> {
+        MeetingKeyRef {
+            platform: self.platform,
+            id: &self.id,
+        }
+    }
+}
+
+impl AsMeetingKey for MeetingKeyRef<'_> {
+    fn key_ref(&self) -> MeetingKeyRef<'_> {
+        *self
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn AsMeetingKey + 'a> for MeetingKey {
+    fn borrow(&self) -> &(dyn AsMeetingKey + 'a) {
+        self
+    }
+}
+
+impl std::hash::Hash for dyn AsMeetingKey + '_ {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.key_ref().hash(h);
+    }
+}
+
+impl PartialEq for dyn AsMeetingKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key_ref() == other.key_ref()
+    }
+}
+
+impl Eq for dyn AsMeetingKey + '_ {}
+
+impl MeetingKeyRef<'_> {
+    /// The owned key.
+    pub fn to_owned_key(self) -> MeetingKey {
+        MeetingKey {
+            platform: self.platform,
+            id: self.id.to_string(),
+        }
+    }
+}
+
 /// The identity of one event: its source record's key and its place among the record's events.
 /// Derived events (see [`mod@derive`]) have places from [`SourceKey::DERIVED`] up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]

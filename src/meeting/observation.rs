@@ -94,7 +94,20 @@ impl Observation {
     /// Reads the texts of `event` with the detector and keeps only what is safe to keep.
     pub fn from_event(
         key: SourceKey,
+        event: Event,
+        detector: &Detector,
+        phrases: &Signals,
+    ) -> Observation {
+        Observation::from_event_lent(key, event, None, detector, phrases)
+    }
+
+    /// [`Observation::from_event`] for an event whose chat text the reader lent instead of
+    /// copying it (`chat_text`, see [`crate::sources::Record::chat_text`]): when `Some` and
+    /// the event is a chat message, that is the text read (the event's own is empty).
+    pub fn from_event_lent(
+        key: SourceKey,
         mut event: Event,
+        chat_text: Option<&str>,
         detector: &Detector,
         phrases: &Signals,
     ) -> Observation {
@@ -132,7 +145,7 @@ impl Observation {
         };
         match &mut event.kind {
             EventKind::ChatMessage { text, message_id } => {
-                scan(TextField::Chat, text, &none);
+                scan(TextField::Chat, chat_text.unwrap_or(text), &none);
                 // Chat text is never kept, with or without findings (nor its buffer).
                 *text = String::new();
                 if let Some(id) = message_id {
@@ -233,6 +246,14 @@ impl Observation {
             && self.signals.is_empty()
             && !self.findings.is_empty()
             && self.findings.iter().all(|f| f.finding.is_weak_signal())
+    }
+
+    /// The meeting's key, borrowed from the event.
+    pub fn meeting_key_ref(&self) -> super::MeetingKeyRef<'_> {
+        super::MeetingKeyRef {
+            platform: self.event.platform,
+            id: &self.event.meeting,
+        }
     }
 
     pub fn meeting_key(&self) -> super::MeetingKey {

@@ -155,7 +155,8 @@ pub fn map_object(
     emit(Record {
         pos: raw.pos,
         identity,
-        items,
+        items: items.into(),
+        chat_text: None,
     })
 }
 

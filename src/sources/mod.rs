@@ -223,12 +223,20 @@ impl Identity<'_> {
     }
 }
 
+/// What a record gave: nearly always one item, held without an allocation of its own (a
+/// `Vec` cost a malloc and a free for every record).
+pub type Items = smallvec::SmallVec<[Item; 1]>;
+
 /// One record of an input file: where it was, what it is, what it gave.
 #[derive(Debug)]
 pub struct Record<'a> {
     pub pos: Position,
     pub identity: Identity<'a>,
-    pub items: Vec<Item>,
+    pub items: Items,
+    /// The text of the record's one event, a chat message, borrowed from the input: set only
+    /// by [`Adapter::read_lines_lending`], which then leaves the event's own `text` empty so
+    /// that the text is not copied. `None` everywhere else.
+    pub chat_text: Option<&'a str>,
 }
 
 impl<'a> Record<'a> {
@@ -237,7 +245,8 @@ impl<'a> Record<'a> {
         Record {
             pos,
             identity,
-            items: vec![item],
+            items: smallvec::smallvec![item],
+            chat_text: None,
         }
     }
 
@@ -271,6 +280,18 @@ pub trait Adapter: Send + Sync {
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
         self.read(input, emit)
+    }
+
+    /// Like [`Adapter::read_lines`], for a caller that reads a chat message's text from
+    /// [`Record::chat_text`] when it is set (the scan's observer): an adapter may then lend the
+    /// text from the input instead of copying it into the event, whose `text` it leaves empty.
+    /// Others read their lines as [`Adapter::read_lines`] does.
+    fn read_lines_lending(
+        &self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()> {
+        self.read_lines(input, emit)
     }
 
     /// The adapter's mapping of one JSON record, when it reads its records with the JSON

@@ -19,7 +19,7 @@ impl Adapter for Native {
         input: &mut dyn BufRead,
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
-        read_lines(LineReader::new(), input, emit)
+        read_lines(LineReader::new(), input, false, emit)
     }
 
     fn read_lines(
@@ -27,16 +27,28 @@ impl Adapter for Native {
         input: &mut dyn BufRead,
         emit: &mut dyn FnMut(Record<'_>) -> Flow,
     ) -> io::Result<()> {
-        read_lines(LineReader::continuing(), input, emit)
+        read_lines(LineReader::continuing(), input, false, emit)
+    }
+
+    fn read_lines_lending(
+        &self,
+        input: &mut dyn BufRead,
+        emit: &mut dyn FnMut(Record<'_>) -> Flow,
+    ) -> io::Result<()> {
+        read_lines(LineReader::continuing(), input, true, emit)
     }
 }
 
+/// Reads `input` line by line; with `lend`, a chat message's text is lent in
+/// [`Record::chat_text`] instead of copied ([`event::parse_line_lending`]).
 fn read_lines(
     mut lines: LineReader,
     input: &mut dyn BufRead,
+    lend: bool,
     emit: &mut dyn FnMut(Record<'_>) -> Flow,
 ) -> io::Result<()> {
     while let Some((pos, line)) = lines.next(input)? {
+        let mut chat_text = None;
         let (identity, item) = match line {
             Line::TooLong => (
                 Identity::Key(RecordKey::new(KEY_FAMILY, &[&pos.start.to_le_bytes()])),
@@ -52,7 +64,13 @@ fn read_lines(
                     )),
                 ),
                 Ok(text) => {
-                    let (parsed, compact) = event::parse_line_compact(text);
+                    let (parsed, compact) = if lend {
+                        let (parsed, compact, lent) = event::parse_line_lending(text);
+                        chat_text = lent;
+                        (parsed, compact)
+                    } else {
+                        event::parse_line_compact(text)
+                    };
                     let item = match parsed {
                         Ok(Parsed::Event(e)) => Item::Event(e),
                         Ok(Parsed::UnknownType(t)) => {
@@ -64,7 +82,9 @@ fn read_lines(
                 }
             },
         };
-        if emit(Record::one(pos, identity, item)).is_break() {
+        let mut record = Record::one(pos, identity, item);
+        record.chat_text = chat_text;
+        if emit(record).is_break() {
             break;
         }
     }

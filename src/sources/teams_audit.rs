@@ -175,7 +175,8 @@ impl JsonRecords for TeamsAudit {
         emit(Record {
             pos: raw.pos,
             identity,
-            items,
+            items: items.into(),
+            chat_text: None,
         })
     }
 }
@@ -373,7 +374,8 @@ impl TeamsAudit {
             if emit(Record {
                 pos,
                 identity,
-                items: out,
+                items: out.into(),
+                chat_text: None,
             })
             .is_break()
             {
