@@ -795,31 +795,24 @@ impl<'a> Pipeline<'a> {
     /// in key order), so that a commit holds them: a database file's meetings must outlive a
     /// killed scan. They stay in memory, for judging.
     fn write_unwritten(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
-        let mut keys: Vec<&MeetingKey> = self
+        let mut keys: Vec<MeetingKey> = self
             .cache
             .iter()
             .filter(|(_, c)| c.unwritten)
-            .map(|(k, _)| k)
+            .map(|(k, _)| k.clone())
             .collect();
-        if keys.is_empty() {
-            return Ok(());
-        }
         keys.sort();
-        let mut keys: Vec<MeetingKey> = keys.into_iter().cloned().collect();
         // In groups, so that the encoded chunks are not all held at once.
-        while !keys.is_empty() {
-            let rest = keys.split_off(keys.len().min(JUDGE_GROUP));
-            let group = std::mem::replace(&mut keys, rest);
+        for group in keys.chunks(JUDGE_GROUP) {
             let cache = &self.cache;
-            let encoded = crate::work::map_ordered(group, self.threads, |k| {
-                let bodies = encode_pieces(&cache[&k].observations);
-                (k, bodies)
+            let encoded = crate::work::map_ordered(group.iter().collect(), self.threads, |k| {
+                encode_pieces(&cache[k].observations)
             });
-            for (key, bodies) in encoded {
+            for (key, bodies) in group.iter().zip(encoded) {
                 for body in &bodies {
-                    tx.append_encoded(&key, body)?;
+                    tx.append_encoded(key, body)?;
                 }
-                if let Some(c) = self.cache.get_mut(&key) {
+                if let Some(c) = self.cache.get_mut(key) {
                     c.chunks = bodies.len();
                     c.unwritten = false;
                 }

@@ -805,7 +805,6 @@ const ALL_FORMATS: ScanFormats = ScanFormats {
     max_year: u32::MAX,
 };
 
-/// Every letter and digit replaced by `*`; separators and spaces kept.
 /// The keyed hash of `parts`, one after the other.
 fn hash_parts(key: &HashKey, parts: &[&[u8]]) -> String {
     let data: Vec<u8> = parts.concat();
@@ -817,6 +816,7 @@ fn term_hash(key: &HashKey, term: &str) -> String {
     hash_parts(key, &[b"term:", term.as_bytes()])
 }
 
+/// Every letter and digit replaced by `*`; separators and spaces kept.
 fn redact(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_alphanumeric() { '*' } else { c })

@@ -395,10 +395,8 @@ pub fn parse_line(line: &str) -> Result<Parsed, LineError> {
 /// known for a line the hand-written reader (`fast.rs`) takes, nearly every well-formed line;
 /// `false` otherwise, which only means that the key looks for blanks.
 pub fn parse_line_compact(line: &str) -> (Result<Parsed, LineError>, bool) {
-    match fast::read(line, false) {
-        Some(f) => (Ok(Parsed::Event(Box::new(f.event))), f.compact),
-        None => (parse_line_serde(line), false),
-    }
+    let (parsed, compact, _) = parse_line_with(line, false);
+    (parsed, compact)
 }
 
 /// [`parse_line_compact`], lending a chat message's text instead of copying it: when the
@@ -407,7 +405,12 @@ pub fn parse_line_compact(line: &str) -> (Result<Parsed, LineError>, bool) {
 /// (the scan's observer, see [`crate::sources::Record::chat_text`]); `None` for a text with
 /// an escape and for every line the hand-written reader leaves to serde.
 pub fn parse_line_lending(line: &str) -> (Result<Parsed, LineError>, bool, Option<&str>) {
-    match fast::read(line, true) {
+    parse_line_with(line, true)
+}
+
+/// [`parse_line_lending`] when `lend`, else [`parse_line_compact`] (and no text lent).
+fn parse_line_with(line: &str, lend: bool) -> (Result<Parsed, LineError>, bool, Option<&str>) {
+    match fast::read(line, lend) {
         Some(f) => (Ok(Parsed::Event(Box::new(f.event))), f.compact, f.chat_text),
         None => (parse_line_serde(line), false, None),
     }

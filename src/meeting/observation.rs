@@ -257,10 +257,7 @@ impl Observation {
     }
 
     pub fn meeting_key(&self) -> super::MeetingKey {
-        super::MeetingKey {
-            platform: self.event.platform,
-            id: self.event.meeting.clone(),
-        }
+        self.meeting_key_ref().to_owned_key()
     }
 }
 

@@ -88,7 +88,7 @@ impl HashSet64 {
         if self.dir.is_empty() {
             return None;
         }
-        Some(hash.checked_shr(self.shift).unwrap_or(0) as usize)
+        Some(top_bits(hash, self.shift))
     }
 
     /// Empties the set and gives its memory back (the service starts a new run every batch).
@@ -138,7 +138,7 @@ impl HashSet64 {
         let mut dir = Vec::with_capacity(buckets + 1);
         let mut i = 0;
         for b in 0..buckets {
-            while i < n && (self.sorted[i].checked_shr(self.shift).unwrap_or(0) as usize) < b {
+            while i < n && top_bits(self.sorted[i], self.shift) < b {
                 i += 1;
             }
             dir.push(i as u32);
@@ -146,6 +146,11 @@ impl HashSet64 {
         dir.push(n as u32);
         self.dir = dir;
     }
+}
+
+/// `hash`'s directory entry: its bits above `shift` (none, entry 0, when `shift` is 64).
+fn top_bits(hash: u64, shift: u32) -> usize {
+    hash.checked_shr(shift).unwrap_or(0) as usize
 }
 
 #[cfg(test)]
