@@ -466,7 +466,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         .map_err(|e| SetupError(format!("config {}: {e}", config.origin)))?;
     let store = match &args.db {
         Some(path) => {
-            let store = Store::open(path).map_err(|e| SetupError(e.to_string()))?;
+            let mut store = Store::open(path).map_err(|e| SetupError(e.to_string()))?;
             store
                 .set_bulk_writes()
                 .map_err(|e| SetupError(e.to_string()))?;

@@ -489,7 +489,7 @@ fn a_run_remembers_incident_hashes_only_for_a_store_that_had_incidents() {
 
 /// A database file opened as a batch scan opens it ([`Store::set_bulk_writes`]).
 fn bulk_store(dir: &Path, name: &str) -> Store {
-    let store = Store::open(&dir.join(name)).unwrap();
+    let mut store = Store::open(&dir.join(name)).unwrap();
     store.set_bulk_writes().unwrap();
     store
 }

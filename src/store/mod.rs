@@ -13,6 +13,7 @@
 //! Only redacted data is ever written here: observations (no chat text, findings as redacted
 //! form and keyed hash) and incidents built from them. Source keys are hashes.
 
+mod checkpoint;
 mod codec;
 mod files;
 mod inbox;
@@ -71,6 +72,10 @@ pub enum StoreError {
 
 /// The database.
 pub struct Store {
+    /// For a batch scan into a file ([`Store::set_bulk_writes`]). Declared before `conn`, so
+    /// that its thread stops and its connection closes first: the last connection to close
+    /// copies what is left of the log and removes it.
+    checkpointer: Option<checkpoint::Checkpointer>,
     conn: Connection,
     path: PathBuf,
     /// In memory or in a temporary file: nothing of it outlives the process.
@@ -105,6 +110,7 @@ impl Store {
         .map_err(open_err)?;
         conn.busy_timeout(BUSY_WAIT).map_err(open_err)?;
         let mut store = Store {
+            checkpointer: None,
             conn,
             path: path.to_path_buf(),
             ephemeral: false,
@@ -186,6 +192,7 @@ impl Store {
         .map_err(open_err)?;
         conn.busy_timeout(BUSY_WAIT).map_err(open_err)?;
         let mut store = Store {
+            checkpointer: None,
             conn,
             path: path.to_path_buf(),
             ephemeral: false,
@@ -235,6 +242,7 @@ impl Store {
             cause,
         })?;
         let mut store = Store {
+            checkpointer: None,
             conn,
             path,
             ephemeral: true,
@@ -258,6 +266,7 @@ impl Store {
         conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
             .map_err(open_err)?;
         let mut store = Store {
+            checkpointer: None,
             conn,
             path,
             ephemeral: true,
@@ -267,15 +276,21 @@ impl Store {
         Ok(store)
     }
 
-    /// For a batch scan into a database file: lets the write-ahead log grow to 64 MiB before
-    /// it is copied into the database (`wal_autocheckpoint`, 1,000 pages by default), so that
-    /// a page the scan changes in every batch (an index's) is copied and synced once per 64 MiB
-    /// of log rather than once per 4 MiB. Commits stay as safe as before; closing the store
-    /// copies the rest and removes the log.
-    pub fn set_bulk_writes(&self) -> Result<(), StoreError> {
+    /// For a batch scan into a database file: checkpoints run on a thread of their own after
+    /// each commit ([`checkpoint`]), so that copying the log into the database and syncing it
+    /// overlap the scan instead of holding up the commit that crosses the limit. The
+    /// committing connection still checkpoints, as a safety net, once the log holds 64 MiB
+    /// (`wal_autocheckpoint`, 1,000 pages by default: a page the scan changes in every batch,
+    /// an index's, is copied once per 64 MiB of log rather than once per 4 MiB). Commits stay
+    /// as safe as before; closing the store copies the rest and removes the log.
+    pub fn set_bulk_writes(&mut self) -> Result<(), StoreError> {
         self.conn
             .execute_batch("PRAGMA wal_autocheckpoint = 16384;")
             .map_err(sql_error(&self.path))?;
+        if self.checkpointer.is_none() && !self.ephemeral {
+            self.checkpointer =
+                Some(checkpoint::Checkpointer::start(&self.path).map_err(sql_error(&self.path))?);
+        }
         Ok(())
     }
 
@@ -351,6 +366,7 @@ impl Store {
         Ok(Tx {
             tx,
             path: &self.path,
+            checkpointer: self.checkpointer.as_ref(),
             seq: std::cell::Cell::new(None),
         })
     }
@@ -361,6 +377,8 @@ impl Store {
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
     path: &'a Path,
+    /// Told of each commit ([`Store::set_bulk_writes`]).
+    checkpointer: Option<&'a checkpoint::Checkpointer>,
     /// The chunk sequence: read at the first chunk written, written back at commit.
     seq: std::cell::Cell<Option<(i64, bool)>>,
 }
@@ -370,7 +388,11 @@ impl Tx<'_> {
     pub fn commit(self) -> Result<(), StoreError> {
         self.write_seq()?;
         let sql = sql_error(self.path);
-        self.tx.commit().map_err(sql)
+        self.tx.commit().map_err(sql)?;
+        if let Some(c) = self.checkpointer {
+            c.committed();
+        }
+        Ok(())
     }
 
     fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {

@@ -953,3 +953,49 @@ fn own_tenants_and_the_meetings_that_name_them_are_kept_and_pruned() {
     assert_eq!(tx.prune_meetings(100, 10).unwrap(), 1);
     assert_eq!(tx.meetings_of_tenant(own).unwrap(), [key("chat-b")]);
 }
+
+/// A batch scan's store ([`Store::set_bulk_writes`]) copies its log into the database on a
+/// thread of its own, after each commit: the committing connection alone would not until the
+/// log holds 64 MiB. Closing it leaves no log behind, and everything committed is there.
+#[test]
+fn bulk_writes_are_checkpointed_in_the_background_and_closing_leaves_no_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bulk.sqlite");
+    let wal = dir.path().join("bulk.sqlite-wal");
+    let body = vec![7u8; 64 * 1024];
+    {
+        let mut store = Store::open(&path).unwrap();
+        store.set_bulk_writes().unwrap();
+        let before = std::fs::metadata(&path).unwrap().len();
+        // 4 MiB in four commits: well under the committing connection's own limit.
+        for c in 0..4 {
+            let tx = store.transaction().unwrap();
+            for m in 0..16 {
+                tx.append_encoded(&key(&format!("m{c}-{m}")), &body)
+                    .unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::fs::metadata(&path).unwrap().len() < before + 4 * 1024 * 1024 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the log was not copied into the database: {} bytes, log {} bytes",
+                std::fs::metadata(&path).unwrap().len(),
+                std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    assert!(!wal.exists(), "the log outlived the store");
+    let store = Store::open(&path).unwrap();
+    let tx = store.transaction().unwrap();
+    for c in 0..4 {
+        for m in 0..16 {
+            assert_eq!(
+                tx.chunk_bodies(&key(&format!("m{c}-{m}"))).unwrap(),
+                vec![body.clone()]
+            );
+        }
+    }
+}
