@@ -809,12 +809,8 @@ impl<'a> Pipeline<'a> {
                 encode_pieces(&cache[k].observations)
             });
             for (key, bodies) in group.iter().zip(encoded) {
-                for body in &bodies {
-                    tx.append_encoded(key, body)?;
-                }
                 if let Some(c) = self.cache.get_mut(key) {
-                    c.chunks = bodies.len();
-                    c.unwritten = false;
+                    c.write(tx, key, &bodies)?;
                 }
             }
         }
@@ -835,11 +831,8 @@ impl<'a> Pipeline<'a> {
         };
         let unmarked = c.held_unmarked(self.marks_at_commit);
         if c.unwritten {
-            for body in encode_pieces(&c.observations) {
-                tx.append_encoded(key, &body)?;
-            }
-            c.chunks = pieces(c.observations.len());
-            c.unwritten = false;
+            let bodies = encode_pieces(&c.observations);
+            c.write(tx, key, &bodies)?;
         }
         if pending && unmarked {
             tx.mark_pending(key, DUE_NOW)?;
@@ -1251,6 +1244,23 @@ impl CacheEntry {
     /// one not marked yet.
     fn held_unmarked(&self, marks_at_commit: bool) -> bool {
         !self.marked && (self.unwritten || marks_at_commit)
+    }
+
+    /// Writes the meeting's observations, held in memory only until now, as `bodies` (what
+    /// [`encode_pieces`] made of them, on whichever thread): it is then kept in that many
+    /// chunks.
+    fn write(
+        &mut self,
+        tx: &Tx<'_>,
+        key: &MeetingKey,
+        bodies: &[Vec<u8>],
+    ) -> Result<(), StoreError> {
+        for body in bodies {
+            tx.append_encoded(key, body)?;
+        }
+        self.chunks = bodies.len();
+        self.unwritten = false;
+        Ok(())
     }
 
     /// Leaves out the chat messages the meeting does not need ([`crate::meeting::chat`]).
