@@ -401,6 +401,61 @@ impl Tx<'_> {
     }
 }
 
+/// Rows of [`Store::run_changes`] decoded at a time on the decoding thread.
+pub(super) const DECODE_RUN: usize = 256;
+
+/// A row of [`Store::run_changes`] as read: the incident's body still to decode.
+struct ChangedRow {
+    body: String,
+    withdrawn: bool,
+    /// The incident's first change in the run, `change:severity_from` (`None`: `new`).
+    first: Option<String>,
+    status: Option<StatusRecord>,
+}
+
+/// A row of [`Store::run_changes`] with its incident decoded (or why it could not be).
+type Decoded = Result<(Incident, ChangedRow), StoreError>;
+
+impl ChangedRow {
+    fn decode(mut self, path: &std::path::Path) -> Decoded {
+        let incident: Incident =
+            serde_json::from_str(&self.body).map_err(|e| StoreError::Corrupt {
+                path: path.to_path_buf(),
+                reason: decode_error(&e),
+            })?;
+        self.body = String::new();
+        Ok((incident, self))
+    }
+}
+
+/// What a run changed of one incident, net: the incident before the run (absent for a first
+/// `new`, else at the first change's `from`) against after it; `None` when that is no change.
+fn net_change((incident, row): (Incident, ChangedRow)) -> Option<StoredIncident> {
+    let (change, from) = row
+        .first
+        .as_deref()
+        .and_then(|c| c.split_once(':'))
+        .unwrap_or(("new", ""));
+    let before = match change {
+        "new" => None,
+        _ => Severity::from_name(from),
+    };
+    let after = (!row.withdrawn).then_some(incident.severity);
+    let last_change = match (before, after) {
+        (None, None) => return None,
+        (None, Some(_)) => Outcome::New,
+        (Some(_), None) => Outcome::Withdrawn,
+        (Some(f), Some(t)) if f < t => Outcome::Raised { from: f },
+        (Some(f), Some(t)) if f > t => Outcome::Lowered { from: f },
+        (Some(_), Some(_)) => return None,
+    };
+    Some(StoredIncident {
+        incident,
+        last_change,
+        status: row.status,
+    })
+}
+
 impl Store {
     /// What run `run` changed, net (the incident before the run against after it), oldest
     /// first, one at a time: an incident raised then withdrawn in the same run is not listed.
@@ -439,46 +494,64 @@ impl Store {
             .map_err(self.sql())?;
         let rows = st
             .query_map([run], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, bool>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    status_columns(r, 3)?,
-                ))
+                Ok(ChangedRow {
+                    body: r.get(0)?,
+                    withdrawn: r.get(1)?,
+                    first: r.get(2)?,
+                    status: status_columns(r, 3)?,
+                })
             })
             .map_err(self.sql())?;
-        for row in rows {
-            let (body, withdrawn, first, status) = row.map_err(self.sql())?;
-            let incident: Incident =
-                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-                    path: self.path.clone(),
-                    reason: decode_error(&e),
-                })?;
-            let (change, from) = first
-                .as_deref()
-                .and_then(|c| c.split_once(':'))
-                .unwrap_or(("new", ""));
-            // Before the run: absent for a first `new`, else at the first change's `from`.
-            let before = match change {
-                "new" => None,
-                _ => Severity::from_name(from),
-            };
-            let after = (!withdrawn).then_some(incident.severity);
-            let last_change = match (before, after) {
-                (None, None) => continue,
-                (None, Some(_)) => Outcome::New,
-                (Some(_), None) => Outcome::Withdrawn,
-                (Some(f), Some(t)) if f < t => Outcome::Raised { from: f },
-                (Some(f), Some(t)) if f > t => Outcome::Lowered { from: f },
-                (Some(_), Some(_)) => continue,
-            };
-            each(StoredIncident {
-                incident,
-                last_change,
-                status,
+        // The rows are read here (the connection's thread) and their bodies decoded on another
+        // thread, a run of them at a time, so that decoding overlaps reading the next run and
+        // `each` (which prints): a long scan's list is written in a fraction of the time. At
+        // most two runs are on their way at once, so memory does not grow with the list.
+        let path = &self.path;
+        std::thread::scope(|s| {
+            let (rows_tx, rows_rx) = std::sync::mpsc::sync_channel::<Vec<ChangedRow>>(2);
+            let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(2);
+            s.spawn(move || {
+                for run in rows_rx {
+                    let decoded = run.into_iter().map(|r| r.decode(path)).collect();
+                    if done_tx.send(decoded).is_err() {
+                        break;
+                    }
+                }
             });
-        }
-        Ok(())
+            let mut on_the_way = 0usize;
+            let mut take = |on_the_way: &mut usize| -> Result<(), StoreError> {
+                *on_the_way -= 1;
+                // The decoding thread stops only when the rows stop (or it panicked: the
+                // scope passes that on).
+                for decoded in done_rx.recv().unwrap_or_default() {
+                    if let Some(s) = net_change(decoded?) {
+                        each(s);
+                    }
+                }
+                Ok(())
+            };
+            let mut run = Vec::with_capacity(DECODE_RUN);
+            for row in rows {
+                run.push(row.map_err(self.sql())?);
+                if run.len() == DECODE_RUN {
+                    let _ =
+                        rows_tx.send(std::mem::replace(&mut run, Vec::with_capacity(DECODE_RUN)));
+                    on_the_way += 1;
+                    if on_the_way == 2 {
+                        take(&mut on_the_way)?;
+                    }
+                }
+            }
+            if !run.is_empty() {
+                let _ = rows_tx.send(run);
+                on_the_way += 1;
+            }
+            drop(rows_tx);
+            while on_the_way > 0 {
+                take(&mut on_the_way)?;
+            }
+            Ok(())
+        })
     }
 
     /// The current incidents, oldest first (by the time of their triggering event).

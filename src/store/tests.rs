@@ -999,3 +999,88 @@ fn bulk_writes_are_checkpointed_in_the_background_and_closing_leaves_no_log() {
         }
     }
 }
+
+/// What two runs changed, net, listed in time order across more rows than the list decodes
+/// at a time (on its own thread), the same from a store for one run (without the indexes only
+/// a lasting database needs) as from a database file.
+#[test]
+fn run_changes_are_net_and_in_time_order_whatever_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Store::open(&dir.path().join("m.sqlite")).unwrap();
+    let memory = Store::in_memory().unwrap();
+    let n = 3 * super::incidents::DECODE_RUN + 17;
+    let at = |i: usize, s: Severity| {
+        let mut inc = incident(s);
+        inc.id = format!("i{i:04}");
+        // Not in id order: the list is by time.
+        let t = "2024-01-01T00:00:00Z".parse::<Timestamp>().unwrap();
+        inc.time = t + jiff::SignedDuration::from_secs(((i * 7919) % n) as i64);
+        inc
+    };
+    let list = |store: &Store, run: i64| {
+        let mut out = Vec::new();
+        store
+            .run_changes(run, &mut |s| {
+                out.push((s.incident.id, s.incident.time, s.last_change))
+            })
+            .unwrap();
+        out
+    };
+    let mut lists = Vec::new();
+    for store in [&file, &memory] {
+        let now = Timestamp::now();
+        let tx = store.transaction().unwrap();
+        let first = tx.start_run().unwrap();
+        for i in 0..n {
+            tx.record_incident(&at(i, Severity::Medium), now, first)
+                .unwrap();
+        }
+        tx.commit().unwrap();
+        let one = list(store, first);
+        assert_eq!(one.len(), n);
+        assert!(one.iter().all(|(_, _, c)| *c == Outcome::New));
+        assert!(one.windows(2).all(|w| w[0].1 <= w[1].1));
+
+        let tx = store.transaction().unwrap();
+        let second = tx.start_run().unwrap();
+        for i in 0..n {
+            match i % 4 {
+                // Raised.
+                0 => drop(
+                    tx.record_incident(&at(i, Severity::High), now, second)
+                        .unwrap(),
+                ),
+                // Withdrawn.
+                1 => tx
+                    .withdraw_incident(&at(i, Severity::Medium), now, second)
+                    .unwrap(),
+                // Raised, then lowered back: no change, net.
+                2 => {
+                    tx.record_incident(&at(i, Severity::Critical), now, second)
+                        .unwrap();
+                    tx.record_incident(&at(i, Severity::Medium), now, second)
+                        .unwrap();
+                }
+                // Untouched.
+                _ => {}
+            }
+        }
+        tx.commit().unwrap();
+        let two = list(store, second);
+        let want: usize = (0..n).filter(|i| i % 4 < 2).count();
+        assert_eq!(two.len(), want);
+        for (id, _, change) in &two {
+            let i: usize = id[1..].parse().unwrap();
+            let expected = match i % 4 {
+                0 => Outcome::Raised {
+                    from: Severity::Medium,
+                },
+                _ => Outcome::Withdrawn,
+            };
+            assert_eq!(*change, expected, "{id}");
+        }
+        assert!(two.windows(2).all(|w| w[0].1 <= w[1].1));
+        lists.push((one, two));
+    }
+    assert_eq!(lists[0], lists[1]);
+}
