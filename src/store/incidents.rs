@@ -179,12 +179,11 @@ impl Tx<'_> {
     ) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(
-                "INSERT INTO incident_history (incident, at, severity_from, severity_to, change, run)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO incident_history (incident_num, at, severity_from, severity_to,
+                     change, run)
+                 SELECT num, ?2, ?3, ?4, ?5, ?6 FROM incidents WHERE id = ?1",
             )
-            .and_then(|mut st| {
-                st.execute(params![id, at, from, to.as_str(), change.as_str(), run])
-            })
+            .and_then(|mut st| st.execute(params![id, at, from, to.as_str(), change.as_str(), run]))
             .map_err(self.sql())?;
         Ok(())
     }
@@ -257,16 +256,17 @@ impl Tx<'_> {
     /// many were deleted.
     pub fn prune_incidents(&self, before: Timestamp) -> Result<u64, StoreError> {
         let cutoff = before.as_second();
-        for table in [
-            "incident_history",
-            "incident_status",
-            "incident_status_history",
+        // The history is filed under the incident's number, the workflow under its id.
+        for (table, column, key) in [
+            ("incident_history", "incident_num", "num"),
+            ("incident_status", "incident", "id"),
+            ("incident_status_history", "incident", "id"),
         ] {
             self.tx
                 .execute(
                     &format!(
-                        "DELETE FROM {table} WHERE incident IN
-                             (SELECT id FROM incidents WHERE unixepoch(last_changed) < ?1)"
+                        "DELETE FROM {table} WHERE {column} IN
+                             (SELECT {key} FROM incidents WHERE unixepoch(last_changed) < ?1)"
                     ),
                     [cutoff],
                 )
@@ -329,7 +329,10 @@ impl Tx<'_> {
     pub fn first_recorded(&self, id: &str) -> Result<Option<Timestamp>, StoreError> {
         let at: Option<String> = self
             .tx
-            .prepare_cached("SELECT MIN(at) FROM incident_history WHERE incident = ?1")
+            .prepare_cached(
+                "SELECT MIN(h.at) FROM incident_history h JOIN incidents i ON h.incident_num = i.num
+                 WHERE i.id = ?1",
+            )
             .and_then(|mut st| st.query_row([id], |r| r.get(0)))
             .map_err(self.sql())?;
         Ok(at.and_then(|a| a.parse().ok()))
@@ -376,7 +379,7 @@ impl Tx<'_> {
             .tx
             .prepare_cached(
                 "SELECT COALESCE(change, ''), severity_from, severity_to FROM incident_history
-                 WHERE incident = ?1 ORDER BY rowid",
+                 WHERE incident_num = (SELECT num FROM incidents WHERE id = ?1) ORDER BY rowid",
             )
             .map_err(self.sql())?;
         let rows = st
@@ -478,7 +481,7 @@ impl Store {
             .map_err(self.sql())?;
         let first = if earlier {
             "(SELECT h.change || ':' || COALESCE(h.severity_from, '') FROM incident_history h
-              WHERE h.incident = i.id AND h.run = ?1 ORDER BY h.rowid LIMIT 1)"
+              WHERE h.incident_num = i.num AND h.run = ?1 ORDER BY h.rowid LIMIT 1)"
         } else {
             "NULL"
         };
@@ -572,7 +575,7 @@ impl Store {
             .prepare(
                 "SELECT i.body,
                      (SELECT h.change || ':' || COALESCE(h.severity_from, '') FROM incident_history h
-                      WHERE h.incident = i.id ORDER BY h.rowid DESC LIMIT 1),
+                      WHERE h.incident_num = i.num ORDER BY h.rowid DESC LIMIT 1),
                      s.status, s.reason, s.by_name, s.at, s.note
                  FROM incidents i LEFT JOIN incident_status s ON s.incident = i.id
                  WHERE i.withdrawn IS NULL AND (?1 IS NULL OR i.time_us >= ?1)

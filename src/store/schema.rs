@@ -232,4 +232,58 @@ pub const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (tenant, platform, meeting)
      ) WITHOUT ROWID;
      CREATE INDEX meeting_tenants_meeting ON meeting_tenants (platform, meeting);",
+    // 11: incidents numbered in the order they were first recorded (`num`, an explicit
+    // INTEGER PRIMARY KEY, so that VACUUM keeps the numbers), and their history filed under
+    // that number instead of the text id: a new incident's history rows go at the end of the
+    // history's index, where the id, a hash, put them anywhere (with `--db` a long batch scan
+    // paid a page-cache miss for most of them once the index outgrew the cache). The rows keep
+    // their order (rowid), so an incident's first change in a run is still its lowest row.
+    // Columns and indexes are otherwise those of version 10.
+    "CREATE TABLE incidents_v11 (
+         num             INTEGER PRIMARY KEY,
+         id              TEXT NOT NULL UNIQUE,
+         rule            TEXT NOT NULL,
+         severity        TEXT NOT NULL,
+         platform        TEXT NOT NULL,
+         meeting         TEXT NOT NULL,
+         time            TEXT NOT NULL,
+         actor           TEXT NOT NULL,
+         profile         TEXT NOT NULL,
+         routine_file    TEXT NOT NULL,
+         routine_section TEXT NOT NULL,
+         summary         TEXT NOT NULL,
+         body            TEXT NOT NULL,
+         first_seen      TEXT NOT NULL,
+         last_changed    TEXT NOT NULL,
+         withdrawn       TEXT,
+         time_us         INTEGER,
+         changed_run     INTEGER
+     );
+     INSERT INTO incidents_v11 (num, id, rule, severity, platform, meeting, time, actor,
+         profile, routine_file, routine_section, summary, body, first_seen, last_changed,
+         withdrawn, time_us, changed_run)
+     SELECT rowid, id, rule, severity, platform, meeting, time, actor, profile, routine_file,
+         routine_section, summary, body, first_seen, last_changed, withdrawn, time_us,
+         changed_run
+     FROM incidents ORDER BY rowid;
+     CREATE TABLE incident_history_v11 (
+         incident_num  INTEGER NOT NULL,
+         at            TEXT NOT NULL,
+         severity_from TEXT,
+         severity_to   TEXT NOT NULL,
+         change        TEXT,
+         run           INTEGER
+     );
+     INSERT INTO incident_history_v11 (rowid, incident_num, at, severity_from, severity_to,
+         change, run)
+     SELECT h.rowid, i.num, h.at, h.severity_from, h.severity_to, h.change, h.run
+     FROM incident_history h JOIN incidents_v11 i ON i.id = h.incident ORDER BY h.rowid;
+     DROP TABLE incident_history;
+     DROP TABLE incidents;
+     ALTER TABLE incidents_v11 RENAME TO incidents;
+     ALTER TABLE incident_history_v11 RENAME TO incident_history;
+     CREATE INDEX incidents_meeting ON incidents (platform, meeting);
+     CREATE INDEX incidents_changed_run ON incidents (changed_run, time_us, id);
+     CREATE INDEX incidents_time ON incidents (time_us, id);
+     CREATE INDEX incident_history_incident ON incident_history (incident_num, run);",
 ];

@@ -1084,3 +1084,158 @@ fn run_changes_are_net_and_in_time_order_whatever_the_store() {
     }
     assert_eq!(lists[0], lists[1]);
 }
+
+/// A version-10 database (incidents keyed by their text id, the history filed under it) is
+/// brought to version 11 in place: each incident keeps its place in the order it was first
+/// recorded as its number, the history its rows, their order and what they say, and the store
+/// works on from there.
+#[test]
+fn a_version_10_database_keeps_its_incidents_and_their_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v10.sqlite");
+    let conn = Connection::open(&path).unwrap();
+    for m in &MIGRATIONS[..10] {
+        conn.execute_batch(m).unwrap();
+    }
+    conn.pragma_update(None, "user_version", 10).unwrap();
+    // First recorded in the order zz, aa, mm (not the ids' order).
+    for (rowid, id, sev, t, changed_run) in [
+        (1, "zz", Severity::Low, "2024-01-03T00:00:00Z", 1),
+        (2, "aa", Severity::High, "2024-01-01T00:00:00Z", 2),
+        (3, "mm", Severity::Medium, "2024-01-02T00:00:00Z", 2),
+    ] {
+        let mut inc = incident(sev);
+        inc.id = id.into();
+        inc.time = t.parse().unwrap();
+        let body = serde_json::to_string(&inc).unwrap();
+        let time_us = inc.time.as_microsecond();
+        conn.execute(
+            "INSERT INTO incidents (rowid, id, rule, severity, platform, meeting, time, actor,
+                 profile, routine_file, routine_section, summary, body, first_seen,
+                 last_changed, withdrawn, time_us, changed_run)
+             VALUES (?1, ?2, 'recording-video', ?3, 'teams', 'm', ?4, '{}', 'halland', 'f',
+                 's', 'x', ?5, '2024-02-01T00:00:00Z', '2024-02-02T00:00:00Z', NULL, ?6, ?7)",
+            rusqlite::params![rowid, id, sev.as_str(), t, body, time_us, changed_run],
+        )
+        .unwrap();
+    }
+    for (id, at, from, to, change, run) in [
+        ("zz", "2024-02-01T00:00:00Z", None, "low", "new", 1),
+        ("aa", "2024-02-01T00:00:01Z", None, "medium", "new", 1),
+        ("mm", "2024-02-01T00:00:02Z", None, "medium", "new", 2),
+        (
+            "aa",
+            "2024-02-02T00:00:00Z",
+            Some("medium"),
+            "high",
+            "raised",
+            2,
+        ),
+    ] {
+        conn.execute(
+            "INSERT INTO incident_history (incident, at, severity_from, severity_to, change, run)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![id, at, from, to, change, run],
+        )
+        .unwrap();
+    }
+    conn.execute("INSERT INTO meta (key, value) VALUES ('run', 2)", [])
+        .unwrap();
+    drop(conn);
+
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 11);
+    let conn = Connection::open(&path).unwrap();
+    let order: Vec<String> = conn
+        .prepare("SELECT id FROM incidents ORDER BY num")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(order, ["zz", "aa", "mm"]);
+    drop(conn);
+    let history = |id: &str| -> Vec<String> {
+        store
+            .incident_history(id)
+            .unwrap()
+            .into_iter()
+            .map(|(c, from, to)| format!("{c} {from:?} {to}"))
+            .collect()
+    };
+    assert_eq!(
+        history("aa"),
+        ["new None medium", "raised Some(Medium) high"]
+    );
+    assert_eq!(history("zz"), ["new None low"]);
+    // Run 2, net: aa raised from medium (its first change in the run), mm new; zz untouched.
+    let mut changed = Vec::new();
+    store
+        .run_changes(2, &mut |s| changed.push((s.incident.id, s.last_change)))
+        .unwrap();
+    assert_eq!(
+        changed,
+        [
+            (
+                "aa".to_string(),
+                Outcome::Raised {
+                    from: Severity::Medium
+                }
+            ),
+            ("mm".to_string(), Outcome::New),
+        ]
+    );
+    let tx = store.read_transaction().unwrap();
+    assert_eq!(
+        tx.first_recorded("aa").unwrap(),
+        Some("2024-02-01T00:00:01Z".parse().unwrap())
+    );
+    drop(tx);
+
+    // It goes on: a change is filed under the incident's number, a new incident numbered next.
+    let now: Timestamp = "2024-03-01T00:00:00Z".parse().unwrap();
+    let tx = store.transaction().unwrap();
+    let run = tx.start_run().unwrap();
+    assert_eq!(run, 3);
+    let mut mm = incident(Severity::Critical);
+    mm.id = "mm".into();
+    mm.time = "2024-01-02T00:00:00Z".parse().unwrap();
+    tx.record_incident(&mm, now, run).unwrap();
+    let mut bb = incident(Severity::Info);
+    bb.id = "bb".into();
+    tx.record_incident(&bb, now, run).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(
+        history("mm"),
+        ["new None medium", "raised Some(Medium) critical"]
+    );
+    assert_eq!(history("bb"), ["new None info"]);
+    let conn = Connection::open(&path).unwrap();
+    let bb_num: i64 = conn
+        .query_row("SELECT num FROM incidents WHERE id = 'bb'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(bb_num, 4);
+    drop(conn);
+
+    // Pruning takes an incident's history with it, by number.
+    let tx = store.transaction().unwrap();
+    let pruned = tx
+        .prune_incidents("2024-02-15T00:00:00Z".parse().unwrap())
+        .unwrap();
+    tx.commit().unwrap();
+    assert_eq!(pruned, 2, "zz and aa, last changed 2024-02-02");
+    assert!(history("aa").is_empty());
+    assert_eq!(history("mm").len(), 2);
+    let conn = Connection::open(&path).unwrap();
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM incident_history h
+             WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.num = h.incident_num)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
+}
