@@ -64,14 +64,23 @@ fn migrates_a_new_file_and_reopens_it() {
     assert_eq!(mode, 0o600, "the database is readable by its owner only");
 }
 
+/// A database file as version `version` of the schema left it (its first `version`
+/// migrations), for the tests that bring an old database up to date.
+fn database_at(path: &std::path::Path, version: usize) -> Connection {
+    let conn = Connection::open(path).unwrap();
+    for m in &MIGRATIONS[..version] {
+        conn.execute_batch(m).unwrap();
+    }
+    conn.pragma_update(None, "user_version", version as i64)
+        .unwrap();
+    conn
+}
+
 #[test]
 fn a_schema_2_database_keeps_its_incidents() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.sqlite");
-    let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(MIGRATIONS[0]).unwrap();
-    conn.execute_batch(MIGRATIONS[1]).unwrap();
-    conn.pragma_update(None, "user_version", 2).unwrap();
+    let conn = database_at(&path, 2);
     let body = serde_json::to_string(&incident(Severity::High)).unwrap();
     conn.execute(
         "INSERT INTO incidents VALUES ('abc', 'recording-video', 'high', 'teams', 'm',
@@ -832,13 +841,9 @@ fn outbox_rows_of_schema_6_become_mail_and_each_channel_is_its_own() {
     let path = dir.path().join("old.sqlite");
     {
         // A database as schema 6 left it, with one mail alert not yet sent.
-        let c = Connection::open(&path).unwrap();
-        for m in &MIGRATIONS[..6] {
-            c.execute_batch(m).unwrap();
-        }
+        let c = database_at(&path, 6);
         c.execute_batch(
-            "PRAGMA user_version = 6;
-             INSERT INTO outbox (id, incident, recipient, role, severity, immediate, grp, state,
+            "INSERT INTO outbox (id, incident, recipient, role, severity, immediate, grp, state,
                  attempts, created_us, next_us)
              VALUES ('a1', 'abc', 'chef@region.se', 'manager', 'high', 1, 'g', 'pending', 0, 1, 1);",
         )
@@ -1093,11 +1098,7 @@ fn run_changes_are_net_and_in_time_order_whatever_the_store() {
 fn a_version_10_database_keeps_its_incidents_and_their_history() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v10.sqlite");
-    let conn = Connection::open(&path).unwrap();
-    for m in &MIGRATIONS[..10] {
-        conn.execute_batch(m).unwrap();
-    }
-    conn.pragma_update(None, "user_version", 10).unwrap();
+    let conn = database_at(&path, 10);
     // First recorded in the order zz, aa, mm (not the ids' order).
     for (rowid, id, sev, t, changed_run) in [
         (1, "zz", Severity::Low, "2024-01-03T00:00:00Z", 1),
