@@ -1,9 +1,9 @@
 //! Work on both cores (or however many there are): an ordered parallel map over a batch.
 //!
 //! The batch scan splits its input into blocks and its judging into batches of meetings; each
-//! batch is cut into one slice per thread, the slices are worked on in scoped threads, and the
-//! results come back in the input's order, so that what is written and printed does not depend
-//! on the number of threads or on which finished first.
+//! batch is cut into one slice per thread, the first worked on by the calling thread and the
+//! others in scoped threads, and the results come back in the input's order, so that what is
+//! written and printed does not depend on the number of threads or on which finished first.
 
 use std::num::NonZeroUsize;
 
@@ -36,18 +36,22 @@ pub fn map_ordered<T: Send, R: Send>(
         slices.push(slice);
     }
     let f = &f;
+    let mut slices = slices.into_iter();
+    let here = slices.next().unwrap_or_default();
     std::thread::scope(|s| {
+        // The first slice on this thread, which would otherwise only wait: one thread fewer
+        // to start (and its allocator's heap to set up and give back) per call.
         let handles: Vec<_> = slices
-            .into_iter()
             .map(|slice| s.spawn(move || slice.into_iter().map(f).collect::<Vec<R>>()))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
+        let mut out: Vec<R> = here.into_iter().map(f).collect();
+        for h in handles {
+            match h.join() {
+                Ok(v) => out.extend(v),
                 Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+            }
+        }
+        out
     })
 }
 
