@@ -859,19 +859,26 @@ impl<'a> Pipeline<'a> {
             .map(|(k, _)| k.clone())
             .collect();
         let mut canonical = BTreeSet::new();
+        let aliases = self.may_have_aliases(tx)?;
         for key in cold {
-            // Meetings joined to others by aliases are judged with them, at the end.
-            if self.may_have_aliases(tx)?
-                && (tx.canonical(&key)? != key || !tx.aliases(&key)?.is_empty())
-            {
-                // Counted now: when judged with its aliases it is no longer new to this run.
-                self.evict(tx, &key, true)?;
-                if self.released.insert(meeting_hash(key.platform, &key.id))
-                    && tx.canonical(&key)? == key
-                {
-                    out.meetings += 1;
+            // A meeting joined to others by aliases is judged under its own id with the events
+            // of all of them, once none held in memory has been touched for two batches (a
+            // Teams meeting and its chat's thread); one that gets more events later, or an
+            // alias learnt later, has it judged again then, as any meeting.
+            let key = if aliases { tx.canonical(&key)? } else { key };
+            if aliases && !canonical.contains(&key) {
+                let ids = tx.meeting_and_aliases(&key)?;
+                let batches = self.batches;
+                let warm = ids.iter().any(|id| {
+                    let k = MeetingKey {
+                        platform: key.platform,
+                        id: id.clone(),
+                    };
+                    self.cache.get(&k).is_some_and(|c| c.batch + 2 > batches)
+                });
+                if warm {
+                    continue;
                 }
-                continue;
             }
             // Its pending mark is cleared when it is judged.
             canonical.insert(key);
@@ -921,8 +928,15 @@ impl<'a> Pipeline<'a> {
                     tx.set_due(k, None)?;
                 }
             }
-            // From memory when every id's events are there, else from the store.
-            let all_cached = keys.iter().all(|k| self.cache.contains_key(k));
+            // From memory when every id's events are there (an id the store cannot hold events
+            // of has none elsewhere), else from the store.
+            let mut all_cached = true;
+            for k in &keys {
+                if !self.cache.contains_key(k) && self.may_have_chunks(tx, k)? {
+                    all_cached = false;
+                    break;
+                }
+            }
             let mut first = false;
             for (i, k) in keys.iter().enumerate() {
                 let new = self.released.insert(meeting_hash(k.platform, &k.id));
@@ -957,6 +971,7 @@ impl<'a> Pipeline<'a> {
                     chunks,
                     unwritten: unwritten && !(self.defer && self.input_done),
                     duplicates: bounded_duplicates,
+                    merged: keys.len() > 1,
                 }
             } else {
                 let mut chunks = Vec::with_capacity(keys.len());
@@ -1210,6 +1225,10 @@ enum Source {
         unwritten: bool,
         /// Events read more than once whose other versions were left out of `observations`.
         duplicates: u64,
+        /// Of several ids (a meeting and its aliases), each written under its own id when
+        /// taken from memory: nothing to rewrite under the meeting's (that would file the
+        /// aliases' events under it too).
+        merged: bool,
     },
 }
 
@@ -1322,6 +1341,7 @@ fn judge_meeting(
             chunks,
             unwritten,
             duplicates: bounded_duplicates,
+            merged,
         } => {
             // Each event once, the latest version winning, at the place of its latest version,
             // as when read from the store. Indices only: the observations are not moved unless
@@ -1348,7 +1368,11 @@ fn judge_meeting(
             };
             drop(last);
             crate::meeting::chat::bound(&mut observations);
-            if unwritten || duplicates > 0 || chunks >= COMPACT_AT + pieces(observations.len()) {
+            if !merged
+                && (unwritten
+                    || duplicates > 0
+                    || chunks >= COMPACT_AT + pieces(observations.len()))
+            {
                 rewrites.push((w.key.clone(), encode_pieces(&observations)));
             }
             duplicates += bounded_duplicates;

@@ -609,3 +609,106 @@ fn with_marks_at_commit_every_commit_names_the_meetings_left_to_judge() {
     assert!(settle(&store, &mut again).is_empty());
     assert_eq!(current(&store), reference);
 }
+
+/// A meeting with an alias (a Teams meeting and its chat's thread) whose ids have all gone
+/// cold is judged from memory with the events of both, like any meeting, not left for the
+/// end; a patient number that comes later under the alias has it judged again from the store,
+/// and the incidents are those of one batch of everything, filed under the meeting's own id.
+/// Whatever the store: one for this run only, and a database file as a batch scan writes it.
+#[test]
+fn a_meeting_and_its_alias_gone_cold_are_judged_together_and_again_when_more_comes() {
+    let config = config();
+    let d = detector(&config);
+    let dir = tempfile::tempdir().unwrap();
+    let thread = "19:meeting_m1@thread.v2";
+    let start = vec![
+        line(
+            "m1",
+            "2024-05-02T10:00:00Z",
+            "anna@region.se",
+            "meeting_started",
+            &format!(r#","aliases":["{thread}"]"#),
+        ),
+        line(
+            "m1",
+            "2024-05-02T10:01:00Z",
+            "anna@region.se",
+            "recording_started",
+            r#","media":"video""#,
+        ),
+        line(
+            thread,
+            "2024-05-02T10:05:00Z",
+            "anna@region.se",
+            "chat_message",
+            r#","text":"Vi börjar om fem minuter""#,
+        ),
+    ];
+    let late = vec![
+        line(
+            thread,
+            "2024-05-02T10:20:00Z",
+            "anna@region.se",
+            "chat_message",
+            r#","text":"pnr 19861208-2399 inför remissen""#,
+        ),
+        line(
+            "m1",
+            "2024-05-02T10:30:00Z",
+            "anna@region.se",
+            "meeting_ended",
+            "",
+        ),
+    ];
+    let reference = {
+        let store = Store::open(&dir.path().join("ref.sqlite")).unwrap();
+        let mut p = Pipeline::new(&config, &d, &store).unwrap();
+        observe(&store, &mut p, &[start.clone(), late.clone()].concat());
+        settle(&store, &mut p);
+        current(&store)
+    };
+    assert!(
+        reference
+            .iter()
+            .any(|l| l.contains("chat-patient-data m1 "))
+            && reference.iter().any(|l| l.contains("recording"))
+            && !reference.iter().any(|l| l.contains(thread)),
+        "{reference:?}"
+    );
+    // The two batches after `lines` leave every id of the meeting cold.
+    let cold = |p: &mut Pipeline<'_>, tx: &Tx<'_>, lines: &[String]| -> Settled {
+        take_lines(p, lines);
+        for _ in 0..3 {
+            p.store_batch(tx).unwrap();
+        }
+        let clock = tx.clock().unwrap().unwrap();
+        p.settle_cold(tx, clock, Timestamp::now()).unwrap()
+    };
+    for (name, store) in [
+        ("one run", Store::temporary().unwrap()),
+        ("file", bulk_store(dir.path(), "bulk.sqlite")),
+    ] {
+        let mut p = Pipeline::new(&config, &d, &store).unwrap();
+        p.set_marks_at_commit(!store.is_ephemeral());
+        let tx = store.transaction().unwrap();
+        let first = cold(&mut p, &tx, &start);
+        assert_eq!(first.meetings, 1, "{name}: not judged when cold");
+        assert!(tx.has_chunks().unwrap(), "{name}: its events were not kept");
+        let judged: Vec<String> = tx
+            .current_incidents_of(crate::event::Platform::Teams, &["m1".to_string()])
+            .unwrap()
+            .iter()
+            .map(|i| i.rule.clone())
+            .collect();
+        assert!(
+            judged.iter().any(|r| r.contains("recording")) && judged.len() < reference.len(),
+            "{name}: judged when cold: {judged:?}"
+        );
+        let again = cold(&mut p, &tx, &late);
+        assert_eq!(again.meetings, 0, "{name}: counted twice");
+        p.mark_held(&tx).unwrap();
+        tx.commit().unwrap();
+        finish(&store, &mut p);
+        assert_eq!(current(&store), reference, "{name}");
+    }
+}
