@@ -855,7 +855,7 @@ impl<'a> Pipeline<'a> {
         let cold: Vec<MeetingKey> = self
             .cache
             .iter()
-            .filter(|(_, c)| c.batch + 2 <= self.batches)
+            .filter(|(_, c)| c.is_cold(self.batches))
             .map(|(k, _)| k.clone())
             .collect();
         let mut canonical = BTreeSet::new();
@@ -874,7 +874,7 @@ impl<'a> Pipeline<'a> {
                         platform: key.platform,
                         id: id.clone(),
                     };
-                    self.cache.get(&k).is_some_and(|c| c.batch + 2 > batches)
+                    self.cache.get(&k).is_some_and(|c| !c.is_cold(batches))
                 });
                 if warm {
                     continue;
@@ -1258,6 +1258,12 @@ struct CacheEntry {
 const BOUND_CACHE_AT: usize = 4096;
 
 impl CacheEntry {
+    /// Whether no batch touched the meeting in the last two, `batches` having been stored:
+    /// the input has most likely moved on from it ([`Pipeline::settle_cold`]).
+    fn is_cold(&self, batches: u64) -> bool {
+        self.batch + 2 <= batches
+    }
+
     /// Whether the meeting is pending by being in memory (no mark in the store): one held in
     /// memory only, or, when marks are written at commit ([`Pipeline::set_marks_at_commit`]),
     /// one not marked yet.
