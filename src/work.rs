@@ -1,11 +1,13 @@
 //! Work on both cores (or however many there are): an ordered parallel map over a batch.
 //!
 //! The batch scan splits its input into blocks and its judging into batches of meetings; each
-//! batch is cut into one slice per thread, the first worked on by the calling thread and the
-//! others in scoped threads, and the results come back in the input's order, so that what is
+//! batch is cut into runs of a few items, which the calling thread and scoped threads take in
+//! turn as each finishes its last, and the results come back in the input's order, so that what is
 //! written and printed does not depend on the number of threads or on which finished first.
 
 use std::num::NonZeroUsize;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The number of threads to use by default: the machine's parallelism, at most 8.
 pub fn default_threads() -> usize {
@@ -16,6 +18,11 @@ pub fn default_threads() -> usize {
 }
 
 /// `f` over `items` on up to `threads` threads; the results in the order of `items`.
+///
+/// The items are cut into runs of a few each ([`runs_of`]), which the threads take one after
+/// another as they finish the last, so that one costly item (a meeting with a long history)
+/// does not leave the others waiting for the thread that has it: the calling thread is one of
+/// them, and it would otherwise only wait.
 pub fn map_ordered<T: Send, R: Send>(
     items: Vec<T>,
     threads: usize,
@@ -25,34 +32,53 @@ pub fn map_ordered<T: Send, R: Send>(
     if threads == 1 {
         return items.into_iter().map(f).collect();
     }
-    let per = items.len().div_ceil(threads);
-    let mut slices: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let total = items.len();
+    let per = runs_of(total, threads);
+    let mut runs: Vec<Mutex<Vec<T>>> = Vec::with_capacity(total.div_ceil(per));
     let mut items = items.into_iter();
     loop {
-        let slice: Vec<T> = items.by_ref().take(per).collect();
-        if slice.is_empty() {
+        let run: Vec<T> = items.by_ref().take(per).collect();
+        if run.is_empty() {
             break;
         }
-        slices.push(slice);
+        runs.push(Mutex::new(run));
     }
-    let f = &f;
-    let mut slices = slices.into_iter();
-    let here = slices.next().unwrap_or_default();
-    std::thread::scope(|s| {
-        // The first slice on this thread, which would otherwise only wait: one thread fewer
-        // to start (and its allocator's heap to set up and give back) per call.
-        let handles: Vec<_> = slices
-            .map(|slice| s.spawn(move || slice.into_iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        let mut out: Vec<R> = here.into_iter().map(f).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done: Vec<(usize, Vec<R>)> = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(run) = runs.get(i) else { break };
+            // Each run is taken by one thread only: the lock is never waited for.
+            let run = std::mem::take(&mut *run.lock().unwrap_or_else(|e| e.into_inner()));
+            done.push((i, run.into_iter().map(&f).collect()));
+        }
+        done
+    };
+    let work = &work;
+    let mut done: Vec<(usize, Vec<R>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mut done = work();
         for h in handles {
             match h.join() {
-                Ok(v) => out.extend(v),
+                Ok(v) => done.extend(v),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        out
-    })
+        done
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    let mut out = Vec::with_capacity(total);
+    for (_, results) in done {
+        out.extend(results);
+    }
+    out
+}
+
+/// Items per run for [`map_ordered`]: about eight runs per thread, so that the threads end
+/// together, and no fewer than one item each.
+fn runs_of(items: usize, threads: usize) -> usize {
+    items.div_ceil(threads * 8).max(1)
 }
 
 #[cfg(test)]
