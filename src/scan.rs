@@ -31,12 +31,14 @@ pub const SETTLE_BATCH: usize = 1_000;
 
 /// Batches of [`BATCH`] records a scan commits together. Each commit writes every page the
 /// batches changed to the write-ahead log, and the indexes keyed on meeting and incident ids
-/// (random keys) are changed on nearly every page by every batch: committing eight batches
-/// at a time writes those pages once instead of eight times, and a meeting stored and
+/// (random keys) are changed on nearly every page by every batch: committing 32 batches
+/// at a time writes those pages once instead of 32 times, and a meeting stored and
 /// judged between two commits needs no pending mark ([`Pipeline::set_marks_at_commit`]).
-/// What a killed scan leaves is what its last commit held, completed by the next run as
-/// before.
-pub const BATCHES_PER_COMMIT: usize = 8;
+/// Measured with `--db` on 2 GB of native NDJSON (a 1.2 GB database): 8 batches 26.7 s, 16
+/// 25.1 s, 32 22.6 s, 64 22.4 s, 128 21.9 s, peak memory the same (the page cache is bounded;
+/// pages beyond it go to the log before the commit). What a killed scan leaves is what its last
+/// commit held (at most 320,000 records ago), completed by the next run as before.
+pub const BATCHES_PER_COMMIT: usize = 32;
 
 /// What a scan did, for the summary line.
 #[derive(Debug, Default)]
