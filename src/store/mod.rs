@@ -87,6 +87,20 @@ pub struct Store {
 /// locked".
 const BUSY_WAIT: Duration = Duration::from_secs(5);
 
+/// The page size of a database this version creates (one made earlier keeps its own). A
+/// meeting's chunk (its events of a batch, a few kilobytes) fits one page instead of
+/// spilling onto overflow pages, the trees are shallower, and a page costs one write instead
+/// of four. Measured on 200 MB of native NDJSON: without `--db` (the temporary store) 4 KiB
+/// pages 1.22 s, 16 KiB 1.11 s, 32 KiB 1.11 s; with `--db` 1.54, 1.40, 1.42 s; on 2 GB with
+/// `--db` 22.3, 21.4, 21.9 s, the database 1.25, 1.09, 1.07 GB.
+const PAGE_SIZE: u32 = 16 * 1024;
+
+/// Sets [`PAGE_SIZE`] for a database not created yet; a no-op on one that has tables (and it
+/// must come before WAL mode is entered).
+fn set_page_size(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE};"))
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     /// A new file is created readable and writable by its owner only (SQLite gives its `-wal`
@@ -103,6 +117,7 @@ impl Store {
             ))
         })?;
         let conn = Connection::open(path).map_err(open_err)?;
+        set_page_size(&conn).map_err(open_err)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
@@ -238,10 +253,12 @@ impl Store {
     /// A store that lives in memory for one run (for tests and small inputs).
     pub fn in_memory() -> Result<Store, StoreError> {
         let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(|cause| StoreError::Open {
+        let open_err = |cause| StoreError::Open {
             path: path.clone(),
             cause,
-        })?;
+        };
+        let conn = Connection::open_in_memory().map_err(open_err)?;
+        set_page_size(&conn).map_err(open_err)?;
         let mut store = Store {
             checkpointer: None,
             conn,
@@ -265,6 +282,7 @@ impl Store {
             cause,
         };
         let conn = Connection::open("").map_err(open_err)?;
+        set_page_size(&conn).map_err(open_err)?;
         conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
             .map_err(open_err)?;
         let mut store = Store {

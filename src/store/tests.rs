@@ -51,6 +51,31 @@ fn key(id: &str) -> MeetingKey {
 }
 
 #[test]
+fn a_new_database_has_large_pages_and_an_older_one_keeps_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let page_size = |store: &Store| -> u32 {
+        store
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    };
+    let new = Store::open(&dir.path().join("new.sqlite")).unwrap();
+    assert_eq!(page_size(&new), PAGE_SIZE);
+    assert_eq!(page_size(&Store::temporary().unwrap()), PAGE_SIZE);
+    // A database an earlier version made, with SQLite's default pages: opened, migrated and
+    // written to as before, its pages unchanged.
+    let old_path = dir.path().join("old.sqlite");
+    drop(database_at(&old_path, 10));
+    let old = Store::open(&old_path).unwrap();
+    assert_eq!(page_size(&old), 4096);
+    assert_eq!(old.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    let tx = old.transaction().unwrap();
+    tx.append_chunk(&key("m"), &[(SourceKey::default(), Some(&obs(1, "m")))])
+        .unwrap();
+    tx.commit().unwrap();
+}
+
+#[test]
 fn migrates_a_new_file_and_reopens_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.sqlite");
