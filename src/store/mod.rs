@@ -301,12 +301,18 @@ impl Store {
     /// it: the incidents by time and by the run that changed them, and their history by
     /// incident (for reports, `motesvakt incidents` and the history of earlier runs). A run
     /// lists what it changed once, at its end, and nothing reads one incident's history here:
-    /// every incident the run records then costs three index writes fewer, while the queries
-    /// stay the same (read in full instead).
+    /// every incident the run records then costs two index writes fewer, while the queries
+    /// stay the same (read in full instead). One index takes the place of the one by run: the
+    /// incidents in the order the run's list is printed in ([`Store::run_changes`]), so that
+    /// the list is read in order instead of sorted at the end, after everything else (30 ms
+    /// of 1.2 s on 200 MB of native NDJSON; the incidents are recorded in about that order, so
+    /// the index is written near its end).
     fn drop_lasting_indexes(&self) -> Result<(), StoreError> {
         self.conn
             .execute_batch(
                 "DROP INDEX incidents_changed_run;
+                 CREATE INDEX incidents_listed
+                     ON incidents (changed_run, time_us, platform, meeting, rule, id);
                  DROP INDEX incidents_time;
                  DROP INDEX incident_history_incident;",
             )
