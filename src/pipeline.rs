@@ -646,10 +646,14 @@ impl<'a> Pipeline<'a> {
                 } else {
                     c.chunks += 1;
                 }
+                // Moved out of the batch whole (nothing reads its entries after this), into
+                // room made once.
+                let entries = std::mem::take(entries);
+                c.observations.reserve(entries.len());
                 c.observations
-                    .extend(entries.iter_mut().filter_map(|(k, o)| {
-                        o.take().map(|mut o| {
-                            o.key = *k;
+                    .extend(entries.into_iter().filter_map(|(k, o)| {
+                        o.map(|mut o| {
+                            o.key = k;
                             o
                         })
                     }));
