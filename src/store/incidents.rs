@@ -345,6 +345,7 @@ impl Tx<'_> {
         since: Option<Timestamp>,
         until: Option<Timestamp>,
     ) -> Result<Vec<crate::event::Platform>, StoreError> {
+        self.write_meeting_last()?;
         let names: Vec<String> = self
             .tx
             .prepare_cached(

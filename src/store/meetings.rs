@@ -30,6 +30,12 @@ const SEQ: &str = "chunk_seq";
 /// What the kept observations were made with (see [`Tx::fingerprint`]).
 const FINGERPRINT: &str = "observation_fingerprint";
 
+/// Meeting times [`Tx::set_meeting_last`] holds before writing them, in key order: few enough
+/// that they take a megabyte or two, enough that a run of them changes each page of the
+/// table's tree once (measured: on 2 GB of native NDJSON with `--db`, writing each as it came
+/// was 15 % of the storing thread's time).
+pub(super) const MEETING_LAST_RUN: usize = 16_384;
+
 fn platform(name: &str) -> Option<Platform> {
     serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
 }
@@ -353,19 +359,49 @@ impl Tx<'_> {
             .map_err(self.sql())
     }
 
-    /// Notes the latest event time of a judged meeting (its own and its aliases' events).
+    /// Notes the latest event time of a judged meeting (its own and its aliases' events). The
+    /// rows are written in the order of their keys, [`MEETING_LAST_RUN`] at a time, at the
+    /// latest at commit, and before anything reads them: keyed by meeting id (a random key),
+    /// each row written as it came would change a page of its own, far from the last.
     pub fn set_meeting_last(
         &self,
         key: &MeetingKey,
         last_us: i64,
     ) -> Result<(), super::StoreError> {
-        self.tx
+        let full = {
+            let mut staged = self.meeting_last.borrow_mut();
+            staged.push((key.clone(), last_us));
+            staged.len() >= MEETING_LAST_RUN
+        };
+        if full {
+            self.write_meeting_last()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the meeting times [`Tx::set_meeting_last`] noted, in key order; of one noted
+    /// twice, the later.
+    pub(super) fn write_meeting_last(&self) -> Result<(), super::StoreError> {
+        let mut staged = std::mem::take(&mut *self.meeting_last.borrow_mut());
+        if staged.is_empty() {
+            return Ok(());
+        }
+        // Stable: of equal keys, the one noted last comes last, and is the one written.
+        staged.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut st = self
+            .tx
             .prepare_cached(
                 "INSERT INTO meeting_last (platform, meeting, last_us) VALUES (?1, ?2, ?3)
                  ON CONFLICT (platform, meeting) DO UPDATE SET last_us = excluded.last_us",
             )
-            .and_then(|mut st| st.execute(params![key.platform.as_str(), key.id, last_us]))
             .map_err(self.sql())?;
+        for (i, (key, last_us)) in staged.iter().enumerate() {
+            if staged.get(i + 1).is_some_and(|(next, _)| next == key) {
+                continue;
+            }
+            st.execute(params![key.platform.as_str(), key.id, last_us])
+                .map_err(self.sql())?;
+        }
         Ok(())
     }
 
@@ -373,6 +409,7 @@ impl Tx<'_> {
     /// (Unix µs) and that wait for no judgement: their events, aliases and the events filed
     /// under those. Their incidents stay. Returns how many were pruned.
     pub fn prune_meetings(&self, horizon: i64, limit: usize) -> Result<u64, super::StoreError> {
+        self.write_meeting_last()?;
         let mut st = self
             .tx
             .prepare_cached(

@@ -411,6 +411,7 @@ impl Store {
             path: &self.path,
             checkpointer: self.checkpointer.as_ref(),
             seq: std::cell::Cell::new(None),
+            meeting_last: std::cell::RefCell::new(Vec::new()),
         })
     }
 }
@@ -424,12 +425,15 @@ pub struct Tx<'a> {
     checkpointer: Option<&'a checkpoint::Checkpointer>,
     /// The chunk sequence: read at the first chunk written, written back at commit.
     seq: std::cell::Cell<Option<(i64, bool)>>,
+    /// Judged meetings' latest event times not written yet ([`Tx::set_meeting_last`]).
+    meeting_last: std::cell::RefCell<Vec<(crate::meeting::MeetingKey, i64)>>,
 }
 
 impl Tx<'_> {
     /// Makes everything written in this transaction durable.
     pub fn commit(self) -> Result<(), StoreError> {
         self.write_seq()?;
+        self.write_meeting_last()?;
         let sql = sql_error(self.path);
         self.tx.commit().map_err(sql)?;
         if let Some(c) = self.checkpointer {

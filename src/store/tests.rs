@@ -984,6 +984,62 @@ fn own_tenants_and_the_meetings_that_name_them_are_kept_and_pruned() {
     assert_eq!(tx.meetings_of_tenant(own).unwrap(), [key("chat-b")]);
 }
 
+/// The meeting times a transaction notes are held and written in key order: what is read in
+/// the same transaction (pruning, the platforms seen), and what a commit leaves, is as if
+/// each had been written when noted, the later of two for one meeting winning; more than a
+/// run's worth are written on the way; a transaction rolled back leaves none.
+#[test]
+fn meeting_times_noted_in_a_transaction_read_and_commit_as_if_written_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("last.sqlite")).unwrap();
+    let rows = |store: &Store| -> Vec<(String, i64)> {
+        let mut st = store
+            .conn
+            .prepare("SELECT meeting, last_us FROM meeting_last ORDER BY meeting")
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let tx = store.transaction().unwrap();
+    tx.set_meeting_last(&key("b"), 50).unwrap();
+    tx.set_meeting_last(&key("a"), 500).unwrap();
+    tx.set_meeting_last(&key("b"), 5).unwrap();
+    tx.set_meeting_last(&key("a"), 40).unwrap();
+    assert_eq!(
+        tx.platforms_seen(None, None).unwrap(),
+        [crate::event::Platform::Teams]
+    );
+    // Both before 100 by their later times: both pruned (nothing waits for judgement).
+    assert_eq!(tx.prune_meetings(100, 10).unwrap(), 2);
+    tx.set_meeting_last(&key("c"), 7).unwrap();
+    tx.set_meeting_last(&key("c"), 700).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(rows(&store), [("c".to_string(), 700)]);
+
+    let n = super::meetings::MEETING_LAST_RUN + 10;
+    let tx = store.transaction().unwrap();
+    for i in 0..n {
+        tx.set_meeting_last(&key(&format!("m{i:06}")), i as i64)
+            .unwrap();
+    }
+    drop(tx);
+    assert_eq!(rows(&store).len(), 1, "rolled back");
+    let tx = store.transaction().unwrap();
+    for i in (0..n).rev() {
+        tx.set_meeting_last(&key(&format!("m{i:06}")), i as i64)
+            .unwrap();
+    }
+    tx.set_meeting_last(&key("m000000"), 99).unwrap();
+    tx.commit().unwrap();
+    let all = rows(&store);
+    assert_eq!(all.len(), n + 1);
+    assert_eq!(all[0], ("c".to_string(), 700));
+    assert_eq!(all[1], ("m000000".to_string(), 99));
+    assert_eq!(all[n], (format!("m{:06}", n - 1), n as i64 - 1));
+}
+
 /// A batch scan's store ([`Store::set_bulk_writes`]) copies its log into the database on a
 /// thread of its own, after each commit: the committing connection alone would not until the
 /// log holds 64 MiB. Closing it leaves no log behind, and everything committed is there.
