@@ -121,6 +121,9 @@ impl Tx<'_> {
             return Ok(Outcome::Known);
         }
         let now_s = now.to_string();
+        // An insert (not an update) sets the connection's last rowid: the incident's number,
+        // under which its history is filed, then needs no lookup.
+        let rowid_before = self.tx.last_insert_rowid();
         self.tx
             .prepare_cached(
                 "INSERT INTO incidents (id, rule, severity, platform, meeting, time, actor, profile,
@@ -160,12 +163,40 @@ impl Tx<'_> {
                 (Some((sev, _, None)), _) => Some(sev.clone()),
                 _ => None,
             };
-            self.history(&inc.id, &now_s, from.as_deref(), inc.severity, outcome, run)?;
+            let rowid = self.tx.last_insert_rowid();
+            if rowid != rowid_before {
+                self.history_of(rowid, &now_s, from.as_deref(), inc.severity, outcome, run)?;
+            } else {
+                self.history(&inc.id, &now_s, from.as_deref(), inc.severity, outcome, run)?;
+            }
         }
         if matches!(outcome, Outcome::Raised { .. }) {
             self.reopen_at_raise(&inc.id, now)?;
         }
         Ok(outcome)
+    }
+
+    /// [`Tx::history`] for the incident numbered `num`, known already.
+    fn history_of(
+        &self,
+        num: i64,
+        at: &str,
+        from: Option<&str>,
+        to: Severity,
+        change: Outcome,
+        run: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO incident_history (incident_num, at, severity_from, severity_to,
+                     change, run)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![num, at, from, to.as_str(), change.as_str(), run])
+            })
+            .map_err(self.sql())?;
+        Ok(())
     }
 
     fn history(
