@@ -371,8 +371,8 @@ const RUN_RECORDS: usize = 8_192;
 /// threads `read` the parts into batches (the file offset just after the part, its batch and
 /// counts), and this one takes the batches into the pipeline in the file's order and stores
 /// and judges them ([`Writer::commit_if_full`]), while the others go on. The queues between
-/// them are bounded (the window of parts in flight below), so memory does not grow with the file, and nobody
-/// waits for a whole block to be read before storing it. The batches come in the file's order
+/// them are bounded (the window of parts in flight below), so memory does not grow with the
+/// file, and nobody waits for a whole block to be read before storing it. The batches come in the file's order
 /// whatever the number of threads or which one finished first: the incidents are those of one
 /// thread. Returns what `cut` returned.
 fn in_parts<P: Send, C: Send>(
