@@ -95,6 +95,10 @@ const BUSY_WAIT: Duration = Duration::from_secs(5);
 /// `--db` 22.3, 21.4, 21.9 s, the database 1.25, 1.09, 1.07 GB.
 const PAGE_SIZE: u32 = 16 * 1024;
 
+/// The log a batch scan lets grow before its own connection copies it into the database
+/// ([`Store::set_bulk_writes`]).
+const BULK_LOG_BYTES: i64 = 64 * 1024 * 1024;
+
 /// Sets [`PAGE_SIZE`] for a database not created yet; a no-op on one that has tables (and it
 /// must come before WAL mode is entered).
 fn set_page_size(conn: &Connection) -> rusqlite::Result<()> {
@@ -323,13 +327,22 @@ impl Store {
     /// each commit ([`checkpoint`]), so that copying the log into the database and syncing it
     /// overlap the scan instead of holding up the commit that crosses the limit. The
     /// committing connection still checkpoints, as a safety net, once the log holds 64 MiB
-    /// (`wal_autocheckpoint`, 1,000 pages by default: a page the scan changes in every batch,
-    /// an index's, is copied once per 64 MiB of log rather than once per 4 MiB). Commits stay
-    /// as safe as before; closing the store copies the rest and removes the log.
+    /// (`wal_autocheckpoint`, 1,000 pages by default, in pages of the database's own size: a
+    /// page the scan changes in every batch, an index's, is copied once per 64 MiB of log
+    /// rather than once per 4 or 16 MiB). Commits stay as safe as before; closing the store
+    /// copies the rest and removes the log.
     pub fn set_bulk_writes(&mut self) -> Result<(), StoreError> {
+        let sql = sql_error(&self.path);
+        let page: i64 = self
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(&sql)?;
         self.conn
-            .execute_batch("PRAGMA wal_autocheckpoint = 16384;")
-            .map_err(sql_error(&self.path))?;
+            .execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = {};",
+                BULK_LOG_BYTES / page.max(512)
+            ))
+            .map_err(&sql)?;
         if self.checkpointer.is_none() && !self.ephemeral {
             self.checkpointer =
                 Some(checkpoint::Checkpointer::start(&self.path).map_err(sql_error(&self.path))?);

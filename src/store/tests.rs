@@ -59,15 +59,26 @@ fn a_new_database_has_large_pages_and_an_older_one_keeps_its_own() {
             .query_row("PRAGMA page_size", [], |r| r.get(0))
             .unwrap()
     };
-    let new = Store::open(&dir.path().join("new.sqlite")).unwrap();
+    let autocheckpoint = |store: &Store| -> i64 {
+        store
+            .conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap()
+    };
+    let mut new = Store::open(&dir.path().join("new.sqlite")).unwrap();
     assert_eq!(page_size(&new), PAGE_SIZE);
+    // A batch scan's log: 64 MiB before its own connection checkpoints, whatever the pages.
+    new.set_bulk_writes().unwrap();
+    assert_eq!(autocheckpoint(&new) * i64::from(PAGE_SIZE), 64 << 20);
     assert_eq!(page_size(&Store::temporary().unwrap()), PAGE_SIZE);
     // A database an earlier version made, with SQLite's default pages: opened, migrated and
     // written to as before, its pages unchanged.
     let old_path = dir.path().join("old.sqlite");
     drop(database_at(&old_path, 10));
-    let old = Store::open(&old_path).unwrap();
+    let mut old = Store::open(&old_path).unwrap();
     assert_eq!(page_size(&old), 4096);
+    old.set_bulk_writes().unwrap();
+    assert_eq!(autocheckpoint(&old), 16384);
     assert_eq!(old.schema_version().unwrap(), MIGRATIONS.len() as i64);
     let tx = old.transaction().unwrap();
     tx.append_chunk(&key("m"), &[(SourceKey::default(), Some(&obs(1, "m")))])
