@@ -49,6 +49,14 @@ impl EncodedIncident {
     }
 }
 
+/// How a history row names its incident: [`Tx::history`].
+enum Filed<'a> {
+    /// The incident's number (`incidents.num`).
+    Num(i64),
+    /// The incident's id, its number looked up.
+    Id(&'a str),
+}
+
 impl Tx<'_> {
     /// Records an incident as the current judgement: new (or seen again after a withdrawal),
     /// raised or lowered (the change is kept in `incident_history`), or known. A known
@@ -164,11 +172,12 @@ impl Tx<'_> {
                 _ => None,
             };
             let rowid = self.tx.last_insert_rowid();
-            if rowid != rowid_before {
-                self.history_of(rowid, &now_s, from.as_deref(), inc.severity, outcome, run)?;
+            let filed = if rowid != rowid_before {
+                Filed::Num(rowid)
             } else {
-                self.history(&inc.id, &now_s, from.as_deref(), inc.severity, outcome, run)?;
-            }
+                Filed::Id(&inc.id)
+            };
+            self.history(filed, &now_s, from.as_deref(), inc.severity, outcome, run)?;
         }
         if matches!(outcome, Outcome::Raised { .. }) {
             self.reopen_at_raise(&inc.id, now)?;
@@ -176,45 +185,37 @@ impl Tx<'_> {
         Ok(outcome)
     }
 
-    /// [`Tx::history`] for the incident numbered `num`, known already.
-    fn history_of(
+    /// A history row for an incident, by its number or, when the caller does not have it, its
+    /// id (the row is then filed under the number looked up, and none is written for an id the
+    /// store does not hold).
+    fn history(
         &self,
-        num: i64,
+        incident: Filed<'_>,
         at: &str,
         from: Option<&str>,
         to: Severity,
         change: Outcome,
         run: i64,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+        let (sql, key): (&str, &dyn rusqlite::ToSql) = match &incident {
+            Filed::Num(num) => (
                 "INSERT INTO incident_history (incident_num, at, severity_from, severity_to,
                      change, run)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .and_then(|mut st| {
-                st.execute(params![num, at, from, to.as_str(), change.as_str(), run])
-            })
-            .map_err(self.sql())?;
-        Ok(())
-    }
-
-    fn history(
-        &self,
-        id: &str,
-        at: &str,
-        from: Option<&str>,
-        to: Severity,
-        change: Outcome,
-        run: i64,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+                num,
+            ),
+            Filed::Id(id) => (
                 "INSERT INTO incident_history (incident_num, at, severity_from, severity_to,
                      change, run)
                  SELECT num, ?2, ?3, ?4, ?5, ?6 FROM incidents WHERE id = ?1",
-            )
-            .and_then(|mut st| st.execute(params![id, at, from, to.as_str(), change.as_str(), run]))
+                id,
+            ),
+        };
+        self.tx
+            .prepare_cached(sql)
+            .and_then(|mut st| {
+                st.execute(params![key, at, from, to.as_str(), change.as_str(), run])
+            })
             .map_err(self.sql())?;
         Ok(())
     }
@@ -274,7 +275,7 @@ impl Tx<'_> {
             .map_err(self.sql())?;
         self.cancel_alerts(&inc.id, "withdrawn")?;
         self.history(
-            &inc.id,
+            Filed::Id(&inc.id),
             &now_s,
             Some(inc.severity.as_str()),
             inc.severity,
